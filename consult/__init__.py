@@ -1,0 +1,147 @@
+"""consult: consultation rounds, branch opinions and request letters for a union federation."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from consult.extensions import babel, csrf, db, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def resource_dir(name: str) -> Path:
+    """A top-level resource folder: inside the package when installed as a wheel, beside it in a checkout."""
+    installed = PACKAGE_DIR / name
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / name
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then test_config."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(resource_dir("templates")),
+        instance_path=os.environ.get("CONSULT_INSTANCE_PATH") or None,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI="sqlite:///" + str(Path(app.instance_path) / "consult.sqlite"),
+        LETTER_TEMPLATES_DIR=str(resource_dir("letter_templates")),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        MAX_ATTACHMENT_BYTES=20 * 1024 * 1024,
+        # A branch may keep its form open for hours; the token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE="ja",
+        BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
+        PAGE_SIZE=50,
+        CLOCK=None,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "ja")
+    _register(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate SECRET_KEY into the instance folder on first run; never committed."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _register(app: Flask) -> None:
+    """Blueprints, template helpers, error pages and CLI."""
+    from consult import cli, filters, models  # noqa: F401  (models: every table registered)
+    from consult.auth.views import bp as auth_bp
+    from consult.opinions.views import bp as opinions_bp
+    from consult.orgs.views import bp as orgs_bp
+    from consult.rounds.views import bp as rounds_bp
+    from consult.views import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp):
+        app.register_blueprint(blueprint)
+    filters.register(app)
+    cli.register(app)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", code=404, message="ページが見つかりません。"), 404
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("error.html", code=403, message="このページを見る権限がありません。"), 403
+
+    @app.errorhandler(413)
+    def too_large(error):
+        message = "送信されたデータが大きすぎます。ファイルの大きさを確認してください。"
+        return render_template("error.html", code=413, message=message), 413
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = "画面の有効期限が切れました。ブラウザの「戻る」で入力内容を確認し、もう一度送信してください。"
+        return render_template("error.html", code=400, message=message), 400
+
+    @app.after_request
+    def no_store_for_forms(response):
+        if request.method == "GET" and response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    """SQLite: foreign keys on, WAL, and let SQLAlchemy emit BEGIN itself."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """SQLite: a POST takes the write lock at BEGIN, so concurrent writers queue instead of failing."""
+    if conn.dialect.name != "sqlite":
+        return
+    from flask import has_request_context
+
+    immediate = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,14 @@
+"""Imports every feature's models so the metadata (and migrations) see all tables."""
+
+from consult.auth.models import User  # noqa: F401
+from consult.opinions.models import Answer, AnswerEvent, Opinion  # noqa: F401
+from consult.orgs.models import Organization  # noqa: F401
+from consult.rounds.models import (  # noqa: F401
+    Attachment,
+    DeadlineExtension,
+    ItemRevision,
+    Milestone,
+    Round,
+    RoundItem,
+    RoundTarget,
+)

@@ -1,0 +1,1 @@
+"""Branch answers to a round: opinions per item, new proposals, history."""

@@ -1,0 +1,1 @@
+"""Organisation tree: headquarters, prefecture headquarters, local unions, councils."""

@@ -1,0 +1,60 @@
+"""The organisation tree of any depth."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.extensions import db
+
+KIND_LABELS = {
+    "hq": "本部",
+    "prefecture": "県本部",
+    "local": "単組",
+    "council": "協議会・部会",
+}
+
+
+class Organization(db.Model):
+    """A node of the federation: 本部 at the root, 県本部 beneath it, 単組 beneath those."""
+
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="local")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Organization | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Organization]] = relationship(
+        back_populates="parent", order_by="Organization.position, Organization.id"
+    )
+
+    @property
+    def kind_label(self) -> str:
+        """Japanese name of the node's kind."""
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_headquarters(self) -> bool:
+        """The root of the tree runs the rounds."""
+        return self.parent_id is None
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.code} {self.name}>"
+
+
+def prefectures() -> list[Organization]:
+    """Every prefecture headquarters in display order."""
+    stmt = select(Organization).where(Organization.kind == "prefecture").order_by(
+        Organization.position, Organization.id
+    )
+    return list(db.session.scalars(stmt))
+
+
+def headquarters() -> Organization | None:
+    """The root organisation, if the tree has been loaded."""
+    stmt = select(Organization).where(Organization.parent_id.is_(None)).order_by(Organization.id)
+    return db.session.scalars(stmt).first()

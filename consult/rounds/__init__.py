@@ -1,0 +1,1 @@
+"""Consultation rounds run by headquarters."""

@@ -1,0 +1,229 @@
+"""A consultation round: the draft, its schedule, its targets and the deadline rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.extensions import db
+from consult.orgs.models import Organization
+from consult.types import UTCDateTime
+
+STATUS_LABELS = {"draft": "準備中", "open": "受付中", "closed": "締切済"}
+# new status -> the statuses it may be reached from
+TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
+
+
+class Round(db.Model):
+    """組織討議: a draft put to the branches with an opening and a deadline in Asia/Tokyo."""
+
+    __tablename__ = "round"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="round_status"),
+        CheckConstraint("deadline > opens_at", name="round_deadline_after_opening"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    background: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    items: Mapped[list[RoundItem]] = relationship(
+        back_populates="round",
+        order_by="RoundItem.position, RoundItem.id",
+        primaryjoin="and_(Round.id == RoundItem.round_id, RoundItem.removed_at.is_(None))",
+        viewonly=True,
+    )
+    all_items: Mapped[list[RoundItem]] = relationship(
+        back_populates="round", order_by="RoundItem.position, RoundItem.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="round", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="round", order_by="Milestone.date, Milestone.id", cascade="all, delete-orphan"
+    )
+    targets: Mapped[list[RoundTarget]] = relationship(cascade="all, delete-orphan")
+    extensions: Mapped[list[DeadlineExtension]] = relationship(
+        order_by="DeadlineExtension.granted_at", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    def target_ids(self) -> set[int]:
+        """Organisations this round is put to."""
+        return {t.organization_id for t in self.targets}
+
+    def is_target(self, organization_id: int) -> bool:
+        """Only target organisations see the round and answer it."""
+        return organization_id in self.target_ids()
+
+    def extension_for(self, organization_id: int) -> DeadlineExtension | None:
+        """The latest extension granted to one organisation, if any."""
+        granted = [e for e in self.extensions if e.organization_id == organization_id]
+        return granted[-1] if granted else None
+
+    def deadline_for(self, organization_id: int) -> datetime:
+        """The round's deadline, or the organisation's extension when it is later."""
+        extension = self.extension_for(organization_id)
+        if extension is not None and extension.until > self.deadline:
+            return extension.until
+        return self.deadline
+
+    def is_accepting(self, organization_id: int, now: datetime) -> bool:
+        """Answers are taken from the opening until the deadline second, inclusive; later only with an extension."""
+        if self.status == "draft" or now < self.opens_at:
+            return False
+        extension = self.extension_for(organization_id)
+        if extension is not None and now <= extension.until:
+            return True
+        return self.status == "open" and now <= self.deadline
+
+    def can_view(self, user) -> bool:
+        """HQ sees every round; a branch sees non-draft rounds put to its organisation."""
+        if user.is_hq:
+            return True
+        return self.status != "draft" and self.is_target(user.organization_id)
+
+    def can_submit(self, user, organization_id: int, now: datetime) -> bool:
+        """Whether this user may save or submit this organisation's answer right now."""
+        return (
+            user.may_answer_for(organization_id)
+            and self.is_target(organization_id)
+            and self.is_accepting(organization_id, now)
+        )
+
+    def can_manage(self, user) -> bool:
+        """HQ staff and admins run rounds."""
+        return user.is_hq
+
+    def can_transition(self, new_status: str) -> bool:
+        """States move draft → open → closed, one step at a time."""
+        return self.status in TRANSITIONS.get(new_status, ())
+
+    def __repr__(self) -> str:
+        return f"<Round {self.id} {self.status}>"
+
+
+class RoundItem(db.Model):
+    """One numbered item of the draft; its text is versioned so answers keep what they answered."""
+
+    __tablename__ = "round_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    number: Mapped[str] = mapped_column(String(20))
+    heading: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(default=1)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    round: Mapped[Round] = relationship(back_populates="all_items")
+    revisions: Mapped[list[ItemRevision]] = relationship(
+        back_populates="item", order_by="ItemRevision.revision", cascade="all, delete-orphan"
+    )
+
+    def text_at(self, revision: int) -> ItemRevision | None:
+        """The item's wording as it stood at one revision."""
+        for rev in self.revisions:
+            if rev.revision == revision:
+                return rev
+        return None
+
+
+class ItemRevision(db.Model):
+    """A frozen copy of an item's wording; opinions point at the revision they answered."""
+
+    __tablename__ = "item_revision"
+    __table_args__ = (UniqueConstraint("item_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("round_item.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int]
+    number: Mapped[str] = mapped_column(String(20))
+    heading: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    item: Mapped[RoundItem] = relationship(back_populates="revisions")
+
+
+class Attachment(db.Model):
+    """The draft as PDF or DOCX, kept in the database so backups hold it."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    round: Mapped[Round] = relationship(back_populates="attachments")
+
+
+class Milestone(db.Model):
+    """A dated step of the round's schedule: a meeting and what happens there."""
+
+    __tablename__ = "milestone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    meeting: Mapped[str] = mapped_column(String(200))
+    what: Mapped[str] = mapped_column(Text, default="")
+
+    round: Mapped[Round] = relationship(back_populates="milestones")
+
+
+class RoundTarget(db.Model):
+    """An organisation the round is put to."""
+
+    __tablename__ = "round_target"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT"), primary_key=True
+    )
+
+    organization: Mapped[Organization] = relationship()
+
+
+class DeadlineExtension(db.Model):
+    """More time for one organisation, with the reason; every grant is kept."""
+
+    __tablename__ = "deadline_extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    organization: Mapped[Organization] = relationship()

@@ -1,0 +1,227 @@
+"""State changes of rounds; each flushes and leaves the commit to the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from consult.errors import ConflictError, DomainError, TransitionError
+from consult.extensions import db
+from consult.rounds.models import (
+    Attachment,
+    DeadlineExtension,
+    ItemRevision,
+    Milestone,
+    Round,
+    RoundItem,
+    RoundTarget,
+)
+
+ALLOWED_ATTACHMENT_TYPES = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+
+@dataclass
+class ItemDraft:
+    """An item as typed, pasted or imported, before it is saved."""
+
+    number: str
+    heading: str
+    body: str = ""
+
+
+def check_version(round_: Round, expected_version: int | None) -> None:
+    """Refuse an edit made on a page loaded before someone else's save."""
+    if expected_version is not None and expected_version != round_.version:
+        raise ConflictError("他の人がこの討議を先に更新しました。画面を読み込み直してから、もう一度編集してください。")
+
+
+def check_schedule(opens_at: datetime, deadline: datetime) -> None:
+    """The deadline must come after the opening."""
+    if deadline <= opens_at:
+        raise DomainError("締切は受付開始より後の日時にしてください。")
+
+
+def create_round(title: str, background: str, opens_at: datetime, deadline: datetime, user, now: datetime) -> Round:
+    """A new round in the draft state."""
+    check_schedule(opens_at, deadline)
+    round_ = Round(title=title, background=background, opens_at=opens_at, deadline=deadline,
+                   status="draft", created_at=now, created_by_id=getattr(user, "id", None))
+    db.session.add(round_)
+    db.session.flush()
+    return round_
+
+
+def update_round(round_: Round, expected_version: int | None, *, title: str, background: str,
+                 opens_at: datetime, deadline: datetime) -> Round:
+    """Change the round's own fields, refusing a stale edit."""
+    check_version(round_, expected_version)
+    check_schedule(opens_at, deadline)
+    round_.title, round_.background = title, background
+    round_.opens_at, round_.deadline = opens_at, deadline
+    db.session.flush()
+    return round_
+
+
+def set_targets(round_: Round, organization_ids: set[int]) -> None:
+    """Put the round to exactly these organisations; those that already answered stay."""
+    answered = _answered_org_ids(round_)
+    keep = set(organization_ids) | answered
+    for target in list(round_.targets):
+        if target.organization_id not in keep:
+            round_.targets.remove(target)
+    existing = round_.target_ids()
+    for org_id in sorted(keep - existing):
+        round_.targets.append(RoundTarget(round_id=round_.id, organization_id=org_id))
+    db.session.flush()
+
+
+def _answered_org_ids(round_: Round) -> set[int]:
+    from consult.opinions.models import Answer
+
+    return set(db.session.scalars(select(Answer.organization_id).where(Answer.round_id == round_.id)))
+
+
+def _next_position(round_: Round) -> int:
+    current = db.session.scalar(select(func.max(RoundItem.position)).where(RoundItem.round_id == round_.id))
+    return (current or 0) + 1
+
+
+def add_items(round_: Round, drafts: list[ItemDraft], now: datetime) -> list[RoundItem]:
+    """Append items at the end, each with its first revision."""
+    position = _next_position(round_)
+    added = []
+    for offset, draft in enumerate(drafts):
+        item = RoundItem(round=round_, position=position + offset, number=draft.number,
+                         heading=draft.heading, body=draft.body, revision=1)
+        item.revisions.append(ItemRevision(revision=1, number=draft.number, heading=draft.heading,
+                                           body=draft.body, created_at=now))
+        db.session.add(item)
+        added.append(item)
+    db.session.flush()
+    return added
+
+
+def update_item(item: RoundItem, draft: ItemDraft, now: datetime) -> bool:
+    """New wording becomes a new revision; opinions keep pointing at the one they answered."""
+    if (item.number, item.heading, item.body) == (draft.number, draft.heading, draft.body):
+        return False
+    item.number, item.heading, item.body = draft.number, draft.heading, draft.body
+    item.revision += 1
+    item.revisions.append(ItemRevision(revision=item.revision, number=draft.number, heading=draft.heading,
+                                       body=draft.body, created_at=now))
+    db.session.flush()
+    return True
+
+
+def item_has_opinions(item: RoundItem) -> bool:
+    """Whether any answer refers to this item."""
+    from consult.opinions.models import Opinion
+
+    return db.session.scalar(select(Opinion.id).where(Opinion.item_id == item.id).limit(1)) is not None
+
+
+def remove_item(item: RoundItem, now: datetime) -> str:
+    """Delete an unanswered item; an answered one is withdrawn from the draft but kept with its opinions."""
+    if item_has_opinions(item):
+        item.removed_at = now
+        db.session.flush()
+        return "withdrawn"
+    db.session.delete(item)
+    db.session.flush()
+    return "deleted"
+
+
+def move_item(round_: Round, item: RoundItem, step: int) -> None:
+    """Swap an item with its neighbour above (-1) or below (+1)."""
+    items = list(round_.items)
+    index = next(i for i, candidate in enumerate(items) if candidate.id == item.id)
+    other = index + step
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+        for position, each in enumerate(items, start=1):
+            each.position = position
+    db.session.flush()
+
+
+def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetime, max_bytes: int) -> Attachment:
+    """Keep the draft file after checking its size and that its content is a PDF or DOCX."""
+    if not data:
+        raise DomainError("ファイルが空です。")
+    if len(data) > max_bytes:
+        raise DomainError(f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)}MB）。")
+    content_type = sniff_document(data)
+    if content_type is None:
+        raise DomainError("PDF または Word（DOCX）のファイルを添付してください。")
+    attachment = Attachment(round=round_, filename=filename, content_type=content_type, size=len(data),
+                            data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def sniff_document(data: bytes) -> str | None:
+    """The type by content, not by name: PDF magic, or a ZIP holding word/document.xml."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"PK\x03\x04"):
+        import io
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def add_milestone(round_: Round, when: date, meeting: str, what: str) -> Milestone:
+    """Add a dated step to the schedule."""
+    milestone = Milestone(round=round_, date=when, meeting=meeting, what=what)
+    db.session.add(milestone)
+    db.session.flush()
+    return milestone
+
+
+def open_round(round_: Round, now: datetime) -> None:
+    """draft → open; needs items and targets."""
+    if not round_.can_transition("open"):
+        raise TransitionError(f"「{round_.status_label}」の討議は受付開始できません。")
+    if not round_.items:
+        raise TransitionError("項目が一つもありません。項目を追加してから受付を開始してください。")
+    if not round_.targets:
+        raise TransitionError("対象組織が選ばれていません。")
+    if round_.deadline <= now:
+        raise TransitionError("締切が過ぎています。締切を先の日時に直してから受付を開始してください。")
+    round_.status = "open"
+    db.session.flush()
+
+
+def close_round(round_: Round, now: datetime) -> None:
+    """open → closed; organisations with a running extension may still answer."""
+    if not round_.can_transition("closed"):
+        raise TransitionError(f"「{round_.status_label}」の討議は締め切れません。")
+    round_.status = "closed"
+    db.session.flush()
+
+
+def grant_extension(round_: Round, organization_id: int, until: datetime, reason: str, user,
+                    now: datetime) -> DeadlineExtension:
+    """Give one target organisation more time; the reason and who granted it are kept."""
+    if not round_.is_target(organization_id):
+        raise DomainError("対象組織ではありません。")
+    if until <= now:
+        raise DomainError("延長後の締切は現在より後の日時にしてください。")
+    if not reason.strip():
+        raise DomainError("延長の理由を入力してください。")
+    extension = DeadlineExtension(round_id=round_.id, organization_id=organization_id, until=until,
+                                  reason=reason, granted_at=now, granted_by_id=getattr(user, "id", None))
+    round_.extensions.append(extension)
+    db.session.flush()
+    return extension

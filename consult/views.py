@@ -1,0 +1,25 @@
+"""The start page: HQ sees the rounds it runs, a branch the rounds open to it."""
+
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user, login_required
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    if current_user.is_hq:
+        return redirect(url_for("rounds.index"))
+    return redirect(url_for("opinions.index"))
+
+
+@bp.route("/health")
+def health():
+    """Health check for the reverse proxy: the app answers and the database responds."""
+    from sqlalchemy import text
+
+    from consult.extensions import db
+
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
