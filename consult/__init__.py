@@ -94,6 +94,10 @@ def _register(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp):
         app.register_blueprint(blueprint)
+    if app.config.get("BENCH_ROUTES") or os.environ.get("CONSULT_BENCH_ROUTES") == "1":
+        from consult.benchroutes import bp as bench_bp  # the rush benchmark's plain-SQLAlchemy yardstick
+
+        app.register_blueprint(bench_bp)
     filters.register(app)
     cli.register(app)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.errors import ConflictError, DomainError
@@ -294,6 +295,7 @@ def _change(where: str, what: str, before: str, after: str) -> dict:
 def _touch(answer: Answer, user, now: datetime, action: str, changes: list[dict]) -> None:
     """Mark the answer changed (which bumps its version) and record who did what."""
     answer.updated_at, answer.updated_by_id = now, user.id
+    flag_modified(answer, "updated_at")  # always an UPDATE, so the version moves even if only opinions changed
     on_behalf = user.organization_id != answer.organization_id
     answer.events.append(AnswerEvent(user_id=user.id, action=action, at=now, on_behalf=on_behalf,
                                      changes=changes))
