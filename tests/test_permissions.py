@@ -1,0 +1,149 @@
+"""Every route of the app against every role: who may look, who may change, who is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consult.extensions import db
+
+# Who may use an endpoint. Every route of the app must be listed: a new route fails until it is classified.
+PUBLIC = {"auth.login", "main.health", "static"}
+ANY_USER = {"main.index", "auth.password", "auth.logout", "opinions.index"}
+ADMIN = {"auth.users", "orgs.index"}
+ROUND_VIEWERS = {"opinions.round_page", "rounds.download"}  # HQ, and members of target organisations
+ANSWER = {"opinions.show", "opinions.edit", "opinions.history", "opinions.no_opinion", "opinions.withdraw"}
+HQ_PREFIX = "rounds."
+ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
+
+
+def classify(endpoint: str) -> str:
+    for name, group in (("public", PUBLIC), ("any", ANY_USER), ("admin", ADMIN), ("viewers", ROUND_VIEWERS),
+                        ("answer", ANSWER)):
+        if endpoint in group:
+            return name
+    if endpoint.startswith(HQ_PREFIX):
+        return "hq"
+    if endpoint.startswith("bench."):
+        return "bench"
+    raise AssertionError(f"route {endpoint} is not classified in test_permissions.py")
+
+
+def allowed(kind: str, role: str) -> bool:
+    """The rule each class of route follows, for the answer of the member's own organisation."""
+    return {
+        "public": True,
+        "any": role != "anonymous",
+        "admin": role == "admin",
+        "hq": role in ("staff", "admin"),
+        "viewers": role in ("member", "other_member", "staff", "admin"),
+        "answer": role in ("member", "staff", "admin"),
+    }[kind]
+
+
+@pytest.fixture
+def world(app, make_org, make_user, make_round, hq, clock):
+    """A round open to Tokyo and Osaka, with an attachment, a milestone and an answer from each."""
+    from consult.opinions import operations as answers
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    tokyo, osaka, okinawa = make_org("東京"), make_org("大阪"), make_org("沖縄")
+    users = {
+        "member": make_user("member", tokyo), "other_member": make_user("member", osaka),
+        "outsider": make_user("member", okinawa), "staff": make_user("staff", hq), "admin": make_user("admin", hq),
+    }
+    round_ = make_round(targets=[tokyo, osaka], deadline=clock() + timedelta(days=3))
+    with app.app_context():
+        loaded = db.session.get(Round, round_.id)
+        attachment = rounds.add_attachment(loaded, "案.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
+        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認")
+        from consult.auth.models import User
+
+        for key, org in (("member", tokyo), ("other_member", osaka)):
+            data = answers.AnswerInput(general_comment=f"{org.name}の意見")
+            answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
+        db.session.commit()
+        ids = {"round_id": round_.id, "item_id": loaded.items[0].id, "attachment_id": attachment.id,
+               "milestone_id": milestone.id, "filename": "style.css"}
+    return {"ids": ids, "users": users, "tokyo": tokyo, "osaka": osaka}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _client_for(app, role, world):
+    client = app.test_client()
+    if role != "anonymous":
+        response = client.post("/login", data={"login": world["users"][role].login, "password": "password123"})
+        assert response.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_against_role(app, world, role):
+    client = _client_for(app, role, world)
+    checked = 0
+    for rule, method in _routes(app):
+        kind = classify(rule.endpoint)
+        if kind == "bench" or (rule.endpoint == "auth.logout"):
+            continue
+        for org_key in (("tokyo", "osaka") if "org_id" in rule.arguments else (None,)):
+            values = {k: v for k, v in world["ids"].items() if k in rule.arguments}
+            if org_key:
+                values["org_id"] = world[org_key].id
+            url = rule.build(values)[1]
+            may = allowed(kind, role)
+            if kind == "answer" and org_key == "osaka" and role == "member":
+                may = False  # a branch never sees another branch's answer
+            if kind == "answer" and org_key == "osaka" and role == "other_member":
+                may = True
+            if may and method != "GET":
+                continue  # allowed changes are exercised, with real data, by the feature tests
+            response = client.open(url, method=method, data={})
+            code = response.status_code
+            label = f"{role} {method} {url}"
+            assert code < 500, label
+            if not may:
+                expected = 302 if role == "anonymous" else 403
+                assert code == expected, f"{label}: {code}, expected {expected}"
+                if role == "anonymous":
+                    assert "/login" in response.headers["Location"], label
+            else:
+                assert code not in (401, 403, 404), f"{label}: {code}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_unknown_ids_are_404_for_hq(app, world, login_as):
+    client = login_as(type("U", (), {"login": world["users"]["admin"].login})())
+    rid = world["ids"]["round_id"]
+    for url in (f"/rounds/{rid + 999}", f"/rounds/{rid + 999}/board", f"/rounds/{rid}/items/999999/edit",
+                f"/answers/{rid + 999}", f"/answers/{rid}/org/999999", "/rounds/attachments/999999",
+                f"/answers/{rid + 999}/org/{world['tokyo'].id}/history"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_refused_post_changes_nothing(app, world):
+    """A branch member posting to headquarters' routes is refused and the round is unchanged."""
+    from consult.rounds.models import Round
+
+    client = _client_for(app, "member", world)
+    rid = world["ids"]["round_id"]
+    assert client.post(f"/rounds/{rid}/close").status_code == 403
+    assert client.post(f"/rounds/{rid}/edit", data={"title": "乗っ取り"}).status_code == 403
+    with app.app_context():
+        round_ = db.session.get(Round, rid)
+        assert round_.status == "open" and round_.title == "テスト討議"
+
+
+def test_member_cannot_read_another_branch_answer_text(app, world):
+    client = _client_for(app, "member", world)
+    rid = world["ids"]["round_id"]
+    own = client.get(f"/answers/{rid}/org/{world['tokyo'].id}").get_data(as_text=True)
+    assert "東京の意見" in own and "大阪の意見" not in own
+    assert client.get(f"/answers/{rid}/org/{world['osaka'].id}").status_code == 403
