@@ -1,0 +1,181 @@
+"""The parts of a request letter as plain data, independent of Word, and the characters Word cannot hold."""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from dataclasses import dataclass, field
+
+from consult.letters import numbering
+
+HONORIFICS = ("様", "殿")
+RECORD_MARK = "記"
+END_MARK = "以上"
+
+
+@dataclass
+class Addressee:
+    """Who the letter goes to: a title alone (総務大臣), an organisation and title, and/or a person."""
+
+    organisation: str = ""
+    title: str = ""
+    name: str = ""
+    honorific: str = "様"
+
+    def lines(self) -> list[str]:
+        """Organisation, title, then the name with the honorific; without a name the honorific follows the title."""
+        lines = [text for text in (self.organisation, self.title) if text]
+        if self.name:
+            lines.append("　" + _join(self.name, self.honorific))
+        elif lines and self.honorific:
+            lines[-1] = _join(lines[-1], self.honorific)
+        return lines
+
+
+@dataclass
+class Section:
+    """A numbered section heading (…について) with its request items (…こと。); heading '' = top-level items."""
+
+    heading: str = ""
+    items: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Letter:
+    """Everything printed on one letter to one addressee."""
+
+    date_text: str
+    addressee: Addressee
+    sender_org: str
+    sender_title: str
+    sender_name: str
+    title: str
+    greeting: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    extra_paragraphs: list[str] = field(default_factory=list)  # aimed at this addressee only
+    closing: str = ""
+    sections: list[Section] = field(default_factory=list)
+    numbering: str = numbering.DEFAULT
+    fullwidth_digits: bool = True
+
+    def sender_lines(self) -> list[str]:
+        """Organisation, then title and name on one line."""
+        lines = [self.sender_org] if self.sender_org else []
+        second = _join(self.sender_title, self.sender_name)
+        if second:
+            lines.append(second)
+        return lines
+
+    def body_paragraphs(self) -> list[str]:
+        """Greeting, background, the paragraph for this addressee and the closing sentence, in print order."""
+        return [p for p in (self.greeting, *self.paragraphs, *self.extra_paragraphs, self.closing) if p]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One numbered line under 記: its label ('' when unnumbered), text and outline level (1 or 2)."""
+
+    level: int
+    label: str
+    text: str
+    is_heading: bool
+
+
+def outline(letter: Letter) -> list[Entry]:
+    """Number the sections and items the way the letter's style asks.
+
+    Two-level styles: a section with a heading is numbered at level 1 and its items at level 2 (restarting
+    per section); the items of a section without a heading are level-1 entries. Flat styles: all items are
+    numbered at level 1 in one run; a heading, if any, is printed without a number.
+    """
+    style, wide = letter.numbering, letter.fullwidth_digits
+    two_level = numbering.is_two_level(style)
+    entries: list[Entry] = []
+    top = 0
+    for section in letter.sections:
+        if section.heading and two_level:
+            top += 1
+            entries.append(Entry(1, numbering.prefix(style, 1, top, fullwidth=wide), section.heading, True))
+            for n, item in enumerate(section.items, start=1):
+                entries.append(Entry(2, numbering.prefix(style, 2, n, fullwidth=wide), item, False))
+            continue
+        if section.heading:
+            entries.append(Entry(1, "", section.heading, True))
+        for item in section.items:
+            top += 1
+            entries.append(Entry(1, numbering.prefix(style, 1, top, fullwidth=wide), item, False))
+    return entries
+
+
+def _join(*parts: str) -> str:
+    return "　".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Characters Word cannot hold
+
+def is_removed(ch: str) -> bool:
+    """Control characters other than tab and line breaks, surrogates, U+FFFE/U+FFFF: XML (and Word) refuse them."""
+    if ch in "\t\n\r":
+        return False
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff"
+
+
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """Text with line ends normalised to \\n and unholdable characters dropped, plus the characters dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    removed = [ch for ch in text if is_removed(ch)]
+    if removed:
+        text = "".join(ch for ch in text if not is_removed(ch))
+    return text, removed
+
+
+def clean_letter(letter: Letter) -> tuple[Letter, list[str]]:
+    """A copy of the letter safe to write into a DOCX, and the distinct characters removed (first seen first)."""
+    removed: list[str] = []
+
+    def c(text: str) -> str:
+        result, dropped = clean_text(text or "")
+        removed.extend(dropped)
+        return result
+
+    addressee = dataclasses.replace(
+        letter.addressee, **{f.name: c(getattr(letter.addressee, f.name)) for f in dataclasses.fields(Addressee)})
+    copy = dataclasses.replace(
+        letter,
+        date_text=c(letter.date_text), addressee=addressee, sender_org=c(letter.sender_org),
+        sender_title=c(letter.sender_title), sender_name=c(letter.sender_name), title=c(letter.title),
+        greeting=c(letter.greeting), paragraphs=[c(p) for p in letter.paragraphs],
+        extra_paragraphs=[c(p) for p in letter.extra_paragraphs], closing=c(letter.closing),
+        sections=[Section(c(s.heading), [c(i) for i in s.items]) for s in letter.sections],
+    )
+    return copy, list(dict.fromkeys(removed))
+
+
+def removed_characters(letter: Letter) -> list[str]:
+    """The distinct characters render_letter will drop, so the screen can tell the user."""
+    return clean_letter(letter)[1]
+
+
+def describe_characters(chars: list[str]) -> str:
+    """「U+0007、U+FFFF」: removed characters are invisible, so name them by code point."""
+    return "、".join(f"U+{ord(ch):04X}" for ch in chars)
+
+
+def sample_letter() -> Letter:
+    """A short two-level letter used to try a template before it is accepted."""
+    return Letter(
+        date_text="2025年3月●日",
+        addressee=Addressee(title="総務大臣", name="村上誠一郎", honorific="様"),
+        sender_org="全日本自治団体労働組合",
+        sender_title="中央執行委員長",
+        sender_name="石上千博",
+        title="自治体DXの推進に関する要請書",
+        greeting="日頃より市民生活の向上にむけ、ご尽力いただいている貴職に敬意を表します。",
+        paragraphs=["さて、（試し作成のための見本の文章です。）"],
+        closing="つきましては、以下の通り要請します。",
+        sections=[
+            Section("情報システムの標準化・共通化について", ["国費による確実な財政支援を行うこと。"]),
+            Section("健康保険証とマイナンバーカードの一体化について", ["国として支援を充実すること。"]),
+        ],
+    )
