@@ -86,13 +86,15 @@ def _instance_secret(instance: Path) -> str:
 def _register(app: Flask) -> None:
     """Blueprints, template helpers, error pages and CLI."""
     from consult import cli, filters, models  # noqa: F401  (models: every table registered)
+    from consult.aggregation.views import bp as aggregation_bp
     from consult.auth.views import bp as auth_bp
+    from consult.letters.views import bp as letters_bp
     from consult.opinions.views import bp as opinions_bp
     from consult.orgs.views import bp as orgs_bp
     from consult.rounds.views import bp as rounds_bp
     from consult.views import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp):
+    for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp, aggregation_bp, letters_bp):
         app.register_blueprint(blueprint)
     if app.config.get("BENCH_ROUTES") or os.environ.get("CONSULT_BENCH_ROUTES") == "1":
         from consult.benchroutes import bp as bench_bp  # the rush benchmark's plain-SQLAlchemy yardstick

@@ -12,3 +12,12 @@ from consult.rounds.models import (  # noqa: F401
     RoundItem,
     RoundTarget,
 )
+from consult.letters.models import (  # noqa: F401
+    Addressee,
+    AddresseeItem,
+    Campaign,
+    Letter,
+    LetterTemplate,
+    RequestItem,
+    RequestItemOpinion,
+)

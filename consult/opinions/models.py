@@ -92,6 +92,10 @@ class Opinion(db.Model):
     __table_args__ = (
         UniqueConstraint("answer_id", "item_id", name="opinion_one_per_item"),
         CheckConstraint(f"stance IN ({_stance_list})", name="opinion_stance"),
+        CheckConstraint(
+            "disposition IS NULL OR disposition IN ('adopted', 'partly', 'rejected', 'reference', 'merged')",
+            name="opinion_disposition",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,6 +43,8 @@ class Round(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # When headquarters published the answer table (dispositions and views) to the branches.
+    answers_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     items: Mapped[list[RoundItem]] = relationship(
         back_populates="round",

@@ -1,0 +1,1 @@
+"""Headquarters' reading of the opinions: counts per stance, dispositions, answer tables, exports."""

@@ -1,0 +1,177 @@
+"""Request campaigns (要請行動), their letters, request items, addressees and letter templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.extensions import db
+from consult.types import UTCDateTime
+
+DISPOSITIONS = {
+    "adopted": "採用",
+    "partly": "一部採用",
+    "rejected": "不採用",
+    "reference": "参考",
+    "merged": "統合",
+}
+ADDRESSEE_KINDS = {"ministry": "省庁", "party": "政党", "other": "その他"}
+HONORIFICS = ("様", "殿")
+DATE_STYLES = {"western": "西暦（2025年3月●日）", "era": "和暦（令和7年3月●日）"}
+
+
+class Campaign(db.Model):
+    """要請行動: one visit plan with a date (the day may be undecided), a sender, and its letters."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("date_month BETWEEN 1 AND 12", name="campaign_month"),
+        CheckConstraint("date_day IS NULL OR date_day BETWEEN 1 AND 31", name="campaign_day"),
+        CheckConstraint("date_style IN ('western', 'era')", name="campaign_date_style"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"), index=True)
+    date_year: Mapped[int]
+    date_month: Mapped[int]
+    date_day: Mapped[int | None]  # None prints as ● until the visit is booked
+    date_style: Mapped[str] = mapped_column(String(10), default="western")
+    sender_org: Mapped[str] = mapped_column(String(200))
+    sender_title: Mapped[str] = mapped_column(String(200), default="")
+    sender_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    letters: Mapped[list[Letter]] = relationship(
+        back_populates="campaign", order_by="Letter.position, Letter.id", cascade="all, delete-orphan"
+    )
+    addressees: Mapped[list[Addressee]] = relationship(
+        back_populates="campaign", order_by="Addressee.position, Addressee.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Letter(db.Model):
+    """One request letter (要請書): title, greeting, background, closing, and numbered request items."""
+
+    __tablename__ = "letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    greeting: Mapped[str] = mapped_column(Text, default="")
+    background: Mapped[str] = mapped_column(Text, default="")  # paragraphs, one per line
+    closing: Mapped[str] = mapped_column(Text, default="")
+    numbering: Mapped[str] = mapped_column(String(20), default="dot-paren")
+    fullwidth_digits: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="letters")
+    items: Mapped[list[RequestItem]] = relationship(
+        back_populates="letter", order_by="RequestItem.position, RequestItem.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def top_items(self) -> list[RequestItem]:
+        """Sections (or, in a flat letter, the items) in order."""
+        return [item for item in self.items if item.parent_id is None]
+
+
+class RequestItem(db.Model):
+    """A section heading (…について) or a request (…こと。); a child of a section in a two-level letter."""
+
+    __tablename__ = "request_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("request_item.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text)
+
+    letter: Mapped[Letter] = relationship(back_populates="items")
+    parent: Mapped[RequestItem | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[RequestItem]] = relationship(
+        back_populates="parent", order_by="RequestItem.position, RequestItem.id"
+    )
+    opinions = relationship("Opinion", secondary="request_item_opinion", order_by="Opinion.id",
+                            backref="request_items")
+
+
+class RequestItemOpinion(db.Model):
+    """Which opinions a request item answers: traceable from the item and from the opinion."""
+
+    __tablename__ = "request_item_opinion"
+
+    request_item_id: Mapped[int] = mapped_column(
+        ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True
+    )
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+
+
+class Addressee(db.Model):
+    """要請先: who receives a letter, with the honorific, a subset of items and text of their own."""
+
+    __tablename__ = "addressee"
+    __table_args__ = (
+        CheckConstraint("honorific IN ('様', '殿')", name="addressee_honorific"),
+        CheckConstraint("kind IN ('ministry', 'party', 'other')", name="addressee_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    organisation: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="ministry")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(100), default="")
+    honorific: Mapped[str] = mapped_column(String(2), default="様")
+    greeting: Mapped[str] = mapped_column(Text, default="")  # empty: the letter's greeting
+    extra_paragraph: Mapped[str] = mapped_column(Text, default="")
+    all_items: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="addressees")
+    letter: Mapped[Letter] = relationship()
+    selected = relationship("RequestItem", secondary="addressee_item", order_by="RequestItem.position")
+
+    @property
+    def kind_label(self) -> str:
+        return ADDRESSEE_KINDS.get(self.kind, self.kind)
+
+
+class AddresseeItem(db.Model):
+    """A section or item chosen for an addressee who gets only part of a letter."""
+
+    __tablename__ = "addressee_item"
+
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("addressee.id", ondelete="CASCADE"), primary_key=True)
+    request_item_id: Mapped[int] = mapped_column(
+        ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class LetterTemplate(db.Model):
+    """A Word template uploaded by staff; the newest checked one is used, older ones are kept."""
+
+    __tablename__ = "letter_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
