@@ -280,3 +280,21 @@ def test_sqlite_writing_request_takes_the_write_lock_at_begin(app, setup):
         other.execute("ROLLBACK")
         other.close()
         db.session.rollback()
+
+
+def test_resaving_keeps_the_revision_an_untouched_opinion_answered(app, setup, clock):
+    with app.app_context():
+        round_, users = _load(app, setup)
+        tokyo, item = setup["tokyo"].id, round_.items[0]
+        answer = answers.save_answer(round_, tokyo, users["member"], _data(round_), 0, clock())
+        rounds.update_item(item, rounds.ItemDraft(item.number, item.heading, "改訂した本文"), clock())
+        db.session.commit()
+        data = _data(round_)
+        data.general_comment = "全体への意見を追加"
+        answer = answers.save_answer(round_, tokyo, users["member"], data, answer.version, clock())
+        db.session.commit()
+        assert answer.opinions[0].item_revision == 1
+        answers.save_answer(round_, tokyo, users["member"], _data(round_, "新しい本文を読んで書き直した"),
+                            answer.version, clock())
+        db.session.commit()
+        assert answers.find_answer(round_.id, tokyo).opinions[0].item_revision == 2

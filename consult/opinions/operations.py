@@ -111,10 +111,11 @@ def save_answer(round_: Round, organization_id: int, user, data: AnswerInput, ex
                 now: datetime, submit: bool = False) -> Answer:
     """Save (and optionally submit) the answer, refusing a stale save and keeping a late one aside."""
     _check_may_answer(round_, organization_id, user)
+    _check_not_before_opening(round_, now)
     _check_data(round_, data)
     answer = find_answer(round_.id, organization_id)
     if not round_.is_accepting(organization_id, now):
-        raise LateError(_late_message(round_, organization_id), _keep_late(round_, organization_id, answer,
+        raise LateError(_late_message(round_, organization_id, now), _keep_late(round_, organization_id, answer,
                                                                              user, data, now))
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
@@ -137,9 +138,10 @@ def submit_no_opinion(round_: Round, organization_id: int, user, expected_versio
                       now: datetime) -> Answer:
     """Record an explicit 「意見なし」 answer; a draft already typed stays stored."""
     _check_may_answer(round_, organization_id, user)
+    _check_not_before_opening(round_, now)
     answer = find_answer(round_.id, organization_id)
     if not round_.is_accepting(organization_id, now):
-        raise DomainError(_late_message(round_, organization_id))
+        raise DomainError(_late_message(round_, organization_id, now, kept=False))
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer is not None and answer.status == "submitted":
@@ -172,6 +174,20 @@ def _check_may_answer(round_: Round, organization_id: int, user) -> None:
         raise DomainError("この組織の回答を入力する権限がありません。")
 
 
+def _check_not_before_opening(round_: Round, now: datetime) -> None:
+    """Before the opening nothing is late yet: refuse without keeping a late draft."""
+    if round_.status == "draft" or now < round_.opens_at:
+        raise DomainError("この討議はまだ回答の受付を始めていません。")
+
+
+def late_draft_pending(answer: Answer | None) -> bool:
+    """Whether text sent after the deadline is newer than anything saved in time (so it must not be lost)."""
+    if answer is None or not answer.late_payload or answer.late_at is None:
+        return False
+    regular = [event.at for event in answer.events if event.action != "late"]
+    return not regular or answer.late_at > max(regular)
+
+
 def _check_data(round_: Round, data: AnswerInput) -> None:
     item_ids = {item.id for item in round_.items}
     for item_id, opinion in data.opinions.items():
@@ -181,13 +197,13 @@ def _check_data(round_: Round, data: AnswerInput) -> None:
             raise DomainError("意見の区分が正しくありません。")
 
 
-def _late_message(round_: Round, organization_id: int) -> str:
+def _late_message(round_: Round, organization_id: int, now: datetime, kept: bool = True) -> str:
     from consult.clock import format_jst
 
-    return (
-        f"締切（{format_jst(round_.deadline_for(organization_id))}）を過ぎたため、提出できませんでした。"
-        "入力内容は「締切後の下書き」として保存し、本部が確認できます。延長が必要な場合は本部に連絡してください。"
-    )
+    deadline = round_.deadline_for(organization_id)
+    why = f"締切（{format_jst(deadline)}）を過ぎたため" if now > deadline else "本部が受付を締め切ったため"
+    kept_note = "入力内容は「締切後の下書き」として保存し、本部が確認できます。" if kept else ""
+    return f"{why}、提出できませんでした。{kept_note}延長が必要な場合は本部に連絡してください。"
 
 
 def _keep_late(round_: Round, organization_id: int, answer: Answer | None, user, data: AnswerInput,
@@ -235,11 +251,13 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
             before = OpinionInput()
         else:
             before = OpinionInput(stored.stance, stored.referred_text, stored.proposed_text, stored.reason)
-        changes.extend(_field_changes(label, before, typed))
+        changed = _field_changes(label, before, typed)
+        changes.extend(changed)
         stored.stance = typed.stance or "other"
         stored.referred_text, stored.proposed_text, stored.reason = (
             typed.referred_text, typed.proposed_text, typed.reason)
-        stored.item_revision = item.revision
+        if changed or stored.item_revision is None:
+            stored.item_revision = item.revision  # an untouched opinion still answers the wording it was written for
         stored.position = position
     changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()]))
     if answer.general_comment != data.general_comment:
