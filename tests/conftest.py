@@ -54,6 +54,7 @@ def _empty_tables(url: str) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            conn.execute(text("UPDATE organization SET parent_id = NULL"))  # the tree's links RESTRICT deletes
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
     engine.dispose()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from consult.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
@@ -25,6 +27,12 @@ ALLOWED_ATTACHMENT_TYPES = {
 }
 
 
+CONFLICT_MESSAGE = (
+    "他の人がこの討議を先に更新しました。あなたの入力内容は消えていません。"
+    "下に表示した保存済みの内容と見比べてから、もう一度保存してください。"
+)
+
+
 @dataclass
 class ItemDraft:
     """An item as typed, pasted or imported, before it is saved."""
@@ -37,7 +45,7 @@ class ItemDraft:
 def check_version(round_: Round, expected_version: int | None) -> None:
     """Refuse an edit made on a page loaded before someone else's save."""
     if expected_version is not None and expected_version != round_.version:
-        raise ConflictError("他の人がこの討議を先に更新しました。画面を読み込み直してから、もう一度編集してください。")
+        raise ConflictError(CONFLICT_MESSAGE, current=round_)
 
 
 def check_schedule(opens_at: datetime, deadline: datetime) -> None:
@@ -63,7 +71,10 @@ def update_round(round_: Round, expected_version: int | None, *, title: str, bac
     check_schedule(opens_at, deadline)
     round_.title, round_.background = title, background
     round_.opens_at, round_.deadline = opens_at, deadline
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError as exc:  # someone saved between our read and our write
+        raise ConflictError(CONFLICT_MESSAGE, current=None) from exc
     return round_
 
 
@@ -118,6 +129,15 @@ def update_item(item: RoundItem, draft: ItemDraft, now: datetime) -> bool:
     return True
 
 
+def item_opinion_counts(round_: Round) -> dict[int, int]:
+    """How many opinions each item of the round has, in one query."""
+    from consult.opinions.models import Opinion
+
+    stmt = (select(Opinion.item_id, func.count(Opinion.id)).join(RoundItem, RoundItem.id == Opinion.item_id)
+            .where(RoundItem.round_id == round_.id).group_by(Opinion.item_id))
+    return {item_id: count for item_id, count in db.session.execute(stmt)}
+
+
 def item_has_opinions(item: RoundItem) -> bool:
     """Whether any answer refers to this item."""
     from consult.opinions.models import Opinion
@@ -153,15 +173,45 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
     if not data:
         raise DomainError("ファイルが空です。")
     if len(data) > max_bytes:
-        raise DomainError(f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)}MB）。")
+        raise DomainError(f"ファイルが大きすぎます（{human_size(len(data))}）。"
+                          f"{human_size(max_bytes)}以下のファイルにしてください。")
     content_type = sniff_document(data)
     if content_type is None:
-        raise DomainError("PDF または Word（DOCX）のファイルを添付してください。")
+        raise DomainError("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。")
+    filename = safe_filename(filename, ALLOWED_ATTACHMENT_TYPES[content_type])
     attachment = Attachment(round=round_, filename=filename, content_type=content_type, size=len(data),
                             data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
     db.session.add(attachment)
     db.session.flush()
     return attachment
+
+
+def human_size(size: int) -> str:
+    """A byte count as people read it: 20MB, 512KB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g}MB"
+    if size >= 1024:
+        return f"{size / 1024:.3g}KB"
+    return f"{size}バイト"
+
+
+def safe_filename(filename: str, extension: str) -> str:
+    """Keep the name people gave the file, without folders or control characters, ending in its real type."""
+    from consult.text import clean
+
+    name = PurePosixPath(clean(filename or "").replace("\\", "/").replace("\n", "")).name
+    name = name.replace('"', "").strip(" .") or "draft"
+    if not name.lower().endswith(extension):
+        name += extension
+    if len(name) > 200:
+        name = name[: 200 - len(extension)] + extension
+    return name
+
+
+def remove_attachment(attachment: Attachment) -> None:
+    """Take a file off the round."""
+    db.session.delete(attachment)
+    db.session.flush()
 
 
 def sniff_document(data: bytes) -> str | None:
@@ -187,6 +237,12 @@ def add_milestone(round_: Round, when: date, meeting: str, what: str) -> Milesto
     db.session.add(milestone)
     db.session.flush()
     return milestone
+
+
+def remove_milestone(milestone: Milestone) -> None:
+    """Take a step off the schedule."""
+    db.session.delete(milestone)
+    db.session.flush()
 
 
 def open_round(round_: Round, now: datetime) -> None:
@@ -218,6 +274,8 @@ def grant_extension(round_: Round, organization_id: int, until: datetime, reason
         raise DomainError("対象組織ではありません。")
     if until <= now:
         raise DomainError("延長後の締切は現在より後の日時にしてください。")
+    if until <= round_.deadline:
+        raise DomainError("延長後の締切は、討議の締切より後の日時にしてください。")
     if not reason.strip():
         raise DomainError("延長の理由を入力してください。")
     extension = DeadlineExtension(round_id=round_.id, organization_id=organization_id, until=until,

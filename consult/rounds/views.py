@@ -1,19 +1,454 @@
-"""Headquarters' pages for running a round (placeholder: filled by the rounds work)."""
+"""Headquarters' pages for running a round: the draft, its schedule and targets, the states, and who answered."""
 
-from flask import Blueprint, abort, render_template
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.exc import StaleDataError
 
-from consult.extensions import db
-from consult.rounds.models import Round
+from consult import clock
+from consult.errors import ConflictError, DomainError, TransitionError
+from consult.extensions import db, login_manager
+from consult.opinions.models import Answer
+from consult.orgs.models import KIND_LABELS, Organization
+from consult.rounds import importing
+from consult.rounds import operations as ops
+from consult.rounds.board import STATE_LABELS, board_csv, compute_board
+from consult.rounds.forms import (
+    AttachmentForm,
+    ConfirmImportForm,
+    ExtensionForm,
+    ItemForm,
+    MilestoneForm,
+    PasteForm,
+    RoundForm,
+    TargetsForm,
+    UploadForm,
+)
+from consult.rounds.models import Attachment, Milestone, Round, RoundItem, RoundTarget
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
+# Pages open to anyone who may view the round, not only headquarters.
+_OPEN_TO_VIEWERS = {"rounds.download"}
+BOARD_FILTER_STATES = {**STATE_LABELS, "late": "締切後の送信あり", "extended": "締切延長あり"}
+
+
+@bp.before_request
+def require_hq():
+    """Every round page is headquarters' work; a branch only downloads the draft files."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if request.endpoint not in _OPEN_TO_VIEWERS and not current_user.is_hq:
+        abort(403)
+    return None
+
+
+def _round_or_404(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+def _item_or_404(round_: Round, item_id: int) -> RoundItem:
+    """An item of this round still in the draft; another round's item is as unknown as a missing one."""
+    item = db.session.get(RoundItem, item_id)
+    if item is None or item.round_id != round_.id or item.removed_at is not None:
+        abort(404)
+    return item
+
+
+def _jst_naive(value):
+    local = clock.to_jst(value)
+    return local.replace(tzinfo=None) if local else None
+
+
+# ---------------------------------------------------------------- list, detail, create, edit
 
 @bp.route("/")
-@login_required
 def index():
-    if not current_user.is_hq:
+    rounds = db.session.scalars(select(Round).order_by(Round.deadline.desc(), Round.id.desc())).all()
+    targets = dict(db.session.execute(
+        select(RoundTarget.round_id, func.count()).group_by(RoundTarget.round_id)).all())
+    submitted = dict(db.session.execute(
+        select(Answer.round_id, func.count()).where(Answer.status == "submitted").group_by(Answer.round_id)).all())
+    return render_template("rounds/index.html", rounds=rounds, targets=targets, submitted=submitted)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = RoundForm()
+    if form.validate_on_submit():
+        try:
+            round_ = ops.create_round(form.title.data.strip(), form.background.data,
+                                      clock.from_jst(form.opens_at.data), clock.from_jst(form.deadline.data),
+                                      current_user, clock.now())
+        except DomainError as exc:
+            form.deadline.errors = [*form.deadline.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("討議を作成しました。続けて項目と対象組織を登録してください。", "success")
+            return redirect(url_for("rounds.detail", round_id=round_.id))
+    return render_template("rounds/round_form.html", form=form, round=None, stored=None)
+
+
+@bp.route("/<int:round_id>")
+def detail(round_id: int):
+    round_ = _round_or_404(round_id)
+    attachments = db.session.scalars(
+        select(Attachment).options(defer(Attachment.data)).where(Attachment.round_id == round_.id)
+        .order_by(Attachment.id)).all()
+    kinds = db.session.execute(
+        select(Organization.kind, func.count()).join(RoundTarget, RoundTarget.organization_id == Organization.id)
+        .where(RoundTarget.round_id == round_.id).group_by(Organization.kind)).all()
+    board = compute_board(round_)
+    return render_template("rounds/detail.html", round=round_, attachments=attachments, board=board,
+                           target_kinds=[(KIND_LABELS.get(kind, kind), count) for kind, count in kinds])
+
+
+@bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
+def edit(round_id: int):
+    round_ = _round_or_404(round_id)
+    if request.method == "GET":
+        form = RoundForm(data={"title": round_.title, "background": round_.background,
+                               "opens_at": _jst_naive(round_.opens_at), "deadline": _jst_naive(round_.deadline),
+                               "version": str(round_.version)})
+        return render_template("rounds/round_form.html", form=form, round=round_, stored=None)
+    form = RoundForm()
+    stored = None
+    if form.validate_on_submit():
+        try:
+            ops.update_round(round_, form.expected_version(), title=form.title.data.strip(),
+                             background=form.background.data, opens_at=clock.from_jst(form.opens_at.data),
+                             deadline=clock.from_jst(form.deadline.data))
+        except ConflictError as exc:
+            db.session.rollback()
+            round_ = _round_or_404(round_id)
+            stored = round_
+            flash(str(exc), "error")
+            # The page now shows what is stored; saving again after comparing overwrites it knowingly.
+            form.version.data = str(round_.version)
+        except DomainError as exc:
+            form.deadline.errors = [*form.deadline.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("討議の内容を保存しました。", "success")
+            return redirect(url_for("rounds.detail", round_id=round_.id))
+    return render_template("rounds/round_form.html", form=form, round=round_, stored=stored)
+
+
+# ---------------------------------------------------------------- transitions
+
+@bp.route("/<int:round_id>/open", methods=["POST"])
+def open_(round_id: int):
+    round_ = _round_or_404(round_id)
+    try:
+        ops.open_round(round_, clock.now())
+    except TransitionError as exc:
+        flash(str(exc), "error")
+    except StaleDataError:
+        db.session.rollback()
+        flash("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。", "error")
+    else:
+        db.session.commit()
+        flash("受付を開始しました。対象組織は回答を入力できます。", "success")
+    return redirect(url_for("rounds.detail", round_id=round_id))
+
+
+@bp.route("/<int:round_id>/close", methods=["POST"])
+def close(round_id: int):
+    round_ = _round_or_404(round_id)
+    try:
+        ops.close_round(round_, clock.now())
+    except TransitionError as exc:
+        flash(str(exc), "error")
+    except StaleDataError:
+        db.session.rollback()
+        flash("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。", "error")
+    else:
+        db.session.commit()
+        flash("受付を締め切りました。締切の延長を認めた組織は、延長後の締切まで回答できます。", "success")
+    return redirect(url_for("rounds.detail", round_id=round_id))
+
+
+# ---------------------------------------------------------------- items
+
+def _render_items(round_: Round, form: ItemForm):
+    counts = ops.item_opinion_counts(round_)
+    withdrawn = db.session.scalars(
+        select(RoundItem).where(RoundItem.round_id == round_.id, RoundItem.removed_at.is_not(None))
+        .order_by(RoundItem.position, RoundItem.id)).all()
+    return render_template("rounds/items.html", round=round_, form=form, counts=counts, withdrawn=withdrawn)
+
+
+@bp.route("/<int:round_id>/items", methods=["GET", "POST"])
+def items(round_id: int):
+    round_ = _round_or_404(round_id)
+    form = ItemForm()
+    if form.validate_on_submit():
+        ops.add_items(round_, [ops.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)],
+                      clock.now())
+        db.session.commit()
+        flash(f"項目「{form.number.data.strip()} {form.heading.data.strip()}」を追加しました。", "success")
+        return redirect(url_for("rounds.items", round_id=round_.id))
+    if request.method == "GET":
+        form.number.data = str(len(round_.items) + 1)
+    return _render_items(round_, form)
+
+
+@bp.route("/<int:round_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_item(round_id: int, item_id: int):
+    round_ = _round_or_404(round_id)
+    item = _item_or_404(round_, item_id)
+    opinions = ops.item_opinion_counts(round_).get(item.id, 0)
+    form = ItemForm(obj=item)
+    if form.validate_on_submit():
+        draft = ops.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)
+        changed = ops.update_item(item, draft, clock.now())
+        db.session.commit()
+        if not changed:
+            flash("変更はありませんでした。", "info")
+        elif opinions:
+            flash(f"項目を更新しました。新しい版（第{item.revision}版）になりました。既存の意見 {opinions} 件は"
+                  "元の文言に対するものとして残ります。", "success")
+        else:
+            flash(f"項目を更新しました（第{item.revision}版）。", "success")
+        return redirect(url_for("rounds.items", round_id=round_.id))
+    return render_template("rounds/item_form.html", round=round_, item=item, form=form, opinions=opinions)
+
+
+@bp.route("/<int:round_id>/items/<int:item_id>/move", methods=["POST"])
+def move_item(round_id: int, item_id: int):
+    round_ = _round_or_404(round_id)
+    item = _item_or_404(round_, item_id)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if step is None:
+        abort(400)
+    ops.move_item(round_, item, step)
+    db.session.commit()
+    return redirect(url_for("rounds.items", round_id=round_.id) + f"#item-{item.id}")
+
+
+@bp.route("/<int:round_id>/items/<int:item_id>/remove", methods=["POST"])
+def remove_item(round_id: int, item_id: int):
+    round_ = _round_or_404(round_id)
+    item = _item_or_404(round_, item_id)
+    label = f"{item.number} {item.heading}"
+    outcome = ops.remove_item(item, clock.now())
+    db.session.commit()
+    if outcome == "withdrawn":
+        flash(f"項目「{label}」を討議案から取り下げました。この項目への意見があるため、項目と意見は記録として残ります。",
+              "success")
+    else:
+        flash(f"項目「{label}」を削除しました。", "success")
+    return redirect(url_for("rounds.items", round_id=round_.id))
+
+
+@bp.route("/<int:round_id>/items/import", methods=["GET", "POST"])
+def import_items(round_id: int):
+    round_ = _round_or_404(round_id)
+    paste, upload, confirm = PasteForm(), UploadForm(), ConfirmImportForm()
+    drafts, errors, source = [], [], None
+    action = request.form.get("action", "")
+    if request.method == "POST" and action == "preview_text":
+        if paste.validate_on_submit():
+            drafts, errors = importing.parse_numbered_text(paste.text.data)
+            source = "貼り付けた文章"
+    elif request.method == "POST" and action == "preview_file":
+        file = upload.file.data
+        if not file or not file.filename:
+            upload.file.errors = ["ファイルを選んでください。"]
+        else:
+            drafts, errors = importing.parse_table_file(file.filename, file.read())
+            source = f"ファイル「{file.filename}」"
+            if errors:
+                upload.file.errors = ["ファイルに誤りがあるため、何も取り込んでいません。下の一覧を直してから、"
+                                      "もう一度選んでください。"]
+    elif request.method == "POST" and action == "confirm":
+        drafts, errors = importing.drafts_from_json(confirm.rows.data)
+        if not errors:
+            ops.add_items(round_, drafts, clock.now())
+            db.session.commit()
+            flash(f"{len(drafts)}件の項目を取り込みました。", "success")
+            return redirect(url_for("rounds.items", round_id=round_.id))
+    elif request.method == "POST":
+        abort(400)
+    if drafts:
+        confirm.rows.data = importing.drafts_to_json(drafts)
+    return render_template("rounds/import.html", round=round_, paste=paste, upload=upload, confirm=confirm,
+                           drafts=drafts, errors=errors, source=source, existing=len(round_.items))
+
+
+# ---------------------------------------------------------------- attachments
+
+@bp.route("/<int:round_id>/attachments", methods=["GET", "POST"])
+def attachments(round_id: int):
+    round_ = _round_or_404(round_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        file = form.file.data
+        if not file or not file.filename:
+            form.file.errors = ["ファイルを選んでください。"]
+        else:
+            try:
+                attachment = ops.add_attachment(round_, file.filename, file.read(), current_user, clock.now(),
+                                                current_app.config["MAX_ATTACHMENT_BYTES"])
+            except DomainError as exc:
+                form.file.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(f"「{attachment.filename}」を添付しました。", "success")
+                return redirect(url_for("rounds.attachments", round_id=round_.id))
+    files = db.session.scalars(
+        select(Attachment).options(defer(Attachment.data)).where(Attachment.round_id == round_.id)
+        .order_by(Attachment.id)).all()
+    limit = ops.human_size(current_app.config["MAX_ATTACHMENT_BYTES"])
+    return render_template("rounds/attachments.html", round=round_, form=form, files=files, limit=limit)
+
+
+@bp.route("/<int:round_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+def delete_attachment(round_id: int, attachment_id: int):
+    round_ = _round_or_404(round_id)
+    attachment = db.session.get(Attachment, attachment_id, options=[defer(Attachment.data)])
+    if attachment is None or attachment.round_id != round_.id:
+        abort(404)
+    name = attachment.filename
+    ops.remove_attachment(attachment)
+    db.session.commit()
+    flash(f"「{name}」を削除しました。", "success")
+    return redirect(url_for("rounds.attachments", round_id=round_.id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = db.get_or_404(Attachment, attachment_id)
+    if not attachment.round.can_view(current_user):
         abort(403)
-    rounds = db.session.scalars(select(Round).order_by(Round.deadline.desc())).all()
-    return render_template("rounds/index.html", rounds=rounds)
+    response = send_file(io.BytesIO(attachment.data), mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- schedule and targets
+
+@bp.route("/<int:round_id>/milestones", methods=["GET", "POST"])
+def milestones(round_id: int):
+    round_ = _round_or_404(round_id)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        ops.add_milestone(round_, form.date.data, form.meeting.data.strip(), form.what.data)
+        db.session.commit()
+        flash("日程を追加しました。", "success")
+        return redirect(url_for("rounds.milestones", round_id=round_.id))
+    return render_template("rounds/milestones.html", round=round_, form=form)
+
+
+@bp.route("/<int:round_id>/milestones/<int:milestone_id>/delete", methods=["POST"])
+def delete_milestone(round_id: int, milestone_id: int):
+    round_ = _round_or_404(round_id)
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.round_id != round_.id:
+        abort(404)
+    ops.remove_milestone(milestone)
+    db.session.commit()
+    flash("日程を削除しました。", "success")
+    return redirect(url_for("rounds.milestones", round_id=round_.id))
+
+
+@bp.route("/<int:round_id>/targets", methods=["GET", "POST"])
+def targets(round_id: int):
+    round_ = _round_or_404(round_id)
+    orgs = db.session.scalars(select(Organization).order_by(Organization.position, Organization.id)).all()
+    by_id = {org.id: org for org in orgs}
+    prefecture_ids = {org.id for org in orgs if org.kind == "prefecture"}
+    form = TargetsForm()
+    if form.validate_on_submit():
+        chosen = {int(v) for v in request.form.getlist("org") if v.isdigit() and int(v) in by_id}
+        chosen = {org_id for org_id in chosen if by_id[org_id].parent_id is not None}
+        if form.all_prefectures.data:
+            chosen |= prefecture_ids
+        ops.set_targets(round_, chosen)
+        db.session.commit()
+        kept = round_.target_ids() - chosen
+        flash(f"対象組織を{len(round_.target_ids())}組織にしました。", "success")
+        if kept:
+            names = "、".join(by_id[org_id].name for org_id in sorted(kept))
+            flash(f"既に回答のある組織は対象から外せないため、残しました：{names}", "warning")
+        return redirect(url_for("rounds.detail", round_id=round_.id))
+    selected = round_.target_ids()
+    if request.method == "GET":
+        form.all_prefectures.data = bool(prefecture_ids) and prefecture_ids <= selected
+    children: dict[int | None, list[Organization]] = {}
+    for org in orgs:
+        children.setdefault(org.parent_id, []).append(org)
+    return render_template("rounds/targets.html", round=round_, form=form, roots=children.get(None, []),
+                           children=children, selected=selected, prefecture_count=len(prefecture_ids))
+
+
+# ---------------------------------------------------------------- board and extensions
+
+def _board_filters() -> dict[str, str]:
+    state = request.args.get("state", "")
+    kind = request.args.get("kind", "")
+    return {"state": state if state in BOARD_FILTER_STATES else "", "kind": kind if kind in KIND_LABELS else "",
+            "q": request.args.get("q", "")[:200]}
+
+
+def _render_board(round_: Round, form: ExtensionForm, status: int = 200):
+    board = compute_board(round_)
+    filters = _board_filters()
+    rows = board.filtered(filters["state"], filters["q"], filters["kind"])
+    return render_template("rounds/board.html", round=round_, board=board, rows=rows, filters=filters,
+                           form=form, states=BOARD_FILTER_STATES, kinds=KIND_LABELS), status
+
+
+def _extension_form(round_: Round) -> ExtensionForm:
+    form = ExtensionForm()
+    targets = db.session.scalars(
+        select(Organization).join(RoundTarget, RoundTarget.organization_id == Organization.id)
+        .where(RoundTarget.round_id == round_.id).order_by(Organization.position, Organization.id)).all()
+    form.organization_id.choices = [(org.id, org.name) for org in targets]
+    return form
+
+
+@bp.route("/<int:round_id>/board")
+def board(round_id: int):
+    round_ = _round_or_404(round_id)
+    form = _extension_form(round_)
+    extend = request.args.get("extend", "")
+    if extend.isdigit():
+        form.organization_id.data = int(extend)
+    return _render_board(round_, form)
+
+
+@bp.route("/<int:round_id>/board.csv")
+def board_download(round_id: int):
+    round_ = _round_or_404(round_id)
+    filters = _board_filters()
+    rows = compute_board(round_).filtered(filters["state"], filters["q"], filters["kind"])
+    title = "".join(ch for ch in round_.title if ch not in '\\/:*?"<>|')[:80].strip() or "round"
+    return send_file(io.BytesIO(board_csv(rows)), mimetype="text/csv", as_attachment=True,
+                     download_name=f"{title}_提出状況.csv", max_age=0)
+
+
+@bp.route("/<int:round_id>/extensions", methods=["POST"])
+def extensions(round_id: int):
+    round_ = _round_or_404(round_id)
+    form = _extension_form(round_)
+    if form.validate_on_submit():
+        try:
+            extension = ops.grant_extension(round_, form.organization_id.data, clock.from_jst(form.until.data),
+                                            form.reason.data.strip(), current_user, clock.now())
+        except DomainError as exc:
+            form.until.errors = [*form.until.errors, str(exc)]
+        else:
+            db.session.commit()
+            name = dict(form.organization_id.choices)[extension.organization_id]
+            flash(f"{name}の締切を{clock.format_jst(extension.until)}まで延長しました。", "success")
+            return redirect(url_for("rounds.board", round_id=round_.id))
+    return _render_board(round_, form)

@@ -1,0 +1,144 @@
+"""Forms of the round pages; every message is Japanese and every typed value survives a refusal."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, ValidationError
+
+from consult.text import clean, has_control
+
+CONTROL_MESSAGE = "表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。"
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+DATETIME_MESSAGE = "日時を「2025-03-17 17:00」のように入力してください。"
+DATE_MESSAGE = "日付を「2025-03-17」のように入力してください。"
+
+TITLE_MAX, BACKGROUND_MAX, HEADING_MAX, BODY_MAX, NUMBER_MAX = 300, 20_000, 300, 20_000, 20
+
+
+class MaxChars:
+    """Length limit whose message names the limit and how much was typed, so a huge paste is understood."""
+
+    def __init__(self, limit: int, label: str):
+        self.limit, self.label = limit, label
+
+    def __call__(self, form, field) -> None:
+        length = len(field.data or "")
+        if length > self.limit:
+            raise ValidationError(
+                f"{self.label}は{self.limit:,}文字以内にしてください（入力は{length:,}文字です）。")
+
+
+class CleanTextForm(FlaskForm):
+    """Cleans the named text fields before validating; removed control characters refuse the save once."""
+
+    text_fields: tuple[str, ...] = ()
+
+    def validate(self, extra_validators=None) -> bool:
+        had_control = []
+        for name in self.text_fields:
+            field = self[name]
+            if isinstance(field.data, str):
+                if has_control(field.data):
+                    had_control.append(field)
+                field.data = clean(field.data)
+        valid = super().validate(extra_validators=extra_validators)
+        for field in had_control:
+            field.errors = [*field.errors, CONTROL_MESSAGE]
+        return valid and not had_control
+
+
+class RoundForm(CleanTextForm):
+    text_fields = ("title", "background")
+
+    title = StringField("題名", validators=[DataRequired("題名を入力してください。"), MaxChars(TITLE_MAX, "題名")])
+    background = TextAreaField("背景・趣旨", validators=[MaxChars(BACKGROUND_MAX, "背景・趣旨")])
+    opens_at = DateTimeLocalField("受付開始（日本時間）", format=DATETIME_FORMATS,
+                                  invalid_value_message=DATETIME_MESSAGE,
+                                  validators=[InputRequired("受付開始の日時を入力してください。")])
+    deadline = DateTimeLocalField("締切（日本時間）", format=DATETIME_FORMATS, invalid_value_message=DATETIME_MESSAGE,
+                                  validators=[InputRequired("締切の日時を入力してください。")])
+    version = HiddenField()
+
+    def validate_deadline(self, field) -> None:
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError("締切は受付開始より後の日時にしてください。")
+
+    def expected_version(self) -> int | None:
+        """The round version the page was built from; None on a new round."""
+        value = (self.version.data or "").strip()
+        return int(value) if value.isdigit() else -1 if value else None
+
+
+class ItemForm(CleanTextForm):
+    text_fields = ("number", "heading", "body")
+
+    number = StringField("番号", validators=[DataRequired("番号を入力してください。"), MaxChars(NUMBER_MAX, "番号")])
+    heading = StringField("見出し", validators=[DataRequired("見出しを入力してください。"),
+                                               MaxChars(HEADING_MAX, "見出し")])
+    body = TextAreaField("本文（討議案の文言）", validators=[MaxChars(BODY_MAX, "本文")])
+
+
+class PasteForm(CleanTextForm):
+    text_fields = ("text",)
+
+    text = TextAreaField("番号付きの文章を貼り付け", validators=[
+        DataRequired("貼り付ける文章を入力してください。"), MaxChars(2_000_000, "貼り付ける文章")])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV または Excel（XLSX）ファイル")
+
+
+class ConfirmImportForm(FlaskForm):
+    rows = HiddenField()
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField("討議案のファイル（PDF または Word（DOCX））")
+
+
+class MilestoneForm(CleanTextForm):
+    text_fields = ("meeting", "what")
+
+    date = DateField("日付", invalid_value_message=DATE_MESSAGE,
+                     validators=[InputRequired("日付を入力してください。")])
+    meeting = StringField("会議など", validators=[DataRequired("会議名などを入力してください。"),
+                                               MaxChars(200, "会議名")])
+    what = TextAreaField("内容", validators=[MaxChars(2000, "内容")])
+
+
+class TargetsForm(FlaskForm):
+    all_prefectures = BooleanField("全県本部（すべての県本部を対象にする）")
+
+
+class OrgSelectField(SelectField):
+    """A select of organisation ids whose refusals are in Japanese."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = int(valuelist[0]) if valuelist[0].isdigit() else None
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _ in self.choices}:
+            raise ValidationError("対象組織の中から選んでください。")
+
+
+class ExtensionForm(CleanTextForm):
+    text_fields = ("reason",)
+
+    organization_id = OrgSelectField("組織", coerce=int)
+    until = DateTimeLocalField("延長後の締切（日本時間）", format=DATETIME_FORMATS,
+                               invalid_value_message=DATETIME_MESSAGE,
+                               validators=[InputRequired("延長後の締切の日時を入力してください。")])
+    reason = TextAreaField("延長の理由", validators=[DataRequired("延長の理由を入力してください。"),
+                                                 MaxChars(2000, "延長の理由")])
