@@ -1,6 +1,15 @@
 """Imports every feature's models so the metadata (and migrations) see all tables."""
 
 from consult.auth.models import User  # noqa: F401
+from consult.letters.models import (  # noqa: F401
+    Addressee,
+    AddresseeItem,
+    Campaign,
+    Letter,
+    LetterTemplate,
+    RequestItem,
+    RequestItemOpinion,
+)
 from consult.opinions.models import Answer, AnswerEvent, Opinion  # noqa: F401
 from consult.orgs.models import Organization  # noqa: F401
 from consult.rounds.models import (  # noqa: F401
@@ -11,13 +20,4 @@ from consult.rounds.models import (  # noqa: F401
     Round,
     RoundItem,
     RoundTarget,
-)
-from consult.letters.models import (  # noqa: F401
-    Addressee,
-    AddresseeItem,
-    Campaign,
-    Letter,
-    LetterTemplate,
-    RequestItem,
-    RequestItemOpinion,
 )
