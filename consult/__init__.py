@@ -85,7 +85,7 @@ def _instance_secret(instance: Path) -> str:
 
 def _register(app: Flask) -> None:
     """Blueprints, template helpers, error pages and CLI."""
-    from consult import cli, filters, models  # noqa: F401  (models: every table registered)
+    from consult import cli, filters, models, security  # noqa: F401  (models: every table registered)
     from consult.aggregation.views import bp as aggregation_bp
     from consult.auth.views import bp as auth_bp
     from consult.letters.views import bp as letters_bp
@@ -101,6 +101,7 @@ def _register(app: Flask) -> None:
 
         app.register_blueprint(bench_bp)
     filters.register(app)
+    security.register(app)
     cli.register(app)
 
     @app.errorhandler(404)

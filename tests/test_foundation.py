@@ -58,3 +58,19 @@ def test_unknown_page_is_japanese_404(client):
     assert response.status_code == 404
     assert "ページが見つかりません" in response.get_data(as_text=True)
     assert '<html lang="ja">' in response.get_data(as_text=True)
+
+
+def test_security_headers_on_every_response(client, make_user, login_as):
+    for response in (client.get("/login"), client.get("/no/such/page"), client.get("/static/style.css")):
+        csp = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_session_cookie_is_httponly_and_lax(client, make_user):
+    user = make_user("member")
+    response = client.post("/login", data={"login": user.login, "password": "password123"})
+    cookies = response.headers.getlist("Set-Cookie")
+    session = next(c for c in cookies if c.startswith("session="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session
