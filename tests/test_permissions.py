@@ -12,9 +12,9 @@ from consult.extensions import db
 PUBLIC = {"auth.login", "main.health", "static"}
 ANY_USER = {"main.index", "auth.password", "auth.logout", "opinions.index"}
 ADMIN = {"auth.users", "orgs.index"}
-ROUND_VIEWERS = {"opinions.round_page", "rounds.download"}  # HQ, and members of target organisations
+ROUND_VIEWERS = {"opinions.round_page", "rounds.download", "aggregation.published"}  # HQ and target members
 ANSWER = {"opinions.show", "opinions.edit", "opinions.history", "opinions.no_opinion", "opinions.withdraw"}
-HQ_PREFIX = "rounds."
+HQ_PREFIXES = ("rounds.", "aggregation.", "letters.")
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
 
@@ -23,7 +23,7 @@ def classify(endpoint: str) -> str:
                         ("answer", ANSWER)):
         if endpoint in group:
             return name
-    if endpoint.startswith(HQ_PREFIX):
+    if endpoint.startswith(HQ_PREFIXES):
         return "hq"
     if endpoint.startswith("bench."):
         return "bench"
@@ -44,7 +44,9 @@ def allowed(kind: str, role: str) -> bool:
 
 @pytest.fixture
 def world(app, make_org, make_user, make_round, hq, clock):
-    """A round open to Tokyo and Osaka, with an attachment, a milestone and an answer from each."""
+    """A round open to Tokyo and Osaka, with an attachment, a milestone, an answer from each, a published
+    answer table and a request campaign with one letter, item and addressee."""
+    from consult.letters import operations as letters
     from consult.opinions import operations as answers
     from consult.rounds import operations as rounds
     from consult.rounds.models import Round
@@ -64,10 +66,20 @@ def world(app, make_org, make_user, make_round, hq, clock):
         for key, org in (("member", tokyo), ("other_member", osaka)):
             data = answers.AnswerInput(general_comment=f"{org.name}の意見")
             answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
+        loaded.answers_published_at = clock()
+        campaign = letters.create_campaign(letters.CampaignInput(
+            title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
+            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
+            round_id=round_.id), clock())
+        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"))
+        request_item = letters.add_request_item(letter, "支援を充実すること。")
+        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"))
         db.session.commit()
         ids = {"round_id": round_.id, "item_id": loaded.items[0].id, "attachment_id": attachment.id,
-               "milestone_id": milestone.id, "filename": "style.css"}
-    return {"ids": ids, "users": users, "tokyo": tokyo, "osaka": osaka}
+               "milestone_id": milestone.id, "filename": "style.css", "opinion_id": 999999,
+               "campaign_id": campaign.id, "letter_id": letter.id, "addressee_id": addressee.id}
+        letter_ids = dict(ids, item_id=request_item.id)
+    return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}
 
 
 def _routes(app):
@@ -93,7 +105,8 @@ def test_every_route_against_role(app, world, role):
         if kind == "bench" or (rule.endpoint == "auth.logout"):
             continue
         for org_key in (("tokyo", "osaka") if "org_id" in rule.arguments else (None,)):
-            values = {k: v for k, v in world["ids"].items() if k in rule.arguments}
+            ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
+            values = {k: v for k, v in ids.items() if k in rule.arguments}
             if org_key:
                 values["org_id"] = world[org_key].id
             url = rule.build(values)[1]

@@ -1,5 +1,8 @@
 """Creating users and checking credentials; flush, never commit."""
 
+import re
+import secrets
+
 from sqlalchemy import select
 
 from consult.auth.models import ROLE_LABELS, User
@@ -42,3 +45,64 @@ def change_password(user: User, current: str, new: str) -> bool:
     user.set_password(new)
     db.session.flush()
     return True
+
+
+USER_COLUMNS = ("login", "name", "role", "org_code", "email", "password")
+LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+MIN_PASSWORD = 8
+
+
+def generate_password() -> str:
+    """A first password to hand over; the user changes it after logging in."""
+    return secrets.token_urlsafe(9)
+
+
+def check_new_user(login: str, name: str, role: str, org_code: str, email: str = "", password: str = "",
+                   taken: set[str] | None = None) -> list[str]:
+    """What is wrong with a user to be created, in Japanese; empty when it can be created."""
+    errors = []
+    if not LOGIN_PATTERN.match(login):
+        errors.append("ログインIDは64文字以内の半角英数字と . _ @ - で入力してください。" if login
+                      else "ログインIDが空です。")
+    elif login in (taken or set()) or db.session.scalar(select(User.id).where(User.login == login)) is not None:
+        errors.append(f"ログインID {login} は既に使われています。")
+    if not name:
+        errors.append("氏名が空です。")
+    elif len(name) > 100:
+        errors.append("氏名は100文字以内にしてください。")
+    if role not in ROLE_LABELS:
+        errors.append(f"役割「{role}」は使えません（admin, staff, member のいずれか）。")
+    organization = db.session.scalar(select(Organization).where(Organization.code == org_code))
+    if organization is None:
+        errors.append(f"組織コード {org_code} が見つかりません。" if org_code else "組織コードが空です。")
+    elif role in ("admin", "staff") and not organization.is_headquarters:
+        errors.append("本部管理者・本部職員（admin, staff）は本部に所属させてください。")
+    if email and (len(email) > 200 or "@" not in email):
+        errors.append(f"メールアドレス {email} の形式が正しくありません。")
+    if password and len(password) < MIN_PASSWORD:
+        errors.append(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
+    return errors
+
+
+def import_users(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[User, str | None]]:
+    """Create every user of the file, or none; returns each user with the password generated for it."""
+    from consult.orgs.operations import RowErrors
+
+    errors: list[str] = []
+    taken: set[str] = set()
+    for line, row in rows:
+        values = {key: row.get(key, "") for key in USER_COLUMNS}
+        errors.extend(f"{line}行目: {message}" for message in check_new_user(
+            values["login"], values["name"], values["role"], values["org_code"], values["email"],
+            values["password"], taken))
+        taken.add(values["login"])
+    if errors:
+        raise RowErrors(errors)
+    created = []
+    for _line, row in rows:
+        generated = None if row.get("password") else generate_password()
+        organization = db.session.scalar(select(Organization).where(Organization.code == row["org_code"]))
+        user = create_user(row["login"], row["name"], row.get("password") or generated, row["role"],
+                           organization, email=row.get("email") or None)
+        created.append((user, generated))
+    return created

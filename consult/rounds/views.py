@@ -11,8 +11,9 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult import clock
+from consult.access import require_hq
 from consult.errors import ConflictError, DomainError, TransitionError
-from consult.extensions import db, login_manager
+from consult.extensions import db
 from consult.opinions.models import Answer
 from consult.orgs.models import KIND_LABELS, Organization
 from consult.rounds import importing
@@ -38,14 +39,8 @@ _OPEN_TO_VIEWERS = {"rounds.download"}
 BOARD_FILTER_STATES = {**STATE_LABELS, "late": "締切後の送信あり", "extended": "締切延長あり"}
 
 
-@bp.before_request
-def require_hq():
-    """Every round page is headquarters' work; a branch only downloads the draft files."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if request.endpoint not in _OPEN_TO_VIEWERS and not current_user.is_hq:
-        abort(403)
-    return None
+# Every round page is headquarters' work; a branch only downloads the draft files.
+require_hq(bp, open_to=frozenset(_OPEN_TO_VIEWERS))
 
 
 def _round_or_404(round_id: int) -> Round:

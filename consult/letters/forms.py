@@ -1,0 +1,165 @@
+"""Forms of the request-letter pages; every message is Japanese and every typed value survives a refusal."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional, ValidationError
+
+from consult.letters import dates, numbering
+from consult.letters.models import ADDRESSEE_KINDS, DATE_STYLES, HONORIFICS
+from consult.letters.operations import YEAR_RANGE
+from consult.rounds.forms import CleanTextForm, MaxChars
+from consult.text import normalise_number
+
+TITLE_MAX, ITEM_MAX, PARAGRAPHS_MAX = 300, 5_000, 20_000
+ORG_MAX, PERSON_TITLE_MAX, NAME_MAX = 200, 200, 100
+TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
+YEAR_MIN, YEAR_MAX = YEAR_RANGE  # the operations refuse other years
+
+
+def _number(field, label: str, low: int, high: int) -> int | None:
+    """A whole number typed in half- or full-width digits, or a Japanese message naming the field."""
+    text = normalise_number(field.data or "")
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValidationError(f"{label}は {low}〜{high} の数字で入力してください（入力：「{field.data}」）。")
+    return int(text)
+
+
+class VersionedForm(CleanTextForm):
+    """A form with the hidden version of the record the page was built from, to refuse a stale edit."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        """The version the page showed; None on a new record, -1 when the hidden value was tampered with."""
+        value = (self.version.data or "").strip()
+        return int(value) if value.isdigit() else -1 if value else None
+
+
+class CampaignForm(VersionedForm):
+    text_fields = ("title", "sender_org", "sender_title", "sender_name")
+
+    title = StringField("要請行動の名前", validators=[DataRequired("名前を入力してください。"),
+                                                 MaxChars(TITLE_MAX, "名前")])
+    date_year = StringField("年（西暦）", validators=[DataRequired("年を西暦で入力してください（例：2025）。")])
+    date_month = StringField("月", validators=[DataRequired("月を入力してください（1〜12）。")])
+    date_day = StringField("日（未定なら空欄：●と印字）")
+    date_style = RadioField("日付の書き方", choices=list(DATE_STYLES.items()), default="western",
+                            validators=[DataRequired("日付の書き方を選んでください。")])
+    sender_org = StringField("差出人の組織", validators=[DataRequired("差出人の組織を入力してください。"),
+                                                    MaxChars(ORG_MAX, "差出人の組織")])
+    sender_title = StringField("差出人の肩書", validators=[MaxChars(PERSON_TITLE_MAX, "差出人の肩書")])
+    sender_name = StringField("差出人の氏名", validators=[MaxChars(NAME_MAX, "差出人の氏名")])
+    round_id = SelectField("元にした組織討議", coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, rounds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.round_id.choices = [(0, "（なし）")] + [(r.id, r.title) for r in rounds]
+
+    def validate_round_id(self, field) -> None:
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("一覧の中から選んでください。")
+
+    def validate_date_year(self, field) -> None:
+        _number(field, "年", YEAR_MIN, YEAR_MAX)
+
+    def validate_date_month(self, field) -> None:
+        _number(field, "月", 1, 12)
+
+    def validate_date_day(self, field) -> None:
+        day = _number(field, "日", 1, 31)
+        try:
+            year = _number(self.date_year, "年", YEAR_MIN, YEAR_MAX)
+            month = _number(self.date_month, "月", 1, 12)
+        except ValidationError:
+            return  # reported next to the year or the month
+        if year is None or month is None:
+            return
+        try:
+            dates.format_date(year, month, day, self.date_style.data if self.date_style.data in dates.STYLES
+                              else dates.WESTERN)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def date_values(self) -> tuple[int, int, int | None]:
+        """Year, month and day (None = ●) after validation."""
+        return (int(normalise_number(self.date_year.data)), int(normalise_number(self.date_month.data)),
+                int(normalise_number(self.date_day.data)) if normalise_number(self.date_day.data or "") else None)
+
+    def chosen_round_id(self) -> int | None:
+        return self.round_id.data or None
+
+
+class NewLetterForm(CleanTextForm):
+    text_fields = ("title",)
+
+    title = StringField("新しい要請書の題名", validators=[DataRequired("題名を入力してください。"),
+                                                  MaxChars(TITLE_MAX, "題名")])
+
+
+class LetterForm(VersionedForm):
+    text_fields = ("title", "greeting", "background", "closing")
+
+    title = StringField("題名", validators=[DataRequired("題名を入力してください。"), MaxChars(TITLE_MAX, "題名")])
+    greeting = TextAreaField("あいさつ", validators=[MaxChars(PARAGRAPHS_MAX, "あいさつ")])
+    background = TextAreaField("本文（背景）：1行が1段落", validators=[MaxChars(PARAGRAPHS_MAX, "本文（背景）")])
+    closing = TextAreaField("結びの文", validators=[MaxChars(PARAGRAPHS_MAX, "結びの文")])
+    numbering = SelectField("番号の付け方", choices=list(numbering.CHOICES),
+                            validators=[DataRequired("番号の付け方を選んでください。")])
+    fullwidth_digits = BooleanField("数字を全角にする（１．（１））")
+
+
+class ItemForm(CleanTextForm):
+    """One request item or section heading, edited inline on the letter page."""
+
+    text_fields = ("text",)
+
+    text = TextAreaField("文言", validators=[DataRequired("文言を入力してください。"), MaxChars(ITEM_MAX, "文言")])
+    shown = HiddenField()  # the text the page showed: a change saved meanwhile by someone else is not overwritten
+
+
+class AddItemForm(CleanTextForm):
+    text_fields = ("text",)
+
+    text = TextAreaField("文言", validators=[DataRequired("文言を入力してください。"), MaxChars(ITEM_MAX, "文言")])
+    parent_id = HiddenField()
+
+
+class AddresseeForm(VersionedForm):
+    text_fields = ("organisation", "title", "name", "greeting", "extra_paragraph")
+
+    organisation = StringField("要請先の組織（省庁・政党など）", validators=[
+        DataRequired("要請先の組織を入力してください。"), MaxChars(ORG_MAX, "要請先の組織")])
+    kind = RadioField("種類", choices=list(ADDRESSEE_KINDS.items()), default="ministry",
+                      validators=[DataRequired("種類を選んでください。")])
+    title = StringField("宛名の肩書（例：総務大臣）", validators=[MaxChars(PERSON_TITLE_MAX, "宛名の肩書")])
+    name = StringField("宛名の氏名（任意）", validators=[MaxChars(NAME_MAX, "宛名の氏名")])
+    honorific = RadioField("敬称", choices=[(h, h) for h in HONORIFICS], default="様",
+                           validators=[DataRequired("敬称を選んでください。")])
+    letter_id = SelectField("渡す要請書", coerce=int)
+    scope = RadioField("要請項目", choices=[("all", "すべての項目"), ("subset", "一部の項目だけ（下で選ぶ）")],
+                       default="all", validators=[DataRequired("すべてか一部かを選んでください。")])
+    greeting = TextAreaField("この要請先だけのあいさつ（空欄なら要請書のあいさつ）",
+                             validators=[MaxChars(PARAGRAPHS_MAX, "あいさつ")])
+    extra_paragraph = TextAreaField("この要請先だけに加える段落", validators=[MaxChars(PARAGRAPHS_MAX, "加える段落")])
+
+    def __init__(self, *args, letters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.letter_id.choices = [(letter.id, letter.title) for letter in letters]
+
+    def validate_letter_id(self, field) -> None:
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("要請書を選んでください（先に要請書を作成してください）。")
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but the CSRF token: removing after a confirm page."""
+
+
+class TemplateForm(FlaskForm):
+    file = FileField("新しい雛形（Word 文書 .docx、5MB まで）")
+

@@ -1,0 +1,574 @@
+"""Changes to request campaigns, letters, request items and addressees; each flushes and leaves the commit to the view.
+
+Every text is checked before it is stored: what Word cannot hold (control characters, U+FFFE/U+FFFF) is refused
+with a message naming the characters, so nothing a user typed is dropped silently from a letter later.
+Invalid input raises InputErrors (a DomainError) whose ``errors`` maps each form field to its Japanese message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from consult.errors import ConflictError, DomainError
+from consult.extensions import db
+from consult.letters import dates, numbering
+from consult.letters.compose import included_ids, is_two_level
+from consult.letters.document import Entry, Section, describe_characters, is_removed, outline
+from consult.letters.document import Letter as PrintedLetter
+from consult.letters.models import (
+    ADDRESSEE_KINDS,
+    DATE_STYLES,
+    HONORIFICS,
+    Addressee,
+    Campaign,
+    Letter,
+    LetterTemplate,
+    RequestItem,
+)
+from consult.letters.template_check import check_template
+from consult.opinions.models import Answer, Opinion
+from consult.rounds.models import Round
+
+CONFLICT_MESSAGE = (
+    "他の人が先に更新しました。あなたの入力内容は消えていません。"
+    "保存済みの内容と見比べてから、もう一度保存してください。"
+)
+YEAR_RANGE = (1900, 2100)
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+
+# Field limits (characters): the columns' sizes, and generous bounds for the free texts.
+LIMITS = {
+    "title": 300, "sender_org": 200, "sender_title": 200, "sender_name": 100,
+    "greeting": 1000, "background": 20000, "closing": 1000, "text": 2000,
+    "organisation": 200, "addressee_title": 200, "name": 100, "extra_paragraph": 5000,
+    "hq_view": 5000, "filename": 255,
+}
+
+
+class InputErrors(DomainError):
+    """Several fields refused at once; ``errors`` maps field name → message, str() joins them."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("\n".join(errors.values()))
+        self.errors = errors
+
+
+class TemplateRejected(DomainError):
+    """An uploaded template that cannot be used; ``messages`` lists every reason, the old template stays."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+class _Checker:
+    """Collects one message per field, then raises them together."""
+
+    def __init__(self):
+        self.errors: dict[str, str] = {}
+
+    def text(self, name: str, value: str | None, label: str, limit: int, *, required: bool = False,
+             single_line: bool = False) -> str:
+        """The value with line ends normalised and surrounding ASCII blanks trimmed, or a message recorded."""
+        value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip(" \t\n")
+        removed = list(dict.fromkeys(ch for ch in value if is_removed(ch)))
+        if removed:
+            self.errors[name] = (f"{label}に文書に書き込めない文字（{describe_characters(removed)}）が含まれています。"
+                                 "その文字を削除してから保存してください。")
+        elif required and not value:
+            self.errors[name] = f"{label}を入力してください。"
+        elif len(value) > limit:
+            self.errors[name] = f"{label}は{limit}文字以内で入力してください（現在{len(value)}文字）。"
+        elif single_line and "\n" in value:
+            self.errors[name] = f"{label}は改行を入れずに一行で入力してください。"
+        return value
+
+    def choice(self, name: str, value, allowed, message: str):
+        if value not in allowed:
+            self.errors[name] = message
+        return value
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InputErrors(self.errors)
+
+
+def _flush_or_conflict(obj) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:  # someone saved between our read and our write
+        raise ConflictError(CONFLICT_MESSAGE, current=None) from exc
+
+
+def check_version(obj, expected_version: int | None) -> None:
+    """Refuse an edit made on a page loaded before someone else's save."""
+    if expected_version is not None and expected_version != obj.version:
+        raise ConflictError(CONFLICT_MESSAGE, current=obj)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Campaigns
+
+@dataclass
+class CampaignInput:
+    """A campaign as typed in the form."""
+
+    title: str
+    date_year: int
+    date_month: int
+    date_day: int | None = None  # None: the day is not fixed yet and prints as ●
+    date_style: str = dates.WESTERN
+    sender_org: str = ""
+    sender_title: str = ""
+    sender_name: str = ""
+    round_id: int | None = None
+
+
+def _check_campaign(data: CampaignInput) -> CampaignInput:
+    c = _Checker()
+    title = c.text("title", data.title, "要請行動の名称", LIMITS["title"], required=True, single_line=True)
+    sender_org = c.text("sender_org", data.sender_org, "差出人の団体名", LIMITS["sender_org"], required=True,
+                        single_line=True)
+    sender_title = c.text("sender_title", data.sender_title, "差出人の役職", LIMITS["sender_title"], single_line=True)
+    sender_name = c.text("sender_name", data.sender_name, "差出人の氏名", LIMITS["sender_name"], single_line=True)
+    c.choice("date_style", data.date_style, DATE_STYLES, "日付の書式は西暦か和暦を選んでください。")
+    _check_date(c, data)
+    if data.round_id is not None and db.session.get(Round, data.round_id) is None:
+        c.errors["round_id"] = "もとになる討議が見つかりません。選び直してください。"
+    c.raise_if_any()
+    return CampaignInput(title, data.date_year, data.date_month, data.date_day, data.date_style, sender_org,
+                         sender_title, sender_name, data.round_id)
+
+
+def _check_date(c: _Checker, data: CampaignInput) -> None:
+    """Year in a sensible range, month 1–12, a day that exists in that month (or None for ●)."""
+    if not isinstance(data.date_year, int) or not YEAR_RANGE[0] <= data.date_year <= YEAR_RANGE[1]:
+        c.errors["date_year"] = f"年は{YEAR_RANGE[0]}〜{YEAR_RANGE[1]}の西暦で入力してください。"
+        return
+    if not isinstance(data.date_month, int) or not 1 <= data.date_month <= 12:
+        c.errors["date_month"] = "月は1〜12で入力してください。"
+        return
+    if data.date_day is not None and (not isinstance(data.date_day, int) or not 1 <= data.date_day <= 31):
+        c.errors["date_day"] = "日は1〜31で入力するか、未定（●）にしてください。"
+        return
+    try:
+        dates.format_date(data.date_year, data.date_month, data.date_day,
+                          style=data.date_style if data.date_style in dates.STYLES else dates.WESTERN)
+    except ValueError as exc:
+        c.errors["date_day"] = str(exc)
+
+
+def create_campaign(data: CampaignInput, now: datetime) -> Campaign:
+    """A new campaign without letters or addressees yet."""
+    data = _check_campaign(data)
+    campaign = Campaign(title=data.title, round_id=data.round_id, date_year=data.date_year,
+                        date_month=data.date_month, date_day=data.date_day, date_style=data.date_style,
+                        sender_org=data.sender_org, sender_title=data.sender_title, sender_name=data.sender_name,
+                        created_at=now)
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def update_campaign(campaign: Campaign, expected_version: int | None, data: CampaignInput) -> Campaign:
+    """Change the campaign's title, date, sender or round, refusing a stale edit."""
+    check_version(campaign, expected_version)
+    data = _check_campaign(data)
+    for name in ("title", "round_id", "date_year", "date_month", "date_day", "date_style", "sender_org",
+                 "sender_title", "sender_name"):
+        setattr(campaign, name, getattr(data, name))
+    _flush_or_conflict(campaign)
+    return campaign
+
+
+def remove_campaign(campaign: Campaign) -> None:
+    """Delete a campaign with its letters and addressees (the opinions stay)."""
+    for addressee in list(campaign.addressees):
+        db.session.delete(addressee)
+    db.session.flush()
+    db.session.expire(campaign, ["addressees"])
+    for letter in campaign.letters:
+        _delete_items(letter)
+    db.session.delete(campaign)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Letters
+
+@dataclass
+class LetterInput:
+    """A letter's own text as typed in the form."""
+
+    title: str
+    greeting: str = ""
+    background: str = ""  # one paragraph per line
+    closing: str = ""
+    numbering: str = numbering.DEFAULT
+    fullwidth_digits: bool = True
+
+
+def _check_letter(data: LetterInput) -> LetterInput:
+    c = _Checker()
+    result = LetterInput(
+        title=c.text("title", data.title, "要請書の題名", LIMITS["title"], required=True, single_line=True),
+        greeting=c.text("greeting", data.greeting, "あいさつ文", LIMITS["greeting"]),
+        background=c.text("background", data.background, "背景の文章", LIMITS["background"]),
+        closing=c.text("closing", data.closing, "結びの文", LIMITS["closing"]),
+        numbering=c.choice("numbering", data.numbering, numbering.LEVELS, "番号の書式を一覧から選んでください。"),
+        fullwidth_digits=bool(data.fullwidth_digits),
+    )
+    c.raise_if_any()
+    return result
+
+
+def add_letter(campaign: Campaign, data: LetterInput) -> Letter:
+    """A new letter at the end of the campaign's letters."""
+    data = _check_letter(data)
+    position = max((each.position for each in campaign.letters), default=0) + 1
+    letter = Letter(campaign=campaign, position=position, **vars(data))
+    db.session.add(letter)
+    db.session.flush()
+    return letter
+
+
+def update_letter(letter: Letter, expected_version: int | None, data: LetterInput) -> Letter:
+    """Change a letter's text or numbering, refusing a stale edit."""
+    check_version(letter, expected_version)
+    data = _check_letter(data)
+    for name, value in vars(data).items():
+        setattr(letter, name, value)
+    _flush_or_conflict(letter)
+    return letter
+
+
+def remove_letter(letter: Letter) -> None:
+    """Delete a letter nobody receives any more."""
+    users = db.session.scalars(select(Addressee.organisation).where(Addressee.letter_id == letter.id)).all()
+    if users:
+        raise DomainError(f"この要請書を受け取る要請先（{'、'.join(users)}）があります。"
+                          "先に要請先の要請書を変更するか、要請先を削除してください。")
+    campaign = letter.campaign
+    _delete_items(letter)
+    db.session.delete(letter)
+    db.session.flush()
+    db.session.expire(campaign, ["letters"])
+
+
+def _delete_items(letter: Letter) -> None:
+    """Items before their sections, so the ORM and the database's own cascade never both delete a row."""
+    for level in ([i for i in letter.items if i.parent_id is not None], letter.top_items()):
+        for item in level:
+            db.session.delete(item)
+        db.session.flush()
+    db.session.expire(letter, ["items"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Request items
+
+def _check_item_text(text: str) -> str:
+    c = _Checker()
+    text = c.text("text", text, "要請項目", LIMITS["text"], required=True)
+    c.raise_if_any()
+    return text
+
+
+def _siblings(item_or_letter: RequestItem | Letter, parent: RequestItem | None) -> list[RequestItem]:
+    letter = item_or_letter if isinstance(item_or_letter, Letter) else item_or_letter.letter
+    return list(parent.children) if parent is not None else letter.top_items()
+
+
+def _renumber(items: list[RequestItem]) -> None:
+    for position, each in enumerate(items, start=1):
+        each.position = position
+
+
+def _expire_order(letter: Letter, parent: RequestItem | None) -> None:
+    """Collections are ordered by position only when loaded; reload them after positions changed."""
+    db.session.flush()
+    db.session.expire(letter, ["items"])
+    if parent is not None:
+        db.session.expire(parent, ["children"])
+
+
+def add_request_item(letter: Letter, text: str, parent: RequestItem | None = None) -> RequestItem:
+    """A request at the end of the letter, or of a section when parent is given (two levels at most)."""
+    text = _check_item_text(text)
+    if parent is not None and (parent.letter_id != letter.id or parent.parent_id is not None):
+        raise DomainError("項目は同じ要請書の大項目（…について）の下にだけ追加できます。")
+    siblings = _siblings(letter, parent)
+    position = max((each.position for each in siblings), default=0) + 1
+    item = RequestItem(letter=letter, parent=parent, position=position, text=text)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def update_request_item(item: RequestItem, text: str) -> RequestItem:
+    """Change the wording of a section heading or a request."""
+    item.text = _check_item_text(text)
+    db.session.flush()
+    return item
+
+
+def move_request_item(item: RequestItem, step: int) -> None:
+    """Swap an item with its neighbour above (-1) or below (+1) among the items of the same level."""
+    siblings = _siblings(item, item.parent)
+    index = next(i for i, each in enumerate(siblings) if each.id == item.id)
+    other = index + step
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+    _renumber(siblings)
+    _expire_order(item.letter, item.parent)
+
+
+def remove_request_item(item: RequestItem) -> None:
+    """Delete an item (a section with its items), unless an addressee would be left with nothing to receive."""
+    letter, parent = item.letter, item.parent
+    gone = {item.id, *(child.id for child in item.children)}
+    addressees = db.session.scalars(select(Addressee).where(Addressee.letter_id == letter.id)
+                                    .options(selectinload(Addressee.selected))).all()
+    stranded = [a.organisation for a in addressees
+                if not a.all_items and not ({s.id for s in a.selected} - gone)]
+    if stranded:
+        raise DomainError(f"{'、'.join(stranded)}宛の要請書はこの項目だけを選んでいます。"
+                          "先にその要請先の項目を選び直してください。")
+    for addressee in addressees:
+        addressee.selected = [s for s in addressee.selected if s.id not in gone]
+    for child in list(item.children):
+        db.session.delete(child)
+    db.session.delete(item)
+    db.session.flush()
+    _expire_order(letter, parent)
+    _renumber(_siblings(letter, parent))
+    db.session.flush()
+
+
+def link_opinions(item: RequestItem, opinion_ids: Iterable[int]) -> int:
+    """Record that the item answers these submitted opinions; returns how many links were new."""
+    wanted = set(opinion_ids)
+    if not wanted:
+        return 0
+    opinions = db.session.scalars(select(Opinion).where(Opinion.id.in_(wanted))
+                                  .options(selectinload(Opinion.answer))).all()
+    if len(opinions) != len(wanted):
+        raise DomainError("指定された意見が見つかりません。一覧を読み込み直してください。")
+    if any(op.answer.status != "submitted" for op in opinions):
+        raise DomainError("提出されていない（下書きの）意見は要請項目に結び付けられません。")
+    linked = {op.id for op in item.opinions}
+    new = [op for op in sorted(opinions, key=lambda op: op.id) if op.id not in linked]
+    item.opinions.extend(new)
+    db.session.flush()
+    return len(new)
+
+
+def unlink_opinion(item: RequestItem, opinion: Opinion) -> bool:
+    """Remove one link; False when it did not exist."""
+    if opinion not in item.opinions:
+        return False
+    item.opinions.remove(opinion)
+    db.session.flush()
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Addressees
+
+@dataclass
+class AddresseeInput:
+    """An addressee as typed in the form."""
+
+    organisation: str
+    kind: str = "ministry"
+    title: str = ""
+    name: str = ""
+    honorific: str = "様"
+    greeting: str = ""  # empty: the letter's greeting
+    extra_paragraph: str = ""
+
+
+def _check_addressee(data: AddresseeInput) -> AddresseeInput:
+    c = _Checker()
+    result = AddresseeInput(
+        organisation=c.text("organisation", data.organisation, "要請先の団体名", LIMITS["organisation"],
+                            required=True, single_line=True),
+        kind=c.choice("kind", data.kind, ADDRESSEE_KINDS, "要請先の種類（省庁・政党・その他）を選んでください。"),
+        title=c.text("title", data.title, "要請先の役職", LIMITS["addressee_title"], single_line=True),
+        name=c.text("name", data.name, "要請先の氏名", LIMITS["name"], single_line=True),
+        honorific=c.choice("honorific", data.honorific, HONORIFICS, "敬称は「様」か「殿」を選んでください。"),
+        greeting=c.text("greeting", data.greeting, "この要請先へのあいさつ文", LIMITS["greeting"]),
+        extra_paragraph=c.text("extra_paragraph", data.extra_paragraph, "この要請先への追加の段落",
+                               LIMITS["extra_paragraph"]),
+    )
+    c.raise_if_any()
+    return result
+
+
+def _check_letter_of(campaign: Campaign, letter: Letter) -> None:
+    if letter is None or letter.campaign_id != campaign.id:
+        raise InputErrors({"letter_id": "この要請行動の要請書から選んでください。"})
+
+
+def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput) -> Addressee:
+    """A new addressee at the end of the list, receiving the whole letter."""
+    _check_letter_of(campaign, letter)
+    data = _check_addressee(data)
+    position = max((each.position for each in campaign.addressees), default=0) + 1
+    addressee = Addressee(campaign=campaign, letter=letter, position=position, all_items=True, **vars(data))
+    db.session.add(addressee)
+    db.session.flush()
+    return addressee
+
+
+def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput) -> Addressee:
+    """Change who the addressee is and their own text; another letter means its whole text again."""
+    _check_letter_of(addressee.campaign, letter)
+    data = _check_addressee(data)
+    if letter.id != addressee.letter_id:
+        addressee.letter = letter
+        addressee.all_items = True
+        addressee.selected = []
+    for name, value in vars(data).items():
+        setattr(addressee, name, value)
+    db.session.flush()
+    return addressee
+
+
+def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None) -> None:
+    """Give the addressee only the chosen sections or items; None gives the whole letter."""
+    if item_ids is None:
+        addressee.all_items = True
+        addressee.selected = []
+        db.session.flush()
+        return
+    wanted = set(item_ids)
+    if not wanted:
+        raise InputErrors({"items": "項目を一つ以上選ぶか、「すべての項目」を選んでください。"})
+    items = [i for i in addressee.letter.items if i.id in wanted]
+    if len(items) != len(wanted):
+        raise InputErrors({"items": "この要請書にない項目が選ばれています。画面を読み込み直してください。"})
+    addressee.all_items = False
+    addressee.selected = sorted(items, key=lambda i: i.id)
+    db.session.flush()
+    db.session.expire(addressee, ["selected"])
+
+
+def move_addressee(addressee: Addressee, step: int) -> None:
+    """Swap an addressee with the one above (-1) or below (+1); the order is also the ZIP's file order."""
+    campaign = addressee.campaign
+    siblings = list(campaign.addressees)
+    index = next(i for i, each in enumerate(siblings) if each.id == addressee.id)
+    other = index + step
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+    _renumber(siblings)
+    db.session.flush()
+    db.session.expire(campaign, ["addressees"])
+
+
+def remove_addressee(addressee: Addressee) -> None:
+    """Delete an addressee (the letter stays for the others)."""
+    campaign = addressee.campaign
+    db.session.delete(addressee)
+    db.session.flush()
+    db.session.expire(campaign, ["addressees"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Weighing opinions and templates
+
+def upload_template(filename: str, data: bytes, user, now: datetime) -> LetterTemplate:
+    """Keep a new Word template once it passes every check; a refused one leaves the current template in use."""
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    if len(data or b"") > MAX_TEMPLATE_BYTES:
+        raise TemplateRejected([f"ファイルが大きすぎます（{MAX_TEMPLATE_BYTES // (1024 * 1024)}MB まで）。"])
+    messages = check_template(data or b"")
+    c = _Checker()
+    name = c.text("filename", name or "template.docx", "ファイル名", LIMITS["filename"], single_line=True)
+    messages.extend(c.errors.values())
+    if messages:
+        raise TemplateRejected(messages)
+    template = LetterTemplate(filename=name, data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+def template_count() -> int:
+    """How many templates were uploaded (0: the default one is in use)."""
+    return db.session.scalar(select(func.count()).select_from(LetterTemplate)) or 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Traceability: request item → opinions, opinion → letters and addressees
+
+@dataclass
+class ItemTrace:
+    """A request item in print order, its label in the full letter, and the opinions it answers."""
+
+    item: RequestItem
+    level: int
+    label: str
+    opinions: list[Opinion] = field(default_factory=list)
+
+
+def items_with_opinions(letter: Letter) -> list[ItemTrace]:
+    """Every item of the letter in print order with its opinions, their answers and organisations loaded."""
+    items = db.session.scalars(
+        select(RequestItem).where(RequestItem.letter_id == letter.id)
+        .order_by(RequestItem.position, RequestItem.id)
+        .options(selectinload(RequestItem.children),
+                 selectinload(RequestItem.opinions).selectinload(Opinion.answer).selectinload(Answer.organization),
+                 selectinload(RequestItem.opinions).selectinload(Opinion.item))
+    ).all()
+    tops = [i for i in items if i.parent_id is None]
+    if is_two_level(tops):
+        ordered = [(i, 1 if i.parent_id is None else 2) for top in tops for i in (top, *top.children)]
+        sections = [Section(top.text, [c.text for c in top.children]) for top in tops]
+    else:
+        ordered = [(top, 1) for top in tops]
+        sections = [Section("", [top.text for top in tops])] if tops else []
+    entries: list[Entry] = outline(PrintedLetter("", None, "", "", "", "", sections=sections,
+                                                 numbering=letter.numbering,
+                                                 fullwidth_digits=letter.fullwidth_digits))
+    return [ItemTrace(item, level, entry.label.strip(), list(item.opinions))
+            for (item, level), entry in zip(ordered, entries, strict=True)]
+
+
+@dataclass
+class OpinionTrace:
+    """A request item that answers an opinion, its letter and campaign, and the addressees who receive it."""
+
+    item: RequestItem
+    letter: Letter
+    campaign: Campaign
+    addressees: list[Addressee]
+
+
+def letters_for_opinion(opinion: Opinion) -> list[OpinionTrace]:
+    """Where an opinion went: each request item linked to it and the addressees whose letter prints that item."""
+    items = db.session.scalars(
+        select(RequestItem).join(RequestItem.opinions).where(Opinion.id == opinion.id)
+        .options(selectinload(RequestItem.letter).selectinload(Letter.campaign),
+                 selectinload(RequestItem.letter).selectinload(Letter.items).selectinload(RequestItem.children))
+        .order_by(RequestItem.letter_id, RequestItem.position, RequestItem.id)
+    ).all()
+    letter_ids = {item.letter_id for item in items}
+    addressees = db.session.scalars(
+        select(Addressee).where(Addressee.letter_id.in_(letter_ids))
+        .options(selectinload(Addressee.selected)).order_by(Addressee.position, Addressee.id)
+    ).all() if letter_ids else []
+    traces = []
+    for item in items:
+        receiving = [a for a in addressees if a.letter_id == item.letter_id and item.id in included_ids(a)]
+        traces.append(OpinionTrace(item, item.letter, item.letter.campaign, receiving))
+    return traces
+
