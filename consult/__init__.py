@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from consult.extensions import babel, csrf, db, login_manager, migrate
+from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -48,6 +48,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # True behind HTTPS; the remember-me cookie follows it
+        # Login throttling (failed attempts only); "redis://127.0.0.1:6379" shares the counts between servers.
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_SWALLOW_ERRORS=True,  # storage down: log it and let people log in rather than fail
+        LOGIN_LIMIT_PER_ACCOUNT="5 per 15 minutes",
+        LOGIN_LIMIT_PER_ADDRESS="30 per 15 minutes",
+        # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0 = do not trust it).
+        PROXY_FIX_X_FOR=0,
+        PROXY_FIX_X_PROTO=0,
+        PROXY_FIX_X_HOST=0,
+        PROXY_FIX_X_PORT=0,
+        PROXY_FIX_X_PREFIX=0,
         BABEL_DEFAULT_LOCALE="ja",
         BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
         PAGE_SIZE=50,
@@ -58,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
     if test_config is not None:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -68,10 +83,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    _proxy_fix(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=lambda: "ja")
     _register(app)
     return app
+
+
+def _proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* only when configured: the client address (throttling, audit) and https come from it."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    counts = {name: int(app.config[f"PROXY_FIX_X_{name.upper()}"]) for name in ("for", "proto", "host", "port",
+                                                                                  "prefix")}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{name}": count for name, count in counts.items()})
 
 
 def _instance_secret(instance: Path) -> str:
@@ -85,8 +113,9 @@ def _instance_secret(instance: Path) -> str:
 
 def _register(app: Flask) -> None:
     """Blueprints, template helpers, error pages and CLI."""
-    from consult import cli, filters, models, security  # noqa: F401  (models: every table registered)
+    from consult import cli, faults, filters, models, security  # noqa: F401  (models: every table registered)
     from consult.aggregation.views import bp as aggregation_bp
+    from consult.audit.views import bp as audit_bp
     from consult.auth.views import bp as auth_bp
     from consult.letters.views import bp as letters_bp
     from consult.opinions.views import bp as opinions_bp
@@ -94,7 +123,8 @@ def _register(app: Flask) -> None:
     from consult.rounds.views import bp as rounds_bp
     from consult.views import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp, aggregation_bp, letters_bp):
+    for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp, aggregation_bp, letters_bp,
+                      audit_bp):
         app.register_blueprint(blueprint)
     if app.config.get("BENCH_ROUTES") or os.environ.get("CONSULT_BENCH_ROUTES") == "1":
         from consult.benchroutes import bp as bench_bp  # the rush benchmark's plain-SQLAlchemy yardstick
@@ -102,6 +132,7 @@ def _register(app: Flask) -> None:
         app.register_blueprint(bench_bp)
     filters.register(app)
     security.register(app)
+    faults.register(app)
     cli.register(app)
 
     @app.errorhandler(404)

@@ -9,9 +9,10 @@ from flask.cli import FlaskGroup, with_appcontext
 
 def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
+    from consult.backup import backup, restore
     from consult.letters.cli import letters_command
 
-    for command in (init_db, demo, create_user, import_orgs, import_users, letters_command):
+    for command in (init_db, demo, create_user, import_orgs, import_users, letters_command, backup, restore):
         app.cli.add_command(command)
 
 

@@ -1,5 +1,6 @@
 """Imports every feature's models so the metadata (and migrations) see all tables."""
 
+from consult.audit.models import AuditEvent  # noqa: F401
 from consult.auth.models import User  # noqa: F401
 from consult.letters.models import (  # noqa: F401
     Addressee,

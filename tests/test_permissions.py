@@ -11,7 +11,7 @@ from consult.extensions import db
 # Who may use an endpoint. Every route of the app must be listed: a new route fails until it is classified.
 PUBLIC = {"auth.login", "main.health", "static"}
 ANY_USER = {"main.index", "auth.password", "auth.logout", "opinions.index"}
-ADMIN = {"auth.users", "orgs.index"}
+ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
 ROUND_VIEWERS = {"opinions.round_page", "rounds.download", "aggregation.published"}  # HQ and target members
 ANSWER = {"opinions.show", "opinions.edit", "opinions.history", "opinions.no_opinion", "opinions.withdraw"}
 HQ_PREFIXES = ("rounds.", "aggregation.", "letters.")

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from consult.audit.operations import record_object
 from consult.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.letters.models import DISPOSITIONS, Campaign, Letter, RequestItem, RequestItemOpinion
@@ -51,6 +52,7 @@ def set_disposition(opinion: Opinion, disposition: str | None, hq_view: str, use
     # Opinion has no columns for who and when; user and now are taken so an audit trail can be added here.
     opinion.disposition = disposition
     opinion.hq_view = hq_view
+    record_object("disposition_set", opinion, DISPOSITIONS.get(disposition, "未記入"), user=user, now=now)
     db.session.flush()
     return opinion
 
@@ -74,6 +76,7 @@ def link_request_item(round_: Round, opinion: Opinion, request_item_id: int) -> 
     if exists is not None:
         return False
     db.session.add(RequestItemOpinion(request_item_id=request_item_id, opinion_id=opinion.id))
+    record_object("request_link_changed", opinion, f"要請項目#{request_item_id}と対応づけ")
     db.session.flush()
     return True
 
@@ -82,6 +85,7 @@ def unlink_request_items(opinion: Opinion, request_item_ids: list[int]) -> int:
     """Remove links chosen on the form; returns how many went."""
     if not request_item_ids:
         return 0
+    record_object("request_link_changed", opinion, f"要請項目{len(request_item_ids)}件との対応づけを解除")
     result = db.session.execute(
         delete(RequestItemOpinion).where(RequestItemOpinion.opinion_id == opinion.id,
                                          RequestItemOpinion.request_item_id.in_(request_item_ids))
@@ -95,10 +99,12 @@ def publish_answers(round_: Round, now: datetime) -> None:
     if round_.status == "draft":
         raise DomainError("準備中の討議の回答表は公開できません。")
     round_.answers_published_at = now
+    record_object("answers_published", round_, now=now)
     db.session.flush()
 
 
 def unpublish_answers(round_: Round) -> None:
     """Take the answer table back from the branches (for a correction)."""
     round_.answers_published_at = None
+    record_object("answers_unpublished", round_)
     db.session.flush()

@@ -53,3 +53,16 @@ class UserForm(FlaskForm):
         ],
     )
     submit = SubmitField("登録する")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "新しいパスワード",
+        validators=[Optional(), Length(min=8, max=200, message="パスワードは8文字以上にしてください。")],
+    )
+    submit = SubmitField("パスワードを再設定")
+
+
+class ActiveForm(FlaskForm):
+    active = SelectField("状態", choices=[("1", "有効"), ("0", "停止")])
+    submit = SubmitField("変更する")

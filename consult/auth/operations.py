@@ -5,6 +5,7 @@ import secrets
 
 from sqlalchemy import select
 
+from consult.audit.operations import record
 from consult.auth.models import ROLE_LABELS, User
 from consult.extensions import db
 from consult.orgs.models import Organization
@@ -14,12 +15,65 @@ class UserError(ValueError):
     """A user cannot be created as asked; the message is for the person who asked."""
 
 
+class LoginRefused(ValueError):
+    """Why a login failed, in Japanese; a disabled account is named only to someone who knows its password."""
+
+
+WRONG_CREDENTIALS = "ログインIDまたはパスワードが違います。"
+DISABLED_ACCOUNT = "このアカウントは利用停止中です。本部の管理者に連絡してください。"
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = db.session.scalar(select(User).where(User.login == login.strip()))
     if user is None or not user.active or not user.check_password(password):
         return None
     return user
+
+
+def log_in(login: str, password: str, now=None) -> User:
+    """Check the credentials and write the audit line either way; raises LoginRefused with the reason."""
+    login = login.strip()
+    user = db.session.scalar(select(User).where(User.login == login))
+    if user is None or not user.check_password(password):
+        record(None, "login_failed", "user", getattr(user, "id", None),
+               f"ログイン失敗（ログインID「{login[:64]}」）", details={"login": login[:64]}, now=now)
+        raise LoginRefused(WRONG_CREDENTIALS)
+    if not user.active:
+        record(None, "login_failed", "user", user.id, f"利用停止中のアカウント「{login}」へのログイン",
+               details={"login": login, "disabled": True}, now=now)
+        raise LoginRefused(DISABLED_ACCOUNT)
+    record(user, "login", "user", user.id, f"{user.name}（{user.login}）がログイン", now=now)
+    return user
+
+
+def log_out(user) -> None:
+    """Note the logout in the audit log."""
+    record(user, "logout", "user", user.id, f"{user.name}（{user.login}）がログアウト")
+
+
+def reset_password(target: User, admin: User, new_password: str | None = None) -> str:
+    """An admin sets a new password (typed, or generated when left empty); the user's sessions end."""
+    password = new_password or generate_password()
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
+    target.set_password(password)
+    record(admin, "password_reset", "user", target.id,
+           f"{target.name}（{target.login}）のパスワードを再設定", details={"generated": not new_password})
+    return password
+
+
+def set_active(target: User, admin: User, active: bool) -> None:
+    """Disable (ending every session) or re-enable an account; an admin never locks themselves out."""
+    if target.id == admin.id and not active:
+        raise UserError("自分自身のアカウントは利用停止にできません。")
+    if target.active == active:
+        return
+    target.active = active
+    if not active:
+        target.session_token = secrets.token_hex(16)  # sessions and remember-me cookies end now
+    action, verb = ("user_enabled", "利用再開") if active else ("user_disabled", "利用停止")
+    record(admin, action, "user", target.id, f"{target.name}（{target.login}）を{verb}")
 
 
 def create_user(login: str, name: str, password: str, role: str, organization: Organization,
@@ -35,6 +89,8 @@ def create_user(login: str, name: str, password: str, role: str, organization: O
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    record(None, "user_created", "user", user.id, f"{user.name}（{user.login}、{ROLE_LABELS[role]}、"
+           f"{organization.name}）を登録")
     return user
 
 
@@ -44,6 +100,7 @@ def change_password(user: User, current: str, new: str) -> bool:
         return False
     user.set_password(new)
     db.session.flush()
+    record(user, "password_changed", "user", user.id, f"{user.name}（{user.login}）がパスワードを変更")
     return True
 
 

@@ -1,12 +1,23 @@
 """Login, logout, password change, and the admin's user list."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from consult.auth.forms import LoginForm, PasswordForm, UserForm
+from consult.auth import throttle
+from consult.auth.forms import ActiveForm, LoginForm, PasswordForm, ResetPasswordForm, UserForm
 from consult.auth.models import User
-from consult.auth.operations import UserError, authenticate, change_password, create_user
+from consult.auth.operations import (
+    LoginRefused,
+    UserError,
+    change_password,
+    create_user,
+    log_in,
+    log_out,
+    reset_password,
+    set_active,
+)
 from consult.extensions import db, login_manager
 from consult.orgs.models import Organization
 
@@ -37,13 +48,18 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.login_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.login.data, form.password.data)
-        if user is None:
-            form.password.errors.append("ログインIDまたはパスワードが違います。")
+        try:
+            user = log_in(form.login.data, form.password.data)
+        except LoginRefused as exc:
+            g.login_failed = True  # counted by the throttle; a right password never is
+            db.session.commit()  # keep the audit line of the failure
+            form.password.errors.append(str(exc))
         else:
+            db.session.commit()
             login_user(user, remember=True)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -51,6 +67,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        log_out(current_user)
+        db.session.commit()
     logout_user()
     flash("ログアウトしました。", "info")
     return redirect(url_for("auth.login"))
@@ -88,5 +107,65 @@ def users():
             db.session.commit()
             flash("利用者を登録しました。", "success")
             return redirect(url_for("auth.users"))
-    people = db.session.scalars(select(User).order_by(User.organization_id, User.login)).all()
-    return render_template("auth/users.html", form=form, users=people)
+    return _users_page(form)
+
+
+def _users_page(form: UserForm, errors: dict[int, str] | None = None, status: int = 200):
+    """The user list with the registration form; `errors` puts a refused reset or disable next to its row."""
+    people = db.session.scalars(select(User).options(selectinload(User.organization))
+                                .order_by(User.organization_id, User.login)).all()
+    return render_template("auth/users.html", form=form, users=people, errors=errors or {},
+                           reset_form=ResetPasswordForm(formdata=None), active_form=ActiveForm(formdata=None)), status
+
+
+def _admin_target() -> User:
+    """The user named by the form's user_id; only an admin gets this far."""
+    if not current_user.is_admin:
+        abort(403)
+    user_id = request.form.get("user_id", "")
+    if not user_id.isdigit():
+        abort(404)
+    return db.get_or_404(User, int(user_id))
+
+
+def _empty_user_form() -> UserForm:
+    form = UserForm(formdata=None)
+    orgs = db.session.scalars(select(Organization).order_by(Organization.position, Organization.id)).all()
+    form.organization_id.choices = [(o.id, o.name) for o in orgs]
+    return form
+
+
+@bp.route("/admin/users/password", methods=["POST"])
+@login_required
+def reset_user_password():
+    """Set a new password for someone who forgot theirs; shown once, and their sessions end."""
+    target = _admin_target()
+    form = ResetPasswordForm()
+    if not form.validate():
+        return _users_page(_empty_user_form(), {target.id: " ".join(form.password.errors)})
+    password = reset_password(target, current_user, form.password.data or None)
+    db.session.commit()
+    if target.id == current_user.id:
+        login_user(target, remember=True)
+    response = make_response(render_template("auth/password_reset.html", user=target, password=password,
+                                             generated=not form.password.data))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/admin/users/active", methods=["POST"])
+@login_required
+def set_user_active():
+    """Disable an account (its sessions end at once) or enable it again."""
+    target = _admin_target()
+    form = ActiveForm()
+    if not form.validate():
+        abort(400)
+    try:
+        set_active(target, current_user, form.active.data == "1")
+    except UserError as exc:
+        return _users_page(_empty_user_form(), {target.id: str(exc)})
+    db.session.commit()
+    done = "有効にしました" if target.active else "利用停止にしました"
+    flash(f"{target.name}（{target.login}）を{done}。", "success")
+    return redirect(url_for("auth.users"))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from consult.audit.operations import record_object
 from consult.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.letters import dates, numbering
@@ -174,6 +175,7 @@ def create_campaign(data: CampaignInput, now: datetime) -> Campaign:
                         created_at=now)
     db.session.add(campaign)
     db.session.flush()
+    record_object("campaign_created", campaign, now=now)
     return campaign
 
 
@@ -185,11 +187,13 @@ def update_campaign(campaign: Campaign, expected_version: int | None, data: Camp
                  "sender_title", "sender_name"):
         setattr(campaign, name, getattr(data, name))
     _flush_or_conflict(campaign)
+    record_object("campaign_edited", campaign)
     return campaign
 
 
 def remove_campaign(campaign: Campaign) -> None:
     """Delete a campaign with its letters and addressees (the opinions stay)."""
+    record_object("campaign_removed", campaign)
     for addressee in list(campaign.addressees):
         db.session.delete(addressee)
     db.session.flush()
@@ -236,6 +240,7 @@ def add_letter(campaign: Campaign, data: LetterInput) -> Letter:
     letter = Letter(campaign=campaign, position=position, **vars(data))
     db.session.add(letter)
     db.session.flush()
+    record_object("letter_added", letter)
     return letter
 
 
@@ -246,6 +251,7 @@ def update_letter(letter: Letter, expected_version: int | None, data: LetterInpu
     for name, value in vars(data).items():
         setattr(letter, name, value)
     _flush_or_conflict(letter)
+    record_object("letter_edited", letter)
     return letter
 
 
@@ -256,6 +262,7 @@ def remove_letter(letter: Letter) -> None:
         raise DomainError(f"この要請書を受け取る要請先（{'、'.join(users)}）があります。"
                           "先に要請先の要請書を変更するか、要請先を削除してください。")
     campaign = letter.campaign
+    record_object("letter_removed", letter)
     _delete_items(letter)
     db.session.delete(letter)
     db.session.flush()
@@ -309,6 +316,7 @@ def add_request_item(letter: Letter, text: str, parent: RequestItem | None = Non
     item = RequestItem(letter=letter, parent=parent, position=position, text=text)
     db.session.add(item)
     db.session.flush()
+    record_object("request_item_changed", item, "追加")
     return item
 
 
@@ -316,6 +324,7 @@ def update_request_item(item: RequestItem, text: str) -> RequestItem:
     """Change the wording of a section heading or a request."""
     item.text = _check_item_text(text)
     db.session.flush()
+    record_object("request_item_changed", item, "文言の変更")
     return item
 
 
@@ -327,6 +336,7 @@ def move_request_item(item: RequestItem, step: int) -> None:
     if 0 <= other < len(siblings):
         siblings[index], siblings[other] = siblings[other], siblings[index]
     _renumber(siblings)
+    record_object("request_item_changed", item, "並べ替え")
     _expire_order(item.letter, item.parent)
 
 
@@ -343,6 +353,7 @@ def remove_request_item(item: RequestItem) -> None:
                           "先にその要請先の項目を選び直してください。")
     for addressee in addressees:
         addressee.selected = [s for s in addressee.selected if s.id not in gone]
+    record_object("request_item_changed", item, "削除")
     for child in list(item.children):
         db.session.delete(child)
     db.session.delete(item)
@@ -367,6 +378,7 @@ def link_opinions(item: RequestItem, opinion_ids: Iterable[int]) -> int:
     new = [op for op in sorted(opinions, key=lambda op: op.id) if op.id not in linked]
     item.opinions.extend(new)
     db.session.flush()
+    record_object("request_item_changed", item, f"意見{len(new)}件を対応づけ")
     return len(new)
 
 
@@ -376,6 +388,7 @@ def unlink_opinion(item: RequestItem, opinion: Opinion) -> bool:
         return False
     item.opinions.remove(opinion)
     db.session.flush()
+    record_object("request_item_changed", item, f"意見#{opinion.id}の対応づけを解除")
     return True
 
 
@@ -425,6 +438,7 @@ def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput) -> A
     addressee = Addressee(campaign=campaign, letter=letter, position=position, all_items=True, **vars(data))
     db.session.add(addressee)
     db.session.flush()
+    record_object("addressee_added", addressee)
     return addressee
 
 
@@ -439,6 +453,7 @@ def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput)
     for name, value in vars(data).items():
         setattr(addressee, name, value)
     db.session.flush()
+    record_object("addressee_edited", addressee)
     return addressee
 
 
@@ -448,6 +463,7 @@ def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None) ->
         addressee.all_items = True
         addressee.selected = []
         db.session.flush()
+        record_object("addressee_edited", addressee, "すべての項目")
         return
     wanted = set(item_ids)
     if not wanted:
@@ -457,6 +473,7 @@ def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None) ->
         raise InputErrors({"items": "この要請書にない項目が選ばれています。画面を読み込み直してください。"})
     addressee.all_items = False
     addressee.selected = sorted(items, key=lambda i: i.id)
+    record_object("addressee_edited", addressee, f"項目を{len(items)}件に限定")
     db.session.flush()
     db.session.expire(addressee, ["selected"])
 
@@ -471,11 +488,13 @@ def move_addressee(addressee: Addressee, step: int) -> None:
         siblings[index], siblings[other] = siblings[other], siblings[index]
     _renumber(siblings)
     db.session.flush()
+    record_object("addressee_edited", addressee, "並べ替え")
     db.session.expire(campaign, ["addressees"])
 
 
 def remove_addressee(addressee: Addressee) -> None:
     """Delete an addressee (the letter stays for the others)."""
+    record_object("addressee_removed", addressee)
     campaign = addressee.campaign
     db.session.delete(addressee)
     db.session.flush()
@@ -499,6 +518,7 @@ def upload_template(filename: str, data: bytes, user, now: datetime) -> LetterTe
     template = LetterTemplate(filename=name, data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
     db.session.add(template)
     db.session.flush()
+    record_object("template_uploaded", template, user=user, now=now)
     return template
 
 

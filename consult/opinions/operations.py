@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from consult.audit.operations import record_answer
 from consult.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.opinions.models import STANCES, Answer, AnswerEvent, Opinion
@@ -321,3 +322,4 @@ def _touch(answer: Answer, user, now: datetime, action: str, changes: list[dict]
         db.session.flush()
     except StaleDataError as exc:  # a colleague's save landed between our read and write
         raise ConflictError(CONFLICT_MESSAGE, current=None) from exc
+    record_answer(answer, user, action, changes, now)

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from consult.audit.operations import record_object
 from consult.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
 from consult.rounds.models import (
@@ -61,6 +62,7 @@ def create_round(title: str, background: str, opens_at: datetime, deadline: date
                    status="draft", created_at=now, created_by_id=getattr(user, "id", None))
     db.session.add(round_)
     db.session.flush()
+    record_object("round_created", round_, user=user, now=now)
     return round_
 
 
@@ -75,6 +77,7 @@ def update_round(round_: Round, expected_version: int | None, *, title: str, bac
         db.session.flush()
     except StaleDataError as exc:  # someone saved between our read and our write
         raise ConflictError(CONFLICT_MESSAGE, current=None) from exc
+    record_object("round_edited", round_)
     return round_
 
 
@@ -88,6 +91,7 @@ def set_targets(round_: Round, organization_ids: set[int]) -> None:
     existing = round_.target_ids()
     for org_id in sorted(keep - existing):
         round_.targets.append(RoundTarget(round_id=round_.id, organization_id=org_id))
+    record_object("targets_changed", round_, f"{len(keep)}組織")
     db.session.flush()
 
 
@@ -114,6 +118,7 @@ def add_items(round_: Round, drafts: list[ItemDraft], now: datetime) -> list[Rou
         db.session.add(item)
         added.append(item)
     db.session.flush()
+    record_object("items_added", round_, f"{len(added)}件", now=now)
     return added
 
 
@@ -126,6 +131,7 @@ def update_item(item: RoundItem, draft: ItemDraft, now: datetime) -> bool:
     item.revisions.append(ItemRevision(revision=item.revision, number=draft.number, heading=draft.heading,
                                        body=draft.body, created_at=now))
     db.session.flush()
+    record_object("item_edited", item, f"第{item.revision}版", now=now)
     return True
 
 
@@ -147,6 +153,7 @@ def item_has_opinions(item: RoundItem) -> bool:
 
 def remove_item(item: RoundItem, now: datetime) -> str:
     """Delete an unanswered item; an answered one is withdrawn from the draft but kept with its opinions."""
+    record_object("item_removed", item, now=now)
     if item_has_opinions(item):
         item.removed_at = now
         db.session.flush()
@@ -165,6 +172,7 @@ def move_item(round_: Round, item: RoundItem, step: int) -> None:
         items[index], items[other] = items[other], items[index]
         for position, each in enumerate(items, start=1):
             each.position = position
+    record_object("item_moved", item, "上へ" if step < 0 else "下へ")
     db.session.flush()
 
 
@@ -183,6 +191,7 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
                             data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
     db.session.add(attachment)
     db.session.flush()
+    record_object("attachment_added", attachment, user=user, now=now)
     return attachment
 
 
@@ -210,6 +219,7 @@ def safe_filename(filename: str, extension: str) -> str:
 
 def remove_attachment(attachment: Attachment) -> None:
     """Take a file off the round."""
+    record_object("attachment_removed", attachment)
     db.session.delete(attachment)
     db.session.flush()
 
@@ -236,11 +246,13 @@ def add_milestone(round_: Round, when: date, meeting: str, what: str) -> Milesto
     milestone = Milestone(round=round_, date=when, meeting=meeting, what=what)
     db.session.add(milestone)
     db.session.flush()
+    record_object("milestone_added", milestone)
     return milestone
 
 
 def remove_milestone(milestone: Milestone) -> None:
     """Take a step off the schedule."""
+    record_object("milestone_removed", milestone)
     db.session.delete(milestone)
     db.session.flush()
 
@@ -256,6 +268,7 @@ def open_round(round_: Round, now: datetime) -> None:
     if round_.deadline <= now:
         raise TransitionError("締切が過ぎています。締切を先の日時に直してから受付を開始してください。")
     round_.status = "open"
+    record_object("round_opened", round_, now=now)
     db.session.flush()
 
 
@@ -264,6 +277,7 @@ def close_round(round_: Round, now: datetime) -> None:
     if not round_.can_transition("closed"):
         raise TransitionError(f"「{round_.status_label}」の討議は締め切れません。")
     round_.status = "closed"
+    record_object("round_closed", round_, now=now)
     db.session.flush()
 
 
@@ -282,4 +296,5 @@ def grant_extension(round_: Round, organization_id: int, until: datetime, reason
                                   reason=reason, granted_at=now, granted_by_id=getattr(user, "id", None))
     round_.extensions.append(extension)
     db.session.flush()
+    record_object("extension_granted", extension, user=user, now=now)
     return extension

@@ -1,0 +1,353 @@
+"""The three journeys in a real browser against a real server: HQ opens a round, a branch answers it on a phone,
+HQ weighs the opinions and writes request letters that are downloaded and read back with python-docx."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime, timedelta
+
+import pytest
+from docx import Document
+
+from consult.clock import JST
+
+from .browser_support import (
+    DESKTOP,
+    PHONE,
+    STAFF,
+    TOKYO,
+    flash_text,
+    focus_outline,
+    keyboard_focus,
+    login,
+    new_context,
+    screenshot,
+)
+
+pytestmark = pytest.mark.browser
+
+ROUND_TITLE = "地域公共サービスの人員確保に関する組織討議（ブラウザ試験）"
+HEADINGS = [
+    "人員の確保", "会計年度任用職員の処遇改善", "自治体DXと業務改革", "窓口業務の体制", "保育・子育て支援",
+    "介護・高齢者福祉", "医療・公立病院", "防災・減災", "公共交通の維持", "上下水道の更新",
+    "公共施設の維持管理", "地方財政の確立", "ジェンダー平等", "ハラスメント防止", "長時間労働の是正",
+    "メンタルヘルス対策", "人材育成と研修", "公契約条例", "環境・脱炭素", "地域の担い手づくり",
+]
+PROPOSED = "「必要な人員を確保する」を「正規職員による必要な人員を確保する」に改める。"
+PASTED = "\n".join(f"{n}. {heading}\n{heading}について、現場の実態を踏まえた施策を求める。（本文{n}）"
+                   for n, heading in enumerate(HEADINGS, start=1))
+
+
+def _parse_utc(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- journey 1: HQ opens a round
+
+
+@pytest.fixture(scope="module")
+def hq_round(browser, server):
+    """Journey 1, done once for the module: HQ staff create a round, import 20 items, set deadline and targets,
+    open it. Returns what the later journeys need (the round's id, its items' ids, the typed deadline)."""
+    server.move_clock(0)
+    context = new_context(browser, DESKTOP)
+    page = context.new_page()
+    try:
+        login(page, server, STAFF)
+        page.get_by_role("link", name="組織討議", exact=True).click()
+        page.get_by_role("link", name="新しい討議を作成する").click()
+
+        now = datetime.now(JST).replace(second=0, microsecond=0, tzinfo=None)
+        opens_at = now - timedelta(hours=1)
+        deadline = (now + timedelta(days=3)).replace(hour=17, minute=0)
+        page.get_by_label("題名").fill(ROUND_TITLE)
+        page.get_by_label("背景・趣旨").fill("人員不足が深刻化している。\n各県本部の意見を集約し、本部案をまとめる。")
+        page.get_by_label("受付開始（日本時間）").fill(opens_at.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("締切（日本時間）").fill(deadline.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_role("button", name="保存する").click()
+        assert "討議を作成しました" in flash_text(page)
+        round_id = int(re.search(r"/rounds/(\d+)$", page.url).group(1))
+
+        page.get_by_role("link", name="一括で取り込む").click()
+        page.get_by_label("番号付きの文章を貼り付け").fill(PASTED)
+        page.get_by_role("button", name="読み取って確認する").first.click()
+        assert "20 件の項目を読み取りました" in page.locator("#preview-h + p").inner_text()
+        assert page.locator("section.card tbody tr").count() == 20
+        screenshot(page, "hq-import-preview.png")
+        page.get_by_role("button", name="この内容で取り込む（20件）").click()
+        assert "20件の項目を取り込みました" in flash_text(page)
+
+        page.get_by_role("link", name="対象組織", exact=True).click()
+        page.get_by_label("全県本部（すべての県本部を対象にする）").check()
+        page.get_by_role("button", name="対象組織を保存する").click()
+        assert "対象組織を47組織にしました" in flash_text(page)
+
+        page.get_by_role("button", name="受付を開始する").click()
+        assert page.locator("h1 .badge").inner_text() == "受付中"
+        screenshot(page, "hq-round-detail.png")
+        page.get_by_role("link", name="組織討議", exact=True).click()
+        assert page.get_by_role("link", name=ROUND_TITLE).is_visible()
+        screenshot(page, "hq-round-list.png")
+    finally:
+        context.close()
+    items = server.query("SELECT id, number, heading FROM round_item WHERE round_id = ? AND removed_at IS NULL "
+                         "ORDER BY position", round_id)
+    return {"id": round_id, "items": items, "deadline": deadline, "opens_at": opens_at}
+
+
+def test_hq_creates_imports_targets_and_opens_a_round(hq_round, server):
+    title, status, opens, due = server.one("SELECT title, status, opens_at, deadline FROM round WHERE id = ?",
+                                           hq_round["id"])
+    assert (title, status) == (ROUND_TITLE, "open")
+    # Typed in Japan time, stored in UTC.
+    assert _parse_utc(due) == (hq_round["deadline"] - timedelta(hours=9))
+    assert _parse_utc(opens) == (hq_round["opens_at"] - timedelta(hours=9))
+    assert [(number, heading) for _id, number, heading in hq_round["items"]] == [
+        (str(n), heading) for n, heading in enumerate(HEADINGS, start=1)]
+    body = server.one("SELECT body FROM round_item WHERE id = ?", hq_round["items"][4][0])
+    assert body == "保育・子育て支援について、現場の実態を踏まえた施策を求める。（本文5）"
+    targets = server.one("SELECT count(*) FROM round_target t JOIN organization o ON o.id = t.organization_id "
+                         "WHERE t.round_id = ? AND o.kind = 'prefecture'", hq_round["id"])
+    assert targets == 47
+    assert server.one("SELECT count(*) FROM round_target WHERE round_id = ?", hq_round["id"]) == 47
+
+
+# ---------------------------------------------------------------- journey 2: a branch answers on a phone
+
+
+def test_branch_answers_on_a_phone_then_the_deadline_passes(hq_round, browser, server_clock):
+    server = server_clock
+    page = new_context(browser, PHONE).new_page()
+    round_id = hq_round["id"]
+    (first_id, _n1, _h1), (second_id, _n2, _h2) = hq_round["items"][0], hq_round["items"][2]
+    org_id = server.one("SELECT organization_id FROM user_account WHERE login = 'tokyo'")
+    try:
+        # Log in with the keyboard alone: Tab to the field, type, Tab, type, Enter.
+        page.goto(server.url("/login"))
+        keyboard_focus(page, "el.id === 'login'")
+        outline = focus_outline(page)
+        assert outline["focusVisible"] and outline["style"] == "solid" and outline["width"] >= 2, outline
+        page.keyboard.type(TOKYO[0])
+        page.keyboard.press("Tab")
+        page.keyboard.type(TOKYO[1])
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/answers/$"))
+
+        page.get_by_role("link", name=ROUND_TITLE).click()
+        assert page.get_by_text("状態：未着手").is_visible() or "未着手" in page.locator("#my-answer + p").inner_text()
+        page.get_by_role("link", name="回答を入力する").click()
+        assert page.locator("fieldset.item-card").count() == 20
+
+        # The first item with the mouse and fill: stance, wording and reason.
+        page.locator(f"#item-{first_id}-stance").select_option("amend")
+        page.locator(f"#item-{first_id}-referred_text").fill("「人員の確保」の第1段落")
+        page.locator(f"#item-{first_id}-proposed_text").fill(PROPOSED)
+        page.locator(f"#item-{first_id}-reason").fill("非正規化が進んでいるため。")
+
+        # The third item with the keyboard only: Tab to its stance, choose with the arrow keys, type the reason,
+        # Tab to 「下書き保存」 and press Enter.
+        keyboard_focus(page, f"el.id === 'item-{second_id}-stance'")
+        page.keyboard.press("ArrowDown")  # 賛成
+        keyboard_focus(page, f"el.id === 'item-{second_id}-reason'")
+        page.keyboard.type("現場の実感に合っており、賛成します。")
+        keyboard_focus(page, "el.tagName === 'BUTTON' && el.value === 'save'")
+        outline = focus_outline(page)
+        assert outline["focusVisible"] and outline["style"] == "solid" and outline["width"] >= 2, outline
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "下書きを保存しました" in flash_text(page)
+        status, version = server.one("SELECT status, version FROM answer WHERE round_id = ? AND organization_id = ?",
+                                     round_id, org_id)
+        assert status == "draft"
+
+        # Away and back: the draft is there as typed.
+        page.get_by_role("link", name="回答する討議").click()
+        page.get_by_role("link", name=ROUND_TITLE).click()
+        assert "下書き" in page.locator("#my-answer").locator("..").inner_text()
+        page.get_by_role("link", name="下書きを編集する").click()
+        assert page.locator(f"#item-{first_id}-stance").input_value() == "amend"
+        assert page.locator(f"#item-{second_id}-stance").input_value() == "agree"
+        assert page.locator(f"#item-{second_id}-reason").input_value() == "現場の実感に合っており、賛成します。"
+        page.locator("h1").evaluate("el => el.scrollIntoView()")  # the form itself rather than the header
+        screenshot(page, "branch-answer-form.png")
+
+        page.get_by_role("button", name="提出する").click()
+        assert "回答を提出しました" in flash_text(page)
+        status, submitted_version = server.one(
+            "SELECT status, version FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id)
+        assert status == "submitted" and submitted_version > version
+        opinions = server.query(
+            "SELECT o.item_id, o.stance, o.referred_text, o.proposed_text, o.reason FROM opinion o "
+            "JOIN answer a ON a.id = o.answer_id WHERE a.round_id = ? AND a.organization_id = ? ORDER BY o.item_id",
+            round_id, org_id)
+        assert opinions == [
+            (first_id, "amend", "「人員の確保」の第1段落",
+             PROPOSED, "非正規化が進んでいるため。"),
+            (second_id, "agree", "", "", "現場の実感に合っており、賛成します。"),
+        ]
+
+        # The server's clock (not the browser's) moves past the deadline.
+        server.move_clock(timedelta(days=5).total_seconds())
+        page.goto(server.url(f"/answers/{round_id}"))
+        assert "締切を過ぎたため、回答は閲覧のみです" in page.locator("#my-answer").locator("..").inner_text()
+        assert page.get_by_role("button", name="提出を取り下げて修正する").count() == 0
+        assert page.get_by_role("link", name="下書きを編集する").count() == 0
+        assert page.get_by_text("締切を過ぎています").first.is_visible()
+        screenshot(page, "branch-after-deadline.png")
+        page.goto(server.url(f"/answers/{round_id}/org/{org_id}/edit"))
+        assert page.url.endswith(f"/answers/{round_id}/org/{org_id}"), "the form is not offered after the deadline"
+
+        # And the server refuses a forged POST: a new answer and a withdrawal.
+        token = page.locator("input[name=csrf_token]").first.input_value()
+        response = page.request.post(server.url(f"/answers/{round_id}/org/{org_id}/edit"), max_redirects=0, form={
+            "csrf_token": token, "version": str(submitted_version), "action": "submit",
+            f"item-{first_id}-stance": "oppose", f"item-{first_id}-reason": "締切後の書き換え"})
+        assert response.status == 200 and "提出できませんでした" in response.text()
+        response = page.request.post(server.url(f"/answers/{round_id}/org/{org_id}/withdraw"), max_redirects=0,
+                                     form={"csrf_token": token, "version": str(submitted_version)})
+        assert response.status == 200 and "締切を過ぎているため、提出を取り下げることはできません" in response.text()
+        status, final_version, late_at = server.one(
+            "SELECT status, version, late_at FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id)
+        assert status == "submitted" and late_at is not None  # kept aside for HQ, the submitted answer untouched
+        stances = server.query("SELECT stance FROM opinion o JOIN answer a ON a.id = o.answer_id "
+                               "WHERE a.round_id = ? AND a.organization_id = ? ORDER BY o.item_id", round_id, org_id)
+        assert stances == [("amend",), ("agree",)]
+    finally:
+        page.context.close()
+
+
+# ---------------------------------------------------------------- journey 3: aggregation and request letters
+
+CAMPAIGN = "人員確保にかかる省庁要請（ブラウザ試験）"
+LETTER_TITLE = "地域公共サービスの人員確保に関する要請書"
+REQUESTS = [
+    "地方交付税の総額を確保し、人員確保に必要な財源を措置すること。",
+    "マイナンバーカードの交付事務に必要な人員と経費を国の責任で確保すること。",
+    "会計年度任用職員の処遇改善に必要な財源を確保すること。",
+]
+
+
+def test_hq_weighs_opinions_and_writes_letters_for_two_addressees(desktop, server):
+    page = desktop
+    dx_round = server.one("SELECT id FROM round WHERE title = '自治体DXの推進に関する意見集約'")
+    login(page, server, STAFF)
+
+    # The aggregation of the demo DX round (29 prefecture headquarters answered).
+    page.goto(server.url(f"/rounds/{dx_round}"))
+    page.get_by_role("link", name="意見の集約").first.click()
+    assert "回答 29 / 47 組織" in page.locator("p.card").first.inner_text()
+    screenshot(page, "hq-aggregation.png")
+    page.locator("table.overview tbody th a").first.click()
+    assert page.locator("article.opinion").count() >= 2
+
+    weighed = []
+    for index, (label, view) in enumerate([("採用", "本部案の第2章に反映します。"),
+                                           ("不採用", "国の制度設計に関わるため、今回は見送ります。")]):
+        article = page.locator("article.opinion").nth(index)
+        opinion_id = int(article.get_attribute("id").removeprefix("op-"))
+        article.get_by_label("対応").select_option(label=label)
+        article.get_by_label("本部の考え方").fill(view)
+        article.get_by_role("button", name="保存").click()
+        assert "対応を保存しました" in flash_text(page)
+        weighed.append((opinion_id, label, view))
+    screenshot(page, "hq-aggregation-item.png")
+    keys = {"採用": "adopted", "不採用": "rejected"}
+    for opinion_id, label, view in weighed:
+        assert server.one("SELECT disposition, hq_view FROM opinion WHERE id = ?", opinion_id) == (keys[label], view)
+
+    # A campaign with one letter of three requests, drawn from the DX round.
+    page.get_by_role("link", name="要請行動", exact=True).click()
+    page.get_by_role("link", name=re.compile("要請行動を作成")).click()
+    page.get_by_label("要請行動の名前").fill(CAMPAIGN)
+    page.get_by_label("年（西暦）").fill("2025")
+    page.get_by_label("月", exact=True).fill("3")
+    page.get_by_label("日（未定なら空欄：●と印字）").fill("")
+    page.get_by_label("差出人の肩書").fill("中央執行委員長")
+    page.get_by_label("差出人の氏名").fill("石上千博")
+    page.get_by_label("元にした組織討議").select_option(label="自治体DXの推進に関する意見集約")
+    page.get_by_role("button", name="作成する").click()
+    assert "要請行動を作成しました" in flash_text(page)
+    campaign_id = int(re.search(r"/campaigns/(\d+)", page.url).group(1))
+
+    page.get_by_label("新しい要請書の題名").fill(LETTER_TITLE)
+    page.get_by_role("button", name="要請書を追加する").click()
+    page.get_by_label("あいさつ").fill("日頃より地方自治の発展にご尽力いただいている貴職に敬意を表します。")
+    page.get_by_label("本文（背景）：1行が1段落").fill("各地で人員不足が深刻です。\n住民サービスの維持が危ぶまれています。")
+    page.get_by_label("結びの文").fill("つきましては、以下の通り要請します。")
+    page.get_by_role("button", name="要請書を保存").click()
+    assert "要請書を保存しました" in flash_text(page)
+    for text in REQUESTS:
+        page.locator("#add-top + form").get_by_label("文言").fill(text)
+        page.locator("#add-top + form").get_by_role("button", name="追加する").click()
+        assert "項目を追加しました" in flash_text(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "hq-letter-editor.png")
+    letter_id = server.one("SELECT id FROM letter WHERE campaign_id = ?", campaign_id)
+    assert [t for (t,) in server.query("SELECT text FROM request_item WHERE letter_id = ? ORDER BY position",
+                                       letter_id)] == REQUESTS
+
+    # Two addressees: the ministry of internal affairs gets every item, health and labour only the second.
+    _add_addressee(page, server, campaign_id, "総務省", "総務大臣", "村上誠一郎", subset=None)
+    _add_addressee(page, server, campaign_id, "厚生労働省", "厚生労働大臣", "福岡資麿", subset=[REQUESTS[1]])
+    rows = page.locator("#addressees + .table-wrap tbody tr")
+    assert rows.count() == 2
+    ministry, health = server.query("SELECT id, organisation, all_items FROM addressee WHERE campaign_id = ? "
+                                    "ORDER BY position", campaign_id)
+    assert (ministry[1], ministry[2], health[1], health[2]) == ("総務省", 1, "厚生労働省", 0)
+
+    # The preview of the health ministry's letter, then its Word file.
+    page.goto(server.url(f"/campaigns/{campaign_id}/addressees/{health[0]}/preview"))
+    preview = page.locator("article.letter-preview").inner_text()
+    assert REQUESTS[1] in preview and REQUESTS[0] not in preview and "厚生労働大臣" in preview
+    screenshot(page, "hq-letter-preview.png")
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("Word でダウンロード")).click()
+    download = info.value
+    assert download.suggested_filename == f"02_厚生労働省_{LETTER_TITLE}.docx"
+    text = _docx_text(open(download.path(), "rb").read())
+    assert LETTER_TITLE in text and "厚生労働大臣" in text and "福岡" in text and "石上" in text
+    assert REQUESTS[1] in text and REQUESTS[0] not in text and REQUESTS[2] not in text
+    assert "2025年3月●日" in text
+
+    # Every letter in one ZIP.
+    page.goto(server.url(f"/campaigns/{campaign_id}"))
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("すべての要請書を ZIP でダウンロード")).click()
+    archive = zipfile.ZipFile(info.value.path())
+    names = sorted(archive.namelist())
+    assert names == [f"01_総務省_{LETTER_TITLE}.docx", f"02_厚生労働省_{LETTER_TITLE}.docx"]
+    first, second = (_docx_text(archive.read(name)) for name in names)
+    assert all(text in first for text in REQUESTS) and "総務大臣" in first and "村上" in first
+    assert REQUESTS[1] in second and REQUESTS[0] not in second and "総務大臣" not in second
+    assert "日頃より地方自治の発展にご尽力いただいている貴職に敬意を表します。" in first
+
+
+def _add_addressee(page, server, campaign_id, organisation, title, name, subset):
+    page.goto(server.url(f"/campaigns/{campaign_id}"))
+    page.get_by_role("link", name="要請先を追加する").click()
+    page.get_by_label("要請先の組織（省庁・政党など）").fill(organisation)
+    page.get_by_role("radio", name="省庁").check()
+    page.get_by_label("宛名の肩書（例：総務大臣）").fill(title)
+    page.get_by_label("宛名の氏名（任意）").fill(name)
+    page.get_by_role("radio", name="様", exact=True).check()
+    page.get_by_label("渡す要請書").select_option(label=LETTER_TITLE)
+    if subset is None:
+        page.get_by_role("radio", name="すべての項目").check()
+    else:
+        page.get_by_role("radio", name="一部の項目だけ（下で選ぶ）").check()
+        for text in subset:
+            page.get_by_label(re.compile(re.escape(text))).check()
+    page.get_by_role("button", name="登録する").click()
+    assert f"要請先「{organisation}」を登録しました" in flash_text(page)
+
+
+def _docx_text(data: bytes) -> str:
+    """Every paragraph of the document body and its tables, as python-docx reads them."""
+    document = Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
