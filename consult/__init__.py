@@ -7,7 +7,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -62,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         PROXY_FIX_X_PORT=0,
         PROXY_FIX_X_PREFIX=0,
         BABEL_DEFAULT_LOCALE="ja",
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+        LANGUAGES=["ja", "en"],  # Japanese is the source language; English follows where translated
         BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
         PAGE_SIZE=50,
         CLOCK=None,
@@ -87,9 +91,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     _proxy_fix(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "ja")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
     _register(app)
     return app
+
+
+def select_locale() -> str:
+    """The language chosen for this browser session, if supported; Japanese otherwise."""
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _proxy_fix(app: Flask) -> None:
@@ -137,20 +150,20 @@ def _register(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("error.html", code=404, message="ページが見つかりません。"), 404
+        return render_template("error.html", code=404, message=_("ページが見つかりません。")), 404
 
     @app.errorhandler(403)
     def forbidden(error):
-        return render_template("error.html", code=403, message="このページを見る権限がありません。"), 403
+        return render_template("error.html", code=403, message=_("このページを見る権限がありません。")), 403
 
     @app.errorhandler(413)
     def too_large(error):
-        message = "送信されたデータが大きすぎます。ファイルの大きさを確認してください。"
+        message = _("送信されたデータが大きすぎます。ファイルの大きさを確認してください。")
         return render_template("error.html", code=413, message=message), 413
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        message = "画面の有効期限が切れました。ブラウザの「戻る」で入力内容を確認し、もう一度送信してください。"
+        message = _("画面の有効期限が切れました。ブラウザの「戻る」で入力内容を確認し、もう一度送信してください。")
         return render_template("error.html", code=400, message=message), 400
 
     @app.after_request

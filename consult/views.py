@@ -1,6 +1,6 @@
 """The start page: HQ sees the rounds it runs, a branch the rounds open to it."""
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 bp = Blueprint("main", __name__)
@@ -12,6 +12,19 @@ def index():
     if current_user.is_hq:
         return redirect(url_for("rounds.index"))
     return redirect(url_for("opinions.index"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Remember the chosen UI language for this browser session (POST: a GET never changes state)."""
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("main.index")
+    return redirect(target)
 
 
 @bp.route("/health")

@@ -370,7 +370,9 @@ def test_link_opinion_to_request_item_and_show_it(app, world, make_round, hq_cli
     ids = _letters(app, world["round"].id, other.id)
     oid = opinion_id(app, world["orgs"][1].id, 0)
     rid, item = world["round"].id, world["items"][0]
-    page = hq_client.get(f"/rounds/{rid}/aggregate/items/{item}").get_data(as_text=True)
+    plain = hq_client.get(f"/rounds/{rid}/aggregate/items/{item}").get_data(as_text=True)
+    assert "期限を柔軟にすること。" not in plain and f"link={oid}#op-{oid}" in plain  # the long select only on demand
+    page = hq_client.get(f"/rounds/{rid}/aggregate/items/{item}?link={oid}").get_data(as_text=True)
     assert "期限を柔軟にすること。" in page and "別のこと。" not in page
     response = hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
                               data=_form(oid, "adopted", "要請に入れます", **{f"op-{oid}-request_item": ids["second"]}))

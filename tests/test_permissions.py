@@ -9,7 +9,7 @@ import pytest
 from consult.extensions import db
 
 # Who may use an endpoint. Every route of the app must be listed: a new route fails until it is classified.
-PUBLIC = {"auth.login", "main.health", "static"}
+PUBLIC = {"auth.login", "main.health", "main.set_language", "static"}
 ANY_USER = {"main.index", "auth.password", "auth.logout", "opinions.index"}
 ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
 ROUND_VIEWERS = {"opinions.round_page", "rounds.download", "aggregation.published"}  # HQ and target members

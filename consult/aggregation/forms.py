@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
@@ -15,7 +16,7 @@ try:  # WTForms 3.3 names options; older versions take (value, label) pairs
 except ImportError:  # pragma: no cover
     SelectChoice = None
 
-DISPOSITION_CHOICES = [("", "（未設定）"), *DISPOSITIONS.items()]
+DISPOSITION_CHOICES = [("", _l("（未設定）")), *DISPOSITIONS.items()]
 
 
 def _options(pairs) -> list:
@@ -35,22 +36,22 @@ def valid_disposition(form, field):
     """A forged value gets a message next to the select, never a 500."""
     if (field.data or "") not in dict(DISPOSITION_CHOICES):
         field.data = ""
-        raise ValidationError("対応は一覧から選んでください。")
+        raise ValidationError(_l("対応は一覧から選んでください。"))
 
 
 def valid_request_item(form, field):
     if (field.data or "") and field.data not in form.request_ids:
         field.data = ""
-        raise ValidationError("要請項目は一覧から選んでください。")
+        raise ValidationError(_l("要請項目は一覧から選んでください。"))
 
 
 class DispositionForm(FlaskForm):
     """One opinion's weighing; `seen` fingerprints what the page showed, to refuse a stale save."""
 
-    disposition = SelectField("対応", validate_choice=False, validators=[valid_disposition])
-    hq_view = TextAreaField("本部の考え方", filters=[_newlines], validators=[max_chars(HQ_VIEW_LIMIT), no_control])
-    request_item = SelectField("要請項目に結び付ける", validate_choice=False, validators=[valid_request_item])
-    unlink = SelectMultipleField("結び付けを外す", validate_choice=False)
+    disposition = SelectField(_l("対応"), validate_choice=False, validators=[valid_disposition])
+    hq_view = TextAreaField(_l("本部の考え方"), filters=[_newlines], validators=[max_chars(HQ_VIEW_LIMIT), no_control])
+    request_item = SelectField(_l("要請項目に結び付ける"), validate_choice=False, validators=[valid_request_item])
+    unlink = SelectMultipleField(_l("結び付けを外す"), validate_choice=False)
     seen = HiddenField()
 
     request_ids: set[str] = set()
@@ -74,7 +75,7 @@ def disposition_form(opinion, choices: dict, formdata=None) -> DispositionForm:
     else:
         form = DispositionForm(formdata=formdata, **kwargs)
     form.disposition.choices = _options(DISPOSITION_CHOICES)
-    form.request_item.choices = _options([("", "（結び付けない）"),
+    form.request_item.choices = _options([("", _l("（結び付けない）")),
                                           *((str(c.id), c.option_label) for c in choices.values())])
     form.request_ids = {str(c) for c in choices}
     return form

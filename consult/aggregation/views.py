@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -93,6 +94,8 @@ def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters
         has_choices=bool(choices), stances=STANCES, dispositions=DISPOSITIONS,
         disposition_filters={**DISPOSITIONS, queries.NO_DISPOSITION: "未設定"},
         conflict=posted[2] if posted else None, conflict_id=posted[0] if posted else None,
+        # The request-item select is long (every item of every letter): only the row being linked carries it.
+        link_id=posted[0] if posted else request.args.get("link", type=int),
     ), status
 
 
@@ -152,11 +155,11 @@ def save_opinion(round_id: int, opinion_id: int):
         db.session.rollback()
         flash(ops.STALE_MESSAGE, "error")
         return redirect(_list_url(round_, item.id if item else None, filters, opinion_id))
-    message = "対応を保存しました。"
+    message = _("対応を保存しました。")
     if linked:
-        message += "要請項目に結び付けました。"
+        message += _("要請項目に結び付けました。")
     if removed:
-        message += f"結び付けを{removed}件外しました。"
+        message += _("結び付けを%(removed)s件外しました。", removed=removed)
     flash(message, "success")
     return redirect(_list_url(round_, item.id if item else None, filters, opinion_id))
 
@@ -174,7 +177,7 @@ def publish(round_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("回答表を対象組織に公開しました。", "success")
+        flash(_("回答表を対象組織に公開しました。"), "success")
     return redirect(url_for("aggregation.overview", round_id=round_id))
 
 
@@ -183,7 +186,7 @@ def unpublish(round_id: int):
     round_ = _round_or_404(round_id)
     ops.unpublish_answers(round_)
     db.session.commit()
-    flash("回答表の公開を取りやめました。対象組織からは見えなくなります。", "success")
+    flash(_("回答表の公開を取りやめました。対象組織からは見えなくなります。"), "success")
     return redirect(url_for("aggregation.overview", round_id=round_id))
 
 
@@ -224,8 +227,9 @@ def _export(round_id: int, kind: str, fmt: str):
     if fmt == "docx":
         rows = exports.count_rows(round_.id, item_id)
         if rows > exports.DOCX_MAX_ROWS:
-            flash(f"Word形式で書き出せるのは{exports.DOCX_MAX_ROWS:,}件までです（この表は{rows:,}件）。"
-                  "項目ごとに書き出すか、Excel形式またはCSV形式を使ってください。", "error")
+            flash(_("Word形式で書き出せるのは%(limit)s件までです（この表は%(rows)s件）。"
+                    "項目ごとに書き出すか、Excel形式またはCSV形式を使ってください。",
+                    limit=f"{exports.DOCX_MAX_ROWS:,}", rows=f"{rows:,}"), "error")
             return redirect(url_for("aggregation.overview", round_id=round_.id))
     filename = f"{FILE_TITLES[kind]}_{round_.title}.{fmt}"
     engine = db.engine

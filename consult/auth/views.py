@@ -1,6 +1,8 @@
 """Login, logout, password change, and the admin's user list."""
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -24,7 +26,8 @@ from consult.orgs.models import Organization
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "ログインしてください。"
+login_manager.login_message = _l("ログインしてください。")
+login_manager.localize_callback = str  # translated when flashed, in the request's language
 login_manager.login_message_category = "info"
 
 
@@ -71,7 +74,7 @@ def logout():
         log_out(current_user)
         db.session.commit()
     logout_user()
-    flash("ログアウトしました。", "info")
+    flash(_("ログアウトしました。"), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -83,7 +86,7 @@ def password():
         if change_password(current_user, form.current.data, form.new.data):
             db.session.commit()
             login_user(current_user._get_current_object(), remember=True)
-            flash("パスワードを変更しました。他の端末のログインは解除されました。", "success")
+            flash(_("パスワードを変更しました。他の端末のログインは解除されました。"), "success")
             return redirect(url_for("main.index"))
         form.current.errors.append("現在のパスワードが違います。")
     return render_template("auth/password.html", form=form)
@@ -105,7 +108,7 @@ def users():
             form.login.errors.append(str(exc))
         else:
             db.session.commit()
-            flash("利用者を登録しました。", "success")
+            flash(_("利用者を登録しました。"), "success")
             return redirect(url_for("auth.users"))
     return _users_page(form)
 
@@ -166,6 +169,8 @@ def set_user_active():
     except UserError as exc:
         return _users_page(_empty_user_form(), {target.id: str(exc)})
     db.session.commit()
-    done = "有効にしました" if target.active else "利用停止にしました"
-    flash(f"{target.name}（{target.login}）を{done}。", "success")
+    if target.active:
+        flash(_("%(name)s（%(login)s）を有効にしました。", name=target.name, login=target.login), "success")
+    else:
+        flash(_("%(name)s（%(login)s）を利用停止にしました。", name=target.name, login=target.login), "success")
     return redirect(url_for("auth.users"))

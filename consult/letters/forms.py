@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -25,7 +27,8 @@ def _number(field, label: str, low: int, high: int) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not low <= int(text) <= high:
-        raise ValidationError(f"{label}は {low}〜{high} の数字で入力してください（入力：「{field.data}」）。")
+        raise ValidationError(_("%(label)sは %(low)s〜%(high)s の数字で入力してください（入力：「%(value)s」）。",
+                                label=label, low=low, high=high, value=field.data))
     return int(text)
 
 
@@ -43,38 +46,38 @@ class VersionedForm(CleanTextForm):
 class CampaignForm(VersionedForm):
     text_fields = ("title", "sender_org", "sender_title", "sender_name")
 
-    title = StringField("要請行動の名前", validators=[DataRequired("名前を入力してください。"),
-                                                 MaxChars(TITLE_MAX, "名前")])
-    date_year = StringField("年（西暦）", validators=[DataRequired("年を西暦で入力してください（例：2025）。")])
-    date_month = StringField("月", validators=[DataRequired("月を入力してください（1〜12）。")])
-    date_day = StringField("日（未定なら空欄：●と印字）")
-    date_style = RadioField("日付の書き方", choices=list(DATE_STYLES.items()), default="western",
-                            validators=[DataRequired("日付の書き方を選んでください。")])
-    sender_org = StringField("差出人の組織", validators=[DataRequired("差出人の組織を入力してください。"),
-                                                    MaxChars(ORG_MAX, "差出人の組織")])
-    sender_title = StringField("差出人の肩書", validators=[MaxChars(PERSON_TITLE_MAX, "差出人の肩書")])
-    sender_name = StringField("差出人の氏名", validators=[MaxChars(NAME_MAX, "差出人の氏名")])
-    round_id = SelectField("元にした組織討議", coerce=int, validators=[Optional()])
+    title = StringField(_l("要請行動の名前"), validators=[DataRequired(_l("名前を入力してください。")),
+                                                          MaxChars(TITLE_MAX, _l("名前"))])
+    date_year = StringField(_l("年（西暦）"), validators=[DataRequired(_l("年を西暦で入力してください（例：2025）。"))])
+    date_month = StringField(_l("月"), validators=[DataRequired(_l("月を入力してください（1〜12）。"))])
+    date_day = StringField(_l("日（未定なら空欄：●と印字）"))
+    date_style = RadioField(_l("日付の書き方"), choices=list(DATE_STYLES.items()), default="western",
+                            validators=[DataRequired(_l("日付の書き方を選んでください。"))])
+    sender_org = StringField(_l("差出人の組織"), validators=[DataRequired(_l("差出人の組織を入力してください。")),
+                                                             MaxChars(ORG_MAX, _l("差出人の組織"))])
+    sender_title = StringField(_l("差出人の肩書"), validators=[MaxChars(PERSON_TITLE_MAX, _l("差出人の肩書"))])
+    sender_name = StringField(_l("差出人の氏名"), validators=[MaxChars(NAME_MAX, _l("差出人の氏名"))])
+    round_id = SelectField(_l("元にした組織討議"), coerce=int, validators=[Optional()])
 
     def __init__(self, *args, rounds=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.round_id.choices = [(0, "（なし）")] + [(r.id, r.title) for r in rounds]
+        self.round_id.choices = [(0, _l("（なし）"))] + [(r.id, r.title) for r in rounds]
 
     def validate_round_id(self, field) -> None:
-        if field.data not in {value for value, _ in field.choices}:
-            raise ValidationError("一覧の中から選んでください。")
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("一覧の中から選んでください。"))
 
     def validate_date_year(self, field) -> None:
-        _number(field, "年", YEAR_MIN, YEAR_MAX)
+        _number(field, _l("年"), YEAR_MIN, YEAR_MAX)
 
     def validate_date_month(self, field) -> None:
-        _number(field, "月", 1, 12)
+        _number(field, _l("月"), 1, 12)
 
     def validate_date_day(self, field) -> None:
-        day = _number(field, "日", 1, 31)
+        day = _number(field, _l("日"), 1, 31)
         try:
-            year = _number(self.date_year, "年", YEAR_MIN, YEAR_MAX)
-            month = _number(self.date_month, "月", 1, 12)
+            year = _number(self.date_year, _l("年"), YEAR_MIN, YEAR_MAX)
+            month = _number(self.date_month, _l("月"), 1, 12)
         except ValidationError:
             return  # reported next to the year or the month
         if year is None or month is None:
@@ -97,20 +100,22 @@ class CampaignForm(VersionedForm):
 class NewLetterForm(CleanTextForm):
     text_fields = ("title",)
 
-    title = StringField("新しい要請書の題名", validators=[DataRequired("題名を入力してください。"),
-                                                  MaxChars(TITLE_MAX, "題名")])
+    title = StringField(_l("新しい要請書の題名"), validators=[DataRequired(_l("題名を入力してください。")),
+                                                              MaxChars(TITLE_MAX, _l("題名"))])
 
 
 class LetterForm(VersionedForm):
     text_fields = ("title", "greeting", "background", "closing")
 
-    title = StringField("題名", validators=[DataRequired("題名を入力してください。"), MaxChars(TITLE_MAX, "題名")])
-    greeting = TextAreaField("あいさつ", validators=[MaxChars(PARAGRAPHS_MAX, "あいさつ")])
-    background = TextAreaField("本文（背景）：1行が1段落", validators=[MaxChars(PARAGRAPHS_MAX, "本文（背景）")])
-    closing = TextAreaField("結びの文", validators=[MaxChars(PARAGRAPHS_MAX, "結びの文")])
-    numbering = SelectField("番号の付け方", choices=list(numbering.CHOICES),
-                            validators=[DataRequired("番号の付け方を選んでください。")])
-    fullwidth_digits = BooleanField("数字を全角にする（１．（１））")
+    title = StringField(_l("題名"),
+                        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))])
+    greeting = TextAreaField(_l("あいさつ"), validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))])
+    background = TextAreaField(_l("本文（背景）：1行が1段落"),
+                               validators=[MaxChars(PARAGRAPHS_MAX, _l("本文（背景）"))])
+    closing = TextAreaField(_l("結びの文"), validators=[MaxChars(PARAGRAPHS_MAX, _l("結びの文"))])
+    numbering = SelectField(_l("番号の付け方"), choices=list(numbering.CHOICES),
+                            validators=[DataRequired(_l("番号の付け方を選んでください。"))])
+    fullwidth_digits = BooleanField(_l("数字を全角にする（１．（１））"))
 
 
 class ItemForm(CleanTextForm):
@@ -118,42 +123,46 @@ class ItemForm(CleanTextForm):
 
     text_fields = ("text",)
 
-    text = TextAreaField("文言", validators=[DataRequired("文言を入力してください。"), MaxChars(ITEM_MAX, "文言")])
+    text = TextAreaField(_l("文言"),
+                         validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))])
     shown = HiddenField()  # the text the page showed: a change saved meanwhile by someone else is not overwritten
 
 
 class AddItemForm(CleanTextForm):
     text_fields = ("text",)
 
-    text = TextAreaField("文言", validators=[DataRequired("文言を入力してください。"), MaxChars(ITEM_MAX, "文言")])
+    text = TextAreaField(_l("文言"),
+                         validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))])
     parent_id = HiddenField()
 
 
 class AddresseeForm(VersionedForm):
     text_fields = ("organisation", "title", "name", "greeting", "extra_paragraph")
 
-    organisation = StringField("要請先の組織（省庁・政党など）", validators=[
-        DataRequired("要請先の組織を入力してください。"), MaxChars(ORG_MAX, "要請先の組織")])
-    kind = RadioField("種類", choices=list(ADDRESSEE_KINDS.items()), default="ministry",
-                      validators=[DataRequired("種類を選んでください。")])
-    title = StringField("宛名の肩書（例：総務大臣）", validators=[MaxChars(PERSON_TITLE_MAX, "宛名の肩書")])
-    name = StringField("宛名の氏名（任意）", validators=[MaxChars(NAME_MAX, "宛名の氏名")])
-    honorific = RadioField("敬称", choices=[(h, h) for h in HONORIFICS], default="様",
-                           validators=[DataRequired("敬称を選んでください。")])
-    letter_id = SelectField("渡す要請書", coerce=int)
-    scope = RadioField("要請項目", choices=[("all", "すべての項目"), ("subset", "一部の項目だけ（下で選ぶ）")],
-                       default="all", validators=[DataRequired("すべてか一部かを選んでください。")])
-    greeting = TextAreaField("この要請先だけのあいさつ（空欄なら要請書のあいさつ）",
-                             validators=[MaxChars(PARAGRAPHS_MAX, "あいさつ")])
-    extra_paragraph = TextAreaField("この要請先だけに加える段落", validators=[MaxChars(PARAGRAPHS_MAX, "加える段落")])
+    organisation = StringField(_l("要請先の組織（省庁・政党など）"), validators=[
+        DataRequired(_l("要請先の組織を入力してください。")), MaxChars(ORG_MAX, _l("要請先の組織"))])
+    kind = RadioField(_l("種類"), choices=list(ADDRESSEE_KINDS.items()), default="ministry",
+                      validators=[DataRequired(_l("種類を選んでください。"))])
+    title = StringField(_l("宛名の肩書（例：総務大臣）"), validators=[MaxChars(PERSON_TITLE_MAX, _l("宛名の肩書"))])
+    name = StringField(_l("宛名の氏名（任意）"), validators=[MaxChars(NAME_MAX, _l("宛名の氏名"))])
+    honorific = RadioField(_l("敬称"), choices=[(h, h) for h in HONORIFICS], default="様",
+                           validators=[DataRequired(_l("敬称を選んでください。"))])
+    letter_id = SelectField(_l("渡す要請書"), coerce=int)
+    scope = RadioField(_l("要請項目"),
+                       choices=[("all", _l("すべての項目")), ("subset", _l("一部の項目だけ（下で選ぶ）"))],
+                       default="all", validators=[DataRequired(_l("すべてか一部かを選んでください。"))])
+    greeting = TextAreaField(_l("この要請先だけのあいさつ（空欄なら要請書のあいさつ）"),
+                             validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))])
+    extra_paragraph = TextAreaField(_l("この要請先だけに加える段落"),
+                                    validators=[MaxChars(PARAGRAPHS_MAX, _l("加える段落"))])
 
     def __init__(self, *args, letters=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.letter_id.choices = [(letter.id, letter.title) for letter in letters]
 
     def validate_letter_id(self, field) -> None:
-        if field.data not in {value for value, _ in field.choices}:
-            raise ValidationError("要請書を選んでください（先に要請書を作成してください）。")
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("要請書を選んでください（先に要請書を作成してください）。"))
 
 
 class ConfirmForm(FlaskForm):
@@ -161,5 +170,5 @@ class ConfirmForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    file = FileField("新しい雛形（Word 文書 .docx、5MB まで）")
+    file = FileField(_l("新しい雛形（Word 文書 .docx、5MB まで）"))
 

@@ -6,6 +6,7 @@ import io
 import tempfile
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -178,7 +179,7 @@ def new():
             _show_errors(form, exc, "title")
         else:
             db.session.commit()
-            flash("要請行動を作成しました。続けて要請書と要請先を登録してください。", "success")
+            flash(_("要請行動を作成しました。続けて要請書と要請先を登録してください。"), "success")
             return redirect(url_for("letters.detail", campaign_id=campaign.id))
     return render_template("letters/campaign_form.html", form=form)
 
@@ -216,7 +217,7 @@ def detail(campaign_id: int):
             _show_errors(form, exc, "title")
         else:
             db.session.commit()
-            flash("要請行動の内容を保存しました。", "success")
+            flash(_("要請行動の内容を保存しました。"), "success")
             return redirect(url_for("letters.detail", campaign_id=campaign.id))
     return _render_detail(campaign, form, NewLetterForm(formdata=None))
 
@@ -232,7 +233,8 @@ def add_letter(campaign_id: int):
             _show_errors(letter_form, exc, "title", {name: "title" for name in ("greeting", "closing")})
         else:
             db.session.commit()
-            flash(f"要請書「{letter.title}」を作成しました。本文と要請項目を入力してください。", "success")
+            flash(_("要請書「%(title)s」を作成しました。本文と要請項目を入力してください。", title=letter.title),
+                  "success")
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter.id))
     return _render_detail(campaign, _campaign_form(campaign), letter_form)
 
@@ -301,7 +303,7 @@ def letter(campaign_id: int, letter_id: int):
             _show_errors(form, exc, "title")
         else:
             db.session.commit()
-            flash("要請書を保存しました。", "success")
+            flash(_("要請書を保存しました。"), "success")
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter_.id))
     return _render_letter(campaign, letter_, form=form)
 
@@ -329,7 +331,7 @@ def add_item(campaign_id: int, letter_id: int):
             _show_errors(form, exc, "text")
         else:
             db.session.commit()
-            flash("要請項目を追加しました。" if parent is not None else "項目を追加しました。", "success")
+            flash(_("要請項目を追加しました。") if parent is not None else _("項目を追加しました。"), "success")
             return _back_to_item(campaign, letter_, item.id)
     return _render_letter(campaign, letter_, add_forms={key: form})
 
@@ -351,7 +353,7 @@ def edit_item(campaign_id: int, letter_id: int, item_id: int):
                 _show_errors(form, exc, "text")
             else:
                 db.session.commit()
-                flash("項目の文言を保存しました。", "success")
+                flash(_("項目の文言を保存しました。"), "success")
                 return _back_to_item(campaign, letter_, item.id)
     return _render_letter(campaign, letter_, item_forms={item.id: form})
 
@@ -382,7 +384,7 @@ def remove_item(campaign_id: int, letter_id: int, item_id: int):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash("項目を削除しました。", "success")
+            flash(_("項目を削除しました。"), "success")
         return _back_to_item(campaign, letter_)
     users = db.session.scalars(select(Addressee).join(Addressee.selected).where(
         RequestItem.id.in_([item.id, *(c.id for c in item.children)])).distinct()).all()
@@ -403,7 +405,7 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
         allowed = set(db.session.scalars(_submitted_opinions(campaign).with_only_columns(Opinion.id)
                                          .where(Opinion.id.in_(chosen)))) if chosen else set()
         if not allowed:
-            flash("結び付ける意見を選んでください。", "error")
+            flash(_("結び付ける意見を選んでください。"), "error")
         else:
             try:
                 added = ops.link_opinions(item, sorted(allowed))
@@ -411,7 +413,7 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
                 flash(str(exc), "error")
             else:
                 db.session.commit()
-                flash(f"{added}件の意見をこの項目に結び付けました。", "success")
+                flash(_("%(added)s件の意見をこの項目に結び付けました。", added=added), "success")
                 return _back_to_item(campaign, letter_, item.id)
     source = db.session.get(Round, campaign.round_id) if campaign.round_id else None
     round_items, rows, more = [], [], False
@@ -491,7 +493,7 @@ def new_addressee(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     letters = _letters_with_items(campaign)
     if not letters:
-        flash("先に要請書を作成してください。要請先には、どの要請書を渡すかを選びます。", "error")
+        flash(_("先に要請書を作成してください。要請先には、どの要請書を渡すかを選びます。"), "error")
         return redirect(url_for("letters.detail", campaign_id=campaign.id))
     form = AddresseeForm(letters=letters)
     selected: list[int] = []
@@ -508,7 +510,7 @@ def new_addressee(campaign_id: int):
                 _show_errors(form, exc, "scope", {"items": "scope"})
             else:
                 db.session.commit()
-                flash(f"要請先「{addressee.organisation}」を登録しました。", "success")
+                flash(_("要請先「%(name)s」を登録しました。", name=addressee.organisation), "success")
                 return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#addressees")
     elif request.method == "POST":
         selected = [int(v) for v in request.form.getlist("item") if v.isdigit()]
@@ -543,7 +545,7 @@ def edit_addressee(campaign_id: int, addressee_id: int):
                 _show_errors(form, exc, "scope", {"items": "scope"})
             else:
                 db.session.commit()
-                flash(f"要請先「{addressee.organisation}」を保存しました。", "success")
+                flash(_("要請先「%(name)s」を保存しました。", name=addressee.organisation), "success")
                 return redirect(url_for("letters.edit_addressee", campaign_id=campaign.id, addressee_id=addressee.id))
     return _render_addressee(campaign, form, letters, addressee, selected)
 
@@ -557,7 +559,7 @@ def remove_addressee(campaign_id: int, addressee_id: int):
         name = addressee.organisation
         ops.remove_addressee(addressee)
         db.session.commit()
-        flash(f"要請先「{name}」を削除しました。", "success")
+        flash(_("要請先「%(name)s」を削除しました。", name=name), "success")
         return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#addressees")
     return render_template("letters/confirm_remove_addressee.html", campaign=campaign, addressee=addressee,
                            form=form)
@@ -571,8 +573,8 @@ def preview(campaign_id: int, addressee_id: int):
     addressee = _addressee_or_404(campaign, addressee_id)
     letter_, removed = clean_letter(compose.build_letter(addressee))
     if removed:
-        flash(f"Word に入れられない文字（{describe_characters(removed)}）は、要請書から取り除かれます。"
-              "元の入力欄を確かめてください。", "warning")
+        flash(_("Word に入れられない文字（%(chars)s）は、要請書から取り除かれます。元の入力欄を確かめてください。",
+                chars=describe_characters(removed)), "warning")
     return render_template("letters/preview.html", campaign=campaign, addressee=addressee, doc=letter_,
                            entries=outline(letter_), filename=compose.letter_filename(addressee))
 
@@ -590,7 +592,7 @@ def download_letter(campaign_id: int, addressee_id: int):
 def download_zip(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     if not campaign.addressees:
-        flash("要請先がまだありません。要請先を登録してから一括ダウンロードしてください。", "error")
+        flash(_("要請先がまだありません。要請先を登録してから一括ダウンロードしてください。"), "error")
         return redirect(url_for("letters.detail", campaign_id=campaign.id))
     spool = tempfile.TemporaryFile()  # closed by the response once sent; 50 letters never sit in memory
     try:
@@ -637,7 +639,8 @@ def templates():
                 form.file.errors = list(getattr(exc, "messages", None) or [str(exc)])
             else:
                 db.session.commit()
-                flash(f"雛形「{template.filename}」を登録しました。これからの要請書はこの雛形で作成します。", "success")
+                flash(_("雛形「%(filename)s」を登録しました。これからの要請書はこの雛形で作成します。",
+                        filename=template.filename), "success")
                 return redirect(url_for("letters.templates"))
     return render_template("letters/templates.html", form=form, current=_current_template_row(),
                            limit="5MB")

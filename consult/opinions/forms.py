@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
@@ -19,16 +21,16 @@ except ImportError:  # pragma: no cover
 
 TEXT_LIMIT = 10_000
 HEADING_LIMIT = 300
-STANCE_CHOICES = [("", "意見なし"), *STANCES.items()]
-CONTROL_MESSAGE = "表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。"
+STANCE_CHOICES = [("", _l("意見なし")), *STANCES.items()]
+CONTROL_MESSAGE = _l("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。")
 OPINION_FIELDS = ("referred_text", "proposed_text", "reason")
 OPINION_LABELS = {
-    "stance": "区分",
-    "referred_text": "該当箇所・現行の文言",
-    "proposed_text": "修正案",
-    "reason": "理由",
+    "stance": _l("区分"),
+    "referred_text": _l("該当箇所・現行の文言"),
+    "proposed_text": _l("修正案"),
+    "reason": _l("理由"),
 }
-PROPOSAL_LABELS = {"heading": "提案する項目の見出し", "proposed_text": "提案の内容", "reason": "理由"}
+PROPOSAL_LABELS = {"heading": _l("提案する項目の見出し"), "proposed_text": _l("提案の内容"), "reason": _l("理由")}
 _PROPOSAL_KEY = re.compile(r"^proposal-(\d+)-(heading|proposed_text|reason)$")
 MAX_PROPOSALS = 200
 
@@ -45,7 +47,8 @@ def max_chars(limit: int):
     def check(form, field):
         length = len(field.data or "")
         if length > limit:
-            raise ValidationError(f"{limit:,}文字以内で入力してください（現在 {length:,} 文字）。")
+            raise ValidationError(_("%(limit)s文字以内で入力してください（現在 %(length)s 文字）。",
+                                    limit=f"{limit:,}", length=f"{length:,}"))
 
     return check
 
@@ -61,7 +64,7 @@ def valid_stance(form, field):
     """A forged or outdated stance value gets a message, never a 500."""
     if (field.data or "") not in dict(STANCE_CHOICES):
         field.data = ""
-        raise ValidationError("意見の区分は一覧から選んでください。")
+        raise ValidationError(_l("意見の区分は一覧から選んでください。"))
 
 
 def _text(label: str, limit: int = TEXT_LIMIT, area: bool = True):
@@ -73,7 +76,7 @@ class AnswerFormBase(FlaskForm):
     """Fields every answer has; the per-item and proposal fields are added by answer_form()."""
 
     version = HiddenField()
-    general_comment = _text("全体を通しての意見")
+    general_comment = _text(_l("全体を通しての意見"))
 
     item_ids: list[int] = []
     proposal_count: int = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -128,9 +129,9 @@ def edit(round_id: int, org_id: int):
         return _render_edit(round_, org, form, answer, message=str(exc))
     db.session.commit()
     if saved.status == "submitted":
-        flash("回答を提出しました。締切までは、提出を取り下げて修正できます。", "success")
+        flash(_("回答を提出しました。締切までは、提出を取り下げて修正できます。"), "success")
         return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
-    flash(f"下書きを保存しました（{clock.format_jst(now)}）。まだ提出していません。", "success")
+    flash(_("下書きを保存しました（%(at)s）。まだ提出していません。", at=clock.format_jst(now)), "success")
     return redirect(url_for(".edit", round_id=round_.id, org_id=org.id))
 
 
@@ -150,7 +151,7 @@ def withdraw(round_id: int, org_id: int):
         db.session.rollback()
         return _render_show(round_, org, message=str(exc))
     db.session.commit()
-    flash("提出を取り下げました。修正して、締切までにもう一度提出してください。", "success")
+    flash(_("提出を取り下げました。修正して、締切までにもう一度提出してください。"), "success")
     return redirect(url_for(".edit", round_id=round_.id, org_id=org.id))
 
 
@@ -167,7 +168,7 @@ def no_opinion(round_id: int, org_id: int):
         db.session.rollback()
         return _render_show(round_, org, message=str(exc))
     db.session.commit()
-    flash("「意見なし」として提出しました。", "success")
+    flash(_("「意見なし」として提出しました。"), "success")
     return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -17,10 +19,10 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from consult.text import clean, has_control
 
-CONTROL_MESSAGE = "表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。"
+CONTROL_MESSAGE = _l("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-DATETIME_MESSAGE = "日時を「2025-03-17 17:00」のように入力してください。"
-DATE_MESSAGE = "日付を「2025-03-17」のように入力してください。"
+DATETIME_MESSAGE = _l("日時を「2025-03-17 17:00」のように入力してください。")
+DATE_MESSAGE = _l("日付を「2025-03-17」のように入力してください。")
 
 TITLE_MAX, BACKGROUND_MAX, HEADING_MAX, BODY_MAX, NUMBER_MAX = 300, 20_000, 300, 20_000, 20
 
@@ -35,7 +37,8 @@ class MaxChars:
         length = len(field.data or "")
         if length > self.limit:
             raise ValidationError(
-                f"{self.label}は{self.limit:,}文字以内にしてください（入力は{length:,}文字です）。")
+                _("%(label)sは%(limit)s文字以内にしてください（入力は%(length)s文字です）。",
+                  label=self.label, limit=f"{self.limit:,}", length=f"{length:,}"))
 
 
 class CleanTextForm(FlaskForm):
@@ -60,18 +63,20 @@ class CleanTextForm(FlaskForm):
 class RoundForm(CleanTextForm):
     text_fields = ("title", "background")
 
-    title = StringField("題名", validators=[DataRequired("題名を入力してください。"), MaxChars(TITLE_MAX, "題名")])
-    background = TextAreaField("背景・趣旨", validators=[MaxChars(BACKGROUND_MAX, "背景・趣旨")])
-    opens_at = DateTimeLocalField("受付開始（日本時間）", format=DATETIME_FORMATS,
+    title = StringField(_l("題名"),
+                        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))])
+    background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_MAX, _l("背景・趣旨"))])
+    opens_at = DateTimeLocalField(_l("受付開始（日本時間）"), format=DATETIME_FORMATS,
                                   invalid_value_message=DATETIME_MESSAGE,
-                                  validators=[InputRequired("受付開始の日時を入力してください。")])
-    deadline = DateTimeLocalField("締切（日本時間）", format=DATETIME_FORMATS, invalid_value_message=DATETIME_MESSAGE,
-                                  validators=[InputRequired("締切の日時を入力してください。")])
+                                  validators=[InputRequired(_l("受付開始の日時を入力してください。"))])
+    deadline = DateTimeLocalField(_l("締切（日本時間）"), format=DATETIME_FORMATS,
+                                  invalid_value_message=DATETIME_MESSAGE,
+                                  validators=[InputRequired(_l("締切の日時を入力してください。"))])
     version = HiddenField()
 
     def validate_deadline(self, field) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
-            raise ValidationError("締切は受付開始より後の日時にしてください。")
+            raise ValidationError(_l("締切は受付開始より後の日時にしてください。"))
 
     def expected_version(self) -> int | None:
         """The round version the page was built from; None on a new round."""
@@ -82,21 +87,22 @@ class RoundForm(CleanTextForm):
 class ItemForm(CleanTextForm):
     text_fields = ("number", "heading", "body")
 
-    number = StringField("番号", validators=[DataRequired("番号を入力してください。"), MaxChars(NUMBER_MAX, "番号")])
-    heading = StringField("見出し", validators=[DataRequired("見出しを入力してください。"),
-                                               MaxChars(HEADING_MAX, "見出し")])
-    body = TextAreaField("本文（討議案の文言）", validators=[MaxChars(BODY_MAX, "本文")])
+    number = StringField(_l("番号"),
+                         validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_MAX, _l("番号"))])
+    heading = StringField(_l("見出し"), validators=[DataRequired(_l("見出しを入力してください。")),
+                                                    MaxChars(HEADING_MAX, _l("見出し"))])
+    body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_MAX, _l("本文"))])
 
 
 class PasteForm(CleanTextForm):
     text_fields = ("text",)
 
-    text = TextAreaField("番号付きの文章を貼り付け", validators=[
-        DataRequired("貼り付ける文章を入力してください。"), MaxChars(2_000_000, "貼り付ける文章")])
+    text = TextAreaField(_l("番号付きの文章を貼り付け"), validators=[
+        DataRequired(_l("貼り付ける文章を入力してください。")), MaxChars(2_000_000, _l("貼り付ける文章"))])
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV または Excel（XLSX）ファイル")
+    file = FileField(_l("CSV または Excel（XLSX）ファイル"))
 
 
 class ConfirmImportForm(FlaskForm):
@@ -104,21 +110,21 @@ class ConfirmImportForm(FlaskForm):
 
 
 class AttachmentForm(FlaskForm):
-    file = FileField("討議案のファイル（PDF または Word（DOCX））")
+    file = FileField(_l("討議案のファイル（PDF または Word（DOCX））"))
 
 
 class MilestoneForm(CleanTextForm):
     text_fields = ("meeting", "what")
 
-    date = DateField("日付", invalid_value_message=DATE_MESSAGE,
-                     validators=[InputRequired("日付を入力してください。")])
-    meeting = StringField("会議など", validators=[DataRequired("会議名などを入力してください。"),
-                                               MaxChars(200, "会議名")])
-    what = TextAreaField("内容", validators=[MaxChars(2000, "内容")])
+    date = DateField(_l("日付"), invalid_value_message=DATE_MESSAGE,
+                     validators=[InputRequired(_l("日付を入力してください。"))])
+    meeting = StringField(_l("会議など"), validators=[DataRequired(_l("会議名などを入力してください。")),
+                                                      MaxChars(200, _l("会議名"))])
+    what = TextAreaField(_l("内容"), validators=[MaxChars(2000, _l("内容"))])
 
 
 class TargetsForm(FlaskForm):
-    all_prefectures = BooleanField("全県本部（すべての県本部を対象にする）")
+    all_prefectures = BooleanField(_l("全県本部（すべての県本部を対象にする）"))
 
 
 class OrgSelectField(SelectField):
@@ -129,16 +135,16 @@ class OrgSelectField(SelectField):
             self.data = int(valuelist[0]) if valuelist[0].isdigit() else None
 
     def pre_validate(self, form):
-        if self.data not in {value for value, _ in self.choices}:
-            raise ValidationError("対象組織の中から選んでください。")
+        if self.data not in {value for value, _label in self.choices}:
+            raise ValidationError(_l("対象組織の中から選んでください。"))
 
 
 class ExtensionForm(CleanTextForm):
     text_fields = ("reason",)
 
-    organization_id = OrgSelectField("組織", coerce=int)
-    until = DateTimeLocalField("延長後の締切（日本時間）", format=DATETIME_FORMATS,
+    organization_id = OrgSelectField(_l("組織"), coerce=int)
+    until = DateTimeLocalField(_l("延長後の締切（日本時間）"), format=DATETIME_FORMATS,
                                invalid_value_message=DATETIME_MESSAGE,
-                               validators=[InputRequired("延長後の締切の日時を入力してください。")])
-    reason = TextAreaField("延長の理由", validators=[DataRequired("延長の理由を入力してください。"),
-                                                 MaxChars(2000, "延長の理由")])
+                               validators=[InputRequired(_l("延長後の締切の日時を入力してください。"))])
+    reason = TextAreaField(_l("延長の理由"), validators=[DataRequired(_l("延長の理由を入力してください。")),
+                                                         MaxChars(2000, _l("延長の理由"))])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
@@ -84,7 +85,7 @@ def new():
             form.deadline.errors = [*form.deadline.errors, str(exc)]
         else:
             db.session.commit()
-            flash("討議を作成しました。続けて項目と対象組織を登録してください。", "success")
+            flash(_("討議を作成しました。続けて項目と対象組織を登録してください。"), "success")
             return redirect(url_for("rounds.detail", round_id=round_.id))
     return render_template("rounds/round_form.html", form=form, round=None, stored=None)
 
@@ -129,7 +130,7 @@ def edit(round_id: int):
             form.deadline.errors = [*form.deadline.errors, str(exc)]
         else:
             db.session.commit()
-            flash("討議の内容を保存しました。", "success")
+            flash(_("討議の内容を保存しました。"), "success")
             return redirect(url_for("rounds.detail", round_id=round_.id))
     return render_template("rounds/round_form.html", form=form, round=round_, stored=stored)
 
@@ -145,10 +146,10 @@ def open_(round_id: int):
         flash(str(exc), "error")
     except StaleDataError:
         db.session.rollback()
-        flash("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。", "error")
+        flash(_("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。"), "error")
     else:
         db.session.commit()
-        flash("受付を開始しました。対象組織は回答を入力できます。", "success")
+        flash(_("受付を開始しました。対象組織は回答を入力できます。"), "success")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
@@ -161,10 +162,10 @@ def close(round_id: int):
         flash(str(exc), "error")
     except StaleDataError:
         db.session.rollback()
-        flash("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。", "error")
+        flash(_("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。"), "error")
     else:
         db.session.commit()
-        flash("受付を締め切りました。締切の延長を認めた組織は、延長後の締切まで回答できます。", "success")
+        flash(_("受付を締め切りました。締切の延長を認めた組織は、延長後の締切まで回答できます。"), "success")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
@@ -186,7 +187,8 @@ def items(round_id: int):
         ops.add_items(round_, [ops.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)],
                       clock.now())
         db.session.commit()
-        flash(f"項目「{form.number.data.strip()} {form.heading.data.strip()}」を追加しました。", "success")
+        flash(_("項目「%(number)s %(heading)s」を追加しました。", number=form.number.data.strip(),
+                heading=form.heading.data.strip()), "success")
         return redirect(url_for("rounds.items", round_id=round_.id))
     if request.method == "GET":
         form.number.data = str(len(round_.items) + 1)
@@ -204,12 +206,12 @@ def edit_item(round_id: int, item_id: int):
         changed = ops.update_item(item, draft, clock.now())
         db.session.commit()
         if not changed:
-            flash("変更はありませんでした。", "info")
+            flash(_("変更はありませんでした。"), "info")
         elif opinions:
-            flash(f"項目を更新しました。新しい版（第{item.revision}版）になりました。既存の意見 {opinions} 件は"
-                  "元の文言に対するものとして残ります。", "success")
+            flash(_("項目を更新しました。新しい版（第%(revision)s版）になりました。既存の意見 %(opinions)s 件は"
+                    "元の文言に対するものとして残ります。", revision=item.revision, opinions=opinions), "success")
         else:
-            flash(f"項目を更新しました（第{item.revision}版）。", "success")
+            flash(_("項目を更新しました（第%(revision)s版）。", revision=item.revision), "success")
         return redirect(url_for("rounds.items", round_id=round_.id))
     return render_template("rounds/item_form.html", round=round_, item=item, form=form, opinions=opinions)
 
@@ -234,10 +236,11 @@ def remove_item(round_id: int, item_id: int):
     outcome = ops.remove_item(item, clock.now())
     db.session.commit()
     if outcome == "withdrawn":
-        flash(f"項目「{label}」を討議案から取り下げました。この項目への意見があるため、項目と意見は記録として残ります。",
+        flash(_("項目「%(label)s」を討議案から取り下げました。この項目への意見があるため、項目と意見は記録として残ります。",
+                label=label),
               "success")
     else:
-        flash(f"項目「{label}」を削除しました。", "success")
+        flash(_("項目「%(label)s」を削除しました。", label=label), "success")
     return redirect(url_for("rounds.items", round_id=round_.id))
 
 
@@ -266,7 +269,7 @@ def import_items(round_id: int):
         if not errors:
             ops.add_items(round_, drafts, clock.now())
             db.session.commit()
-            flash(f"{len(drafts)}件の項目を取り込みました。", "success")
+            flash(_("%(count)s件の項目を取り込みました。", count=len(drafts)), "success")
             return redirect(url_for("rounds.items", round_id=round_.id))
     elif request.method == "POST":
         abort(400)
@@ -294,7 +297,7 @@ def attachments(round_id: int):
                 form.file.errors = [str(exc)]
             else:
                 db.session.commit()
-                flash(f"「{attachment.filename}」を添付しました。", "success")
+                flash(_("「%(filename)s」を添付しました。", filename=attachment.filename), "success")
                 return redirect(url_for("rounds.attachments", round_id=round_.id))
     files = db.session.scalars(
         select(Attachment).options(defer(Attachment.data)).where(Attachment.round_id == round_.id)
@@ -312,7 +315,7 @@ def delete_attachment(round_id: int, attachment_id: int):
     name = attachment.filename
     ops.remove_attachment(attachment)
     db.session.commit()
-    flash(f"「{name}」を削除しました。", "success")
+    flash(_("「%(filename)s」を削除しました。", filename=name), "success")
     return redirect(url_for("rounds.attachments", round_id=round_.id))
 
 
@@ -338,7 +341,7 @@ def milestones(round_id: int):
     if form.validate_on_submit():
         ops.add_milestone(round_, form.date.data, form.meeting.data.strip(), form.what.data)
         db.session.commit()
-        flash("日程を追加しました。", "success")
+        flash(_("日程を追加しました。"), "success")
         return redirect(url_for("rounds.milestones", round_id=round_.id))
     return render_template("rounds/milestones.html", round=round_, form=form)
 
@@ -351,7 +354,7 @@ def delete_milestone(round_id: int, milestone_id: int):
         abort(404)
     ops.remove_milestone(milestone)
     db.session.commit()
-    flash("日程を削除しました。", "success")
+    flash(_("日程を削除しました。"), "success")
     return redirect(url_for("rounds.milestones", round_id=round_.id))
 
 
@@ -370,10 +373,10 @@ def targets(round_id: int):
         ops.set_targets(round_, chosen)
         db.session.commit()
         kept = round_.target_ids() - chosen
-        flash(f"対象組織を{len(round_.target_ids())}組織にしました。", "success")
+        flash(_("対象組織を%(count)s組織にしました。", count=len(round_.target_ids())), "success")
         if kept:
             names = "、".join(by_id[org_id].name for org_id in sorted(kept))
-            flash(f"既に回答のある組織は対象から外せないため、残しました：{names}", "warning")
+            flash(_("既に回答のある組織は対象から外せないため、残しました：%(names)s", names=names), "warning")
         return redirect(url_for("rounds.detail", round_id=round_.id))
     selected = round_.target_ids()
     if request.method == "GET":
@@ -444,6 +447,7 @@ def extensions(round_id: int):
         else:
             db.session.commit()
             name = dict(form.organization_id.choices)[extension.organization_id]
-            flash(f"{name}の締切を{clock.format_jst(extension.until)}まで延長しました。", "success")
+            flash(_("%(name)sの締切を%(until)sまで延長しました。", name=name,
+                    until=clock.format_jst(extension.until)), "success")
             return redirect(url_for("rounds.board", round_id=round_.id))
     return _render_board(round_, form)
