@@ -30,19 +30,16 @@ import argparse
 import gc
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-HOST = "127.0.0.1"
-PG_ADMIN = f"host={HOST} port=5432 user=postgres dbname=postgres"
-PG_URL = "postgresql+psycopg://postgres@" + HOST + ":5432/{name}"
+from benchlib import RssSampler, create_database, drop_database, maxrss_mb  # noqa: E402
+
 SECRET_KEY = "aggregation-benchmark-secret-not-for-production"
 PASSWORD = "aggregation-benchmark-password"
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -76,27 +73,6 @@ def stance_of(org: int, item: int) -> str:
 
 # ---------------------------------------------------------------------------------------------------------
 # Database
-
-def create_database(kind: str, tmp: Path) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return "sqlite:///" + str(tmp / "aggregation.sqlite"), None
-    import psycopg
-
-    name = f"consult_bench3_agg_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_URL.format(name=name), name
-
-
-def drop_database(name: str | None) -> None:
-    if name is None:
-        return
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 def make_app(url: str):
     from consult import create_app
@@ -253,41 +229,6 @@ def load(app, n_orgs: int, n_items: int) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # Measuring
 
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE_BYTES
-
-
-class RssSampler:
-    """Peak resident set size while active, sampled every few milliseconds by a thread."""
-
-    def __init__(self, interval: float = 0.002):
-        self.interval = interval
-        self.start = self.peak = rss_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, rss_bytes())
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.start) / 1e6
-
-
 class StatementCounter:
     def __init__(self, engine):
         from sqlalchemy import event
@@ -389,10 +330,6 @@ def measure(app, info: dict, repeat: int, use_tracemalloc: bool, max_seconds: fl
     return results
 
 
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def print_table(db_kind: str, info: dict, rows: list[dict]) -> None:
     print(f"\n{db_kind}: {info['opinions']:,} opinions ({info['orgs']} organisations × {info['items']} items + "
           f"proposals), loaded in {info['load_s']} s")
@@ -410,7 +347,7 @@ def print_table(db_kind: str, info: dict, rows: list[dict]) -> None:
 def run(db_kind: str, args) -> dict:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="consult-bench-agg-") as tmp:
-        url, pg_name = create_database(db_kind, Path(tmp))
+        url, pg_name = create_database(db_kind, Path(tmp), "bench3_agg")
         try:
             print(f"[{db_kind}] loading {args.orgs} × {args.items} opinions into a fresh database", flush=True)
             info = load(make_app(url), args.orgs, args.items)

@@ -26,17 +26,16 @@ import gc
 import io
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchlib import RssSampler, maxrss_mb
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -176,45 +175,6 @@ def yardstick(letter: doc.Letter, template_path: Path) -> bytes:
 
 # ---------------------------------------------------------------------------------------------------------
 # Measuring
-
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE_BYTES
-
-
-class RssSampler:
-    """Peak resident set size growth while active (it sees lxml's C allocations, which tracemalloc does not)."""
-
-    def __init__(self, interval: float = 0.002):
-        self.interval = interval
-        self.start = self.peak = rss_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, rss_bytes())
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
-
-    @property
-    def growth_mb(self) -> float:
-        return round((self.peak - self.start) / 1e6, 1)
-
 
 def timed(fn, repeat: int) -> list[float]:
     times = []

@@ -36,10 +36,9 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import requests
+from benchlib import create_database, drop_database
 
 HOST = "127.0.0.1"  # the benchmark never talks to anything but this machine
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SECRET_KEY = "rush-benchmark-secret-not-for-production"
 PASSWORD = "rush-benchmark-password"
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -125,28 +124,6 @@ class Fixture:
     baseline_round_id: int
     baseline_item_ids: list[int]
     branches: list[tuple[int, int, str]]  # (branch number, org id, login)
-
-
-def create_database(kind: str, tmp: Path) -> tuple[str, str | None]:
-    """A fresh, empty database: (SQLAlchemy URL, PostgreSQL database name or None)."""
-    if kind == "sqlite":
-        return "sqlite:///" + str(tmp / "rush.sqlite"), None
-    import psycopg
-
-    name = f"consult_bench_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_URL.format(name=name), name
-
-
-def drop_database(name: str | None) -> None:
-    if name is None:
-        return
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _app(url: str):
@@ -479,7 +456,7 @@ def bench_one(db: str, args, deadline: float) -> dict:
     for stale in OUT_DIR.glob(f"rush-{db}-gunicorn-*.log"):
         stale.unlink()
     try:
-        url, pg_name = create_database(db, tmp)
+        url, pg_name = create_database(db, tmp, "bench")
         t0 = time.perf_counter()
         fixture = fill_database(url, args.branches, args.items)
         result["setup_s"] = round(time.perf_counter() - t0, 1)
