@@ -139,25 +139,20 @@ def edit(round_id: int):
 
 @bp.route("/<int:round_id>/open", methods=["POST"])
 def open_(round_id: int):
-    round_ = _round_or_404(round_id)
-    try:
-        ops.open_round(round_, clock.now())
-    except TransitionError as exc:
-        flash(str(exc), "error")
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。"), "error")
-    else:
-        db.session.commit()
-        flash(_("受付を開始しました。対象組織は回答を入力できます。"), "success")
-    return redirect(url_for("rounds.detail", round_id=round_id))
+    return _transition(round_id, ops.open_round, _("受付を開始しました。対象組織は回答を入力できます。"))
 
 
 @bp.route("/<int:round_id>/close", methods=["POST"])
 def close(round_id: int):
+    message = _("受付を締め切りました。締切の延長を認めた組織は、延長後の締切まで回答できます。")
+    return _transition(round_id, ops.close_round, message)
+
+
+def _transition(round_id: int, operation, success: str):
+    """Run one state change; a refusal or a concurrent edit is told on the round's page."""
     round_ = _round_or_404(round_id)
     try:
-        ops.close_round(round_, clock.now())
+        operation(round_, clock.now())
     except TransitionError as exc:
         flash(str(exc), "error")
     except StaleDataError:
@@ -165,7 +160,7 @@ def close(round_id: int):
         flash(_("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。"), "error")
     else:
         db.session.commit()
-        flash(_("受付を締め切りました。締切の延長を認めた組織は、延長後の締切まで回答できます。"), "success")
+        flash(success, "success")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 
