@@ -11,5 +11,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(clock.format_jst, "jst")
     app.add_template_filter(lambda v: clock.format_jst(v, with_seconds=True), "jst_seconds")
     app.add_template_filter(paragraphs, "paragraphs")
-    app.add_template_global(clock.now, "now")
+    app.add_template_global(clock.now, "server_now")  # not "now": some views pass a `now` value of their own
     app.add_template_global(clock.format_remaining, "remaining")

@@ -72,6 +72,14 @@ class Round(db.Model):
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
+    def display_status(self, now: datetime) -> tuple[str, str]:
+        """The state as people read it: an open round reads 受付前 before its opening and 締切経過 after its deadline."""
+        if self.status == "open" and now < self.opens_at:
+            return "draft", "受付前"
+        if self.status == "open" and now > self.deadline:
+            return "closed", "締切経過"
+        return self.status, self.status_label
+
     def target_ids(self) -> set[int]:
         """Organisations this round is put to."""
         return {t.organization_id for t in self.targets}
