@@ -73,7 +73,7 @@ class Round(db.Model):
         return STATUS_LABELS.get(self.status, self.status)
 
     def display_status(self, now: datetime) -> tuple[str, str]:
-        """The state as people read it: an open round reads 受付前 before its opening and 締切経過 after its deadline."""
+        """The state as people read it: an open round is 受付前 before its opening, 締切経過 after its deadline."""
         if self.status == "open" and now < self.opens_at:
             return "draft", "受付前"
         if self.status == "open" and now > self.deadline:
