@@ -554,3 +554,222 @@ def test_item_forms_carry_a_working_csrf_token(hq_client, app):
     assert hq_client.post(f"{url}/items/{ids['i11']}", data=data).status_code == 302
     with app.app_context():
         assert db.session.get(RequestItem, ids["i11"]).text == "新しい文言を入れること。"
+
+
+# ---------------------------------------------------------------- removing letters, ordering addressees, unlinking
+
+def test_letter_nobody_receives_is_removed_after_a_confirm_page(hq_client, app):
+    campaign_id = create_campaign(hq_client)
+    kept = build_letter(hq_client, campaign_id)
+    gone = add_letter(hq_client, campaign_id, "戸籍振り仮名法制化への対応に関する要請書")
+    section = add_item(hq_client, campaign_id, gone, "振り仮名の通知について")
+    add_item(hq_client, campaign_id, gone, "十分な周知期間を設けること。", parent=section)
+    editor = hq_client.get(f"/campaigns/{campaign_id}/letters/{gone}").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign_id}/letters/{gone}/remove"' in editor and "この要請書を削除…" in editor
+
+    confirm = hq_client.get(f"/campaigns/{campaign_id}/letters/{gone}/remove")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "要請書を削除しますか" in page and "要請項目 2 件もいっしょに削除されます" in page
+    assert "削除できません" not in page
+    with app.app_context():
+        assert db.session.get(Letter, gone) is not None  # the GET removed nothing
+
+    response = hq_client.post(f"/campaigns/{campaign_id}/letters/{gone}/remove")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/campaigns/{campaign_id}#letters")
+    page = hq_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "要請書「戸籍振り仮名法制化への対応に関する要請書」を削除しました。" in page
+    assert "自治体DXの推進に関する要請書" in page
+    with app.app_context():
+        assert db.session.get(Letter, gone) is None
+        assert db.session.scalar(select(func.count()).select_from(RequestItem)
+                                 .where(RequestItem.letter_id == gone)) == 0
+        assert [letter.id for letter in db.session.get(Campaign, campaign_id).letters] == [kept["letter"]]
+    assert hq_client.get(f"/campaigns/{campaign_id}/letters/{gone}").status_code == 404
+
+
+def test_removing_a_letter_an_addressee_receives_is_refused_and_the_letter_kept(hq_client, app):
+    campaign_id = create_campaign(hq_client)
+    ids = build_letter(hq_client, campaign_id)
+    add_addressee(hq_client, campaign_id, ids["letter"])
+    add_addressee(hq_client, campaign_id, ids["letter"], organisation="デジタル庁", title="デジタル大臣")
+    url = f"/campaigns/{campaign_id}/letters/{ids['letter']}/remove"
+    page = hq_client.get(url).get_data(as_text=True)
+    assert "この要請書を受け取る要請先（総務省、デジタル庁）があるため、このままでは削除できません。" in page
+
+    response = hq_client.post(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/campaigns/{campaign_id}/letters/{ids['letter']}")
+    page = hq_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "この要請書を受け取る要請先（総務省、デジタル庁）があります。" in page
+    assert SECTION_1 in page and ITEM_1_1 in page
+    with app.app_context():
+        letter = db.session.get(Letter, ids["letter"])
+        assert letter is not None and len(letter.items) == 5
+        assert db.session.scalar(select(func.count()).select_from(Addressee)) == 2
+
+
+def _zip_names(client, campaign_id: int) -> list[str]:
+    response = client.get(f"/campaigns/{campaign_id}/letters.zip")
+    assert response.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    response.close()
+    return [name.split("_")[0] + "_" + name.split("_")[1] for name in names]
+
+
+def _overview_order(client, campaign_id: int) -> list[str]:
+    page = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    return re.findall(r'<tr id="addressee-\d+">\s*<td><a href="[^"]+">([^<]+)</a>', page)
+
+
+def test_addressees_move_up_and_down_and_the_zip_numbers_follow(hq_client, app):
+    campaign_id = create_campaign(hq_client)
+    ids = build_letter(hq_client, campaign_id)
+    aids = {org: add_addressee(hq_client, campaign_id, ids["letter"], organisation=org)
+            for org in ("総務省", "デジタル庁", "厚生労働省")}
+    assert _overview_order(hq_client, campaign_id) == ["総務省", "デジタル庁", "厚生労働省"]
+    page = hq_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    move = f'/campaigns/{campaign_id}/addressees/{aids["総務省"]}/move'
+    assert page.count(f'action="{move}"') == 1  # the first row can only go down
+    assert "↓ 下へ" in page and "↑ 上へ" in page and '<span class="sr-only">（総務省）</span>' in page
+
+    response = hq_client.post(move, data={"direction": "down"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/campaigns/{campaign_id}#addressee-{aids['総務省']}")
+    assert _overview_order(hq_client, campaign_id) == ["デジタル庁", "総務省", "厚生労働省"]
+    assert _zip_names(hq_client, campaign_id) == ["01_デジタル庁", "02_総務省", "03_厚生労働省"]
+
+    assert hq_client.post(f"/campaigns/{campaign_id}/addressees/{aids['厚生労働省']}/move",
+                          data={"direction": "up"}).status_code == 302
+    assert _zip_names(hq_client, campaign_id) == ["01_デジタル庁", "02_厚生労働省", "03_総務省"]
+    download = hq_client.get(f"/campaigns/{campaign_id}/addressees/{aids['厚生労働省']}.docx")
+    assert "filename*=UTF-8''02_" in download.headers["Content-Disposition"]
+
+    # The first cannot go further up; a direction that is neither up nor down is a bad request.
+    assert hq_client.post(f"/campaigns/{campaign_id}/addressees/{aids['デジタル庁']}/move",
+                          data={"direction": "up"}).status_code == 302
+    assert hq_client.post(move, data={"direction": "sideways"}).status_code == 400
+    assert hq_client.post(move).status_code == 400
+    assert _overview_order(hq_client, campaign_id) == ["デジタル庁", "厚生労働省", "総務省"]
+    with app.app_context():
+        stored = db.session.get(Campaign, campaign_id).addressees
+        assert [a.organisation for a in stored] == ["デジタル庁", "厚生労働省", "総務省"]
+        assert [a.position for a in stored] == [1, 2, 3]
+
+
+def test_an_opinion_is_unlinked_from_an_item_and_no_longer_shown(hq_client, app, answered_round):
+    campaign_id = create_campaign(hq_client, round_id=str(answered_round.id))
+    ids = build_letter(hq_client, campaign_id)
+    url = f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/{ids['i11']}/opinions"
+    page = hq_client.get(url).get_data(as_text=True)
+    assert "結び付けた意見（0件）" in page and "結び付けを外す" not in page
+    chosen = [int(v) for v in re.findall(r'name="opinion" value="(\d+)"', page)]
+    assert len(chosen) == 2
+    assert hq_client.post(url, data={"opinion": [str(v) for v in chosen]}).status_code == 302
+    kept, removed = chosen
+    page = hq_client.get(url).get_data(as_text=True)
+    assert "結び付けた意見（2件）" in page
+    unlink = f"{url}/{removed}/unlink"
+    assert f'action="{unlink}"' in page and page.count(">結び付けを外す<") == 2
+    assert "（愛知県本部の意見）" in page
+
+    response = hq_client.post(unlink)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{url}#linked")
+    page = hq_client.get(url).get_data(as_text=True)
+    assert "愛知県本部の意見とこの項目との結び付けを外しました" in page
+    assert "結び付けた意見（1件）" in page and f'action="{unlink}"' not in page
+    assert f'name="opinion" value="{removed}"' in page  # it can be chosen again
+    editor = hq_client.get(f"/campaigns/{campaign_id}/letters/{ids['letter']}").get_data(as_text=True)
+    assert "この項目のもとになった意見（1件）" in editor
+    with app.app_context():
+        from consult.opinions.models import Opinion
+
+        assert [op.id for op in db.session.get(RequestItem, ids["i11"]).opinions] == [kept]
+        assert db.session.get(Opinion, removed) is not None  # the opinion itself stays
+
+    again = hq_client.post(unlink, follow_redirects=True)
+    assert "この意見はすでにこの項目と結び付いていません。" in again.get_data(as_text=True)
+    assert hq_client.post(f"{url}/{kept}/unlink").status_code == 302
+    editor = hq_client.get(f"/campaigns/{campaign_id}/letters/{ids['letter']}").get_data(as_text=True)
+    assert "この項目のもとになった意見" not in editor and "特定移行支援システムの期限を見直すべき" not in editor
+    with app.app_context():
+        assert db.session.get(RequestItem, ids["i11"]).opinions == []
+
+
+def _new_urls(campaign_id: int, letter_id: int, item_id: int, addressee_id: int, opinion_id: int):
+    c, lt, i, a, o = campaign_id, letter_id, item_id, addressee_id, opinion_id
+    return [("GET", f"/campaigns/{c}/letters/{lt}/remove"), ("POST", f"/campaigns/{c}/letters/{lt}/remove"),
+            ("POST", f"/campaigns/{c}/addressees/{a}/move"),
+            ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}/opinions/{o}/unlink")]
+
+
+def _link_one(client, app, campaign_id: int, letter_id: int, item_id: int) -> int:
+    url = f"/campaigns/{campaign_id}/letters/{letter_id}/items/{item_id}/opinions"
+    opinion_id = int(re.search(r'name="opinion" value="(\d+)"', client.get(url).get_data(as_text=True)).group(1))
+    assert client.post(url, data={"opinion": [str(opinion_id)]}).status_code == 302
+    return opinion_id
+
+
+def test_members_get_403_on_removing_moving_and_unlinking(hq_client, login_as, make_org, make_user, app,
+                                                          answered_round):
+    campaign_id = create_campaign(hq_client, round_id=str(answered_round.id))
+    ids = build_letter(hq_client, campaign_id)
+    spare = add_letter(hq_client, campaign_id, "使われていない要請書")
+    first = add_addressee(hq_client, campaign_id, ids["letter"])
+    add_addressee(hq_client, campaign_id, ids["letter"], organisation="デジタル庁")
+    opinion_id = _link_one(hq_client, app, campaign_id, ids["letter"], ids["i11"])
+    client = login_as(make_user("member", make_org("愛知県本部")))
+    for letter_id in (ids["letter"], spare):
+        for method, url in _new_urls(campaign_id, letter_id, ids["i11"], first, opinion_id):
+            response = client.open(url, method=method, data={"direction": "down"})
+            assert response.status_code == 403, (method, url)
+    with app.app_context():
+        assert db.session.get(Letter, spare) is not None
+        assert [a.id for a in db.session.get(Campaign, campaign_id).addressees][0] == first
+        assert [op.id for op in db.session.get(RequestItem, ids["i11"]).opinions] == [opinion_id]
+
+
+def test_new_routes_answer_404_for_unknown_ids_and_parts_of_another_campaign(hq_client, app, answered_round):
+    campaign_id = create_campaign(hq_client, round_id=str(answered_round.id))
+    ids = build_letter(hq_client, campaign_id)
+    aid = add_addressee(hq_client, campaign_id, ids["letter"])
+    opinion_id = _link_one(hq_client, app, campaign_id, ids["letter"], ids["i11"])
+    other = create_campaign(hq_client, title="別の要請行動", round_id=str(answered_round.id))
+    other_letter = add_letter(hq_client, other)
+    other_item = add_item(hq_client, other, other_letter, "別の項目")
+    other_addressee = add_addressee(hq_client, other, other_letter, organisation="内閣府")
+    cases = [
+        *_new_urls(999_999, ids["letter"], ids["i11"], aid, opinion_id),  # unknown campaign
+        *_new_urls(other, ids["letter"], ids["i11"], aid, opinion_id),  # this campaign's parts under another
+        *_new_urls(campaign_id, 999_999, ids["i11"], 999_999, opinion_id),  # unknown letter and addressee
+        ("POST", f"/campaigns/{campaign_id}/addressees/{other_addressee}/move"),
+        ("POST", f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/{other_item}/opinions/{opinion_id}/unlink"),
+        ("POST", f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/999999/opinions/{opinion_id}/unlink"),
+        ("POST", f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/{ids['i11']}/opinions/999999/unlink"),
+    ]
+    for method, url in cases:
+        assert hq_client.open(url, method=method, data={"direction": "up"}).status_code == 404, (method, url)
+    with app.app_context():
+        assert db.session.get(Letter, ids["letter"]) is not None and db.session.get(Letter, other_letter) is not None
+        assert [op.id for op in db.session.get(RequestItem, ids["i11"]).opinions] == [opinion_id]
+        assert db.session.get(Campaign, other).addressees[0].id == other_addressee
+
+
+def test_move_and_unlink_buttons_carry_a_working_csrf_token(hq_client, app, answered_round):
+    campaign_id = create_campaign(hq_client, round_id=str(answered_round.id))
+    ids = build_letter(hq_client, campaign_id)
+    first = add_addressee(hq_client, campaign_id, ids["letter"])
+    add_addressee(hq_client, campaign_id, ids["letter"], organisation="デジタル庁")
+    opinion_id = _link_one(hq_client, app, campaign_id, ids["letter"], ids["i11"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = hq_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    move = f"/campaigns/{campaign_id}/addressees/{first}/move"
+    assert hq_client.post(move, data={"direction": "down"}).status_code == 400  # without the token
+    assert hq_client.post(move, data={"direction": "down", "csrf_token": token}).status_code == 302
+    unlink = f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/{ids['i11']}/opinions/{opinion_id}/unlink"
+    assert hq_client.post(unlink).status_code == 400
+    assert hq_client.post(unlink, data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert [a.organisation for a in db.session.get(Campaign, campaign_id).addressees] == ["デジタル庁", "総務省"]
+        assert db.session.get(RequestItem, ids["i11"]).opinions == []

@@ -8,7 +8,7 @@ import tempfile
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,7 +30,7 @@ from consult.letters.forms import (
     NewLetterForm,
     TemplateForm,
 )
-from consult.letters.models import Addressee, Campaign, Letter, LetterTemplate, RequestItem
+from consult.letters.models import Addressee, Campaign, Letter, LetterTemplate, RequestItem, RequestItemOpinion
 from consult.letters.render import default_template_path
 from consult.opinions.models import STANCES, Answer, Opinion
 from consult.rounds.models import Round, RoundItem
@@ -308,6 +308,29 @@ def letter(campaign_id: int, letter_id: int):
     return _render_letter(campaign, letter_, form=form)
 
 
+@bp.route("/<int:campaign_id>/letters/<int:letter_id>/remove", methods=["GET", "POST"])
+def remove_letter(campaign_id: int, letter_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    letter_ = _letter_or_404(campaign, letter_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        title = letter_.title
+        try:
+            ops.remove_letter(letter_)
+        except DomainError as exc:  # an addressee still receives it: the letter stays as it was
+            flash(str(exc), "error")
+            return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter_.id))
+        db.session.commit()
+        flash(_("要請書「%(title)s」を削除しました。", title=title), "success")
+        return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#letters")
+    users = db.session.scalars(select(Addressee).where(Addressee.letter_id == letter_.id)
+                               .order_by(Addressee.position, Addressee.id)).all()
+    items = db.session.scalar(select(func.count()).select_from(RequestItem)
+                              .where(RequestItem.letter_id == letter_.id))
+    return render_template("letters/confirm_remove_letter.html", campaign=campaign, letter=letter_, form=form,
+                           users=users, items=items)
+
+
 def _back_to_item(campaign: Campaign, letter_: Letter, item_id: int | None = None):
     anchor = f"#item-{item_id}" if item_id else ""
     return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter_.id) + anchor)
@@ -435,9 +458,15 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
                                   .limit(OPINION_PAGE + 1)).unique().all()
         more = len(rows) > OPINION_PAGE
         rows = rows[:OPINION_PAGE]
-    linked = {op.id for op in item.opinions}
+    linked_opinions = db.session.scalars(
+        select(Opinion).join(RequestItemOpinion, RequestItemOpinion.opinion_id == Opinion.id)
+        .where(RequestItemOpinion.request_item_id == item.id)
+        .options(joinedload(Opinion.answer).joinedload(Answer.organization), joinedload(Opinion.item))
+        .order_by(Opinion.id)).unique().all()
+    linked = {op.id for op in linked_opinions}
     return render_template("letters/item_opinions.html", campaign=campaign, letter=letter_, item=item, form=form,
                            source=source, round_items=round_items, rows=rows, more=more, linked=linked,
+                           linked_opinions=linked_opinions,
                            filters=filters, excerpt=_excerpt, label=item_labels(letter_).get(item.id, ""),
                            limit=OPINION_PAGE)
 
@@ -446,6 +475,26 @@ def _submitted_opinions(campaign: Campaign):
     """Opinions of submitted answers to the campaign's source round: the material the requests rest on."""
     return (select(Opinion).join(Answer, Opinion.answer_id == Answer.id)
             .where(Answer.round_id == campaign.round_id, Answer.status == "submitted"))
+
+
+@bp.route("/<int:campaign_id>/letters/<int:letter_id>/items/<int:item_id>/opinions/<int:opinion_id>/unlink",
+          methods=["POST"])
+def unlink_opinion(campaign_id: int, letter_id: int, item_id: int, opinion_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    letter_ = _letter_or_404(campaign, letter_id)
+    item = _item_or_404(letter_, item_id)
+    opinion = db.get_or_404(Opinion, opinion_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = opinion.answer.organization.name
+        if ops.unlink_opinion(item, opinion):
+            db.session.commit()
+            flash(_("%(name)sの意見とこの項目との結び付けを外しました（意見そのものは残ります）。", name=name),
+                  "success")
+        else:  # already gone, e.g. the button pressed twice or on a page loaded before someone else's change
+            flash(_("この意見はすでにこの項目と結び付いていません。"), "warning")
+    return redirect(url_for("letters.item_opinions", campaign_id=campaign.id, letter_id=letter_.id,
+                            item_id=item.id) + "#linked")
 
 
 # ---------------------------------------------------------------- addressees
@@ -548,6 +597,18 @@ def edit_addressee(campaign_id: int, addressee_id: int):
                 flash(_("要請先「%(name)s」を保存しました。", name=addressee.organisation), "success")
                 return redirect(url_for("letters.edit_addressee", campaign_id=campaign.id, addressee_id=addressee.id))
     return _render_addressee(campaign, form, letters, addressee, selected)
+
+
+@bp.route("/<int:campaign_id>/addressees/<int:addressee_id>/move", methods=["POST"])
+def move_addressee(campaign_id: int, addressee_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    addressee = _addressee_or_404(campaign, addressee_id)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if step is None:
+        abort(400)
+    ops.move_addressee(addressee, step)
+    db.session.commit()
+    return redirect(url_for("letters.detail", campaign_id=campaign.id) + f"#addressee-{addressee.id}")
 
 
 @bp.route("/<int:campaign_id>/addressees/<int:addressee_id>/remove", methods=["GET", "POST"])
