@@ -38,7 +38,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchlib import RssSampler, create_database, drop_database, maxrss_mb  # noqa: E402
+from benchlib import RssSampler, StatementCounter, create_database, drop_database, maxrss_mb  # noqa: E402
 
 SECRET_KEY = "aggregation-benchmark-secret-not-for-production"
 PASSWORD = "aggregation-benchmark-password"
@@ -229,20 +229,6 @@ def load(app, n_orgs: int, n_items: int) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # Measuring
 
-class StatementCounter:
-    def __init__(self, engine):
-        from sqlalchemy import event
-
-        self.count = 0
-        self.engine = engine
-        self._event = event
-        event.listen(engine, "before_cursor_execute", self._on)
-
-    def _on(self, *args, **kwargs):
-        self.count += 1
-
-    def close(self):
-        self._event.remove(self.engine, "before_cursor_execute", self._on)
 
 
 def fetch(client, url: str) -> tuple[int, int, int, str]:

@@ -71,3 +71,21 @@ class RssSampler:
 def maxrss_mb() -> float:
     """The process's peak resident set size so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class StatementCounter:
+    """Counts SQL statements on an engine while active."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.count = 0
+        self.engine = engine
+        self._event = event
+        event.listen(engine, "before_cursor_execute", self._on)
+
+    def _on(self, *args, **kwargs):
+        self.count += 1
+
+    def close(self):
+        self._event.remove(self.engine, "before_cursor_execute", self._on)

@@ -35,7 +35,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchlib import RssSampler, maxrss_mb
+from benchlib import RssSampler, StatementCounter, maxrss_mb
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -304,22 +304,6 @@ def build_campaign(app, addressees: int, sections: int, items: int) -> tuple[int
         return campaign.id, "staff"
 
 
-class StatementCounter:
-    """Counts SQL statements on an engine while active."""
-
-    def __init__(self, engine):
-        from sqlalchemy import event
-
-        self.count = 0
-        self.engine = engine
-        self._event = event
-        event.listen(engine, "before_cursor_execute", self._on)
-
-    def _on(self, *a, **k):
-        self.count += 1
-
-    def close(self):
-        self._event.remove(self.engine, "before_cursor_execute", self._on)
 
 
 def bench_campaign(args, tmp: Path) -> dict:
