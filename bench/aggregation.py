@@ -92,10 +92,10 @@ def load(app, n_orgs: int, n_items: int) -> dict:
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
+    from consult.answers.models import Answer, Opinion
     from consult.auth.models import User
     from consult.extensions import db
     from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
-    from consult.opinions.models import Answer, Opinion
     from consult.orgs.models import Organization
     from consult.rounds import operations as rounds_ops
     from consult.rounds.models import RoundTarget
@@ -113,7 +113,7 @@ def load(app, n_orgs: int, n_items: int) -> dict:
                                          at, at + timedelta(days=30), None, at)
         drafts = [rounds_ops.ItemDraft(f"{n}", f"項目{n}の見出し", f"項目{n}の本文。" + FILLER)
                   for n in range(1, n_items + 1)]
-        items = rounds_ops.add_items(round_, drafts, at)
+        items = rounds_ops.add_items(round_, drafts, at, user=None)
         db.session.commit()
         round_id, item_ids = round_.id, [item.id for item in items]
         hq_id = hq.id
@@ -139,8 +139,8 @@ def load(app, n_orgs: int, n_items: int) -> dict:
                 conn.exec_driver_sql("SELECT setval('organization_id_seq', (SELECT max(id) FROM organization))")
         db.session.rollback()
         round_ = db.session.get(type(round_), round_id)
-        rounds_ops.open_round(round_, at)
-        rounds_ops.close_round(round_, at + timedelta(days=31))
+        rounds_ops.open_round(round_, at, user=None)
+        rounds_ops.close_round(round_, at + timedelta(days=31), user=None)
         db.session.commit()
         print(f"  schema, round, {n_orgs} organisations and targets: {time.perf_counter() - t0:.1f} s", flush=True)
 

@@ -269,20 +269,20 @@ def build_campaign(app, addressees: int, sections: int, items: int) -> tuple[int
                             password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")))
         campaign = ops.create_campaign(ops.CampaignInput(
             title="自治体DX推進にかかる省庁要請", date_year=2025, date_month=3, date_day=None,
-            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博"), now)
+            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博"), now, user=None)
         big = ops.add_letter(campaign, ops.LetterInput(
             title="自治体DXの推進に関する要請書", greeting=GREETING, background=BACKGROUND + "\n" + BACKGROUND,
-            closing=CLOSING, numbering=numbering.DOT_PAREN))
+            closing=CLOSING, numbering=numbering.DOT_PAREN), user=None, now=now)
         small = ops.add_letter(campaign, ops.LetterInput(
             title="戸籍事務に関する要請書", greeting=GREETING, background=BACKGROUND, closing=CLOSING,
-            numbering=numbering.DOT))
+            numbering=numbering.DOT), user=None, now=now)
         heads = []
         for s in range(1, sections + 1):
-            head = ops.add_request_item(big, section_heading(s))
+            head = ops.add_request_item(big, section_heading(s), user=None, now=now)
             heads.append(head)
             for i in range(1, items + 1):
-                ops.add_request_item(big, request_text(s, i), parent=head)
-        flat = [ops.add_request_item(small, request_text(90 + n, 1)) for n in range(1, 16)]
+                ops.add_request_item(big, request_text(s, i), parent=head, user=None, now=now)
+        flat = [ops.add_request_item(small, request_text(90 + n, 1), user=None, now=now) for n in range(1, 16)]
         for n in range(1, addressees + 1):
             letter = small if n % 5 == 0 else big
             kind = ("ministry", "party", "other")[n % 3]
@@ -292,14 +292,14 @@ def build_campaign(app, addressees: int, sections: int, items: int) -> tuple[int
                 organisation=f"要請先{n:02d}省" if kind == "ministry" else f"要請先{n:02d}党", kind=kind,
                 title=f"要請先{n:02d}大臣" if kind == "ministry" else "代表", name=f"氏名{n:02d}",
                 greeting="平素より格別のご高配を賜り、厚く御礼申し上げます。" if n % 6 == 0 else "",
-                extra_paragraph=extra))
+                extra_paragraph=extra), user=None, now=now)
             if n % 3 == 0:  # a subset: two sections and some items of a third, or every other flat item
                 if letter is big:
                     chosen = [heads[n % sections].id, heads[(n + 3) % sections].id,
                               *(c.id for c in heads[(n + 5) % sections].children[:4])]
                 else:
                     chosen = [item.id for item in flat[::2]]
-                ops.set_addressee_items(addressee, chosen)
+                ops.set_addressee_items(addressee, chosen, user=None, now=now)
         db.session.commit()
         return campaign.id, "staff"
 

@@ -138,7 +138,7 @@ def fill_database(url: str, branches: int, items: int) -> Fixture:
     from werkzeug.security import generate_password_hash
 
     from consult.auth.models import User
-    from consult.clock import now
+    from consult.core.clock import app_now
     from consult.extensions import db
     from consult.orgs.models import Organization
     from consult.rounds import operations as ops
@@ -146,7 +146,7 @@ def fill_database(url: str, branches: int, items: int) -> Fixture:
     app = _app(url)
     with app.app_context():
         upgrade()
-        at = now()
+        at = app_now()
         hq = Organization(code="hq", name="本部", kind="hq", position=0)
         db.session.add(hq)
         db.session.flush()
@@ -163,9 +163,9 @@ def fill_database(url: str, branches: int, items: int) -> Fixture:
             round_ = ops.create_round(title, "締切直前の集中送信を測る討議", at - timedelta(hours=1),
                                       at + timedelta(days=30), None, at)
             ops.add_items(round_, [ops.ItemDraft(str(n), f"項目{n}の見出し", f"項目{n}の本文。" + FILLER)
-                                   for n in range(1, items + 1)], at)
-            ops.set_targets(round_, org_ids)
-            ops.open_round(round_, at)
+                                   for n in range(1, items + 1)], at, user=None)
+            ops.set_targets(round_, org_ids, user=None, now=at)
+            ops.open_round(round_, at, user=None)
             return round_
 
         rush, baseline = open_round("締切ラッシュ計測"), open_round("締切ラッシュ計測（基準）")
@@ -181,8 +181,8 @@ def verify(fixture: Fixture, acked: set[int], baseline_acked: set[int], items: i
     """LOST: an acknowledged submit whose answer is not there as sent. DUPLICATED: two rows where one may be."""
     from sqlalchemy import func, select
 
+    from consult.answers.models import Answer, Opinion
     from consult.extensions import db
-    from consult.opinions.models import Answer, Opinion
 
     app = _app(fixture.url)
     with app.app_context():

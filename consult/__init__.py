@@ -7,13 +7,14 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, request, session
+from flask import current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from consult.core.transaction import App
 from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -28,9 +29,9 @@ def resource_dir(name: str) -> Path:
     return PACKAGE_DIR.parent / name
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None) -> App:
     """Build the app: defaults, then instance/config.py, then the environment, then test_config."""
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         template_folder=str(resource_dir("templates")),
@@ -105,7 +106,7 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _proxy_fix(app: Flask) -> None:
+def _proxy_fix(app: App) -> None:
     """Trust X-Forwarded-* only when configured: the client address (throttling, audit) and https come from it."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -124,25 +125,22 @@ def _instance_secret(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def _register(app: Flask) -> None:
-    """Blueprints, template helpers, error pages and CLI."""
-    from consult import cli, faults, filters, models, security  # noqa: F401  (models: every table registered)
-    from consult.aggregation.views import bp as aggregation_bp
-    from consult.audit.views import bp as audit_bp
-    from consult.auth.views import bp as auth_bp
-    from consult.letters.views import bp as letters_bp
-    from consult.opinions.views import bp as opinions_bp
-    from consult.orgs.views import bp as orgs_bp
-    from consult.rounds.views import bp as rounds_bp
-    from consult.views import bp as main_bp
+def _register(app: App) -> None:
+    """Every feature's models and blueprint (in the order of consult.layers), template helpers, error pages, CLI."""
+    from consult import cli
+    from consult.core import faults, filters, security, transaction
+    from consult.home import bp as home_bp
+    from consult.layers import feature_modules
 
-    for blueprint in (main_bp, auth_bp, orgs_bp, rounds_bp, opinions_bp, aggregation_bp, letters_bp,
-                      audit_bp):
-        app.register_blueprint(blueprint)
+    feature_modules("models")  # every table in the metadata (migrations compare against it)
+    app.register_blueprint(home_bp)
+    for views in feature_modules("views"):
+        app.register_blueprint(views.bp)
     if app.config.get("BENCH_ROUTES") or os.environ.get("CONSULT_BENCH_ROUTES") == "1":
         from consult.benchroutes import bp as bench_bp  # the rush benchmark's plain-SQLAlchemy yardstick
 
         app.register_blueprint(bench_bp)
+    transaction.register(app)
     filters.register(app)
     security.register(app)
     faults.register(app)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 from sqlalchemy import insert, select
 
-from consult.clock import now
+from consult.answers.models import Answer, Opinion
+from consult.core.clock import request_now
 from consult.extensions import csrf, db
-from consult.opinions.models import Answer, Opinion
 from consult.rounds.models import RoundItem
 
 bp = Blueprint("bench", __name__, url_prefix="/bench")
@@ -29,7 +29,7 @@ def baseline(org_id: int):
         select(RoundItem.id).where(RoundItem.round_id == round_id, RoundItem.removed_at.is_(None))
         .order_by(RoundItem.position, RoundItem.id)
     ).all()
-    at = now()
+    at = request_now()
     answer_id = db.session.execute(
         insert(ANSWER).values(round_id=round_id, organization_id=org_id, status="submitted", no_opinion=False,
                               general_comment=request.form.get("general_comment", ""), created_at=at,
@@ -47,5 +47,4 @@ def baseline(org_id: int):
         rows.append(row)
     if rows:
         db.session.execute(insert(OPINION), rows)
-    db.session.commit()
     return "", 302, {"Location": "/bench/done"}

@@ -6,6 +6,9 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from consult.core.clock import app_now
+from consult.core.transaction import commits
+
 
 def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
@@ -23,10 +26,7 @@ def _upgrade() -> None:
 
 
 def _fail(messages: list[str]) -> None:
-    """Print what is wrong, one line each, and exit with status 1 having written nothing."""
-    from consult.extensions import db
-
-    db.session.rollback()
+    """Print what is wrong, one line each, and exit with status 1 having written nothing (@commits rolls back)."""
     for message in messages:
         click.echo(message, err=True)
     click.echo("何も登録していません。誤りを直してから、もう一度実行してください。", err=True)
@@ -63,15 +63,13 @@ def init_db():
 
 @click.command("demo")
 @with_appcontext
+@commits
 def demo():
     """Create the schema if needed and load the demo organisations, users and rounds (safe to run again)."""
-    from consult.clock import now
     from consult.demo import load_demo
-    from consult.extensions import db
 
     _upgrade()
-    result = load_demo(now())
-    db.session.commit()
+    result = load_demo(app_now())
     created = result.created
     if any(created.values()):
         click.echo(f"デモデータを登録しました（組織 {created['organizations']}件、利用者 {created['users']}件、"
@@ -90,22 +88,23 @@ def demo():
 @click.option("--org", "org_code", required=True, help="所属組織のコード（例: hq, pref13）")
 @click.option("--password", default=None, help="初期パスワード（省略すると生成して表示します）")
 @with_appcontext
+@commits
 def create_user(login, name, role, org_code, password):
     """Add one user; without --password a password is generated and printed."""
     from sqlalchemy import select
 
-    from consult.auth import operations as ops
+    from consult.auth import operations as accounts
     from consult.extensions import db
     from consult.orgs.models import Organization
 
     _require_schema()
-    errors = ops.check_new_user(login, name.strip(), role, org_code, password=password or "")
+    errors = accounts.check_new_user(login, name.strip(), role, org_code, password=password or "")
     if errors:
         _fail(errors)
-    generated = None if password else ops.generate_password()
+    generated = None if password else accounts.generate_password()
     organization = db.session.scalar(select(Organization).where(Organization.code == org_code))
-    user = ops.create_user(login, name.strip(), password or generated, role, organization)
-    db.session.commit()
+    user = accounts.create_user(login, name.strip(), password or generated, role, organization, admin=None,
+                                now=app_now())
     click.echo(f"利用者 {user.login}（{user.name}、{user.role_label}、{organization.name}）を登録しました。")
     if generated:
         click.echo(f"初期パスワード: {generated}")
@@ -114,9 +113,9 @@ def create_user(login, name, role, org_code, password):
 @click.command("import-orgs")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
+@commits
 def import_orgs(file):
     """Create or update organisations from a CSV: code, name, kind (hq/prefecture/local/council), parent_code."""
-    from consult.extensions import db
     from consult.orgs.operations import ORG_COLUMNS, RowErrors
     from consult.orgs.operations import import_orgs as run
 
@@ -126,7 +125,6 @@ def import_orgs(file):
         summary = run(rows)
     except RowErrors as exc:
         _fail(exc.errors)
-    db.session.commit()
     click.echo(f"組織を取り込みました（新規 {len(summary.created)}件、更新 {len(summary.updated)}件、"
                f"変更なし {len(summary.unchanged)}件）。")
 
@@ -134,20 +132,19 @@ def import_orgs(file):
 @click.command("import-users")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
+@commits
 def import_users(file):
     """Create users from a CSV: login, name, role, org_code, email, password (empty → generated and printed)."""
     from consult.auth.operations import USER_COLUMNS
     from consult.auth.operations import import_users as run
-    from consult.extensions import db
     from consult.orgs.operations import RowErrors
 
     _require_schema()
     rows = _read_rows(file, USER_COLUMNS)
     try:
-        created = run(rows)
+        created = run(rows, now=app_now())
     except RowErrors as exc:
         _fail(exc.errors)
-    db.session.commit()
     click.echo(f"利用者を{len(created)}件登録しました。")
     generated = [(user.login, password) for user, password in created if password]
     if generated:

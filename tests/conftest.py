@@ -163,8 +163,8 @@ def make_round(app, clock):
             drafts = items if isinstance(items, list) else [
                 ops.ItemDraft(str(i), f"項目{i}", f"項目{i}の本文") for i in range(1, items + 1)
             ]
-            ops.add_items(round_, drafts, clock())
-            ops.set_targets(round_, {org.id for org in targets})
+            ops.add_items(round_, drafts, clock(), user=None)
+            ops.set_targets(round_, {org.id for org in targets}, user=None, now=clock())
             round_.status = status
             db.session.commit()
             return detach(db.session.get(Round, round_.id), "items", "targets")

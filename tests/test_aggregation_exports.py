@@ -29,7 +29,7 @@ def data(app, make_org, make_round, staff):
                                                    1: ("agree", "", "")}, proposals=[("新しい柱", "@提案")])
     submit(app, round_.id, aomori.id, staff.id, {0: ("oppose", "撤回を求める", "負担が大きい")})
     submit(app, round_.id, iwate.id, staff.id, {0: ("agree", "下書きの意見", "")}, do_submit=False)
-    from consult.opinions.models import Opinion
+    from consult.answers.models import Opinion
 
     with app.app_context():
         op = db.session.get(Opinion, opinion_id(app, aomori.id, 0))
@@ -39,7 +39,7 @@ def data(app, make_org, make_round, staff):
 
 
 def test_opinion_rows_follow_the_upper_federation_format(app, data):
-    from consult.aggregation.exports import opinion_rows
+    from consult.review.exports import opinion_rows
 
     with app.app_context():
         rows = list(opinion_rows(data["round"].id))
@@ -52,7 +52,7 @@ def test_opinion_rows_follow_the_upper_federation_format(app, data):
 
 
 def test_answer_rows_carry_disposition_and_view(app, data):
-    from consult.aggregation.exports import answer_rows
+    from consult.review.exports import answer_rows
 
     with app.app_context():
         rows = list(answer_rows(data["round"].id))
@@ -124,7 +124,7 @@ def test_export_of_one_item(app, data, login_as, staff):
 
 
 def test_docx_over_the_cap_is_refused_with_a_message(app, data, login_as, staff, monkeypatch):
-    from consult.aggregation import exports
+    from consult.review import exports
 
     monkeypatch.setattr(exports, "DOCX_MAX_ROWS", 3)
     client = login_as(staff)
@@ -135,7 +135,7 @@ def test_docx_over_the_cap_is_refused_with_a_message(app, data, login_as, staff,
 
 def test_csv_streams_in_batches(app, make_org, make_round, staff):
     """More rows than one batch: the generator yields several chunks that join into one valid CSV."""
-    from consult.aggregation import exports
+    from consult.review import exports
 
     orgs = [make_org(f"単組{n}", kind="local") for n in range(5)]
     round_ = make_round(items=1, targets=orgs)
@@ -154,7 +154,7 @@ def test_csv_streams_in_batches(app, make_org, make_round, staff):
 
 
 def test_safe_cell():
-    from consult.aggregation.exports import safe_cell
+    from consult.review.exports import safe_cell
 
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("-1") == "'-1" and safe_cell("@a") == "'@a"
     assert safe_cell("普通の文") == "普通の文" and safe_cell(None) == "" and safe_cell("a\x00b") == "ab"

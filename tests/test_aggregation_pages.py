@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from consult import clock as app_clock
+from consult.core import clock as app_clock
 from consult.extensions import db
 
 
 def submit(app, round_id, org_id, user_id, opinions=None, proposals=(), do_submit=True, no_opinion=False):
     """Save and submit an answer through the real operations. opinions: {item index: (stance, proposed, reason)}."""
-    from consult.auth.models import User
-    from consult.opinions.operations import (
+    from consult.answers.operations import (
         AnswerInput,
         LateError,
         OpinionInput,
@@ -23,13 +22,14 @@ def submit(app, round_id, org_id, user_id, opinions=None, proposals=(), do_submi
         save_answer,
         submit_no_opinion,
     )
+    from consult.auth.models import User
     from consult.rounds.models import Round
 
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         user = db.session.get(User, user_id)
         if no_opinion:
-            submit_no_opinion(round_, org_id, user, None, app_clock.now())
+            submit_no_opinion(round_, org_id, user, None, app_clock.app_now())
         else:
             items = round_.items
             data = AnswerInput(
@@ -38,7 +38,7 @@ def submit(app, round_id, org_id, user_id, opinions=None, proposals=(), do_submi
                 proposals=[ProposalInput(heading=h, proposed_text=p, reason="提案理由") for h, p in proposals],
             )
             try:
-                save_answer(round_, org_id, user, data, None, app_clock.now(), submit=do_submit)
+                save_answer(round_, org_id, user, data, None, app_clock.app_now(), submit=do_submit)
             except LateError:
                 db.session.commit()  # the late payload is stored aside on the answer
                 raise
@@ -46,7 +46,7 @@ def submit(app, round_id, org_id, user_id, opinions=None, proposals=(), do_submi
 
 
 def opinion_id(app, org_id, item_index=0, round_id=None):
-    from consult.opinions.models import Answer, Opinion
+    from consult.answers.models import Answer, Opinion
     from consult.rounds.models import RoundItem
 
     with app.app_context():
@@ -59,7 +59,7 @@ def opinion_id(app, org_id, item_index=0, round_id=None):
 
 
 def get_opinion(app, oid):
-    from consult.opinions.models import Opinion
+    from consult.answers.models import Opinion
 
     with app.app_context():
         op = db.session.get(Opinion, oid)
@@ -100,7 +100,7 @@ def hq_client(login_as, staff):
 
 
 def test_overview_counts_submitted_opinions_per_item_and_stance(app, world):
-    from consult.aggregation.queries import overview
+    from consult.review.queries import overview
     from consult.rounds.models import Round
 
     with app.app_context():
@@ -142,7 +142,7 @@ def test_overview_reads_no_opinion_rows(app, world, hq_client):
 
 
 def test_percentages_always_add_up():
-    from consult.aggregation.queries import percentages
+    from consult.review.queries import percentages
 
     assert percentages([1, 1, 1]) == [34, 33, 33]
     assert percentages([0, 0]) == [0, 0]
@@ -196,14 +196,14 @@ def test_page_uses_the_same_number_of_queries_for_10_and_50_rows(app, make_org, 
         submit(app, round_.id, org.id, staff.id, {0: (("agree", "amend", "oppose")[n % 3], f"案{n}", f"理由{n}")})
     with app.app_context():
         campaign = Campaign(title="要請", round_id=round_.id, date_year=2025, date_month=3, sender_org="本部",
-                            created_at=app_clock.now())
+                            created_at=app_clock.app_now())
         letter = Letter(campaign=campaign, title="自治体DXの推進に関する要請書")
         db.session.add_all([campaign, letter])
         db.session.flush()
         request_item = RequestItem(letter_id=letter.id, text="標準化について", position=1)
         db.session.add(request_item)
         db.session.flush()
-        from consult.opinions.models import Opinion
+        from consult.answers.models import Opinion
 
         for op in db.session.scalars(select(Opinion)).all()[::2]:
             db.session.add(RequestItemOpinion(request_item_id=request_item.id, opinion_id=op.id))
@@ -251,7 +251,7 @@ def test_paging_shows_every_opinion_once(app, make_org, make_round, staff, login
 
 
 def _form(oid, disposition="", view="", seen=None, **extra):
-    from consult.aggregation.operations import disposition_token
+    from consult.review.operations import disposition_token
 
     data = {f"op-{oid}-disposition": disposition, f"op-{oid}-hq_view": view,
             f"op-{oid}-seen": disposition_token(None, "") if seen is None else seen}
@@ -276,7 +276,7 @@ def test_save_disposition_and_view_redirects_to_the_filtered_page(app, world, hq
 
 
 def test_stale_disposition_is_refused_and_typed_text_kept(app, world, hq_client):
-    from consult.aggregation.operations import disposition_token
+    from consult.review.operations import disposition_token
 
     oid = opinion_id(app, world["orgs"][1].id, 0)
     rid = world["round"].id
@@ -314,14 +314,14 @@ def test_bad_disposition_and_long_view_get_messages_not_500(app, world, hq_clien
 
 
 def test_operation_refuses_unknown_disposition(app, world):
-    from consult.aggregation.operations import set_disposition
-    from consult.errors import DomainError
-    from consult.opinions.models import Opinion
+    from consult.answers.models import Opinion
+    from consult.core.errors import DomainError
+    from consult.review.operations import set_disposition
 
     oid = opinion_id(app, world["orgs"][0].id, 0)
     with app.app_context():
         with pytest.raises(DomainError):
-            set_disposition(db.session.get(Opinion, oid), "approved", "", None, app_clock.now())
+            set_disposition(db.session.get(Opinion, oid), "approved", "", None, app_clock.app_now())
 
 
 def test_draft_opinion_cannot_be_disposed(app, world, hq_client):
@@ -339,7 +339,7 @@ def _letters(app, round_id, other_round_id=None):
 
     with app.app_context():
         campaign = Campaign(title="DX要請", round_id=round_id, date_year=2025, date_month=3, sender_org="本部",
-                            created_at=app_clock.now())
+                            created_at=app_clock.app_now())
         letter = Letter(campaign=campaign, title="自治体DXの推進に関する要請書", numbering="dot-paren")
         db.session.add_all([campaign, letter])
         db.session.flush()
@@ -352,7 +352,7 @@ def _letters(app, round_id, other_round_id=None):
         ids = {"section": section.id}
         if other_round_id:
             other_campaign = Campaign(title="別", round_id=other_round_id, date_year=2025, date_month=4,
-                                      sender_org="本部", created_at=app_clock.now())
+                                      sender_org="本部", created_at=app_clock.app_now())
             other_letter = Letter(campaign=other_campaign, title="別の要請書")
             db.session.add_all([other_campaign, other_letter])
             db.session.flush()
@@ -381,7 +381,7 @@ def test_link_opinion_to_request_item_and_show_it(app, world, make_round, hq_cli
     html = hq_client.get(f"/rounds/{rid}/aggregate/items/{item}").get_data(as_text=True)
     assert "要請書『自治体DXの推進に関する要請書』 １．（２）" in html
     # Linking the same item again adds no second row; a request item of another round is refused.
-    from consult.aggregation.operations import disposition_token
+    from consult.review.operations import disposition_token
 
     seen = disposition_token("adopted", "要請に入れます")
     hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
@@ -468,8 +468,8 @@ def test_members_are_refused_every_headquarters_route(app, world, make_user, log
 
 def test_late_payload_is_not_aggregated(app, world, clock, staff):
     """An answer sent after the deadline is kept aside on the answer, not counted."""
-    from consult.aggregation.queries import overview
-    from consult.opinions.operations import LateError
+    from consult.answers.operations import LateError
+    from consult.review.queries import overview
     from consult.rounds.models import Round
 
     clock.advance(days=8)
@@ -479,7 +479,7 @@ def test_late_payload_is_not_aggregated(app, world, clock, staff):
     with app.app_context():
         ov = overview(db.session.get(Round, world["round"].id))
     assert ov.rows[2].total == 0 and ov.answered == 4
-    from consult.opinions.models import Answer
+    from consult.answers.models import Answer
 
     with app.app_context():
         late = db.session.scalars(select(Answer).where(Answer.organization_id == world["orgs"][3].id)).one()

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
+from consult.core.clock import app_now
 from consult.extensions import db
 
 PASSWORD = "password123"
@@ -61,7 +62,7 @@ def test_letter_added_is_recorded_with_its_campaign(app, make_user, login_as, cl
     with app.app_context():
         campaign = letters.create_campaign(letters.CampaignInput(
             title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
-            sender_org="自治労", sender_title="委員長", sender_name="氏名", round_id=None), clock())
+            sender_org="自治労", sender_title="委員長", sender_name="氏名", round_id=None), clock(), user=None)
         db.session.commit()
         campaign_id = campaign.id
     response = login_as(admin).post(f"/campaigns/{campaign_id}/letters", data={"title": "自治体DXの推進に関する要請書"})
@@ -193,7 +194,7 @@ def test_page_paginates_with_a_fixed_number_of_queries(app, logged, login_as, ma
     with app.app_context():
         for n, member in enumerate(members):
             user = db.session.get(User, member.id)
-            record(user, "answer_save", "answer", n, f"保存{n}", round_id=logged["first"].id)
+            record(user, "answer_save", "answer", n, f"保存{n}", round_id=logged["first"].id, now=app_now())
         db.session.commit()
     assert queries_for("/admin/audit") == small
     first_page, third_page = page(client), page(client, page="3")
@@ -207,7 +208,7 @@ def test_links_only_to_objects_that_still_exist(app, logged, login_as):
     from consult.audit.operations import record
 
     with app.app_context():
-        record(None, "campaign_removed", "campaign", 424242, "要請行動の削除: 要請行動「消えた」")
+        record(None, "campaign_removed", "campaign", 424242, "要請行動の削除: 要請行動「消えた」", now=app_now())
         db.session.commit()
     text = page(login_as(logged["admin"]), kind="campaign")
     assert "消えた" in text and "/campaigns/424242" not in text

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import func, select
 
+from consult.answers.models import Answer, AnswerEvent, Opinion
 from consult.auth.models import User
-from consult.clock import from_jst, to_jst
-from consult.demo_data import CONCEPTS_TITLE, DX_TITLE
+from consult.core.clock import from_jst, to_jst
+from consult.demo.data import CONCEPTS_TITLE, DX_TITLE
 from consult.extensions import db
-from consult.opinions.models import Answer, AnswerEvent, Opinion
 from consult.orgs.models import Organization
 from consult.rounds.models import Round
 

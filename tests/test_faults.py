@@ -22,9 +22,9 @@ from conftest import PASSWORD as FIXTURE_PASSWORD
 from sqlalchemy import create_engine, event, make_url, select, text
 
 from consult import create_app
+from consult.answers.models import Answer, Opinion
+from consult.core.faults import MESSAGE, READ_MESSAGE
 from consult.extensions import db
-from consult.faults import MESSAGE, READ_MESSAGE
-from consult.opinions.models import Answer, Opinion
 
 HOST = "127.0.0.1"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -315,9 +315,10 @@ def prepare(url: str, items: int, deadline: datetime) -> dict:
         db.session.add_all([User(login=login, name=login, role="member", organization_id=org.id,
                                  password_hash=cheap) for login, org in (("a", x), ("b", x), ("c", y))])
         round_ = ops.create_round("障害試験", "背景", at - timedelta(hours=1), deadline, None, at)
-        ops.add_items(round_, [ops.ItemDraft(str(n), f"項目{n}", f"本文{n}") for n in range(1, items + 1)], at)
-        ops.set_targets(round_, {x.id, y.id})
-        ops.open_round(round_, at)
+        ops.add_items(round_, [ops.ItemDraft(str(n), f"項目{n}", f"本文{n}") for n in range(1, items + 1)], at,
+            user=None)
+        ops.set_targets(round_, {x.id, y.id}, user=None, now=at)
+        ops.open_round(round_, at, user=None)
         db.session.commit()
         result = {"round": round_.id, "items": [item.id for item in round_.items], "x": x.id, "y": y.id}
         db.engine.dispose()

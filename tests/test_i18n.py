@@ -151,9 +151,9 @@ def test_translations_keep_the_placeholders():
 def world(app, make_org, make_user, make_round, hq, clock):
     """A round with items, a milestone, an attachment, an extension, answers with opinions and proposals,
     a published answer table and a request campaign."""
+    from consult.answers import operations as answers
     from consult.auth.models import User
     from consult.letters import operations as letters
-    from consult.opinions import operations as answers
     from consult.rounds import operations as rounds
     from consult.rounds.models import Round
 
@@ -164,7 +164,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
         loaded = db.session.get(Round, round_.id)
         item = loaded.items[0]
         attachment = rounds.add_attachment(loaded, "案.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
-        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認 100%")
+        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認 100%", user=None, now=clock())
         rounds.grant_extension(loaded, osaka.id, clock() + timedelta(days=5), "大会のため", db.session.get(
             User, staff.id), clock())
         data = answers.AnswerInput(
@@ -178,11 +178,13 @@ def world(app, make_org, make_user, make_round, hq, clock):
         campaign = letters.create_campaign(letters.CampaignInput(
             title="省庁要請 %", date_year=2025, date_month=3, date_day=None, date_style="western",
             sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-            round_id=round_.id), clock())
-        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"))
-        section = letters.add_request_item(letter, "マイナンバーカードについて")
-        request_item = letters.add_request_item(letter, "支援を充実すること。", parent=section)
-        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"))
+            round_id=round_.id), clock(), user=None)
+        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"),
+            user=None, now=clock())
+        section = letters.add_request_item(letter, "マイナンバーカードについて", user=None, now=clock())
+        request_item = letters.add_request_item(letter, "支援を充実すること。", parent=section, user=None, now=clock())
+        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"),
+            user=None, now=clock())
         db.session.commit()
         ids = {"round_id": round_.id, "item_id": item.id, "attachment_id": attachment.id,
                "milestone_id": milestone.id, "filename": "style.css", "opinion_id": answer.opinions[0].id,

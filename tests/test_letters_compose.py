@@ -26,7 +26,7 @@ SENDER = ("全日本自治団体労働組合", "中央執行委員長", "石上�
 
 
 def _campaign(now, *, year=2025, month=3, day=None, style="western") -> Campaign:
-    return ops.create_campaign(ops.CampaignInput("テスト要請", year, month, day, style, *SENDER), now)
+    return ops.create_campaign(ops.CampaignInput("テスト要請", year, month, day, style, *SENDER), now, user=None)
 
 
 def _letter(campaign, structure, style=numbering.DOT_PAREN, **text):
@@ -34,19 +34,20 @@ def _letter(campaign, structure, style=numbering.DOT_PAREN, **text):
     letter = ops.add_letter(campaign, ops.LetterInput(title=text.pop("title", "要請書"), numbering=style,
                                                       greeting=text.pop("greeting", "あいさつ。"),
                                                       closing=text.pop("closing", "以下の通り要請します。"),
-                                                      **text))
+                                                      **text), user=None, now=campaign.created_at)
     for entry in structure:
         if isinstance(entry, tuple):
-            section = ops.add_request_item(letter, entry[0])
+            section = ops.add_request_item(letter, entry[0], user=None, now=campaign.created_at)
             for child in entry[1]:
-                ops.add_request_item(letter, child, parent=section)
+                ops.add_request_item(letter, child, parent=section, user=None, now=campaign.created_at)
         else:
-            ops.add_request_item(letter, entry)
+            ops.add_request_item(letter, entry, user=None, now=campaign.created_at)
     return letter
 
 
 def _addressee(campaign, letter, organisation="総務省", **fields) -> Addressee:
-    return ops.add_addressee(campaign, letter, ops.AddresseeInput(organisation=organisation, **fields))
+    return ops.add_addressee(campaign, letter, ops.AddresseeInput(organisation=organisation, **fields), user=None,
+                             now=campaign.created_at)
 
 
 def _texts(data: bytes) -> list[str]:
@@ -86,7 +87,7 @@ def test_flat_numbering_styles_and_half_width_digits(app, clock, style, wide, ex
         letter = _letter(campaign, ["x", "y"], style)
         ops.update_letter(letter, letter.version, ops.LetterInput(
             title=letter.title, greeting=letter.greeting, closing=letter.closing, numbering=style,
-            fullwidth_digits=wide))
+            fullwidth_digits=wide), user=None, now=clock())
         assert _record(_texts(render_addressee(_addressee(campaign, letter))[0])) == expected
 
 
@@ -135,12 +136,13 @@ def test_subset_keeps_sections_of_chosen_items_and_numbers_from_one(app, clock):
         letter = _letter(campaign, TWO_LEVEL)
         a, b, c = letter.top_items()
         addressee = _addressee(campaign, letter)
-        ops.set_addressee_items(addressee, [a.children[1].id, c.id])  # one item of A, the whole of C
+        # one item of A, the whole of C
+        ops.set_addressee_items(addressee, [a.children[1].id, c.id], user=None, now=clock())
         assert _record(_texts(render_addressee(addressee)[0])) == [
             "１．Aについて", "（１）a2こと。", "２．Cについて", "（１）c1こと。", "（２）c2こと。"]
-        ops.set_addressee_items(addressee, [b.id])
+        ops.set_addressee_items(addressee, [b.id], user=None, now=clock())
         assert _record(_texts(render_addressee(addressee)[0])) == ["１．Bについて", "（１）b1こと。"]
-        ops.set_addressee_items(addressee, None)
+        ops.set_addressee_items(addressee, None, user=None, now=clock())
         assert len(_record(_texts(render_addressee(addressee)[0]))) == 8
 
 
@@ -150,7 +152,7 @@ def test_subset_of_a_flat_letter_renumbers_the_kept_items(app, clock):
         letter = _letter(campaign, ["p", "q", "r", "s"], numbering.DOT)
         addressee = _addressee(campaign, letter)
         items = letter.top_items()
-        ops.set_addressee_items(addressee, [items[3].id, items[1].id])
+        ops.set_addressee_items(addressee, [items[3].id, items[1].id], user=None, now=clock())
         assert _record(_texts(render_addressee(addressee)[0])) == ["１．q", "２．s"]
         other = _addressee(campaign, letter, "デジタル庁")
         assert _record(_texts(render_addressee(other)[0])) == ["１．p", "２．q", "３．r", "４．s"]

@@ -13,12 +13,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from sqlalchemy import func, select, update
 
+from consult.answers.models import Opinion
+from consult.demo.letters import LETTERS, TITLE, load_demo_campaign
 from consult.extensions import db
 from consult.letters.compose import campaign_zip, letter_filename
-from consult.letters.demo import LETTERS, TITLE, load_demo_campaign
 from consult.letters.models import Addressee, Campaign, Letter, RequestItem, RequestItemOpinion
 from consult.letters.operations import items_with_opinions, letters_for_opinion
-from consult.opinions.models import Opinion
 from consult.orgs.models import Organization
 
 FULL = "０１２３４５６７８９"

@@ -9,15 +9,15 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
-from consult.errors import ConflictError, DomainError
+from consult.answers import operations as answers
+from consult.answers.models import Opinion
+from consult.core.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.letters import numbering
 from consult.letters import operations as ops
 from consult.letters.compose import current_template, render_addressee
 from consult.letters.models import Addressee, AddresseeItem, Campaign, Letter, LetterTemplate, RequestItem
 from consult.letters.render import default_template_path
-from consult.opinions import operations as answers
-from consult.opinions.models import Opinion
 
 SENDER = ("全日本自治団体労働組合", "中央執行委員長", "石上千博")
 
@@ -30,13 +30,13 @@ def _input(**changes) -> ops.CampaignInput:
 
 
 def _setup(now):
-    campaign = ops.create_campaign(_input(), now)
-    letter = ops.add_letter(campaign, ops.LetterInput(title="要請書"))
+    campaign = ops.create_campaign(_input(), now, user=None)
+    letter = ops.add_letter(campaign, ops.LetterInput(title="要請書"), user=None, now=now)
     sections = []
     for heading, children in (("Aについて", ["a1", "a2", "a3"]), ("Bについて", ["b1"])):
-        section = ops.add_request_item(letter, heading)
+        section = ops.add_request_item(letter, heading, user=None, now=now)
         for child in children:
-            ops.add_request_item(letter, child, parent=section)
+            ops.add_request_item(letter, child, parent=section, user=None, now=now)
         sections.append(section)
     return campaign, letter, sections
 
@@ -61,26 +61,27 @@ def _errors(excinfo) -> dict[str, str]:
 def test_campaign_input_is_refused_field_by_field_with_japanese_messages(app, clock, changes, field, words):
     with app.app_context():
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.create_campaign(_input(**changes), clock())
+            ops.create_campaign(_input(**changes), clock(), user=None)
         assert words in _errors(excinfo)[field]
         assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
 
 
 def test_leap_day_and_era_campaign_are_accepted(app, clock):
     with app.app_context():
-        campaign = ops.create_campaign(_input(date_year=2024, date_month=2, date_day=29, date_style="era"), clock())
+        campaign = ops.create_campaign(_input(date_year=2024, date_month=2, date_day=29, date_style="era"), clock(),
+            user=None)
         assert (campaign.date_year, campaign.date_month, campaign.date_day, campaign.date_style) == (2024, 2, 29, "era")
 
 
 def test_stale_campaign_edit_is_a_conflict_and_changes_nothing(app, clock):
     with app.app_context():
-        campaign = ops.create_campaign(_input(), clock())
+        campaign = ops.create_campaign(_input(), clock(), user=None)
         db.session.commit()
         seen = campaign.version
-        ops.update_campaign(campaign, seen, _input(title="先に保存した人の題名"))
+        ops.update_campaign(campaign, seen, _input(title="先に保存した人の題名"), user=None, now=clock())
         db.session.commit()
         with pytest.raises(ConflictError) as excinfo:
-            ops.update_campaign(campaign, seen, _input(title="古い画面からの題名", date_day=17))
+            ops.update_campaign(campaign, seen, _input(title="古い画面からの題名", date_day=17), user=None, now=clock())
         assert "先に更新" in str(excinfo.value)
         db.session.rollback()
         stored = db.session.get(Campaign, campaign.id)
@@ -92,11 +93,13 @@ def test_stale_letter_edit_is_a_conflict_and_unknown_numbering_is_refused(app, c
         _campaign, letter, _sections = _setup(clock())
         db.session.commit()
         seen = letter.version
-        ops.update_letter(letter, seen, ops.LetterInput(title="新しい題名", numbering=numbering.DOT_CIRCLE))
+        ops.update_letter(letter, seen, ops.LetterInput(title="新しい題名", numbering=numbering.DOT_CIRCLE),
+            user=None, now=clock())
         with pytest.raises(ConflictError):
-            ops.update_letter(letter, seen, ops.LetterInput(title="古い題名"))
+            ops.update_letter(letter, seen, ops.LetterInput(title="古い題名"), user=None, now=clock())
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.update_letter(letter, letter.version, ops.LetterInput(title="題名", numbering="roman"))
+            ops.update_letter(letter, letter.version, ops.LetterInput(title="題名", numbering="roman"),
+                user=None, now=clock())
         assert "番号の書式" in _errors(excinfo)["numbering"]
         assert (letter.title, letter.numbering) == ("新しい題名", numbering.DOT_CIRCLE)
 
@@ -106,15 +109,15 @@ def test_items_are_added_at_the_end_and_at_most_two_levels_deep(app, clock):
         campaign, letter, (a, b) = _setup(clock())
         assert [c.text for c in a.children] == ["a1", "a2", "a3"]
         with pytest.raises(DomainError, match="大項目"):
-            ops.add_request_item(letter, "孫", parent=a.children[0])
-        other = ops.add_letter(campaign, ops.LetterInput(title="別の要請書"))
+            ops.add_request_item(letter, "孫", parent=a.children[0], user=None, now=clock())
+        other = ops.add_letter(campaign, ops.LetterInput(title="別の要請書"), user=None, now=clock())
         with pytest.raises(DomainError, match="大項目"):
-            ops.add_request_item(other, "よその節の下", parent=a)
+            ops.add_request_item(other, "よその節の下", parent=a, user=None, now=clock())
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.add_request_item(letter, "   ")
+            ops.add_request_item(letter, "   ", user=None, now=clock())
         assert "要請項目を入力" in _errors(excinfo)["text"]
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.update_request_item(a.children[0], "制御\x1b文字")
+            ops.update_request_item(a.children[0], "制御\x1b文字", user=None, now=clock())
         assert "U+001B" in _errors(excinfo)["text"]
         assert a.children[0].text == "a1"
 
@@ -123,12 +126,12 @@ def test_items_move_up_and_down_among_their_siblings_only(app, clock):
     with app.app_context():
         _campaign, letter, (a, b) = _setup(clock())
         a1, a2, a3 = a.children
-        ops.move_request_item(a3, -1)
+        ops.move_request_item(a3, -1, user=None, now=clock())
         assert [c.text for c in a.children] == ["a1", "a3", "a2"]
-        ops.move_request_item(a1, -1)  # already first: nothing moves
+        ops.move_request_item(a1, -1, user=None, now=clock())  # already first: nothing moves
         assert [c.text for c in a.children] == ["a1", "a3", "a2"]
-        ops.move_request_item(a2, +1)  # already last
-        ops.move_request_item(b, -1)
+        ops.move_request_item(a2, +1, user=None, now=clock())  # already last
+        ops.move_request_item(b, -1, user=None, now=clock())
         assert [t.text for t in letter.top_items()] == ["Bについて", "Aについて"]
         assert [c.text for c in b.children] == ["b1"]
         db.session.commit()
@@ -140,9 +143,9 @@ def test_items_move_up_and_down_among_their_siblings_only(app, clock):
 def test_removing_a_section_removes_its_items_and_unchooses_them(app, clock):
     with app.app_context():
         campaign, letter, (a, b) = _setup(clock())
-        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"))
-        ops.set_addressee_items(addressee, [a.children[0].id, b.id])
-        ops.remove_request_item(a)
+        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"), user=None, now=clock())
+        ops.set_addressee_items(addressee, [a.children[0].id, b.id], user=None, now=clock())
+        ops.remove_request_item(a, user=None, now=clock())
         db.session.commit()
         assert [i.text for i in db.session.scalars(select(RequestItem).order_by(RequestItem.id))] == [
             "Bについて", "b1"]
@@ -154,29 +157,30 @@ def test_removing_a_section_removes_its_items_and_unchooses_them(app, clock):
 def test_removing_the_only_chosen_item_of_an_addressee_is_refused(app, clock):
     with app.app_context():
         campaign, letter, (a, b) = _setup(clock())
-        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"))
-        ops.set_addressee_items(addressee, [b.children[0].id])
+        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"), user=None, now=clock())
+        ops.set_addressee_items(addressee, [b.children[0].id], user=None, now=clock())
         with pytest.raises(DomainError, match="厚生労働省宛"):
-            ops.remove_request_item(b)
-        ops.remove_request_item(a.children[1])  # not chosen by anyone: fine
+            ops.remove_request_item(b, user=None, now=clock())
+        ops.remove_request_item(a.children[1], user=None, now=clock())  # not chosen by anyone: fine
         assert [c.text for c in a.children] == ["a1", "a3"]
 
 
 def test_addressee_subset_must_be_items_of_its_letter_and_not_empty(app, clock):
     with app.app_context():
         campaign, letter, (a, b) = _setup(clock())
-        other = ops.add_letter(campaign, ops.LetterInput(title="別紙２"))
-        foreign = ops.add_request_item(other, "よその項目")
-        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"))
+        other = ops.add_letter(campaign, ops.LetterInput(title="別紙２"), user=None, now=clock())
+        foreign = ops.add_request_item(other, "よその項目", user=None, now=clock())
+        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"), user=None, now=clock())
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.set_addressee_items(addressee, [])
+            ops.set_addressee_items(addressee, [], user=None, now=clock())
         assert "一つ以上" in _errors(excinfo)["items"]
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.set_addressee_items(addressee, [a.id, foreign.id])
+            ops.set_addressee_items(addressee, [a.id, foreign.id], user=None, now=clock())
         assert "この要請書にない" in _errors(excinfo)["items"]
         assert addressee.all_items is True
-        ops.set_addressee_items(addressee, [a.id])
-        ops.update_addressee(addressee, other, ops.AddresseeInput("総務省"))  # another letter: its whole text
+        ops.set_addressee_items(addressee, [a.id], user=None, now=clock())
+        # another letter: its whole text
+        ops.update_addressee(addressee, other, ops.AddresseeInput("総務省"), user=None, now=clock())
         assert (addressee.letter_id, addressee.all_items, addressee.selected) == (other.id, True, [])
 
 
@@ -193,32 +197,32 @@ def test_addressee_input_is_refused_with_messages(app, clock, fields, field, wor
         campaign, letter, _sections = _setup(clock())
         data = ops.AddresseeInput(organisation=fields.pop("organisation", "総務省"), **fields)
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.add_addressee(campaign, letter, data)
+            ops.add_addressee(campaign, letter, data, user=None, now=clock())
         assert words in _errors(excinfo)[field]
 
 
 def test_addressee_must_receive_a_letter_of_its_own_campaign_and_letters_in_use_stay(app, clock):
     with app.app_context():
         campaign, letter, _sections = _setup(clock())
-        elsewhere = ops.create_campaign(_input(title="別の要請行動"), clock())
-        foreign = ops.add_letter(elsewhere, ops.LetterInput(title="よその要請書"))
+        elsewhere = ops.create_campaign(_input(title="別の要請行動"), clock(), user=None)
+        foreign = ops.add_letter(elsewhere, ops.LetterInput(title="よその要請書"), user=None, now=clock())
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.add_addressee(campaign, foreign, ops.AddresseeInput("総務省"))
+            ops.add_addressee(campaign, foreign, ops.AddresseeInput("総務省"), user=None, now=clock())
         assert "letter_id" in _errors(excinfo)
-        ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"))
-        gone = ops.add_addressee(campaign, letter, ops.AddresseeInput("削除する要請先"))
-        ops.remove_addressee(gone)
+        ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"), user=None, now=clock())
+        gone = ops.add_addressee(campaign, letter, ops.AddresseeInput("削除する要請先"), user=None, now=clock())
+        ops.remove_addressee(gone, user=None, now=clock())
         assert [a.organisation for a in campaign.addressees] == ["総務省"]
-        ops.set_addressee_items(campaign.addressees[0], [letter.top_items()[1].id])
+        ops.set_addressee_items(campaign.addressees[0], [letter.top_items()[1].id], user=None, now=clock())
         with pytest.raises(DomainError, match="総務省"):
-            ops.remove_letter(letter)
-        ops.remove_letter(foreign)
-        spare = ops.add_letter(campaign, ops.LetterInput(title="使わない要請書"))
-        section = ops.add_request_item(spare, "節について")
-        ops.add_request_item(spare, "項目こと。", parent=section)
-        ops.remove_letter(spare)
+            ops.remove_letter(letter, user=None, now=clock())
+        ops.remove_letter(foreign, user=None, now=clock())
+        spare = ops.add_letter(campaign, ops.LetterInput(title="使わない要請書"), user=None, now=clock())
+        section = ops.add_request_item(spare, "節について", user=None, now=clock())
+        ops.add_request_item(spare, "項目こと。", parent=section, user=None, now=clock())
+        ops.remove_letter(spare, user=None, now=clock())
         assert db.session.scalar(select(func.count()).select_from(RequestItem)) == 6
-        ops.remove_campaign(campaign)
+        ops.remove_campaign(campaign, user=None, now=clock())
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(RequestItem)) == 0
         assert db.session.scalar(select(func.count()).select_from(AddresseeItem)) == 0
@@ -229,8 +233,8 @@ def test_addressees_reorder(app, clock):
     with app.app_context():
         campaign, letter, _sections = _setup(clock())
         for name in ("立憲民主党", "総務省", "法務省"):
-            ops.add_addressee(campaign, letter, ops.AddresseeInput(name))
-        ops.move_addressee(campaign.addressees[2], -1)
+            ops.add_addressee(campaign, letter, ops.AddresseeInput(name), user=None, now=clock())
+        ops.move_addressee(campaign.addressees[2], -1, user=None, now=clock())
         assert [a.organisation for a in campaign.addressees] == ["立憲民主党", "法務省", "総務省"]
 
 
@@ -261,16 +265,16 @@ def test_opinions_link_to_request_items_both_ways(app, clock, opinions):
     submitted, draft = opinions["東京都本部"], opinions["大阪府本部"]
     with app.app_context():
         campaign, letter, (a, b) = _setup(clock())
-        ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"))
-        kosei = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"))
-        ops.set_addressee_items(kosei, [b.id])
-        assert ops.link_opinions(a.children[0], submitted) == 2
-        assert ops.link_opinions(a.children[0], submitted) == 0  # linking again adds nothing
-        assert ops.link_opinions(b.children[0], submitted[1:]) == 1
+        ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"), user=None, now=clock())
+        kosei = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"), user=None, now=clock())
+        ops.set_addressee_items(kosei, [b.id], user=None, now=clock())
+        assert ops.link_opinions(a.children[0], submitted, user=None, now=clock()) == 2
+        assert ops.link_opinions(a.children[0], submitted, user=None, now=clock()) == 0  # linking again adds nothing
+        assert ops.link_opinions(b.children[0], submitted[1:], user=None, now=clock()) == 1
         with pytest.raises(DomainError, match="下書き"):
-            ops.link_opinions(b.children[0], draft)
+            ops.link_opinions(b.children[0], draft, user=None, now=clock())
         with pytest.raises(DomainError, match="見つかりません"):
-            ops.link_opinions(b.children[0], [max(submitted + draft) + 100])
+            ops.link_opinions(b.children[0], [max(submitted + draft) + 100], user=None, now=clock())
         db.session.commit()
 
         traces = ops.items_with_opinions(letter)
@@ -286,8 +290,8 @@ def test_opinions_link_to_request_items_both_ways(app, clock, opinions):
         assert [(t.item.text, [x.organisation for x in t.addressees]) for t in ops.letters_for_opinion(second)] == [
             ("a1", ["総務省"]), ("b1", ["総務省", "厚生労働省"])]
 
-        assert ops.unlink_opinion(a.children[0], first) is True
-        assert ops.unlink_opinion(a.children[0], first) is False
+        assert ops.unlink_opinion(a.children[0], first, user=None, now=clock()) is True
+        assert ops.unlink_opinion(a.children[0], first, user=None, now=clock()) is False
         assert ops.letters_for_opinion(first) == []
 
 
@@ -321,7 +325,7 @@ def test_bad_template_is_refused_with_messages_and_the_previous_one_stays(app, c
         assert db.session.scalar(select(func.count()).select_from(LetterTemplate)) == 1
         assert current_template() == good
         campaign, letter, _sections = _setup(clock())
-        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"))
+        addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"), user=None, now=clock())
         texts = [p.text for p in Document(io.BytesIO(render_addressee(addressee)[0])).paragraphs if p.text]
         assert texts[0] == "本部レターヘッド" and "{{ content }}" not in texts
 

@@ -406,7 +406,7 @@ def test_accepted_template_is_used_for_the_letters(hq_client, app):
 @pytest.fixture
 def answered_round(app, make_org, make_user, make_round, clock):
     """A round where 愛知県本部 submitted two opinions and 大阪府本部 only saved a draft."""
-    from consult.opinions import operations as answer_ops
+    from consult.answers import operations as answer_ops
     from consult.rounds.models import Round
 
     aichi, osaka = make_org("愛知県本部"), make_org("大阪府本部")
@@ -455,7 +455,7 @@ def test_opinions_are_linked_to_an_item_and_shown_on_it(hq_client, app, answered
 
 
 def _draft_opinion_id(app) -> int:
-    from consult.opinions.models import Answer, Opinion
+    from consult.answers.models import Answer, Opinion
 
     with app.app_context():
         return db.session.scalar(select(Opinion.id).join(Answer).where(Answer.status == "draft").limit(1))
@@ -682,7 +682,7 @@ def test_an_opinion_is_unlinked_from_an_item_and_no_longer_shown(hq_client, app,
     editor = hq_client.get(f"/campaigns/{campaign_id}/letters/{ids['letter']}").get_data(as_text=True)
     assert "この項目のもとになった意見（1件）" in editor
     with app.app_context():
-        from consult.opinions.models import Opinion
+        from consult.answers.models import Opinion
 
         assert [op.id for op in db.session.get(RequestItem, ids["i11"]).opinions] == [kept]
         assert db.session.get(Opinion, removed) is not None  # the opinion itself stays

@@ -52,7 +52,8 @@ def test_round_page_shows_whole_draft(app, world, clock, login_as):
 
     with app.app_context():
         round_ = db.session.get(Round, world.round.id)
-        rops.add_milestone(round_, date(2025, 3, 24), "中央執行委員会", "自治労案を決定し各県本部に周知")
+        rops.add_milestone(round_, date(2025, 3, 24), "中央執行委員会", "自治労案を決定し各県本部に周知",
+            user=None, now=clock())
         attachment = rops.add_attachment(round_, "素案.pdf", b"%PDF-1.4 test", None, clock(), 1024 * 1024)
         db.session.commit()
         aid = attachment.id
@@ -201,7 +202,7 @@ def test_before_opening_and_after_an_early_close_nothing_is_kept_as_late(app, wo
     assert response.status_code == 200 and "まだ回答の受付を始めていません" in html and "早すぎた" in html
     assert stored(app, future.id, w.pref.id) is None
     with app.app_context():
-        rops.close_round(db.session.get(Round, w.round.id), clock())
+        rops.close_round(db.session.get(Round, w.round.id), clock(), user=None)
         db.session.commit()
     response = post(client, w, 0, {w.items[0]: {"stance": "agree"}})
     assert response.status_code == 200 and "本部が受付を締め切ったため" in response.get_data(as_text=True)
@@ -327,7 +328,7 @@ def test_opinion_on_revised_item_shows_old_wording(app, world, clock, login_as):
     post(client, w, 0, {w.items[0]: {"stance": "amend", "proposed_text": "旧本文への意見"}})
     with app.app_context():
         item = db.session.get(RoundItem, w.items[0])
-        rops.update_item(item, rops.ItemDraft("1", "項目1（改）", "新しい本文"), clock())
+        rops.update_item(item, rops.ItemDraft("1", "項目1（改）", "新しい本文"), clock(), user=None)
         db.session.commit()
     for url in (edit_url(w.round, w.pref), f"/answers/{w.round.id}/org/{w.pref.id}"):
         html = client.get(url).get_data(as_text=True)
@@ -347,7 +348,7 @@ def test_opinion_on_withdrawn_item_is_kept_and_shown(app, world, clock, login_as
     client = login_as(w.member)
     post(client, w, 0, {w.items[2]: {"stance": "delete", "reason": "不要"}, w.items[0]: {"stance": "agree"}})
     with app.app_context():
-        assert rops.remove_item(db.session.get(RoundItem, w.items[2]), clock()) == "withdrawn"
+        assert rops.remove_item(db.session.get(RoundItem, w.items[2]), clock(), user=None) == "withdrawn"
         db.session.commit()
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)
     assert f"item-{w.items[2]}-stance" not in html

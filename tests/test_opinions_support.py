@@ -32,7 +32,7 @@ def answer_post(version: int = 0, opinions: dict | None = None, proposals: list 
 
 def stored(app, round_id: int, org_id: int) -> dict | None:
     """What the database holds for one organisation's answer, as plain values."""
-    from consult.opinions.models import Answer
+    from consult.answers.models import Answer
 
     with app.app_context():
         answer = db.session.scalars(

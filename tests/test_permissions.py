@@ -10,11 +10,12 @@ from consult.extensions import db
 
 # Who may use an endpoint. Every route of the app must be listed: a new route fails until it is classified.
 PUBLIC = {"auth.login", "main.health", "main.set_language", "static"}
-ANY_USER = {"main.index", "auth.password", "auth.logout", "opinions.index"}
+ANY_USER = {"main.index", "auth.password", "auth.logout", "answers.index"}
 ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
-ROUND_VIEWERS = {"opinions.round_page", "rounds.download", "aggregation.published"}  # HQ and target members
-ANSWER = {"opinions.show", "opinions.edit", "opinions.history", "opinions.no_opinion", "opinions.withdraw"}
-HQ_PREFIXES = ("rounds.", "aggregation.", "letters.")
+ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
+ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
+HQ_PREFIXES = ("rounds.", "review.", "letters.")
+HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
 
@@ -23,7 +24,7 @@ def classify(endpoint: str) -> str:
                         ("answer", ANSWER)):
         if endpoint in group:
             return name
-    if endpoint.startswith(HQ_PREFIXES):
+    if endpoint.startswith(HQ_PREFIXES) or endpoint in HQ:
         return "hq"
     if endpoint.startswith("bench."):
         return "bench"
@@ -46,8 +47,8 @@ def allowed(kind: str, role: str) -> bool:
 def world(app, make_org, make_user, make_round, hq, clock):
     """A round open to Tokyo and Osaka, with an attachment, a milestone, an answer from each, a published
     answer table and a request campaign with one letter, item and addressee."""
+    from consult.answers import operations as answers
     from consult.letters import operations as letters
-    from consult.opinions import operations as answers
     from consult.rounds import operations as rounds
     from consult.rounds.models import Round
 
@@ -60,7 +61,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
     with app.app_context():
         loaded = db.session.get(Round, round_.id)
         attachment = rounds.add_attachment(loaded, "案.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
-        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認")
+        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認", user=None, now=clock())
         from consult.auth.models import User
 
         for key, org in (("member", tokyo), ("other_member", osaka)):
@@ -70,10 +71,12 @@ def world(app, make_org, make_user, make_round, hq, clock):
         campaign = letters.create_campaign(letters.CampaignInput(
             title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
             sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-            round_id=round_.id), clock())
-        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"))
-        request_item = letters.add_request_item(letter, "支援を充実すること。")
-        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"))
+            round_id=round_.id), clock(), user=None)
+        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"),
+            user=None, now=clock())
+        request_item = letters.add_request_item(letter, "支援を充実すること。", user=None, now=clock())
+        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"),
+            user=None, now=clock())
         db.session.commit()
         ids = {"round_id": round_.id, "item_id": loaded.items[0].id, "attachment_id": attachment.id,
                "milestone_id": milestone.id, "filename": "style.css", "opinion_id": 999999,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from consult import clock as app_clock
+from consult.answers.queries import compute_board
+from consult.core import clock as app_clock
 from consult.extensions import db
-from consult.rounds.board import compute_board
 from consult.rounds.models import Attachment, Round
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -27,8 +27,8 @@ def staff_client(staff, login_as):
 
 def _save(app, round_id, org_id, user_id, submit=False, no_opinion=False):
     """Save, submit or 「意見なし」 an answer through the real operations; a late one is kept aside."""
+    from consult.answers.operations import AnswerInput, LateError, OpinionInput, save_answer, submit_no_opinion
     from consult.auth.models import User
-    from consult.opinions.operations import AnswerInput, LateError, OpinionInput, save_answer, submit_no_opinion
 
     with app.app_context():
         round_ = db.session.get(Round, round_id)
@@ -36,10 +36,10 @@ def _save(app, round_id, org_id, user_id, submit=False, no_opinion=False):
         item_id = round_.items[0].id
         try:
             if no_opinion:
-                submit_no_opinion(round_, org_id, user, None, app_clock.now())
+                submit_no_opinion(round_, org_id, user, None, app_clock.app_now())
             else:
                 data = AnswerInput(opinions={item_id: OpinionInput(stance="agree", reason="理由")})
-                save_answer(round_, org_id, user, data, None, app_clock.now(), submit=submit)
+                save_answer(round_, org_id, user, data, None, app_clock.app_now(), submit=submit)
         except LateError:
             pass
         db.session.commit()
@@ -219,7 +219,7 @@ def test_attachment_download_for_target_branch_only(app, make_user, login_as, ma
         ids = []
         for r in (round_, draft):
             attachment = Attachment(round_id=r.id, filename="自治体DX 素案.pdf", content_type="application/pdf",
-                                    size=len(PDF), data=PDF, uploaded_at=app_clock.now())
+                                    size=len(PDF), data=PDF, uploaded_at=app_clock.app_now())
             db.session.add(attachment)
             db.session.flush()
             ids.append(attachment.id)

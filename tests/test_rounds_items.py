@@ -8,9 +8,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from consult import clock
+from consult.answers.models import Opinion
+from consult.core import clock
 from consult.extensions import db
-from consult.opinions.models import Opinion
 from consult.rounds.models import Round, RoundItem
 
 NOTICE = ("この項目には既に 1 件の意見があります。本文を変更すると新しい版になり、"
@@ -36,14 +36,14 @@ def _items(app, round_id):
 
 def _answer(app, round_id, org_id, user_id, item_id, stance="amend", proposed="修正案の文言"):
     """A branch's saved answer with one opinion, through the real operation."""
+    from consult.answers.operations import AnswerInput, OpinionInput, save_answer
     from consult.auth.models import User
-    from consult.opinions.operations import AnswerInput, OpinionInput, save_answer
 
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         user = db.session.get(User, user_id)
         data = AnswerInput(opinions={item_id: OpinionInput(stance=stance, proposed_text=proposed)})
-        answer = save_answer(round_, org_id, user, data, None, clock.now(), submit=True)
+        answer = save_answer(round_, org_id, user, data, None, clock.app_now(), submit=True)
         db.session.commit()
         return answer.id
 

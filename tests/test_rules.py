@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from consult.errors import ConflictError, DomainError, TransitionError
+from consult.answers import operations as answers
+from consult.answers.models import Answer, AnswerEvent
+from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
-from consult.opinions import operations as answers
-from consult.opinions.models import Answer, AnswerEvent
 from consult.rounds import operations as rounds
 from consult.rounds.models import Round
 
@@ -62,7 +62,7 @@ def test_extension_outlives_closing(app, setup, clock):
         round_ = db.session.get(Round, setup["round"].id)
         rounds.grant_extension(round_, setup["tokyo"].id, round_.deadline + timedelta(days=2), "理由", None, clock())
         clock.set(round_.deadline + timedelta(days=1))
-        rounds.close_round(round_, clock())
+        rounds.close_round(round_, clock(), user=None)
         assert round_.is_accepting(setup["tokyo"].id, clock())
         assert not round_.is_accepting(setup["osaka"].id, clock())
 
@@ -80,11 +80,11 @@ def test_transitions_are_one_step_at_a_time(app, make_round, make_org, clock):
     with app.app_context():
         round_ = db.session.get(Round, make_round(targets=[org], status="draft").id)
         with pytest.raises(TransitionError):
-            rounds.close_round(round_, clock())
-        rounds.open_round(round_, clock())
+            rounds.close_round(round_, clock(), user=None)
+        rounds.open_round(round_, clock(), user=None)
         with pytest.raises(TransitionError):
-            rounds.open_round(round_, clock())
-        rounds.close_round(round_, clock())
+            rounds.open_round(round_, clock(), user=None)
+        rounds.close_round(round_, clock(), user=None)
         assert round_.status == "closed"
 
 
@@ -96,11 +96,11 @@ def test_open_needs_items_targets_and_future_deadline(app, make_round, make_org,
     with app.app_context():
         empty, untargeted, late = (db.session.get(Round, i) for i in ids)
         with pytest.raises(TransitionError, match="項目"):
-            rounds.open_round(empty, clock())
+            rounds.open_round(empty, clock(), user=None)
         with pytest.raises(TransitionError, match="対象組織"):
-            rounds.open_round(untargeted, clock())
+            rounds.open_round(untargeted, clock(), user=None)
         with pytest.raises(TransitionError, match="締切"):
-            rounds.open_round(late, clock())
+            rounds.open_round(late, clock(), user=None)
 
 
 def test_deadline_must_follow_opening_in_the_database_too(app, clock):
@@ -221,12 +221,12 @@ def test_edited_item_keeps_the_wording_an_opinion_answered(app, setup, clock):
         round_, users = _load(app, setup)
         item = round_.items[0]
         answers.save_answer(round_, setup["tokyo"].id, users["member"], _data(round_), 0, clock())
-        rounds.update_item(item, rounds.ItemDraft(item.number, item.heading, "改訂した本文"), clock())
+        rounds.update_item(item, rounds.ItemDraft(item.number, item.heading, "改訂した本文"), clock(), user=None)
         db.session.commit()
         opinion = answers.find_answer(round_.id, setup["tokyo"].id).opinions[0]
         old = opinion.answered_text()
         assert old is not None and old.revision == 1 and old.body == "項目1の本文"
-        assert rounds.remove_item(item, clock()) == "withdrawn"
+        assert rounds.remove_item(item, clock(), user=None) == "withdrawn"
         db.session.commit()
         assert opinion.item.removed_at is not None and opinion.id is not None
         assert item.id not in [i.id for i in db.session.get(Round, round_.id).items]
@@ -287,7 +287,7 @@ def test_resaving_keeps_the_revision_an_untouched_opinion_answered(app, setup, c
         round_, users = _load(app, setup)
         tokyo, item = setup["tokyo"].id, round_.items[0]
         answer = answers.save_answer(round_, tokyo, users["member"], _data(round_), 0, clock())
-        rounds.update_item(item, rounds.ItemDraft(item.number, item.heading, "改訂した本文"), clock())
+        rounds.update_item(item, rounds.ItemDraft(item.number, item.heading, "改訂した本文"), clock(), user=None)
         db.session.commit()
         data = _data(round_)
         data.general_comment = "全体への意見を追加"

@@ -27,9 +27,9 @@ def csrf_app(app, database_url, clock):
 @pytest.fixture
 def world(app, make_org, make_user, make_round, hq, clock):
     """A round open to Tokyo with an attachment, a milestone, Tokyo's answer, a published table, a campaign."""
+    from consult.answers import operations as answers
     from consult.auth.models import User
     from consult.letters import operations as letters
-    from consult.opinions import operations as answers
     from consult.rounds import operations as rounds
     from consult.rounds.models import Round
 
@@ -39,17 +39,19 @@ def world(app, make_org, make_user, make_round, hq, clock):
     with app.app_context():
         loaded = db.session.get(Round, round_.id)
         attachment = rounds.add_attachment(loaded, "案.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
-        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認")
+        milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認", user=None, now=clock())
         answer = answers.save_answer(loaded, tokyo.id, db.session.get(User, member.id),
                                      answers.AnswerInput(general_comment="東京の意見"), 0, clock(), submit=True)
         loaded.answers_published_at = clock()
         campaign = letters.create_campaign(letters.CampaignInput(
             title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
             sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-            round_id=round_.id), clock())
-        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"))
-        request_item = letters.add_request_item(letter, "支援を充実すること。")
-        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"))
+            round_id=round_.id), clock(), user=None)
+        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"),
+            user=None, now=clock())
+        request_item = letters.add_request_item(letter, "支援を充実すること。", user=None, now=clock())
+        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"),
+            user=None, now=clock())
         db.session.commit()
         ids = {"round_id": round_.id, "item_id": loaded.items[0].id, "attachment_id": attachment.id,
                "milestone_id": milestone.id, "filename": "style.css", "opinion_id": answer.opinions[0].id
@@ -107,7 +109,7 @@ def test_every_post_route_refuses_a_request_without_the_token(csrf_app, world):
         url = url_for_rule(rule, world)
         response = client.post(url, data=dict(FORM))
         text = response.get_data(as_text=True)
-        if rule.endpoint == "opinions.edit":  # validates its own token so the typed text comes back
+        if rule.endpoint == "answers.edit":  # validates its own token so the typed text comes back
             assert response.status_code == 200, url
             assert "画面の有効期限が切れました。入力内容はそのまま残っています" in text
             assert "書き換え" in text  # what was typed is on the page again

@@ -226,7 +226,7 @@ def test_upgrade_from_the_first_migration_keeps_every_row(fresh_url):
             assert conn.exec_driver_sql("SELECT answers_published_at FROM round").scalar() is None
 
         # The app's models read the upgraded data as written.
-        from consult.opinions.models import Answer
+        from consult.answers.models import Answer
 
         answer = db.session.get(Answer, 1)
         assert answer.submitted_at == datetime(2025, 2, 6, tzinfo=UTC)

@@ -37,7 +37,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_templates_migrations_and_static_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("consult/__init__.py", "consult/cli.py", "consult/demo.py", "consult/templates/base.html",
+    for required in ("consult/__init__.py", "consult/cli.py", "consult/demo/__init__.py", "consult/templates/base.html",
                      "consult/templates/_form.html", "consult/templates/auth/login.html",
                      "consult/migrations/env.py", "consult/migrations/alembic.ini",
                      "consult/migrations/script.py.mako", "consult/static/style.css"):

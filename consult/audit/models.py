@@ -1,74 +1,59 @@
-"""One line of the audit log per state change, written in the same transaction as the change."""
+"""One line of the audit log per state change, written in the same transaction as the change.
+
+The audit log imports no feature: each feature registers the words for its actions and kinds of object
+(register_actions, register_kind) and gives its models an audit_subject() that describes one object.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult.auth.models import User
+from consult.core.types import UTCDateTime
 from consult.extensions import db
-from consult.types import UTCDateTime
 
-ACTIONS = {
-    "login": "ログイン",
-    "login_failed": "ログイン失敗",
-    "logout": "ログアウト",
-    "password_changed": "パスワード変更",
-    "password_reset": "パスワード再設定（管理者）",
-    "user_created": "利用者の登録",
-    "user_disabled": "利用停止",
-    "user_enabled": "利用再開",
-    "round_created": "討議の作成",
-    "round_edited": "討議の編集",
-    "round_opened": "受付開始",
-    "round_closed": "受付終了",
-    "items_added": "項目の追加",
-    "item_edited": "項目の修正",
-    "item_moved": "項目の並べ替え",
-    "item_removed": "項目の削除",
-    "targets_changed": "対象組織の変更",
-    "attachment_added": "添付ファイルの追加",
-    "attachment_removed": "添付ファイルの削除",
-    "milestone_added": "日程の追加",
-    "milestone_removed": "日程の削除",
-    "extension_granted": "締切の延長",
-    "answer_save": "回答の一時保存",
-    "answer_submit": "回答の提出",
-    "answer_no_opinion": "意見なしで提出",
-    "answer_withdraw": "提出の取り下げ",
-    "answer_late": "締切後の下書き",
-    "disposition_set": "対応・本部の考え方の記入",
-    "request_link_changed": "要請項目との対応づけ",
-    "answers_published": "回答表の公開",
-    "answers_unpublished": "回答表の公開取り消し",
-    "campaign_created": "要請行動の作成",
-    "campaign_edited": "要請行動の編集",
-    "campaign_removed": "要請行動の削除",
-    "letter_added": "要請書の追加",
-    "letter_edited": "要請書の編集",
-    "letter_removed": "要請書の削除",
-    "request_item_changed": "要請項目の変更",
-    "addressee_added": "要請先の追加",
-    "addressee_edited": "要請先の編集",
-    "addressee_removed": "要請先の削除",
-    "template_uploaded": "ひな形の登録",
-}
+if TYPE_CHECKING:
+    from consult.auth.models import User
 
-KINDS = {
-    "user": "利用者",
-    "round": "討議",
-    "item": "項目",
-    "attachment": "添付ファイル",
-    "answer": "回答",
-    "opinion": "意見",
-    "campaign": "要請行動",
-    "letter": "要請書",
-    "request_item": "要請項目",
-    "addressee": "要請先",
-    "template": "ひな形",
-}
+# action → words, and object kind → what the log needs to know of it; filled by the features at import.
+ACTIONS: dict[str, str] = {}
+KINDS: dict[str, Kind] = {}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of object lines can name: its label, its model (to tell whether it still exists) and its page."""
+
+    label: str
+    model: Any = None
+    link: Callable[[int, AuditEvent], str | None] | None = None  # (object id, line) → URL
+    choices: Callable[[], list[tuple[int, str]]] | None = None  # objects to narrow the log to (the rounds)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An object as one audit line describes it: kind, id, round, the words people recognise, link details."""
+
+    kind: str
+    id: int | None
+    round_id: int | None
+    words: str
+    details: dict = field(default_factory=dict)
+
+
+def register_actions(actions: dict[str, str]) -> None:
+    """A feature names the actions it records."""
+    ACTIONS.update(actions)
+
+
+def register_kind(name: str, label: str, model=None, link=None, choices=None) -> None:
+    """A feature names a kind of object its lines are about, and where the object can be seen."""
+    KINDS[name] = Kind(label, model, link, choices)
 
 
 class AuditEvent(db.Model):
@@ -88,7 +73,7 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     address: Mapped[str | None] = mapped_column(String(64))
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship("User")
 
     @property
     def action_label(self) -> str:
@@ -96,4 +81,5 @@ class AuditEvent(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.object_kind, self.object_kind)
+        kind = KINDS.get(self.object_kind)
+        return kind.label if kind else self.object_kind

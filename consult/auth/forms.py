@@ -6,6 +6,7 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from consult.auth.models import ROLE_LABELS
+from consult.core import faults
 
 
 class LoginForm(FlaskForm):
@@ -70,3 +71,6 @@ class ResetPasswordForm(FlaskForm):
 class ActiveForm(FlaskForm):
     active = SelectField(_l("状態"), choices=[("1", _l("有効")), ("0", _l("停止"))])
     submit = SubmitField(_l("変更する"))
+
+
+faults.add_field_labels({"login": "ログインID"})

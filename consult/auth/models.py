@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 
+from flask import url_for
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from consult.audit.models import register_actions, register_kind
 from consult.extensions import db
 from consult.orgs.models import Organization
 
@@ -71,3 +73,16 @@ class User(db.Model, UserMixin):
     def may_answer_for(self, organization_id: int) -> bool:
         """A member writes their own organisation's answer; HQ may enter one on its behalf."""
         return self.is_hq or self.organization_id == organization_id
+
+
+register_actions({
+    "login": "ログイン",
+    "login_failed": "ログイン失敗",
+    "logout": "ログアウト",
+    "password_changed": "パスワード変更",
+    "password_reset": "パスワード再設定（管理者）",
+    "user_created": "利用者の登録",
+    "user_disabled": "利用停止",
+    "user_enabled": "利用再開",
+})
+register_kind("user", "利用者", User, link=lambda _user_id, _event: url_for("auth.users"))

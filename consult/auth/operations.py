@@ -2,21 +2,25 @@
 
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 
 from consult.audit.operations import record
 from consult.auth.models import ROLE_LABELS, User
+from consult.core.errors import DomainError
 from consult.extensions import db
 from consult.orgs.models import Organization
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     """A user cannot be created as asked; the message is for the person who asked."""
 
 
-class LoginRefused(ValueError):
+class LoginRefused(DomainError):
     """Why a login failed, in Japanese; a disabled account is named only to someone who knows its password."""
+
+    keeps_changes = True  # the audit line of the failed attempt is kept
 
 
 WRONG_CREDENTIALS = "ログインIDまたはパスワードが違います。"
@@ -31,7 +35,7 @@ def authenticate(login: str, password: str) -> User | None:
     return user
 
 
-def log_in(login: str, password: str, now=None) -> User:
+def log_in(login: str, password: str, now: datetime) -> User:
     """Check the credentials and write the audit line either way; raises LoginRefused with the reason."""
     login = login.strip()
     user = db.session.scalar(select(User).where(User.login == login))
@@ -47,23 +51,23 @@ def log_in(login: str, password: str, now=None) -> User:
     return user
 
 
-def log_out(user) -> None:
+def log_out(user, now: datetime) -> None:
     """Note the logout in the audit log."""
-    record(user, "logout", "user", user.id, f"{user.name}（{user.login}）がログアウト")
+    record(user, "logout", "user", user.id, f"{user.name}（{user.login}）がログアウト", now=now)
 
 
-def reset_password(target: User, admin: User, new_password: str | None = None) -> str:
+def reset_password(target: User, admin: User, new_password: str | None = None, *, now: datetime) -> str:
     """An admin sets a new password (typed, or generated when left empty); the user's sessions end."""
     password = new_password or generate_password()
     if len(password) < MIN_PASSWORD:
         raise UserError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
     target.set_password(password)
     record(admin, "password_reset", "user", target.id,
-           f"{target.name}（{target.login}）のパスワードを再設定", details={"generated": not new_password})
+           f"{target.name}（{target.login}）のパスワードを再設定", details={"generated": not new_password}, now=now)
     return password
 
 
-def set_active(target: User, admin: User, active: bool) -> None:
+def set_active(target: User, admin: User, active: bool, *, now: datetime) -> None:
     """Disable (ending every session) or re-enable an account; an admin never locks themselves out."""
     if target.id == admin.id and not active:
         raise UserError("自分自身のアカウントは利用停止にできません。")
@@ -73,11 +77,11 @@ def set_active(target: User, admin: User, active: bool) -> None:
     if not active:
         target.session_token = secrets.token_hex(16)  # sessions and remember-me cookies end now
     action, verb = ("user_enabled", "利用再開") if active else ("user_disabled", "利用停止")
-    record(admin, action, "user", target.id, f"{target.name}（{target.login}）を{verb}")
+    record(admin, action, "user", target.id, f"{target.name}（{target.login}）を{verb}", now=now)
 
 
 def create_user(login: str, name: str, password: str, role: str, organization: Organization,
-                email: str | None = None) -> User:
+                email: str | None = None, *, admin: User | None, now: datetime) -> User:
     """Add a user; the login must be new and the role known."""
     if role not in ROLE_LABELS:
         raise UserError(f"役割「{role}」は使えません（admin, staff, member のいずれか）。")
@@ -89,18 +93,18 @@ def create_user(login: str, name: str, password: str, role: str, organization: O
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record(None, "user_created", "user", user.id, f"{user.name}（{user.login}、{ROLE_LABELS[role]}、"
-           f"{organization.name}）を登録")
+    record(admin, "user_created", "user", user.id, f"{user.name}（{user.login}、{ROLE_LABELS[role]}、"
+           f"{organization.name}）を登録", now=now)
     return user
 
 
-def change_password(user: User, current: str, new: str) -> bool:
+def change_password(user: User, current: str, new: str, *, now: datetime) -> bool:
     """Change the password if the current one is right; other sessions end."""
     if not user.check_password(current):
         return False
     user.set_password(new)
     db.session.flush()
-    record(user, "password_changed", "user", user.id, f"{user.name}（{user.login}）がパスワードを変更")
+    record(user, "password_changed", "user", user.id, f"{user.name}（{user.login}）がパスワードを変更", now=now)
     return True
 
 
@@ -141,7 +145,7 @@ def check_new_user(login: str, name: str, role: str, org_code: str, email: str =
     return errors
 
 
-def import_users(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[User, str | None]]:
+def import_users(rows: list[tuple[int, dict[str, str]]], *, now: datetime) -> list[tuple[User, str | None]]:
     """Create every user of the file, or none; returns each user with the password generated for it."""
     from consult.orgs.operations import RowErrors
 
@@ -160,6 +164,6 @@ def import_users(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[User, str
         generated = None if row.get("password") else generate_password()
         organization = db.session.scalar(select(Organization).where(Organization.code == row["org_code"]))
         user = create_user(row["login"], row["name"], row.get("password") or generated, row["role"],
-                           organization, email=row.get("email") or None)
+                           organization, email=row.get("email") or None, admin=None, now=now)
         created.append((user, generated))
     return created

@@ -20,6 +20,8 @@ from consult.auth.operations import (
     reset_password,
     set_active,
 )
+from consult.core.clock import request_now
+from consult.core.transaction import refused
 from consult.extensions import db, login_manager
 from consult.orgs.models import Organization
 
@@ -56,13 +58,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = log_in(form.login.data, form.password.data)
-        except LoginRefused as exc:
+            user = log_in(form.login.data, form.password.data, request_now())
+        except LoginRefused as exc:  # keeps_changes: the audit line of the failure is committed
             g.login_failed = True  # counted by the throttle; a right password never is
-            db.session.commit()  # keep the audit line of the failure
-            form.password.errors.append(str(exc))
+            form.password.errors.append(refused(exc))
         else:
-            db.session.commit()
             login_user(user, remember=True)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -71,8 +71,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        log_out(current_user)
-        db.session.commit()
+        log_out(current_user, request_now())
     logout_user()
     flash(_("ログアウトしました。"), "info")
     return redirect(url_for("auth.login"))
@@ -83,8 +82,7 @@ def logout():
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
-        if change_password(current_user, form.current.data, form.new.data):
-            db.session.commit()
+        if change_password(current_user, form.current.data, form.new.data, now=request_now()):
             login_user(current_user._get_current_object(), remember=True)
             flash(_("パスワードを変更しました。他の端末のログインは解除されました。"), "success")
             return redirect(url_for("main.index"))
@@ -103,11 +101,11 @@ def users():
     if form.validate_on_submit():
         try:
             create_user(form.login.data.strip(), form.name.data.strip(), form.password.data, form.role.data,
-                        db.session.get(Organization, form.organization_id.data), form.email.data)
+                        db.session.get(Organization, form.organization_id.data), form.email.data,
+                        admin=current_user, now=request_now())
         except UserError as exc:
-            form.login.errors.append(str(exc))
+            form.login.errors.append(refused(exc))
         else:
-            db.session.commit()
             flash(_("利用者を登録しました。"), "success")
             return redirect(url_for("auth.users"))
     return _users_page(form)
@@ -146,8 +144,7 @@ def reset_user_password():
     form = ResetPasswordForm()
     if not form.validate():
         return _users_page(_empty_user_form(), {target.id: " ".join(form.password.errors)})
-    password = reset_password(target, current_user, form.password.data or None)
-    db.session.commit()
+    password = reset_password(target, current_user, form.password.data or None, now=request_now())
     if target.id == current_user.id:
         login_user(target, remember=True)
     response = make_response(render_template("auth/password_reset.html", user=target, password=password,
@@ -165,10 +162,9 @@ def set_user_active():
     if not form.validate():
         abort(400)
     try:
-        set_active(target, current_user, form.active.data == "1")
+        set_active(target, current_user, form.active.data == "1", now=request_now())
     except UserError as exc:
-        return _users_page(_empty_user_form(), {target.id: str(exc)})
-    db.session.commit()
+        return _users_page(_empty_user_form(), {target.id: refused(exc)})
     if target.active:
         flash(_("%(name)s（%(login)s）を有効にしました。", name=target.name, login=target.login), "success")
     else:

@@ -9,11 +9,11 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from consult.core.text import normalise_number
 from consult.letters import dates, numbering
 from consult.letters.models import ADDRESSEE_KINDS, DATE_STYLES, HONORIFICS
 from consult.letters.operations import YEAR_RANGE
 from consult.rounds.forms import CleanTextForm, MaxChars
-from consult.text import normalise_number
 
 TITLE_MAX, ITEM_MAX, PARAGRAPHS_MAX = 300, 5_000, 20_000
 ORG_MAX, PERSON_TITLE_MAX, NAME_MAX = 200, 200, 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import url_for
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -15,16 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consult.audit.models import Subject, register_actions, register_kind
+from consult.core.types import UTCDateTime
 from consult.extensions import db
-from consult.types import UTCDateTime
 
-DISPOSITIONS = {
-    "adopted": "採用",
-    "partly": "一部採用",
-    "rejected": "不採用",
-    "reference": "参考",
-    "merged": "統合",
-}
 ADDRESSEE_KINDS = {"ministry": "省庁", "party": "政党", "other": "その他"}
 HONORIFICS = ("様", "殿")
 DATE_STYLES = {"western": "西暦（2025年3月●日）", "era": "和暦（令和7年3月●日）"}
@@ -62,6 +57,9 @@ class Campaign(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def audit_subject(self) -> Subject:
+        return Subject("campaign", self.id, self.round_id, f"要請行動「{self.title}」")
+
 
 class Letter(db.Model):
     """One request letter (要請書): title, greeting, background, closing, and numbered request items."""
@@ -86,6 +84,10 @@ class Letter(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def audit_subject(self) -> Subject:
+        return Subject("letter", self.id, self.campaign.round_id, f"要請書「{self.title}」",
+                       {"campaign_id": self.campaign_id})
+
     def top_items(self) -> list[RequestItem]:
         """Sections (or, in a flat letter, the items) in order."""
         return [item for item in self.items if item.parent_id is None]
@@ -109,6 +111,12 @@ class RequestItem(db.Model):
     )
     opinions = relationship("Opinion", secondary="request_item_opinion", order_by="Opinion.id",
                             backref="request_items")
+
+    def audit_subject(self) -> Subject:
+        letter = self.letter
+        text = self.text if len(self.text) <= 60 else self.text[:60] + "…"
+        return Subject("request_item", self.id, letter.campaign.round_id, f"要請書「{letter.title}」の項目「{text}」",
+                       {"campaign_id": letter.campaign_id, "letter_id": letter.id})
 
 
 class RequestItemOpinion(db.Model):
@@ -153,6 +161,10 @@ class Addressee(db.Model):
     def kind_label(self) -> str:
         return ADDRESSEE_KINDS.get(self.kind, self.kind)
 
+    def audit_subject(self) -> Subject:
+        words = f"要請先「{' '.join(filter(None, (self.organisation, self.title)))}」"
+        return Subject("addressee", self.id, self.campaign.round_id, words, {"campaign_id": self.campaign_id})
+
 
 class AddresseeItem(db.Model):
     """A section or item chosen for an addressee who gets only part of a letter."""
@@ -175,3 +187,38 @@ class LetterTemplate(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    def audit_subject(self) -> Subject:
+        return Subject("template", self.id, None, f"ひな形「{self.filename}」")
+
+
+register_actions({
+    "campaign_created": "要請行動の作成",
+    "campaign_edited": "要請行動の編集",
+    "campaign_removed": "要請行動の削除",
+    "letter_added": "要請書の追加",
+    "letter_edited": "要請書の編集",
+    "letter_removed": "要請書の削除",
+    "request_item_changed": "要請項目の変更",
+    "addressee_added": "要請先の追加",
+    "addressee_edited": "要請先の編集",
+    "addressee_removed": "要請先の削除",
+    "template_uploaded": "ひな形の登録",
+})
+
+
+def _in_campaign(endpoint: str, key: str):
+    """A link to a page of the campaign named in the line's details."""
+    def link(object_id: int, event) -> str | None:
+        campaign_id = (event.details or {}).get("campaign_id")
+        return url_for(endpoint, campaign_id=campaign_id, **{key: object_id}) if campaign_id else None
+
+    return link
+
+
+register_kind("campaign", "要請行動", Campaign,
+              link=lambda campaign_id, _event: url_for("letters.detail", campaign_id=campaign_id))
+register_kind("letter", "要請書", Letter, link=_in_campaign("letters.letter", "letter_id"))
+register_kind("request_item", "要請項目")
+register_kind("addressee", "要請先", Addressee, link=_in_campaign("letters.edit_addressee", "addressee_id"))
+register_kind("template", "ひな形")

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from consult.answers.models import Answer, Opinion
 from consult.audit.operations import record_object
-from consult.errors import ConflictError, DomainError
+from consult.core.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.letters import dates, numbering
 from consult.letters.compose import included_ids, is_two_level
@@ -34,7 +35,6 @@ from consult.letters.models import (
     RequestItem,
 )
 from consult.letters.template_check import check_template
-from consult.opinions.models import Answer, Opinion
 from consult.rounds.models import Round
 
 CONFLICT_MESSAGE = (
@@ -166,7 +166,7 @@ def _check_date(c: _Checker, data: CampaignInput) -> None:
         c.errors["date_day"] = str(exc)
 
 
-def create_campaign(data: CampaignInput, now: datetime) -> Campaign:
+def create_campaign(data: CampaignInput, now: datetime, *, user) -> Campaign:
     """A new campaign without letters or addressees yet."""
     data = _check_campaign(data)
     campaign = Campaign(title=data.title, round_id=data.round_id, date_year=data.date_year,
@@ -175,11 +175,12 @@ def create_campaign(data: CampaignInput, now: datetime) -> Campaign:
                         created_at=now)
     db.session.add(campaign)
     db.session.flush()
-    record_object("campaign_created", campaign, now=now)
+    record_object("campaign_created", campaign, user=user, now=now)
     return campaign
 
 
-def update_campaign(campaign: Campaign, expected_version: int | None, data: CampaignInput) -> Campaign:
+def update_campaign(campaign: Campaign, expected_version: int | None, data: CampaignInput, *, user,
+                    now: datetime) -> Campaign:
     """Change the campaign's title, date, sender or round, refusing a stale edit."""
     check_version(campaign, expected_version)
     data = _check_campaign(data)
@@ -187,13 +188,13 @@ def update_campaign(campaign: Campaign, expected_version: int | None, data: Camp
                  "sender_title", "sender_name"):
         setattr(campaign, name, getattr(data, name))
     _flush_or_conflict(campaign)
-    record_object("campaign_edited", campaign)
+    record_object("campaign_edited", campaign, user=user, now=now)
     return campaign
 
 
-def remove_campaign(campaign: Campaign) -> None:
+def remove_campaign(campaign: Campaign, *, user, now: datetime) -> None:
     """Delete a campaign with its letters and addressees (the opinions stay)."""
-    record_object("campaign_removed", campaign)
+    record_object("campaign_removed", campaign, user=user, now=now)
     for addressee in list(campaign.addressees):
         db.session.delete(addressee)
     db.session.flush()
@@ -233,36 +234,37 @@ def _check_letter(data: LetterInput) -> LetterInput:
     return result
 
 
-def add_letter(campaign: Campaign, data: LetterInput) -> Letter:
+def add_letter(campaign: Campaign, data: LetterInput, *, user, now: datetime) -> Letter:
     """A new letter at the end of the campaign's letters."""
     data = _check_letter(data)
     position = max((each.position for each in campaign.letters), default=0) + 1
     letter = Letter(campaign=campaign, position=position, **vars(data))
     db.session.add(letter)
     db.session.flush()
-    record_object("letter_added", letter)
+    record_object("letter_added", letter, user=user, now=now)
     return letter
 
 
-def update_letter(letter: Letter, expected_version: int | None, data: LetterInput) -> Letter:
+def update_letter(letter: Letter, expected_version: int | None, data: LetterInput, *, user,
+                  now: datetime) -> Letter:
     """Change a letter's text or numbering, refusing a stale edit."""
     check_version(letter, expected_version)
     data = _check_letter(data)
     for name, value in vars(data).items():
         setattr(letter, name, value)
     _flush_or_conflict(letter)
-    record_object("letter_edited", letter)
+    record_object("letter_edited", letter, user=user, now=now)
     return letter
 
 
-def remove_letter(letter: Letter) -> None:
+def remove_letter(letter: Letter, *, user, now: datetime) -> None:
     """Delete a letter nobody receives any more."""
     users = db.session.scalars(select(Addressee.organisation).where(Addressee.letter_id == letter.id)).all()
     if users:
         raise DomainError(f"この要請書を受け取る要請先（{'、'.join(users)}）があります。"
                           "先に要請先の要請書を変更するか、要請先を削除してください。")
     campaign = letter.campaign
-    record_object("letter_removed", letter)
+    record_object("letter_removed", letter, user=user, now=now)
     _delete_items(letter)
     db.session.delete(letter)
     db.session.flush()
@@ -306,7 +308,8 @@ def _expire_order(letter: Letter, parent: RequestItem | None) -> None:
         db.session.expire(parent, ["children"])
 
 
-def add_request_item(letter: Letter, text: str, parent: RequestItem | None = None) -> RequestItem:
+def add_request_item(letter: Letter, text: str, parent: RequestItem | None = None, *, user,
+                     now: datetime) -> RequestItem:
     """A request at the end of the letter, or of a section when parent is given (two levels at most)."""
     text = _check_item_text(text)
     if parent is not None and (parent.letter_id != letter.id or parent.parent_id is not None):
@@ -316,19 +319,19 @@ def add_request_item(letter: Letter, text: str, parent: RequestItem | None = Non
     item = RequestItem(letter=letter, parent=parent, position=position, text=text)
     db.session.add(item)
     db.session.flush()
-    record_object("request_item_changed", item, "追加")
+    record_object("request_item_changed", item, "追加", user=user, now=now)
     return item
 
 
-def update_request_item(item: RequestItem, text: str) -> RequestItem:
+def update_request_item(item: RequestItem, text: str, *, user, now: datetime) -> RequestItem:
     """Change the wording of a section heading or a request."""
     item.text = _check_item_text(text)
     db.session.flush()
-    record_object("request_item_changed", item, "文言の変更")
+    record_object("request_item_changed", item, "文言の変更", user=user, now=now)
     return item
 
 
-def move_request_item(item: RequestItem, step: int) -> None:
+def move_request_item(item: RequestItem, step: int, *, user, now: datetime) -> None:
     """Swap an item with its neighbour above (-1) or below (+1) among the items of the same level."""
     siblings = _siblings(item, item.parent)
     index = next(i for i, each in enumerate(siblings) if each.id == item.id)
@@ -336,11 +339,11 @@ def move_request_item(item: RequestItem, step: int) -> None:
     if 0 <= other < len(siblings):
         siblings[index], siblings[other] = siblings[other], siblings[index]
     _renumber(siblings)
-    record_object("request_item_changed", item, "並べ替え")
+    record_object("request_item_changed", item, "並べ替え", user=user, now=now)
     _expire_order(item.letter, item.parent)
 
 
-def remove_request_item(item: RequestItem) -> None:
+def remove_request_item(item: RequestItem, *, user, now: datetime) -> None:
     """Delete an item (a section with its items), unless an addressee would be left with nothing to receive."""
     letter, parent = item.letter, item.parent
     gone = {item.id, *(child.id for child in item.children)}
@@ -353,7 +356,7 @@ def remove_request_item(item: RequestItem) -> None:
                           "先にその要請先の項目を選び直してください。")
     for addressee in addressees:
         addressee.selected = [s for s in addressee.selected if s.id not in gone]
-    record_object("request_item_changed", item, "削除")
+    record_object("request_item_changed", item, "削除", user=user, now=now)
     for child in list(item.children):
         db.session.delete(child)
     db.session.delete(item)
@@ -363,7 +366,7 @@ def remove_request_item(item: RequestItem) -> None:
     db.session.flush()
 
 
-def link_opinions(item: RequestItem, opinion_ids: Iterable[int]) -> int:
+def link_opinions(item: RequestItem, opinion_ids: Iterable[int], *, user, now: datetime) -> int:
     """Record that the item answers these submitted opinions; returns how many links were new."""
     wanted = set(opinion_ids)
     if not wanted:
@@ -378,17 +381,17 @@ def link_opinions(item: RequestItem, opinion_ids: Iterable[int]) -> int:
     new = [op for op in sorted(opinions, key=lambda op: op.id) if op.id not in linked]
     item.opinions.extend(new)
     db.session.flush()
-    record_object("request_item_changed", item, f"意見{len(new)}件を対応づけ")
+    record_object("request_item_changed", item, f"意見{len(new)}件を対応づけ", user=user, now=now)
     return len(new)
 
 
-def unlink_opinion(item: RequestItem, opinion: Opinion) -> bool:
+def unlink_opinion(item: RequestItem, opinion: Opinion, *, user, now: datetime) -> bool:
     """Remove one link; False when it did not exist."""
     if opinion not in item.opinions:
         return False
     item.opinions.remove(opinion)
     db.session.flush()
-    record_object("request_item_changed", item, f"意見#{opinion.id}の対応づけを解除")
+    record_object("request_item_changed", item, f"意見#{opinion.id}の対応づけを解除", user=user, now=now)
     return True
 
 
@@ -430,7 +433,7 @@ def _check_letter_of(campaign: Campaign, letter: Letter) -> None:
         raise InputErrors({"letter_id": "この要請行動の要請書から選んでください。"})
 
 
-def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput) -> Addressee:
+def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput, *, user, now: datetime) -> Addressee:
     """A new addressee at the end of the list, receiving the whole letter."""
     _check_letter_of(campaign, letter)
     data = _check_addressee(data)
@@ -438,11 +441,12 @@ def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput) -> A
     addressee = Addressee(campaign=campaign, letter=letter, position=position, all_items=True, **vars(data))
     db.session.add(addressee)
     db.session.flush()
-    record_object("addressee_added", addressee)
+    record_object("addressee_added", addressee, user=user, now=now)
     return addressee
 
 
-def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput) -> Addressee:
+def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput, *, user,
+                     now: datetime) -> Addressee:
     """Change who the addressee is and their own text; another letter means its whole text again."""
     _check_letter_of(addressee.campaign, letter)
     data = _check_addressee(data)
@@ -453,17 +457,17 @@ def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput)
     for name, value in vars(data).items():
         setattr(addressee, name, value)
     db.session.flush()
-    record_object("addressee_edited", addressee)
+    record_object("addressee_edited", addressee, user=user, now=now)
     return addressee
 
 
-def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None) -> None:
+def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None, *, user, now: datetime) -> None:
     """Give the addressee only the chosen sections or items; None gives the whole letter."""
     if item_ids is None:
         addressee.all_items = True
         addressee.selected = []
         db.session.flush()
-        record_object("addressee_edited", addressee, "すべての項目")
+        record_object("addressee_edited", addressee, "すべての項目", user=user, now=now)
         return
     wanted = set(item_ids)
     if not wanted:
@@ -473,12 +477,12 @@ def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None) ->
         raise InputErrors({"items": "この要請書にない項目が選ばれています。画面を読み込み直してください。"})
     addressee.all_items = False
     addressee.selected = sorted(items, key=lambda i: i.id)
-    record_object("addressee_edited", addressee, f"項目を{len(items)}件に限定")
+    record_object("addressee_edited", addressee, f"項目を{len(items)}件に限定", user=user, now=now)
     db.session.flush()
     db.session.expire(addressee, ["selected"])
 
 
-def move_addressee(addressee: Addressee, step: int) -> None:
+def move_addressee(addressee: Addressee, step: int, *, user, now: datetime) -> None:
     """Swap an addressee with the one above (-1) or below (+1); the order is also the ZIP's file order."""
     campaign = addressee.campaign
     siblings = list(campaign.addressees)
@@ -488,13 +492,13 @@ def move_addressee(addressee: Addressee, step: int) -> None:
         siblings[index], siblings[other] = siblings[other], siblings[index]
     _renumber(siblings)
     db.session.flush()
-    record_object("addressee_edited", addressee, "並べ替え")
+    record_object("addressee_edited", addressee, "並べ替え", user=user, now=now)
     db.session.expire(campaign, ["addressees"])
 
 
-def remove_addressee(addressee: Addressee) -> None:
+def remove_addressee(addressee: Addressee, *, user, now: datetime) -> None:
     """Delete an addressee (the letter stays for the others)."""
-    record_object("addressee_removed", addressee)
+    record_object("addressee_removed", addressee, user=user, now=now)
     campaign = addressee.campaign
     db.session.delete(addressee)
     db.session.flush()

@@ -12,12 +12,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from consult import clock
-from consult.access import require_hq
-from consult.errors import ConflictError, DomainError
+from consult.answers.models import STANCES, Answer, Opinion
+from consult.core import clock
+from consult.core.access import require_hq
+from consult.core.clock import request_now
+from consult.core.errors import ConflictError, DomainError
+from consult.core.text import clean
+from consult.core.transaction import refused
 from consult.extensions import db
 from consult.letters import compose, dates, document, numbering
-from consult.letters import operations as ops
+from consult.letters import operations as letters
 from consult.letters.document import clean_letter, describe_characters, outline
 from consult.letters.forms import (
     TEMPLATE_MAX_BYTES,
@@ -32,9 +36,7 @@ from consult.letters.forms import (
 )
 from consult.letters.models import Addressee, Campaign, Letter, LetterTemplate, RequestItem, RequestItemOpinion
 from consult.letters.render import default_template_path
-from consult.opinions.models import STANCES, Answer, Opinion
 from consult.rounds.models import Round, RoundItem
-from consult.text import clean
 
 bp = Blueprint("letters", __name__, url_prefix="/campaigns")
 
@@ -149,9 +151,9 @@ def _typed(field) -> str:
     return (field.data or "").strip()
 
 
-def _campaign_input(form: CampaignForm) -> ops.CampaignInput:
+def _campaign_input(form: CampaignForm) -> letters.CampaignInput:
     year, month, day = form.date_values()
-    return ops.CampaignInput(title=_typed(form.title), round_id=form.chosen_round_id(), date_year=year,
+    return letters.CampaignInput(title=_typed(form.title), round_id=form.chosen_round_id(), date_year=year,
                              date_month=month, date_day=day, date_style=form.date_style.data,
                              sender_org=_typed(form.sender_org), sender_title=_typed(form.sender_title),
                              sender_name=_typed(form.sender_name))
@@ -159,7 +161,8 @@ def _campaign_input(form: CampaignForm) -> ops.CampaignInput:
 
 def _show_errors(form, exc: DomainError, fallback: str, names: dict[str, str] | None = None) -> None:
     """Put an operation's refusal next to the field it concerns (InputErrors names them), else on fallback."""
-    errors = getattr(exc, "errors", None) or {fallback: str(exc)}
+    message = refused(exc)
+    errors = getattr(exc, "errors", None) or {fallback: message}
     for name, message in errors.items():
         target = form._fields.get((names or {}).get(name, name)) or form[fallback]
         target.errors = [*target.errors, message]
@@ -169,16 +172,15 @@ def _show_errors(form, exc: DomainError, fallback: str, names: dict[str, str] | 
 def new():
     form = CampaignForm(rounds=_rounds())
     if request.method == "GET":
-        today = clock.to_jst(clock.now())
+        today = clock.to_jst(request_now())
         form.date_year.data, form.date_month.data = str(today.year), str(today.month)
         form.sender_org.data = current_user.organization.name
     if form.validate_on_submit():
         try:
-            campaign = ops.create_campaign(_campaign_input(form), clock.now())
+            campaign = letters.create_campaign(_campaign_input(form), request_now(), user=current_user)
         except DomainError as exc:
             _show_errors(form, exc, "title")
         else:
-            db.session.commit()
             flash(_("要請行動を作成しました。続けて要請書と要請先を登録してください。"), "success")
             return redirect(url_for("letters.detail", campaign_id=campaign.id))
     return render_template("letters/campaign_form.html", form=form)
@@ -207,7 +209,8 @@ def detail(campaign_id: int):
     form = CampaignForm(rounds=_rounds())
     if form.validate_on_submit():
         try:
-            ops.update_campaign(campaign, form.expected_version(), _campaign_input(form))
+            letters.update_campaign(campaign, form.expected_version(), _campaign_input(form),
+                user=current_user, now=request_now())
         except (ConflictError, StaleDataError) as exc:
             db.session.rollback()
             campaign = _campaign_or_404(campaign_id)
@@ -216,7 +219,6 @@ def detail(campaign_id: int):
         except DomainError as exc:
             _show_errors(form, exc, "title")
         else:
-            db.session.commit()
             flash(_("要請行動の内容を保存しました。"), "success")
             return redirect(url_for("letters.detail", campaign_id=campaign.id))
     return _render_detail(campaign, form, NewLetterForm(formdata=None))
@@ -228,11 +230,11 @@ def add_letter(campaign_id: int):
     letter_form = NewLetterForm()
     if letter_form.validate_on_submit():
         try:
-            letter = ops.add_letter(campaign, ops.LetterInput(title=_typed(letter_form.title)))
+            letter = letters.add_letter(campaign, letters.LetterInput(title=_typed(letter_form.title)),
+                user=current_user, now=request_now())
         except DomainError as exc:
             _show_errors(letter_form, exc, "title", {name: "title" for name in ("greeting", "closing")})
         else:
-            db.session.commit()
             flash(_("要請書「%(title)s」を作成しました。本文と要請項目を入力してください。", title=letter.title),
                   "success")
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter.id))
@@ -290,10 +292,11 @@ def letter(campaign_id: int, letter_id: int):
     form = LetterForm()
     if form.validate_on_submit():
         try:
-            ops.update_letter(letter_, form.expected_version(), ops.LetterInput(
+            letters.update_letter(letter_, form.expected_version(), letters.LetterInput(
                 title=_typed(form.title), greeting=_typed(form.greeting),
                 background=_typed(form.background), closing=_typed(form.closing),
-                numbering=form.numbering.data, fullwidth_digits=form.fullwidth_digits.data))
+                numbering=form.numbering.data, fullwidth_digits=form.fullwidth_digits.data),
+                    user=current_user, now=request_now())
         except (ConflictError, StaleDataError) as exc:
             db.session.rollback()
             letter_ = _letter_or_404(campaign, letter_id)
@@ -302,7 +305,6 @@ def letter(campaign_id: int, letter_id: int):
         except DomainError as exc:
             _show_errors(form, exc, "title")
         else:
-            db.session.commit()
             flash(_("要請書を保存しました。"), "success")
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter_.id))
     return _render_letter(campaign, letter_, form=form)
@@ -316,11 +318,10 @@ def remove_letter(campaign_id: int, letter_id: int):
     if form.validate_on_submit():
         title = letter_.title
         try:
-            ops.remove_letter(letter_)
+            letters.remove_letter(letter_, user=current_user, now=request_now())
         except DomainError as exc:  # an addressee still receives it: the letter stays as it was
-            flash(str(exc), "error")
+            flash(refused(exc), "error")
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter_.id))
-        db.session.commit()
         flash(_("要請書「%(title)s」を削除しました。", title=title), "success")
         return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#letters")
     users = db.session.scalars(select(Addressee).where(Addressee.letter_id == letter_.id)
@@ -349,11 +350,11 @@ def add_item(campaign_id: int, letter_id: int):
         abort(400)  # two levels only: an item under an item has no number to print
     if form.validate_on_submit():
         try:
-            item = ops.add_request_item(letter_, _typed(form.text), parent=parent)
+            item = letters.add_request_item(letter_, _typed(form.text), parent=parent,
+                user=current_user, now=request_now())
         except DomainError as exc:
             _show_errors(form, exc, "text")
         else:
-            db.session.commit()
             flash(_("要請項目を追加しました。") if parent is not None else _("項目を追加しました。"), "success")
             return _back_to_item(campaign, letter_, item.id)
     return _render_letter(campaign, letter_, add_forms={key: form})
@@ -371,11 +372,10 @@ def edit_item(campaign_id: int, letter_id: int, item_id: int):
             form.shown.data = item.text
         else:
             try:
-                ops.update_request_item(item, _typed(form.text))
+                letters.update_request_item(item, _typed(form.text), user=current_user, now=request_now())
             except DomainError as exc:
                 _show_errors(form, exc, "text")
             else:
-                db.session.commit()
                 flash(_("項目の文言を保存しました。"), "success")
                 return _back_to_item(campaign, letter_, item.id)
     return _render_letter(campaign, letter_, item_forms={item.id: form})
@@ -389,8 +389,7 @@ def move_item(campaign_id: int, letter_id: int, item_id: int):
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
         abort(400)
-    ops.move_request_item(item, step)
-    db.session.commit()
+    letters.move_request_item(item, step, user=current_user, now=request_now())
     return _back_to_item(campaign, letter_, item.id)
 
 
@@ -402,11 +401,10 @@ def remove_item(campaign_id: int, letter_id: int, item_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            ops.remove_request_item(item)
+            letters.remove_request_item(item, user=current_user, now=request_now())
         except DomainError as exc:
-            flash(str(exc), "error")
+            flash(refused(exc), "error")
         else:
-            db.session.commit()
             flash(_("項目を削除しました。"), "success")
         return _back_to_item(campaign, letter_)
     users = db.session.scalars(select(Addressee).join(Addressee.selected).where(
@@ -431,11 +429,10 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
             flash(_("結び付ける意見を選んでください。"), "error")
         else:
             try:
-                added = ops.link_opinions(item, sorted(allowed))
+                added = letters.link_opinions(item, sorted(allowed), user=current_user, now=request_now())
             except DomainError as exc:
-                flash(str(exc), "error")
+                flash(refused(exc), "error")
             else:
-                db.session.commit()
                 flash(_("%(added)s件の意見をこの項目に結び付けました。", added=added), "success")
                 return _back_to_item(campaign, letter_, item.id)
     source = db.session.get(Round, campaign.round_id) if campaign.round_id else None
@@ -487,8 +484,7 @@ def unlink_opinion(campaign_id: int, letter_id: int, item_id: int, opinion_id: i
     form = ConfirmForm()
     if form.validate_on_submit():
         name = opinion.answer.organization.name
-        if ops.unlink_opinion(item, opinion):
-            db.session.commit()
+        if letters.unlink_opinion(item, opinion, user=current_user, now=request_now()):
             flash(_("%(name)sの意見とこの項目との結び付けを外しました（意見そのものは残ります）。", name=name),
                   "success")
         else:  # already gone, e.g. the button pressed twice or on a page loaded before someone else's change
@@ -506,18 +502,18 @@ def _letters_with_items(campaign: Campaign) -> list[Letter]:
         .order_by(Letter.position, Letter.id)).all()
 
 
-def _addressee_input(form: AddresseeForm) -> ops.AddresseeInput:
-    return ops.AddresseeInput(
+def _addressee_input(form: AddresseeForm) -> letters.AddresseeInput:
+    return letters.AddresseeInput(
         organisation=_typed(form.organisation), kind=form.kind.data, title=_typed(form.title),
         name=_typed(form.name), honorific=form.honorific.data, greeting=_typed(form.greeting),
         extra_paragraph=_typed(form.extra_paragraph))
 
 
-def _chosen_items(form: AddresseeForm, letters: list[Letter]) -> list[int] | None:
+def _chosen_items(form: AddresseeForm, campaign_letters: list[Letter]) -> list[int] | None:
     """The ids of the chosen letter's items ticked on the page; None = every item. Errors go on the form."""
     if form.scope.data != "subset":
         return None
-    letter_ = next((ltr for ltr in letters if ltr.id == form.letter_id.data), None)
+    letter_ = next((ltr for ltr in campaign_letters if ltr.id == form.letter_id.data), None)
     own = {item.id for item in letter_.items} if letter_ else set()
     chosen = [int(v) for v in request.form.getlist("item") if v.isdigit() and int(v) in own]
     if not chosen:
@@ -525,14 +521,14 @@ def _chosen_items(form: AddresseeForm, letters: list[Letter]) -> list[int] | Non
     return chosen
 
 
-def _render_addressee(campaign, form, letters, addressee=None, selected=(), status=200):
+def _render_addressee(campaign, form, campaign_letters, addressee=None, selected=(), status=200):
     labels = {}
-    for letter_ in letters:
+    for letter_ in campaign_letters:
         labels.update(item_labels(letter_))
     removed = []
     if addressee is not None:
         removed = clean_letter(compose.build_letter(addressee))[1]
-    return render_template("letters/addressee_form.html", campaign=campaign, form=form, letters=letters,
+    return render_template("letters/addressee_form.html", campaign=campaign, form=form, letters=campaign_letters,
                            addressee=addressee, selected=set(selected), labels=labels,
                            removed=describe_characters(removed) if removed else ""), status
 
@@ -540,63 +536,61 @@ def _render_addressee(campaign, form, letters, addressee=None, selected=(), stat
 @bp.route("/<int:campaign_id>/addressees/new", methods=["GET", "POST"])
 def new_addressee(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
-    letters = _letters_with_items(campaign)
-    if not letters:
+    campaign_letters = _letters_with_items(campaign)
+    if not campaign_letters:
         flash(_("先に要請書を作成してください。要請先には、どの要請書を渡すかを選びます。"), "error")
         return redirect(url_for("letters.detail", campaign_id=campaign.id))
-    form = AddresseeForm(letters=letters)
+    form = AddresseeForm(letters=campaign_letters)
     selected: list[int] = []
     if form.validate_on_submit():
-        chosen = _chosen_items(form, letters)
+        chosen = _chosen_items(form, campaign_letters)
         selected = chosen or []
         if not form.scope.errors:
-            letter_ = next(ltr for ltr in letters if ltr.id == form.letter_id.data)
+            letter_ = next(ltr for ltr in campaign_letters if ltr.id == form.letter_id.data)
             try:
-                addressee = ops.add_addressee(campaign, letter_, _addressee_input(form))
-                ops.set_addressee_items(addressee, chosen)
+                addressee = letters.add_addressee(campaign, letter_, _addressee_input(form),
+                    user=current_user, now=request_now())
+                letters.set_addressee_items(addressee, chosen, user=current_user, now=request_now())
             except DomainError as exc:
-                db.session.rollback()
                 _show_errors(form, exc, "scope", {"items": "scope"})
             else:
-                db.session.commit()
                 flash(_("要請先「%(name)s」を登録しました。", name=addressee.organisation), "success")
                 return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#addressees")
     elif request.method == "POST":
         selected = [int(v) for v in request.form.getlist("item") if v.isdigit()]
-    return _render_addressee(campaign, form, letters, selected=selected)
+    return _render_addressee(campaign, form, campaign_letters, selected=selected)
 
 
 @bp.route("/<int:campaign_id>/addressees/<int:addressee_id>", methods=["GET", "POST"])
 def edit_addressee(campaign_id: int, addressee_id: int):
     campaign = _campaign_or_404(campaign_id)
     addressee = _addressee_or_404(campaign, addressee_id)
-    letters = _letters_with_items(campaign)
+    campaign_letters = _letters_with_items(campaign)
     if request.method == "GET":
-        form = AddresseeForm(formdata=None, letters=letters, data={
+        form = AddresseeForm(formdata=None, letters=campaign_letters, data={
             "organisation": addressee.organisation, "kind": addressee.kind, "title": addressee.title,
             "name": addressee.name, "honorific": addressee.honorific, "letter_id": addressee.letter_id,
             "scope": "all" if addressee.all_items else "subset", "greeting": addressee.greeting,
             "extra_paragraph": addressee.extra_paragraph})
-        return _render_addressee(campaign, form, letters, addressee, [i.id for i in addressee.selected])
-    form = AddresseeForm(letters=letters)
+        return _render_addressee(campaign, form, campaign_letters, addressee, [i.id for i in addressee.selected])
+    form = AddresseeForm(letters=campaign_letters)
     selected = [int(v) for v in request.form.getlist("item") if v.isdigit()]
     if form.validate_on_submit():
-        chosen = _chosen_items(form, letters)
+        chosen = _chosen_items(form, campaign_letters)
         if not form.scope.errors:
-            letter_ = next(ltr for ltr in letters if ltr.id == form.letter_id.data)
+            letter_ = next(ltr for ltr in campaign_letters if ltr.id == form.letter_id.data)
             try:
-                ops.update_addressee(addressee, letter_, _addressee_input(form))
-                ops.set_addressee_items(addressee, chosen)
+                letters.update_addressee(addressee, letter_, _addressee_input(form),
+                    user=current_user, now=request_now())
+                letters.set_addressee_items(addressee, chosen, user=current_user, now=request_now())
             except DomainError as exc:
-                db.session.rollback()
-                addressee = _addressee_or_404(campaign, addressee_id)
-                letters = _letters_with_items(campaign)
                 _show_errors(form, exc, "scope", {"items": "scope"})
+                addressee = _addressee_or_404(campaign, addressee_id)
+                campaign_letters = _letters_with_items(campaign)
             else:
-                db.session.commit()
                 flash(_("要請先「%(name)s」を保存しました。", name=addressee.organisation), "success")
                 return redirect(url_for("letters.edit_addressee", campaign_id=campaign.id, addressee_id=addressee.id))
-    return _render_addressee(campaign, form, letters, addressee, selected)
+    return _render_addressee(campaign, form, campaign_letters, addressee, selected)
 
 
 @bp.route("/<int:campaign_id>/addressees/<int:addressee_id>/move", methods=["POST"])
@@ -606,8 +600,7 @@ def move_addressee(campaign_id: int, addressee_id: int):
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
         abort(400)
-    ops.move_addressee(addressee, step)
-    db.session.commit()
+    letters.move_addressee(addressee, step, user=current_user, now=request_now())
     return redirect(url_for("letters.detail", campaign_id=campaign.id) + f"#addressee-{addressee.id}")
 
 
@@ -618,8 +611,7 @@ def remove_addressee(campaign_id: int, addressee_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = addressee.organisation
-        ops.remove_addressee(addressee)
-        db.session.commit()
+        letters.remove_addressee(addressee, user=current_user, now=request_now())
         flash(_("要請先「%(name)s」を削除しました。", name=name), "success")
         return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#addressees")
     return render_template("letters/confirm_remove_addressee.html", campaign=campaign, addressee=addressee,
@@ -695,11 +687,10 @@ def templates():
             form.file.errors = ["雛形のファイルは 5MB までにしてください。"]
         else:
             try:
-                template = ops.upload_template(file.filename, data, current_user, clock.now())
+                template = letters.upload_template(file.filename, data, current_user, request_now())
             except DomainError as exc:  # TemplateRejected: every reason, the current template stays in use
-                form.file.errors = list(getattr(exc, "messages", None) or [str(exc)])
+                form.file.errors = list(getattr(exc, "messages", None) or [refused(exc)])
             else:
-                db.session.commit()
                 flash(_("雛形「%(filename)s」を登録しました。これからの要請書はこの雛形で作成します。",
                         filename=template.filename), "success")
                 return redirect(url_for("letters.templates"))

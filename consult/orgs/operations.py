@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from consult.errors import DomainError
+from consult.core.errors import DomainError
+from consult.core.text import clean, has_control
 from consult.extensions import db
 from consult.orgs.models import KIND_LABELS, Organization
-from consult.text import clean, has_control
 
 ORG_COLUMNS = ("code", "name", "kind", "parent_code")
 

@@ -12,8 +12,8 @@ import json
 import re
 import unicodedata
 
+from consult.core.text import clean
 from consult.rounds.operations import ItemDraft
-from consult.text import clean
 
 MAX_NUMBER = 20
 MAX_HEADING = 300

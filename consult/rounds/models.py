@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import url_for
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -13,12 +14,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consult.audit.models import Subject, register_actions, register_kind
+from consult.core.clock import format_jst
+from consult.core.types import UTCDateTime
 from consult.extensions import db
 from consult.orgs.models import Organization
-from consult.types import UTCDateTime
 
 STATUS_LABELS = {"draft": "準備中", "open": "受付中", "closed": "締切済"}
 # new status -> the statuses it may be reached from
@@ -131,6 +135,9 @@ class Round(db.Model):
         """States move draft → open → closed, one step at a time."""
         return self.status in TRANSITIONS.get(new_status, ())
 
+    def audit_subject(self) -> Subject:
+        return Subject("round", self.id, self.id, f"討議「{self.title}」")
+
     def __repr__(self) -> str:
         return f"<Round {self.id} {self.status}>"
 
@@ -153,6 +160,9 @@ class RoundItem(db.Model):
     revisions: Mapped[list[ItemRevision]] = relationship(
         back_populates="item", order_by="ItemRevision.revision", cascade="all, delete-orphan"
     )
+
+    def audit_subject(self) -> Subject:
+        return Subject("item", self.id, self.round_id, f"項目「{self.number} {self.heading}」")
 
     def text_at(self, revision: int) -> ItemRevision | None:
         """The item's wording as it stood at one revision."""
@@ -195,6 +205,9 @@ class Attachment(db.Model):
 
     round: Mapped[Round] = relationship(back_populates="attachments")
 
+    def audit_subject(self) -> Subject:
+        return Subject("attachment", self.id, self.round_id, f"添付ファイル「{self.filename}」")
+
 
 class Milestone(db.Model):
     """A dated step of the round's schedule: a meeting and what happens there."""
@@ -208,6 +221,9 @@ class Milestone(db.Model):
     what: Mapped[str] = mapped_column(Text, default="")
 
     round: Mapped[Round] = relationship(back_populates="milestones")
+
+    def audit_subject(self) -> Subject:
+        return Subject("round", self.round_id, self.round_id, f"日程「{self.date} {self.meeting}」")
 
 
 class RoundTarget(db.Model):
@@ -237,3 +253,35 @@ class DeadlineExtension(db.Model):
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     organization: Mapped[Organization] = relationship()
+
+    def audit_subject(self) -> Subject:
+        words = f"{self.organization.name}の締切を{format_jst(self.until)}まで延長（理由: {self.reason}）"
+        return Subject("round", self.round_id, self.round_id, words, {"org_id": self.organization_id})
+
+
+register_actions({
+    "round_created": "討議の作成",
+    "round_edited": "討議の編集",
+    "round_opened": "受付開始",
+    "round_closed": "受付終了",
+    "items_added": "項目の追加",
+    "item_edited": "項目の修正",
+    "item_moved": "項目の並べ替え",
+    "item_removed": "項目の削除",
+    "targets_changed": "対象組織の変更",
+    "attachment_added": "添付ファイルの追加",
+    "attachment_removed": "添付ファイルの削除",
+    "milestone_added": "日程の追加",
+    "milestone_removed": "日程の削除",
+    "extension_granted": "締切の延長",
+})
+
+
+def _round_titles() -> list[tuple[int, str]]:
+    return list(db.session.execute(select(Round.id, Round.title).order_by(Round.id.desc())).tuples())
+
+
+register_kind("round", "討議", Round, link=lambda round_id, _event: url_for("rounds.detail", round_id=round_id),
+              choices=_round_titles)
+register_kind("item", "項目")
+register_kind("attachment", "添付ファイル")

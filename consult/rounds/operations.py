@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.operations import record_object
-from consult.errors import ConflictError, DomainError, TransitionError
+from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
 from consult.rounds.models import (
     Attachment,
@@ -21,6 +21,7 @@ from consult.rounds.models import (
     RoundItem,
     RoundTarget,
 )
+from consult.rounds.queries import answered_org_ids, item_opinion_counts
 
 ALLOWED_ATTACHMENT_TYPES = {
     "application/pdf": ".pdf",
@@ -67,7 +68,7 @@ def create_round(title: str, background: str, opens_at: datetime, deadline: date
 
 
 def update_round(round_: Round, expected_version: int | None, *, title: str, background: str,
-                 opens_at: datetime, deadline: datetime) -> Round:
+                 opens_at: datetime, deadline: datetime, user, now: datetime) -> Round:
     """Change the round's own fields, refusing a stale edit."""
     check_version(round_, expected_version)
     check_schedule(opens_at, deadline)
@@ -77,13 +78,13 @@ def update_round(round_: Round, expected_version: int | None, *, title: str, bac
         db.session.flush()
     except StaleDataError as exc:  # someone saved between our read and our write
         raise ConflictError(CONFLICT_MESSAGE, current=None) from exc
-    record_object("round_edited", round_)
+    record_object("round_edited", round_, user=user, now=now)
     return round_
 
 
-def set_targets(round_: Round, organization_ids: set[int]) -> None:
+def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetime) -> None:
     """Put the round to exactly these organisations; those that already answered stay."""
-    answered = _answered_org_ids(round_)
+    answered = answered_org_ids(round_)
     keep = set(organization_ids) | answered
     for target in list(round_.targets):
         if target.organization_id not in keep:
@@ -91,14 +92,8 @@ def set_targets(round_: Round, organization_ids: set[int]) -> None:
     existing = round_.target_ids()
     for org_id in sorted(keep - existing):
         round_.targets.append(RoundTarget(round_id=round_.id, organization_id=org_id))
-    record_object("targets_changed", round_, f"{len(keep)}組織")
+    record_object("targets_changed", round_, f"{len(keep)}組織", user=user, now=now)
     db.session.flush()
-
-
-def _answered_org_ids(round_: Round) -> set[int]:
-    from consult.opinions.models import Answer
-
-    return set(db.session.scalars(select(Answer.organization_id).where(Answer.round_id == round_.id)))
 
 
 def _next_position(round_: Round) -> int:
@@ -106,7 +101,7 @@ def _next_position(round_: Round) -> int:
     return (current or 0) + 1
 
 
-def add_items(round_: Round, drafts: list[ItemDraft], now: datetime) -> list[RoundItem]:
+def add_items(round_: Round, drafts: list[ItemDraft], now: datetime, *, user) -> list[RoundItem]:
     """Append items at the end, each with its first revision."""
     position = _next_position(round_)
     added = []
@@ -118,11 +113,11 @@ def add_items(round_: Round, drafts: list[ItemDraft], now: datetime) -> list[Rou
         db.session.add(item)
         added.append(item)
     db.session.flush()
-    record_object("items_added", round_, f"{len(added)}件", now=now)
+    record_object("items_added", round_, f"{len(added)}件", user=user, now=now)
     return added
 
 
-def update_item(item: RoundItem, draft: ItemDraft, now: datetime) -> bool:
+def update_item(item: RoundItem, draft: ItemDraft, now: datetime, *, user) -> bool:
     """New wording becomes a new revision; opinions keep pointing at the one they answered."""
     if (item.number, item.heading, item.body) == (draft.number, draft.heading, draft.body):
         return False
@@ -131,30 +126,14 @@ def update_item(item: RoundItem, draft: ItemDraft, now: datetime) -> bool:
     item.revisions.append(ItemRevision(revision=item.revision, number=draft.number, heading=draft.heading,
                                        body=draft.body, created_at=now))
     db.session.flush()
-    record_object("item_edited", item, f"第{item.revision}版", now=now)
+    record_object("item_edited", item, f"第{item.revision}版", user=user, now=now)
     return True
 
 
-def item_opinion_counts(round_: Round) -> dict[int, int]:
-    """How many opinions each item of the round has, in one query."""
-    from consult.opinions.models import Opinion
-
-    stmt = (select(Opinion.item_id, func.count(Opinion.id)).join(RoundItem, RoundItem.id == Opinion.item_id)
-            .where(RoundItem.round_id == round_.id).group_by(Opinion.item_id))
-    return {item_id: count for item_id, count in db.session.execute(stmt)}
-
-
-def item_has_opinions(item: RoundItem) -> bool:
-    """Whether any answer refers to this item."""
-    from consult.opinions.models import Opinion
-
-    return db.session.scalar(select(Opinion.id).where(Opinion.item_id == item.id).limit(1)) is not None
-
-
-def remove_item(item: RoundItem, now: datetime) -> str:
+def remove_item(item: RoundItem, now: datetime, *, user) -> str:
     """Delete an unanswered item; an answered one is withdrawn from the draft but kept with its opinions."""
-    record_object("item_removed", item, now=now)
-    if item_has_opinions(item):
+    record_object("item_removed", item, user=user, now=now)
+    if item_opinion_counts(item.round).get(item.id):
         item.removed_at = now
         db.session.flush()
         return "withdrawn"
@@ -163,7 +142,7 @@ def remove_item(item: RoundItem, now: datetime) -> str:
     return "deleted"
 
 
-def move_item(round_: Round, item: RoundItem, step: int) -> None:
+def move_item(round_: Round, item: RoundItem, step: int, *, user, now: datetime) -> None:
     """Swap an item with its neighbour above (-1) or below (+1)."""
     items = list(round_.items)
     index = next(i for i, candidate in enumerate(items) if candidate.id == item.id)
@@ -172,7 +151,7 @@ def move_item(round_: Round, item: RoundItem, step: int) -> None:
         items[index], items[other] = items[other], items[index]
         for position, each in enumerate(items, start=1):
             each.position = position
-    record_object("item_moved", item, "上へ" if step < 0 else "下へ")
+    record_object("item_moved", item, "上へ" if step < 0 else "下へ", user=user, now=now)
     db.session.flush()
 
 
@@ -206,7 +185,7 @@ def human_size(size: int) -> str:
 
 def safe_filename(filename: str, extension: str) -> str:
     """Keep the name people gave the file, without folders or control characters, ending in its real type."""
-    from consult.text import clean
+    from consult.core.text import clean
 
     name = PurePosixPath(clean(filename or "").replace("\\", "/").replace("\n", "")).name
     name = name.replace('"', "").strip(" .") or "draft"
@@ -217,9 +196,9 @@ def safe_filename(filename: str, extension: str) -> str:
     return name
 
 
-def remove_attachment(attachment: Attachment) -> None:
+def remove_attachment(attachment: Attachment, *, user, now: datetime) -> None:
     """Take a file off the round."""
-    record_object("attachment_removed", attachment)
+    record_object("attachment_removed", attachment, user=user, now=now)
     db.session.delete(attachment)
     db.session.flush()
 
@@ -241,23 +220,23 @@ def sniff_document(data: bytes) -> str | None:
     return None
 
 
-def add_milestone(round_: Round, when: date, meeting: str, what: str) -> Milestone:
+def add_milestone(round_: Round, when: date, meeting: str, what: str, *, user, now: datetime) -> Milestone:
     """Add a dated step to the schedule."""
     milestone = Milestone(round=round_, date=when, meeting=meeting, what=what)
     db.session.add(milestone)
     db.session.flush()
-    record_object("milestone_added", milestone)
+    record_object("milestone_added", milestone, user=user, now=now)
     return milestone
 
 
-def remove_milestone(milestone: Milestone) -> None:
+def remove_milestone(milestone: Milestone, *, user, now: datetime) -> None:
     """Take a step off the schedule."""
-    record_object("milestone_removed", milestone)
+    record_object("milestone_removed", milestone, user=user, now=now)
     db.session.delete(milestone)
     db.session.flush()
 
 
-def open_round(round_: Round, now: datetime) -> None:
+def open_round(round_: Round, now: datetime, *, user) -> None:
     """draft → open; needs items and targets."""
     if not round_.can_transition("open"):
         raise TransitionError(f"「{round_.status_label}」の討議は受付開始できません。")
@@ -268,16 +247,16 @@ def open_round(round_: Round, now: datetime) -> None:
     if round_.deadline <= now:
         raise TransitionError("締切が過ぎています。締切を先の日時に直してから受付を開始してください。")
     round_.status = "open"
-    record_object("round_opened", round_, now=now)
+    record_object("round_opened", round_, user=user, now=now)
     db.session.flush()
 
 
-def close_round(round_: Round, now: datetime) -> None:
+def close_round(round_: Round, now: datetime, *, user) -> None:
     """open → closed; organisations with a running extension may still answer."""
     if not round_.can_transition("closed"):
         raise TransitionError(f"「{round_.status_label}」の討議は締め切れません。")
     round_.status = "closed"
-    record_object("round_closed", round_, now=now)
+    record_object("round_closed", round_, user=user, now=now)
     db.session.flush()
 
 

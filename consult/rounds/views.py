@@ -11,19 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
-from consult import clock
-from consult.access import require_hq
-from consult.errors import ConflictError, DomainError, TransitionError
+from consult.core import clock
+from consult.core.access import require_hq
+from consult.core.clock import request_now
+from consult.core.errors import ConflictError, DomainError, TransitionError
+from consult.core.transaction import refused
 from consult.extensions import db
-from consult.opinions.models import Answer
 from consult.orgs.models import KIND_LABELS, Organization
-from consult.rounds import importing
-from consult.rounds import operations as ops
-from consult.rounds.board import STATE_LABELS, board_csv, compute_board
+from consult.rounds import importing, queries
+from consult.rounds import operations as rounds
 from consult.rounds.forms import (
     AttachmentForm,
     ConfirmImportForm,
-    ExtensionForm,
     ItemForm,
     MilestoneForm,
     PasteForm,
@@ -37,7 +36,6 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
 # Pages open to anyone who may view the round, not only headquarters.
 _OPEN_TO_VIEWERS = {"rounds.download"}
-BOARD_FILTER_STATES = {**STATE_LABELS, "late": "締切後の送信あり", "extended": "締切延長あり"}
 
 
 # Every round page is headquarters' work; a branch only downloads the draft files.
@@ -65,12 +63,9 @@ def _jst_naive(value):
 
 @bp.route("/")
 def index():
-    rounds = db.session.scalars(select(Round).order_by(Round.deadline.desc(), Round.id.desc())).all()
-    targets = dict(db.session.execute(
-        select(RoundTarget.round_id, func.count()).group_by(RoundTarget.round_id)).all())
-    submitted = dict(db.session.execute(
-        select(Answer.round_id, func.count()).where(Answer.status == "submitted").group_by(Answer.round_id)).all())
-    return render_template("rounds/index.html", rounds=rounds, targets=targets, submitted=submitted)
+    listed = db.session.scalars(select(Round).order_by(Round.deadline.desc(), Round.id.desc())).all()
+    return render_template("rounds/index.html", rounds=listed, targets=queries.target_counts(),
+                           submitted=queries.submitted_counts([r.id for r in listed]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -78,13 +73,12 @@ def new():
     form = RoundForm()
     if form.validate_on_submit():
         try:
-            round_ = ops.create_round(form.title.data.strip(), form.background.data,
-                                      clock.from_jst(form.opens_at.data), clock.from_jst(form.deadline.data),
-                                      current_user, clock.now())
+            round_ = rounds.create_round(form.title.data.strip(), form.background.data,
+                                         clock.from_jst(form.opens_at.data), clock.from_jst(form.deadline.data),
+                                         current_user, request_now())
         except DomainError as exc:
-            form.deadline.errors = [*form.deadline.errors, str(exc)]
+            form.deadline.errors = [*form.deadline.errors, refused(exc)]
         else:
-            db.session.commit()
             flash(_("討議を作成しました。続けて項目と対象組織を登録してください。"), "success")
             return redirect(url_for("rounds.detail", round_id=round_.id))
     return render_template("rounds/round_form.html", form=form, round=None, stored=None)
@@ -99,8 +93,8 @@ def detail(round_id: int):
     kinds = db.session.execute(
         select(Organization.kind, func.count()).join(RoundTarget, RoundTarget.organization_id == Organization.id)
         .where(RoundTarget.round_id == round_.id).group_by(Organization.kind)).all()
-    board = compute_board(round_)
-    return render_template("rounds/detail.html", round=round_, attachments=attachments, board=board,
+    return render_template("rounds/detail.html", round=round_, attachments=attachments,
+                           progress=queries.progress(round_),
                            target_kinds=[(KIND_LABELS.get(kind, kind), count) for kind, count in kinds])
 
 
@@ -116,20 +110,18 @@ def edit(round_id: int):
     stored = None
     if form.validate_on_submit():
         try:
-            ops.update_round(round_, form.expected_version(), title=form.title.data.strip(),
-                             background=form.background.data, opens_at=clock.from_jst(form.opens_at.data),
-                             deadline=clock.from_jst(form.deadline.data))
+            rounds.update_round(round_, form.expected_version(), title=form.title.data.strip(),
+                                background=form.background.data, opens_at=clock.from_jst(form.opens_at.data),
+                                deadline=clock.from_jst(form.deadline.data), user=current_user, now=request_now())
         except ConflictError as exc:
-            db.session.rollback()
+            flash(refused(exc), "error")
             round_ = _round_or_404(round_id)
             stored = round_
-            flash(str(exc), "error")
             # The page now shows what is stored; saving again after comparing overwrites it knowingly.
             form.version.data = str(round_.version)
         except DomainError as exc:
-            form.deadline.errors = [*form.deadline.errors, str(exc)]
+            form.deadline.errors = [*form.deadline.errors, refused(exc)]
         else:
-            db.session.commit()
             flash(_("討議の内容を保存しました。"), "success")
             return redirect(url_for("rounds.detail", round_id=round_.id))
     return render_template("rounds/round_form.html", form=form, round=round_, stored=stored)
@@ -139,27 +131,26 @@ def edit(round_id: int):
 
 @bp.route("/<int:round_id>/open", methods=["POST"])
 def open_(round_id: int):
-    return _transition(round_id, ops.open_round, _("受付を開始しました。対象組織は回答を入力できます。"))
+    return _transition(round_id, rounds.open_round, _("受付を開始しました。対象組織は回答を入力できます。"))
 
 
 @bp.route("/<int:round_id>/close", methods=["POST"])
 def close(round_id: int):
     message = _("受付を締め切りました。締切の延長を認めた組織は、延長後の締切まで回答できます。")
-    return _transition(round_id, ops.close_round, message)
+    return _transition(round_id, rounds.close_round, message)
 
 
 def _transition(round_id: int, operation, success: str):
     """Run one state change; a refusal or a concurrent edit is told on the round's page."""
     round_ = _round_or_404(round_id)
     try:
-        operation(round_, clock.now())
+        operation(round_, request_now(), user=current_user)
     except TransitionError as exc:
-        flash(str(exc), "error")
+        flash(refused(exc), "error")
     except StaleDataError:
         db.session.rollback()
         flash(_("他の人が同時にこの討議を更新しました。画面を確認してから、もう一度操作してください。"), "error")
     else:
-        db.session.commit()
         flash(success, "success")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
@@ -167,7 +158,7 @@ def _transition(round_id: int, operation, success: str):
 # ---------------------------------------------------------------- items
 
 def _render_items(round_: Round, form: ItemForm):
-    counts = ops.item_opinion_counts(round_)
+    counts = queries.item_opinion_counts(round_)
     withdrawn = db.session.scalars(
         select(RoundItem).where(RoundItem.round_id == round_.id, RoundItem.removed_at.is_not(None))
         .order_by(RoundItem.position, RoundItem.id)).all()
@@ -179,9 +170,8 @@ def items(round_id: int):
     round_ = _round_or_404(round_id)
     form = ItemForm()
     if form.validate_on_submit():
-        ops.add_items(round_, [ops.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)],
-                      clock.now())
-        db.session.commit()
+        draft = rounds.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)
+        rounds.add_items(round_, [draft], request_now(), user=current_user)
         flash(_("項目「%(number)s %(heading)s」を追加しました。", number=form.number.data.strip(),
                 heading=form.heading.data.strip()), "success")
         return redirect(url_for("rounds.items", round_id=round_.id))
@@ -194,12 +184,11 @@ def items(round_id: int):
 def edit_item(round_id: int, item_id: int):
     round_ = _round_or_404(round_id)
     item = _item_or_404(round_, item_id)
-    opinions = ops.item_opinion_counts(round_).get(item.id, 0)
+    opinions = queries.item_opinion_counts(round_).get(item.id, 0)
     form = ItemForm(obj=item)
     if form.validate_on_submit():
-        draft = ops.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)
-        changed = ops.update_item(item, draft, clock.now())
-        db.session.commit()
+        draft = rounds.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)
+        changed = rounds.update_item(item, draft, request_now(), user=current_user)
         if not changed:
             flash(_("変更はありませんでした。"), "info")
         elif opinions:
@@ -218,8 +207,7 @@ def move_item(round_id: int, item_id: int):
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
         abort(400)
-    ops.move_item(round_, item, step)
-    db.session.commit()
+    rounds.move_item(round_, item, step, user=current_user, now=request_now())
     return redirect(url_for("rounds.items", round_id=round_.id) + f"#item-{item.id}")
 
 
@@ -228,8 +216,7 @@ def remove_item(round_id: int, item_id: int):
     round_ = _round_or_404(round_id)
     item = _item_or_404(round_, item_id)
     label = f"{item.number} {item.heading}"
-    outcome = ops.remove_item(item, clock.now())
-    db.session.commit()
+    outcome = rounds.remove_item(item, request_now(), user=current_user)
     if outcome == "withdrawn":
         flash(_("項目「%(label)s」を討議案から取り下げました。この項目への意見があるため、項目と意見は記録として残ります。",
                 label=label),
@@ -262,8 +249,7 @@ def import_items(round_id: int):
     elif request.method == "POST" and action == "confirm":
         drafts, errors = importing.drafts_from_json(confirm.rows.data)
         if not errors:
-            ops.add_items(round_, drafts, clock.now())
-            db.session.commit()
+            rounds.add_items(round_, drafts, request_now(), user=current_user)
             flash(_("%(count)s件の項目を取り込みました。", count=len(drafts)), "success")
             return redirect(url_for("rounds.items", round_id=round_.id))
     elif request.method == "POST":
@@ -286,18 +272,17 @@ def attachments(round_id: int):
             form.file.errors = ["ファイルを選んでください。"]
         else:
             try:
-                attachment = ops.add_attachment(round_, file.filename, file.read(), current_user, clock.now(),
-                                                current_app.config["MAX_ATTACHMENT_BYTES"])
+                attachment = rounds.add_attachment(round_, file.filename, file.read(), current_user, request_now(),
+                                                   current_app.config["MAX_ATTACHMENT_BYTES"])
             except DomainError as exc:
-                form.file.errors = [str(exc)]
+                form.file.errors = [refused(exc)]
             else:
-                db.session.commit()
                 flash(_("「%(filename)s」を添付しました。", filename=attachment.filename), "success")
                 return redirect(url_for("rounds.attachments", round_id=round_.id))
     files = db.session.scalars(
         select(Attachment).options(defer(Attachment.data)).where(Attachment.round_id == round_.id)
         .order_by(Attachment.id)).all()
-    limit = ops.human_size(current_app.config["MAX_ATTACHMENT_BYTES"])
+    limit = rounds.human_size(current_app.config["MAX_ATTACHMENT_BYTES"])
     return render_template("rounds/attachments.html", round=round_, form=form, files=files, limit=limit)
 
 
@@ -308,8 +293,7 @@ def delete_attachment(round_id: int, attachment_id: int):
     if attachment is None or attachment.round_id != round_.id:
         abort(404)
     name = attachment.filename
-    ops.remove_attachment(attachment)
-    db.session.commit()
+    rounds.remove_attachment(attachment, user=current_user, now=request_now())
     flash(_("「%(filename)s」を削除しました。", filename=name), "success")
     return redirect(url_for("rounds.attachments", round_id=round_.id))
 
@@ -334,8 +318,8 @@ def milestones(round_id: int):
     round_ = _round_or_404(round_id)
     form = MilestoneForm()
     if form.validate_on_submit():
-        ops.add_milestone(round_, form.date.data, form.meeting.data.strip(), form.what.data)
-        db.session.commit()
+        rounds.add_milestone(round_, form.date.data, form.meeting.data.strip(), form.what.data, user=current_user,
+                             now=request_now())
         flash(_("日程を追加しました。"), "success")
         return redirect(url_for("rounds.milestones", round_id=round_.id))
     return render_template("rounds/milestones.html", round=round_, form=form)
@@ -347,8 +331,7 @@ def delete_milestone(round_id: int, milestone_id: int):
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None or milestone.round_id != round_.id:
         abort(404)
-    ops.remove_milestone(milestone)
-    db.session.commit()
+    rounds.remove_milestone(milestone, user=current_user, now=request_now())
     flash(_("日程を削除しました。"), "success")
     return redirect(url_for("rounds.milestones", round_id=round_.id))
 
@@ -365,8 +348,7 @@ def targets(round_id: int):
         chosen = {org_id for org_id in chosen if by_id[org_id].parent_id is not None}
         if form.all_prefectures.data:
             chosen |= prefecture_ids
-        ops.set_targets(round_, chosen)
-        db.session.commit()
+        rounds.set_targets(round_, chosen, user=current_user, now=request_now())
         kept = round_.target_ids() - chosen
         flash(_("対象組織を%(count)s組織にしました。", count=len(round_.target_ids())), "success")
         if kept:
@@ -381,68 +363,3 @@ def targets(round_id: int):
         children.setdefault(org.parent_id, []).append(org)
     return render_template("rounds/targets.html", round=round_, form=form, roots=children.get(None, []),
                            children=children, selected=selected, prefecture_count=len(prefecture_ids))
-
-
-# ---------------------------------------------------------------- board and extensions
-
-def _board_filters() -> dict[str, str]:
-    state = request.args.get("state", "")
-    kind = request.args.get("kind", "")
-    return {"state": state if state in BOARD_FILTER_STATES else "", "kind": kind if kind in KIND_LABELS else "",
-            "q": request.args.get("q", "")[:200]}
-
-
-def _render_board(round_: Round, form: ExtensionForm, status: int = 200):
-    board = compute_board(round_)
-    filters = _board_filters()
-    rows = board.filtered(filters["state"], filters["q"], filters["kind"])
-    return render_template("rounds/board.html", round=round_, board=board, rows=rows, filters=filters,
-                           form=form, states=BOARD_FILTER_STATES, kinds=KIND_LABELS), status
-
-
-def _extension_form(round_: Round) -> ExtensionForm:
-    form = ExtensionForm()
-    targets = db.session.scalars(
-        select(Organization).join(RoundTarget, RoundTarget.organization_id == Organization.id)
-        .where(RoundTarget.round_id == round_.id).order_by(Organization.position, Organization.id)).all()
-    form.organization_id.choices = [(org.id, org.name) for org in targets]
-    return form
-
-
-@bp.route("/<int:round_id>/board")
-def board(round_id: int):
-    round_ = _round_or_404(round_id)
-    form = _extension_form(round_)
-    extend = request.args.get("extend", "")
-    if extend.isdigit():
-        form.organization_id.data = int(extend)
-    return _render_board(round_, form)
-
-
-@bp.route("/<int:round_id>/board.csv")
-def board_download(round_id: int):
-    round_ = _round_or_404(round_id)
-    filters = _board_filters()
-    rows = compute_board(round_).filtered(filters["state"], filters["q"], filters["kind"])
-    title = "".join(ch for ch in round_.title if ch not in '\\/:*?"<>|')[:80].strip() or "round"
-    return send_file(io.BytesIO(board_csv(rows)), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{title}_提出状況.csv", max_age=0)
-
-
-@bp.route("/<int:round_id>/extensions", methods=["POST"])
-def extensions(round_id: int):
-    round_ = _round_or_404(round_id)
-    form = _extension_form(round_)
-    if form.validate_on_submit():
-        try:
-            extension = ops.grant_extension(round_, form.organization_id.data, clock.from_jst(form.until.data),
-                                            form.reason.data.strip(), current_user, clock.now())
-        except DomainError as exc:
-            form.until.errors = [*form.until.errors, str(exc)]
-        else:
-            db.session.commit()
-            name = dict(form.organization_id.choices)[extension.organization_id]
-            flash(_("%(name)sの締切を%(until)sまで延長しました。", name=name,
-                    until=clock.format_jst(extension.until)), "success")
-            return redirect(url_for("rounds.board", round_id=round_.id))
-    return _render_board(round_, form)

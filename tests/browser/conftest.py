@@ -2,7 +2,7 @@
 
 The server always runs on its own SQLite file (even when TEST_DATABASE_URL points at PostgreSQL), loaded with
 `consult demo`; the tests read that file directly to check what the pages claim. Its clock is the wall clock
-plus the seconds written to an offset file (consult.clock, test-only), so a deadline can pass on the server
+plus the seconds written to an offset file (consult.core.clock, test-only), so a deadline can pass on the server
 while the browser's own clock stays put.
 
 Without chromium or the playwright package the tests skip and say why; under CI (CI=true) they fail instead.

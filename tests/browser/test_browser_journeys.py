@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from docx import Document
 
-from consult.clock import JST
+from consult.core.clock import JST
 
 from .browser_support import (
     DESKTOP,

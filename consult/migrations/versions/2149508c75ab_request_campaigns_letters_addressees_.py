@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:21:45.522495
 from alembic import op
 import sqlalchemy as sa
 
-import consult.types
+import consult.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.Column('uploaded_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('uploaded_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
@@ -40,7 +40,7 @@ def upgrade():
     sa.Column('sender_org', sa.String(length=200), nullable=False),
     sa.Column('sender_title', sa.String(length=200), nullable=False),
     sa.Column('sender_name', sa.String(length=100), nullable=False),
-    sa.Column('created_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("date_style IN ('western', 'era')", name='campaign_date_style'),
     sa.CheckConstraint('date_day IS NULL OR date_day BETWEEN 1 AND 31', name='campaign_day'),
@@ -123,7 +123,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_request_item_opinion_opinion_id'), ['opinion_id'], unique=False)
 
     with op.batch_alter_table('round', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('answers_published_at', consult.types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('answers_published_at', consult.core.types.UTCDateTime(), nullable=True))
 
     # ### end Alembic commands ###
     with op.batch_alter_table('opinion', schema=None) as batch_op:

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 17:08:36.614511
 from alembic import op
 import sqlalchemy as sa
 
-import consult.types
+import consult.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -56,9 +56,9 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('background', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('opens_at', consult.types.UTCDateTime(), nullable=False),
-    sa.Column('deadline', consult.types.UTCDateTime(), nullable=False),
-    sa.Column('created_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('opens_at', consult.core.types.UTCDateTime(), nullable=False),
+    sa.Column('deadline', consult.core.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'open', 'closed')", name='round_status'),
@@ -73,12 +73,12 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('no_opinion', sa.Boolean(), nullable=False),
     sa.Column('general_comment', sa.Text(), nullable=False),
-    sa.Column('created_at', consult.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', consult.core.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.Column('submitted_at', consult.types.UTCDateTime(), nullable=True),
+    sa.Column('submitted_at', consult.core.types.UTCDateTime(), nullable=True),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
-    sa.Column('late_at', consult.types.UTCDateTime(), nullable=True),
+    sa.Column('late_at', consult.core.types.UTCDateTime(), nullable=True),
     sa.Column('late_payload', sa.JSON(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'submitted')", name='answer_status'),
@@ -100,7 +100,7 @@ def upgrade():
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.Column('uploaded_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('uploaded_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['round_id'], ['round.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], ondelete='SET NULL'),
@@ -113,9 +113,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.Column('until', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('until', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('granted_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('granted_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ondelete='RESTRICT'),
@@ -145,7 +145,7 @@ def upgrade():
     sa.Column('heading', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('removed_at', consult.types.UTCDateTime(), nullable=True),
+    sa.Column('removed_at', consult.core.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['round_id'], ['round.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -164,7 +164,7 @@ def upgrade():
     sa.Column('answer_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=20), nullable=False),
-    sa.Column('at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('on_behalf', sa.Boolean(), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['answer_id'], ['answer.id'], ondelete='CASCADE'),
@@ -181,7 +181,7 @@ def upgrade():
     sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('heading', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', consult.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['round_item.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('item_id', 'revision')

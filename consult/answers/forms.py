@@ -1,0 +1,181 @@
+"""The answer form, built per round: one group of fields per draft item plus proposals for new items."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+from consult.answers.models import STANCES
+from consult.answers.operations import AnswerInput, OpinionInput, ProposalInput
+from consult.core import faults
+from consult.core.text import clean, has_control
+
+try:  # WTForms 3.3 names options; older versions take (value, label) pairs
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
+TEXT_LIMIT = 10_000
+HEADING_LIMIT = 300
+STANCE_CHOICES = [("", _l("意見なし")), *STANCES.items()]
+CONTROL_MESSAGE = _l("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。")
+OPINION_FIELDS = ("referred_text", "proposed_text", "reason")
+OPINION_LABELS = {
+    "stance": _l("区分"),
+    "referred_text": _l("該当箇所・現行の文言"),
+    "proposed_text": _l("修正案"),
+    "reason": _l("理由"),
+}
+PROPOSAL_LABELS = {"heading": _l("提案する項目の見出し"), "proposed_text": _l("提案の内容"), "reason": _l("理由")}
+_PROPOSAL_KEY = re.compile(r"^proposal-(\d+)-(heading|proposed_text|reason)$")
+MAX_PROPOSALS = 200
+
+
+def _newlines(value):
+    """Browsers send CRLF from a textarea; store plain line feeds."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def max_chars(limit: int):
+    """Refuse an over-long text, telling how long it is so the writer knows how much to cut."""
+    def check(form, field):
+        length = len(field.data or "")
+        if length > limit:
+            raise ValidationError(_("%(limit)s文字以内で入力してください（現在 %(length)s 文字）。",
+                                    limit=f"{limit:,}", length=f"{length:,}"))
+
+    return check
+
+
+def no_control(form, field):
+    """Drop control characters, show the cleaned text and ask the writer to look before saving."""
+    if has_control(field.data):
+        field.data = clean(field.data)
+        raise ValidationError(CONTROL_MESSAGE)
+
+
+def valid_stance(form, field):
+    """A forged or outdated stance value gets a message, never a 500."""
+    if (field.data or "") not in dict(STANCE_CHOICES):
+        field.data = ""
+        raise ValidationError(_l("意見の区分は一覧から選んでください。"))
+
+
+def _text(label: str, limit: int = TEXT_LIMIT, area: bool = True):
+    kind = TextAreaField if area else StringField
+    return kind(label, filters=[_newlines], validators=[max_chars(limit), no_control])
+
+
+class AnswerFormBase(FlaskForm):
+    """Fields every answer has; the per-item and proposal fields are added by answer_form()."""
+
+    version = HiddenField()
+    general_comment = _text(_l("全体を通しての意見"))
+
+    item_ids: list[int] = []
+    proposal_count: int = 0
+
+    def expected_version(self) -> int:
+        """The answer version the page was built from; anything unreadable counts as "none yet"."""
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() else 0
+
+    def item_field(self, item_id: int, name: str):
+        return self[f"item-{item_id}-{name}"]
+
+    def proposal_field(self, index: int, name: str):
+        return self[f"proposal-{index}-{name}"]
+
+    def item_fields(self, item_id: int) -> list:
+        return [self.item_field(item_id, name) for name in ("stance", *OPINION_FIELDS)]
+
+    def proposal_fields(self, index: int) -> list:
+        return [self.proposal_field(index, name) for name in PROPOSAL_LABELS]
+
+    def to_input(self) -> AnswerInput:
+        """What was typed, cleaned, in the shape the operations take."""
+        def text(field) -> str:
+            value = clean(field.data)
+            return value if value.strip() else ""
+
+        opinions = {}
+        for item_id in self.item_ids:
+            stance = self.item_field(item_id, "stance").data or ""
+            opinions[item_id] = OpinionInput(stance, *(text(self.item_field(item_id, n)) for n in OPINION_FIELDS))
+        proposals = [
+            ProposalInput(*(text(self.proposal_field(index, n)) for n in PROPOSAL_LABELS))
+            for index in range(self.proposal_count)
+        ]
+        return AnswerInput(opinions=opinions, proposals=[p for p in proposals if not p.is_empty()],
+                           general_comment=text(self.general_comment))
+
+
+def answer_form(item_ids: list[int], proposal_count: int, data: AnswerInput | None = None,
+                version: int | None = None, **kwargs) -> AnswerFormBase:
+    """A form class for this round's items (field names fixed by the URL contract), instantiated."""
+    attrs: dict = {"item_ids": list(item_ids), "proposal_count": proposal_count}
+    for item_id in item_ids:
+        attrs[f"item-{item_id}-stance"] = SelectField(
+            OPINION_LABELS["stance"], choices=_stance_options(), validate_choice=False, validators=[valid_stance])
+        for name in OPINION_FIELDS:
+            attrs[f"item-{item_id}-{name}"] = _text(OPINION_LABELS[name])
+    for index in range(proposal_count):
+        attrs[f"proposal-{index}-heading"] = _text(PROPOSAL_LABELS["heading"], HEADING_LIMIT, area=False)
+        attrs[f"proposal-{index}-proposed_text"] = _text(PROPOSAL_LABELS["proposed_text"])
+        attrs[f"proposal-{index}-reason"] = _text(PROPOSAL_LABELS["reason"])
+    form_class = type("AnswerForm", (AnswerFormBase,), attrs)
+    if data is not None:
+        kwargs["data"] = _initial(data, version)
+    return form_class(**kwargs)
+
+
+def _stance_options() -> list:
+    if SelectChoice is None:  # pragma: no cover
+        return list(STANCE_CHOICES)
+    return [SelectChoice(value, label) for value, label in STANCE_CHOICES]
+
+
+def _initial(data: AnswerInput, version: int | None) -> dict:
+    """Field defaults from a stored answer (or a late draft)."""
+    initial = {"version": str(version or 0), "general_comment": data.general_comment}
+    for item_id, opinion in data.opinions.items():
+        for name in ("stance", *OPINION_FIELDS):
+            initial[f"item-{item_id}-{name}"] = getattr(opinion, name)
+    for index, proposal in enumerate(data.proposals):
+        for name in PROPOSAL_LABELS:
+            initial[f"proposal-{index}-{name}"] = getattr(proposal, name)
+    return initial
+
+
+def posted_proposal_count(formdata) -> int:
+    """How many proposal slots the posted page had, so a re-render keeps every one of them."""
+    indexes = [int(m.group(1)) for key in formdata.keys() if (m := _PROPOSAL_KEY.match(key))]
+    return min(max(indexes) + 1, MAX_PROPOSALS) if indexes else 0
+
+
+_ITEM_FIELD = re.compile(r"^item-(\d+)-([a-z_]+)$")
+_PROPOSAL_FIELD = re.compile(r"^proposal-(\d+)-([a-z_]+)$")
+
+
+def _fault_label(name: str) -> str | None:
+    """The answer form's field names as the database-fault page shows them: item-12-reason → 項目（ID 12）の理由."""
+    if match := _ITEM_FIELD.match(name):
+        return f"項目（ID {match[1]}）の{OPINION_LABELS.get(match[2], match[2])}"
+    if match := _PROPOSAL_FIELD.match(name):
+        return f"新しい項目の提案{int(match[1]) + 1}: {PROPOSAL_LABELS.get(match[2], match[2])}"
+    return None
+
+
+def _fault_value(name: str, value: str) -> str | None:
+    """A stance key as the word the form showed (amend → 修正)."""
+    return STANCES.get(value, value) if name.endswith("-stance") else None
+
+
+faults.add_field_labels({"general_comment": "総括的な意見"}, label=_fault_label, show=_fault_value)

@@ -1,0 +1,187 @@
+"""One answer per organisation per round, its opinions per item, and the record of every change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.audit.models import Subject, register_actions, register_kind
+from consult.auth.models import User
+from consult.core.types import UTCDateTime
+from consult.extensions import db
+from consult.orgs.models import Organization
+from consult.rounds.models import Round, RoundItem
+
+STANCES = {
+    "agree": "賛成",
+    "amend": "修正",
+    "add": "追加",
+    "delete": "削除",
+    "oppose": "反対",
+    "other": "その他",
+}
+ANSWER_STATUS_LABELS = {"draft": "下書き", "submitted": "提出済"}
+ACTION_LABELS = {
+    "save": "下書き保存",
+    "submit": "提出",
+    "withdraw": "提出取り下げ",
+    "late": "締切後の送信（下書きとして保存）",
+    "no_opinion": "「意見なし」で提出",
+}
+# Headquarters' weighing of an opinion (対応), stored in Opinion.disposition.
+DISPOSITIONS = {
+    "adopted": "採用",
+    "partly": "一部採用",
+    "rejected": "不採用",
+    "reference": "参考",
+    "merged": "統合",
+}
+_stance_list = ", ".join(f"'{key}'" for key in STANCES)
+_disposition_list = ", ".join(f"'{key}'" for key in DISPOSITIONS)
+
+
+class Answer(db.Model):
+    """An organisation's answer to a round; the version column refuses a stale save."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        UniqueConstraint("round_id", "organization_id", name="answer_one_per_org"),
+        CheckConstraint("status IN ('draft', 'submitted')", name="answer_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    no_opinion: Mapped[bool] = mapped_column(Boolean, default=False)
+    general_comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    late_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What arrived after the deadline, kept aside so the answer sent in time is not changed.
+    late_payload: Mapped[dict | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    round: Mapped[Round] = relationship()
+    organization: Mapped[Organization] = relationship()
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    opinions: Mapped[list[Opinion]] = relationship(
+        back_populates="answer", cascade="all, delete-orphan", order_by="Opinion.position, Opinion.id"
+    )
+    events: Mapped[list[AnswerEvent]] = relationship(
+        back_populates="answer", cascade="all, delete-orphan", order_by="AnswerEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        if self.status == "submitted" and self.no_opinion:
+            return "意見なし"
+        return ANSWER_STATUS_LABELS.get(self.status, self.status)
+
+    def audit_subject(self) -> Subject:
+        return Subject("answer", self.id, self.round_id, f"{self.organization.name}の回答",
+                       {"org_id": self.organization_id})
+
+    def item_opinions(self) -> dict[int, Opinion]:
+        """Opinions on draft items, keyed by item id."""
+        return {op.item_id: op for op in self.opinions if op.item_id is not None}
+
+    def proposals(self) -> list[Opinion]:
+        """Proposals for items the draft does not have."""
+        return [op for op in self.opinions if op.item_id is None]
+
+
+class Opinion(db.Model):
+    """An opinion on one item (or, with no item, a proposed new item) in the upper federation's format."""
+
+    __tablename__ = "opinion"
+    __table_args__ = (
+        UniqueConstraint("answer_id", "item_id", name="opinion_one_per_item"),
+        CheckConstraint(f"stance IN ({_stance_list})", name="opinion_stance"),
+        CheckConstraint(
+            f"disposition IS NULL OR disposition IN ({_disposition_list})",
+            name="opinion_disposition",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("round_item.id", ondelete="RESTRICT"), index=True)
+    item_revision: Mapped[int | None]
+    position: Mapped[int] = mapped_column(default=0)
+    stance: Mapped[str] = mapped_column(String(10))
+    heading: Mapped[str] = mapped_column(String(300), default="")  # title of a proposed new item
+    referred_text: Mapped[str] = mapped_column(Text, default="")  # 該当箇所・現行の文言
+    proposed_text: Mapped[str] = mapped_column(Text, default="")  # 修正案・提案
+    reason: Mapped[str] = mapped_column(Text, default="")  # 理由
+    # Headquarters' weighing (the request-letter issue fills these).
+    disposition: Mapped[str | None] = mapped_column(String(10))
+    hq_view: Mapped[str] = mapped_column(Text, default="")
+
+    answer: Mapped[Answer] = relationship(back_populates="opinions")
+    item: Mapped[RoundItem | None] = relationship()
+
+    @property
+    def stance_label(self) -> str:
+        return STANCES.get(self.stance, self.stance)
+
+    def audit_subject(self) -> Subject:
+        answer = self.answer
+        return Subject("opinion", self.id, answer.round_id, f"{answer.organization.name}の意見（#{self.id}）",
+                       {"org_id": answer.organization_id})
+
+    def answered_text(self):
+        """The item wording this opinion answered, or None when the item has not changed since."""
+        if self.item is None or self.item_revision is None or self.item_revision == self.item.revision:
+            return None
+        return self.item.text_at(self.item_revision)
+
+
+class AnswerEvent(db.Model):
+    """Who saved, submitted or withdrew an answer, when, on whose behalf, and what changed."""
+
+    __tablename__ = "answer_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+
+    answer: Mapped[Answer] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+register_actions({
+    "answer_save": "回答の一時保存",
+    "answer_submit": "回答の提出",
+    "answer_no_opinion": "意見なしで提出",
+    "answer_withdraw": "提出の取り下げ",
+    "answer_late": "締切後の下書き",
+})
+
+
+def _answer_link(_answer_id: int, event) -> str | None:
+    org_id = (event.details or {}).get("org_id")
+    if event.round_id and org_id:
+        return url_for("answers.show", round_id=event.round_id, org_id=org_id)
+    return None
+
+
+register_kind("answer", "回答", Answer, link=_answer_link)
+register_kind("opinion", "意見")

@@ -1,0 +1,34 @@
+"""Access rules shared by the blueprints."""
+
+import functools
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+
+from consult.extensions import login_manager
+
+
+def require_hq(blueprint: Blueprint, open_to: frozenset[str] = frozenset()) -> None:
+    """Make every route of a blueprint headquarters' work; the endpoints in open_to check access themselves."""
+
+    @blueprint.before_request
+    def _require_hq():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if request.endpoint not in open_to and not current_user.is_hq:
+            abort(403)
+        return None
+
+
+def hq_required(view):
+    """One route that only headquarters uses, on a blueprint whose other pages are open to branches too."""
+
+    @functools.wraps(view)
+    def check(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_hq:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return check

@@ -1,0 +1,22 @@
+"""Domain errors that views turn into messages next to the form."""
+
+
+class DomainError(Exception):
+    """A rule refused the change; str() is the message for the user.
+
+    keeps_changes: the operation wrote something on purpose before refusing (see core.transaction.refused).
+    """
+
+    keeps_changes = False
+
+
+class ConflictError(DomainError):
+    """Someone else saved first; carries what is stored now so both versions can be shown."""
+
+    def __init__(self, message: str, current=None):
+        super().__init__(message)
+        self.current = current
+
+
+class TransitionError(DomainError):
+    """A state change not allowed from the current state."""

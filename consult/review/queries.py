@@ -1,0 +1,381 @@
+"""Reading a round's submitted opinions in a fixed number of GROUP BY / paged queries, whatever its size.
+
+Only answers that were submitted with opinions count: drafts, 「意見なし」 answers (whose typed draft may
+still be stored) and payloads that arrived after the deadline (kept aside on the answer) are left out.
+Indexes used: answer(round_id), opinion(answer_id), opinion(item_id), request_item_opinion(opinion_id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func, or_, select
+
+from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
+from consult.extensions import db
+from consult.letters import numbering
+from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
+from consult.orgs.models import Organization
+from consult.rounds.models import Round, RoundItem, RoundTarget
+
+FILTER_TEXT_LIMIT = 200
+NO_DISPOSITION = "none"  # filter value: opinions headquarters has not weighed yet
+
+
+def counted(round_id: int):
+    """The condition that makes an opinion count: its answer is this round's and submitted with opinions."""
+    return and_(Answer.id == Opinion.answer_id, Answer.round_id == round_id, Answer.status == "submitted",
+                Answer.no_opinion.is_(False))
+
+
+# ---------------------------------------------------------------- overview
+
+
+@dataclass
+class Segment:
+    """One stance's part of an item's bar."""
+
+    stance: str
+    count: int
+    width: int  # whole percent; the widths of one bar add up to 100
+
+    @property
+    def label(self) -> str:
+        return STANCES[self.stance]
+
+
+@dataclass
+class ItemRow:
+    """One item of the overview (item None: the proposals of new items)."""
+
+    item: RoundItem | None
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def segments(self) -> list[Segment]:
+        widths = percentages([self.counts[s] for s in STANCES])
+        return [Segment(s, self.counts[s], w) for s, w in zip(STANCES, widths, strict=True) if self.counts[s]]
+
+
+@dataclass
+class Overview:
+    """Every item's stance counts and how many target organisations answered."""
+
+    rows: list[ItemRow]
+    proposals: ItemRow
+    targets: int
+    answered: int  # target organisations that submitted, 「意見なし」 included
+    no_opinion: int
+
+    @property
+    def stance_totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(STANCES, 0)
+        for row in [*self.rows, self.proposals]:
+            for stance, count in row.counts.items():
+                totals[stance] += count
+        return totals
+
+
+def percentages(counts: list[int]) -> list[int]:
+    """Whole percentages adding up to exactly 100 (largest remainder), all zero when there is nothing."""
+    total = sum(counts)
+    if not total:
+        return [0] * len(counts)
+    exact = [c * 100 / total for c in counts]
+    widths = [int(x) for x in exact]
+    order = sorted(range(len(counts)), key=lambda i: exact[i] - widths[i], reverse=True)
+    for i in order[: 100 - sum(widths)]:
+        widths[i] += 1
+    return widths
+
+
+def stance_counts(round_id: int) -> dict[int | None, dict[str, int]]:
+    """Counts per item and stance in one GROUP BY; the key None holds the proposals of new items."""
+    stmt = (
+        select(Opinion.item_id, Opinion.stance, func.count())
+        .join(Answer, counted(round_id))
+        .group_by(Opinion.item_id, Opinion.stance)
+    )
+    result: dict[int | None, dict[str, int]] = {}
+    for item_id, stance, count in db.session.execute(stmt):
+        result.setdefault(item_id, dict.fromkeys(STANCES, 0))[stance] = count
+    return result
+
+
+def stance_counts_for(round_id: int, item_id: int | None) -> dict[str, int]:
+    """Counts per stance for one item (None: the proposals), in one GROUP BY."""
+    stmt = (
+        select(Opinion.stance, func.count())
+        .join(Answer, counted(round_id))
+        .where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
+        .group_by(Opinion.stance)
+    )
+    counts = dict.fromkeys(STANCES, 0)
+    counts.update(dict(db.session.execute(stmt).all()))
+    return counts
+
+
+def answered_counts(round_id: int) -> tuple[int, int, int]:
+    """(targets, targets that submitted, of which 「意見なし」) in one query."""
+    submitted = and_(Answer.round_id == RoundTarget.round_id, Answer.organization_id == RoundTarget.organization_id,
+                     Answer.status == "submitted")
+    stmt = (
+        select(func.count(RoundTarget.organization_id), func.count(Answer.id),
+               func.coalesce(func.sum(case((Answer.no_opinion.is_(True), 1), else_=0)), 0))
+        .select_from(RoundTarget)
+        .outerjoin(Answer, submitted)
+        .where(RoundTarget.round_id == round_id)
+    )
+    targets, answered, no_opinion = db.session.execute(stmt).one()
+    return int(targets), int(answered), int(no_opinion)
+
+
+def overview(round_: Round) -> Overview:
+    """The round at a glance without loading a single opinion: items, one GROUP BY, one count."""
+    counts = stance_counts(round_.id)
+    items = db.session.scalars(
+        select(RoundItem).where(RoundItem.round_id == round_.id).order_by(RoundItem.position, RoundItem.id)
+    ).all()
+    rows = [
+        ItemRow(item, counts.get(item.id, dict.fromkeys(STANCES, 0)))
+        for item in items
+        # A removed item stays in the overview while opinions on it exist.
+        if item.removed_at is None or item.id in counts
+    ]
+    proposals = ItemRow(None, counts.get(None, dict.fromkeys(STANCES, 0)))
+    targets, answered, no_opinion = answered_counts(round_.id)
+    return Overview(rows=rows, proposals=proposals, targets=targets, answered=answered, no_opinion=no_opinion)
+
+
+# ---------------------------------------------------------------- opinions of one item
+
+
+@dataclass
+class Filters:
+    """What the list of opinions is narrowed to (GET parameters)."""
+
+    stance: str = ""
+    org: str = ""  # part of an organisation's name or code
+    q: str = ""  # free text over the opinion's texts and headquarters' view
+    disposition: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """Unknown values are dropped rather than refused: a filter never fails."""
+        stance = args.get("stance", "")
+        disposition = args.get("disposition", "")
+        page = args.get("page", "1")
+        return cls(
+            stance=stance if stance in STANCES else "",
+            org=args.get("org", "").strip()[:FILTER_TEXT_LIMIT],
+            q=args.get("q", "").strip()[:FILTER_TEXT_LIMIT],
+            disposition=disposition if disposition in DISPOSITIONS or disposition == NO_DISPOSITION else "",
+            page=int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1,
+        )
+
+    def params(self, **override) -> dict:
+        """The non-empty parameters, for links and redirects back to the same page."""
+        values = {"stance": self.stance, "org": self.org, "q": self.q, "disposition": self.disposition,
+                  "page": self.page if self.page > 1 else ""}
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.stance or self.org or self.q or self.disposition)
+
+
+@dataclass
+class OpinionRow:
+    """An opinion on a page, with its organisation and the request items that take it up."""
+
+    opinion: Opinion
+    organization_id: int
+    organization_name: str
+    links: list[RequestChoice] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """One page of rows and what the pager needs."""
+
+    rows: list
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last_number(self) -> int:
+        return min(self.total, self.page * self.size)
+
+
+def _text_condition(q: str):
+    fields = (Opinion.heading, Opinion.referred_text, Opinion.proposed_text, Opinion.reason, Opinion.hq_view)
+    return or_(*(f.icontains(q, autoescape=True) for f in fields))
+
+
+def filtered_opinions(round_id: int, item_id: int | None, filters: Filters):
+    """The SELECT of (Opinion, organisation id, name) for one item (None: proposals) under the filters."""
+    stmt = (
+        select(Opinion, Organization.id, Organization.name)
+        .join(Answer, counted(round_id))
+        .join(Organization, Organization.id == Answer.organization_id)
+        .where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
+    )
+    if filters.stance:
+        stmt = stmt.where(Opinion.stance == filters.stance)
+    if filters.org:
+        stmt = stmt.where(or_(Organization.name.icontains(filters.org, autoescape=True),
+                              Organization.code == filters.org))
+    if filters.q:
+        stmt = stmt.where(_text_condition(filters.q))
+    if filters.disposition == NO_DISPOSITION:
+        stmt = stmt.where(Opinion.disposition.is_(None))
+    elif filters.disposition:
+        stmt = stmt.where(Opinion.disposition == filters.disposition)
+    return stmt
+
+
+def opinion_page(round_id: int, item_id: int | None, filters: Filters, size: int,
+                 choices: dict[int, RequestChoice]) -> Page:
+    """One page of an item's opinions in three queries (count, rows, links), however many rows it holds."""
+    stmt = filtered_opinions(round_id, item_id, filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, -(-total // size))
+    page = min(filters.page, pages)
+    rows = [
+        OpinionRow(opinion, org_id, org_name)
+        for opinion, org_id, org_name in db.session.execute(
+            stmt.order_by(Organization.position, Organization.id, Opinion.position, Opinion.id)
+            .offset((page - 1) * size).limit(size)
+        )
+    ]
+    attach_links(rows, choices)
+    return Page(rows=rows, total=total, page=page, size=size)
+
+
+def attach_links(rows: list[OpinionRow], choices: dict[int, RequestChoice]) -> None:
+    """Fill each row's request items in one query for the whole page."""
+    if not rows:
+        return
+    by_id = {row.opinion.id: row for row in rows}
+    stmt = (
+        select(RequestItemOpinion.opinion_id, RequestItemOpinion.request_item_id)
+        .where(RequestItemOpinion.opinion_id.in_(list(by_id)))
+        .order_by(RequestItemOpinion.opinion_id, RequestItemOpinion.request_item_id)
+    )
+    for opinion_id, request_item_id in db.session.execute(stmt):
+        choice = choices.get(request_item_id)
+        if choice is not None:
+            by_id[opinion_id].links.append(choice)
+
+
+# ---------------------------------------------------------------- request items of the round's letters
+
+
+@dataclass
+class RequestChoice:
+    """A request item an opinion can be linked to, labelled as it is printed: 要請書『…』 １．（２）."""
+
+    id: int
+    letter_title: str
+    number: str
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"要請書『{self.letter_title}』 {self.number}"
+
+    @property
+    def option_label(self) -> str:
+        text = self.text if len(self.text) <= 40 else self.text[:40] + "…"
+        return f"{self.label} {text}"
+
+
+def request_choices(round_id: int) -> dict[int, RequestChoice]:
+    """Every request item of the letters of campaigns built on this round, in letter order, in one query."""
+    stmt = (
+        select(RequestItem.id, RequestItem.parent_id, RequestItem.text, Letter.id, Letter.title, Letter.numbering,
+               Letter.fullwidth_digits)
+        .join(Letter, Letter.id == RequestItem.letter_id)
+        .join(Campaign, Campaign.id == Letter.campaign_id)
+        .where(Campaign.round_id == round_id)
+        .order_by(Campaign.id, Letter.position, Letter.id, RequestItem.position, RequestItem.id)
+    )
+    rows = db.session.execute(stmt).all()
+    children: dict[int, list] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row)
+    result: dict[int, RequestChoice] = {}
+    top_index: dict[int, int] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            continue
+        letter_id, title, style, fullwidth = row[3], row.title, row.numbering, row.fullwidth_digits
+        top_index[letter_id] = top_index.get(letter_id, 0) + 1
+        top_label = _label(style, 1, top_index[letter_id], fullwidth)
+        result[row.id] = RequestChoice(row.id, title, top_label, row.text)
+        for index, child in enumerate(children.get(row.id, []), start=1):
+            result[child.id] = RequestChoice(child.id, title, top_label + _label(style, 2, index, fullwidth),
+                                             child.text)
+    return result
+
+
+def _label(style: str, level: int, index: int, fullwidth: bool) -> str:
+    try:
+        return numbering.label(style, level, index, fullwidth=fullwidth)
+    except ValueError:  # a flat letter with children, or an unknown style: still show where the item is
+        return f"{index}."
+
+
+# ---------------------------------------------------------------- the published answer table
+
+
+@dataclass
+class PublishedRow:
+    """A line of the answer table as a branch sees it."""
+
+    opinion: Opinion
+    item_number: str
+    item_heading: str
+    organization_id: int
+    organization_name: str
+
+
+def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: int, size: int) -> Page:
+    """Opinions headquarters weighed (and a branch's own ones), in item order, two queries per page."""
+    shown = or_(Opinion.disposition.is_not(None), Opinion.hq_view != "")
+    if own_org_id is not None:
+        shown = or_(shown, Answer.organization_id == own_org_id)
+    stmt = (
+        select(Opinion, RoundItem.number, RoundItem.heading, Organization.id, Organization.name)
+        .join(Answer, counted(round_id))
+        .join(Organization, Organization.id == Answer.organization_id)
+        .outerjoin(RoundItem, RoundItem.id == Opinion.item_id)
+        .where(shown)
+    )
+    if only_own and own_org_id is not None:
+        stmt = stmt.where(Answer.organization_id == own_org_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    ordered = stmt.order_by(case((Opinion.item_id.is_(None), 1), else_=0), RoundItem.position, RoundItem.id,
+                            Organization.position, Organization.id, Opinion.id)
+    rows = [PublishedRow(op, number or "", heading or op.heading, org_id, org_name)
+            for op, number, heading, org_id, org_name in
+            db.session.execute(ordered.offset((page - 1) * size).limit(size))]
+    return Page(rows=rows, total=total, page=page, size=size)

@@ -1,0 +1,254 @@
+"""Headquarters' reading of a round's opinions: overview, per-item lists, dispositions, exports, publication.
+
+Every page is headquarters' except `published`, the answer table the target branches read once it is
+published. Organisation names on the published table: headquarters sees every name; a branch sees its own
+name and 「他の組織」 for the others, because a branch never reads another branch's answer elsewhere in the
+app either (the opinions and headquarters' views themselves are what the round's result tells everyone).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from consult.answers.models import DISPOSITIONS, STANCES
+from consult.core.access import require_hq
+from consult.core.clock import request_now
+from consult.core.errors import ConflictError, DomainError
+from consult.core.transaction import refused
+from consult.extensions import db
+from consult.review import exports, queries
+from consult.review import operations as reviewing
+from consult.review.forms import disposition_form
+from consult.rounds.models import Round, RoundItem
+
+bp = Blueprint("review", __name__, url_prefix="/rounds")
+
+_OPEN_TO_BRANCHES = {"review.published"}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+FILE_TITLES = {"opinions": "意見一覧", "answers": "回答表"}
+
+
+# Headquarters' work; branches only read the published answer table.
+require_hq(bp, open_to=frozenset(_OPEN_TO_BRANCHES))
+
+
+def _round_or_404(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+def _item_or_404(round_: Round, item_id: int) -> RoundItem:
+    """An item of this round; a removed one still has its opinions to read."""
+    item = db.session.get(RoundItem, item_id)
+    if item is None or item.round_id != round_.id:
+        abort(404)
+    return item
+
+
+# ---------------------------------------------------------------- overview
+
+
+@bp.route("/<int:round_id>/aggregate")
+def overview(round_id: int):
+    round_ = _round_or_404(round_id)
+    return render_template("review/overview.html", round=round_, ov=queries.overview(round_),
+                           stances=STANCES)
+
+
+# ---------------------------------------------------------------- opinions of one item
+
+
+def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters, posted=None, status: int = 200):
+    """The list page; `posted` = (opinion_id, form, stored opinion or None) re-shows a refused row as typed."""
+    choices = queries.request_choices(round_.id)
+    counts = queries.stance_counts_for(round_.id, item.id if item else None)
+    page = queries.opinion_page(round_.id, item.id if item else None, filters, current_app.config["PAGE_SIZE"],
+                                choices)
+    forms = {}
+    for row in page.rows:
+        if posted is not None and posted[0] == row.opinion.id:
+            forms[row.opinion.id] = posted[1]
+        else:
+            forms[row.opinion.id] = disposition_form(row.opinion, choices)
+    return render_template(
+        "review/item.html", round=round_, item=item, counts=counts, page=page, filters=filters, forms=forms,
+        has_choices=bool(choices), stances=STANCES, dispositions=DISPOSITIONS,
+        disposition_filters={**DISPOSITIONS, queries.NO_DISPOSITION: "未設定"},
+        conflict=posted[2] if posted else None, conflict_id=posted[0] if posted else None,
+        # The request-item select is long (every item of every letter): only the row being linked carries it.
+        link_id=posted[0] if posted else request.args.get("link", type=int),
+    ), status
+
+
+@bp.route("/<int:round_id>/aggregate/items/<int:item_id>")
+def item(round_id: int, item_id: int):
+    round_ = _round_or_404(round_id)
+    return _render_list(round_, _item_or_404(round_, item_id), queries.Filters.from_args(request.args))
+
+
+@bp.route("/<int:round_id>/aggregate/proposals")
+def proposals(round_id: int):
+    round_ = _round_or_404(round_id)
+    return _render_list(round_, None, queries.Filters.from_args(request.args))
+
+
+def _list_url(round_: Round, item_id: int | None, filters: queries.Filters, opinion_id: int) -> str:
+    if item_id is None:
+        base = url_for("review.proposals", round_id=round_.id, **filters.params())
+    else:
+        base = url_for("review.item", round_id=round_.id, item_id=item_id, **filters.params())
+    return f"{base}#op-{opinion_id}"
+
+
+@bp.route("/<int:round_id>/aggregate/opinions/<int:opinion_id>", methods=["POST"])
+def save_opinion(round_id: int, opinion_id: int):
+    """Save one row's 対応 and 本部の考え方 (and link or unlink request items), then back to the same page."""
+    round_ = _round_or_404(round_id)
+    opinion = reviewing.opinion_of_round(round_.id, opinion_id, lock=True)
+    if opinion is None:
+        abort(404)
+    filters = queries.Filters.from_args(request.form)
+    item = opinion.item
+    choices = queries.request_choices(round_.id)
+    form = disposition_form(opinion, choices, formdata=request.form)
+    if not form.validate():
+        return _render_list(round_, item, filters, posted=(opinion.id, form, None))
+    now = request_now()
+    try:
+        reviewing.set_disposition(opinion, form.disposition.data or None, form.hq_view.data or "", current_user,
+                                  now, expected=form.seen.data or "")
+        removed = reviewing.unlink_request_items(opinion, form.unlink_ids(), user=current_user, now=now)
+        linked = form.request_item_id() is not None and reviewing.link_request_item(
+            round_, opinion, form.request_item_id(), user=current_user, now=now)
+    except ConflictError as exc:
+        flash(refused(exc), "error")
+        stored = reviewing.opinion_of_round(round_.id, opinion_id)
+        # The typed text stays; saving again after comparing overwrites what is stored knowingly.
+        form.seen.data = reviewing.disposition_token(stored.disposition, stored.hq_view)
+        return _render_list(round_, stored.item, filters, posted=(opinion_id, form, stored))
+    except DomainError as exc:
+        form.request_item.errors = [*form.request_item.errors, refused(exc)]
+        return _render_list(round_, item, filters, posted=(opinion_id, form, None))
+    message = _("対応を保存しました。")
+    if linked:
+        message += _("要請項目に結び付けました。")
+    if removed:
+        message += _("結び付けを%(removed)s件外しました。", removed=removed)
+    flash(message, "success")
+    return redirect(_list_url(round_, item.id if item else None, filters, opinion_id))
+
+
+# ---------------------------------------------------------------- publication
+
+
+@bp.route("/<int:round_id>/aggregate/publish", methods=["POST"])
+def publish(round_id: int):
+    round_ = _round_or_404(round_id)
+    try:
+        reviewing.publish_answers(round_, request_now(), user=current_user)
+    except DomainError as exc:
+        flash(refused(exc), "error")
+    else:
+        flash(_("回答表を対象組織に公開しました。"), "success")
+    return redirect(url_for("review.overview", round_id=round_id))
+
+
+@bp.route("/<int:round_id>/aggregate/unpublish", methods=["POST"])
+def unpublish(round_id: int):
+    round_ = _round_or_404(round_id)
+    reviewing.unpublish_answers(round_, user=current_user, now=request_now())
+    flash(_("回答表の公開を取りやめました。対象組織からは見えなくなります。"), "success")
+    return redirect(url_for("review.overview", round_id=round_id))
+
+
+@bp.route("/<int:round_id>/published")
+def published(round_id: int):
+    """The answer table as the target branches read it (headquarters sees it too, published or not)."""
+    round_ = _round_or_404(round_id)
+    own_org = None if current_user.is_hq else current_user.organization_id
+    if own_org is not None:
+        if round_.status == "draft" or not round_.is_target(own_org):
+            abort(403)
+        if round_.answers_published_at is None:
+            abort(404)
+    page_arg = request.args.get("page", "1")
+    page_no = int(page_arg) if page_arg.isdigit() and int(page_arg) < 10**6 else 1
+    only_own = own_org is not None and request.args.get("mine") == "1"
+    page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
+    return render_template("review/published.html", round=round_, page=page, own_org=own_org,
+                           only_own=only_own, dispositions=DISPOSITIONS)
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _export_item_arg(round_: Round):
+    """?item=<id> or ?item=proposals narrows an export to one item; anything else is the whole round."""
+    value = request.args.get("item", "")
+    if value == "proposals":
+        return None
+    if value.isdigit():
+        return _item_or_404(round_, int(value)).id
+    return "all"
+
+
+def _export(round_id: int, kind: str, fmt: str):
+    round_ = _round_or_404(round_id)
+    item_id = _export_item_arg(round_)
+    if fmt == "docx":
+        rows = exports.count_rows(round_.id, item_id)
+        if rows > exports.DOCX_MAX_ROWS:
+            flash(_("Word形式で書き出せるのは%(limit)s件までです（この表は%(rows)s件）。"
+                    "項目ごとに書き出すか、Excel形式またはCSV形式を使ってください。",
+                    limit=f"{exports.DOCX_MAX_ROWS:,}", rows=f"{rows:,}"), "error")
+            return redirect(url_for("review.overview", round_id=round_.id))
+    filename = f"{FILE_TITLES[kind]}_{round_.title}.{fmt}"
+    engine = db.engine
+    round_id, title = round_.id, round_.title
+
+    def chunks():
+        """Runs while the server sends the body, after the request, with a session of its own.
+
+        No Flask context is needed or pushed (stream_with_context would keep the request's context pushed
+        until the response is closed, which breaks a client that never reads the body).
+        """
+        with Session(engine) as session:
+            yield from exports.export_chunks(kind, fmt, round_id, title, item_id, session=session)
+
+    response = Response(chunks(), mimetype=MIMETYPES[fmt])
+    ascii_name = f"{kind}_{round_.id}.{fmt}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    return response
+
+
+def _register_exports() -> None:
+    """One endpoint per table and format, e.g. aggregation.export_answers_xlsx → /rounds/1/export/answers.xlsx."""
+    for kind in ("opinions", "answers"):
+        for fmt in ("xlsx", "docx", "csv"):
+            def view(round_id: int, kind=kind, fmt=fmt):
+                return _export(round_id, kind, fmt)
+
+            view.__doc__ = f"The {kind} table as {fmt.upper()}, streamed."
+            bp.add_url_rule(f"/<int:round_id>/export/{kind}.{fmt}", f"export_{kind}_{fmt}", view)
+
+
+_register_exports()

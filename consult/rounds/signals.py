@@ -1,0 +1,18 @@
+"""What the round pages and rules need to know of the answers, asked without importing the answers feature.
+
+The answers feature connects a receiver to each (consult/answers/queries.py); consult.rounds.queries merges
+what they return.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+answered_organizations = _signals.signal("answered-organizations", doc="""
+    Sender: a Round. Return the ids of the organisations that have an answer to it (they stay targets).""")
+opinion_counts = _signals.signal("opinion-counts", doc="""
+    Sender: a Round. Return {item id: number of opinions} (an item with opinions is withdrawn, never deleted).""")
+answer_states = _signals.signal("answer-states", doc="""
+    Sender: a Round. Return {state: number of target organisations}, states "submitted", "no_opinion", "draft".""")
+submitted_counts = _signals.signal("submitted-counts", doc="""
+    Sender: a list of round ids. Return {round id: number of submitted answers}.""")
