@@ -59,6 +59,7 @@ TEXT_FILTER = "ランニングコスト"  # found in the texts of about one opin
 # ---------------------------------------------------------------------------------------------------------
 # Deterministic content
 
+
 def text(org: int, item: int, field: int) -> str:
     """60–150 characters naming the organisation and the item; a third carry TEXT_FILTER (see FILLER)."""
     head = f"【組織{org:04d}・項目{item:02d}】"
@@ -74,17 +75,19 @@ def stance_of(org: int, item: int) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Database
 
+
 def make_app(url: str):
     from consult import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False,
-                       "PAGE_SIZE": PAGE_SIZE})
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False, "PAGE_SIZE": PAGE_SIZE}
+    )
 
 
 def insert_many(conn, table, rows: list[dict]) -> None:
     """Many rows per INSERT statement (a multi-VALUES insert), in slices of ROWS_PER_STATEMENT."""
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        conn.execute(table.insert().values(rows[start:start + ROWS_PER_STATEMENT]))
+        conn.execute(table.insert().values(rows[start : start + ROWS_PER_STATEMENT]))
 
 
 def load(app, n_orgs: int, n_items: int) -> dict:
@@ -107,12 +110,21 @@ def load(app, n_orgs: int, n_items: int) -> dict:
         hq = Organization(code="hq", name="本部", kind="hq", position=0)
         db.session.add(hq)
         db.session.flush()
-        db.session.add(User(login="staff", name="本部職員", role="staff", organization_id=hq.id,
-                            password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")))
-        round_ = rounds_ops.create_round("自治体DX推進計画（2025年度）に関する組織討議", "集約の計測用",
-                                         at, at + timedelta(days=30), None, at)
-        drafts = [rounds_ops.ItemDraft(f"{n}", f"項目{n}の見出し", f"項目{n}の本文。" + FILLER)
-                  for n in range(1, n_items + 1)]
+        db.session.add(
+            User(
+                login="staff",
+                name="本部職員",
+                role="staff",
+                organization_id=hq.id,
+                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+            )
+        )
+        round_ = rounds_ops.create_round(
+            "自治体DX推進計画（2025年度）に関する組織討議", "集約の計測用", at, at + timedelta(days=30), None, at
+        )
+        drafts = [
+            rounds_ops.ItemDraft(f"{n}", f"項目{n}の見出し", f"項目{n}の本文。" + FILLER) for n in range(1, n_items + 1)
+        ]
         items = rounds_ops.add_items(round_, drafts, at, user=None)
         db.session.commit()
         round_id, item_ids = round_.id, [item.id for item in items]
@@ -124,12 +136,28 @@ def load(app, n_orgs: int, n_items: int) -> dict:
             orgs = []
             for n in range(1, n_orgs + 1):
                 if n <= prefectures:
-                    orgs.append({"id": hq_id + n, "code": f"pref-{n:02d}", "name": f"第{n}県本部", "kind": "prefecture",
-                                 "parent_id": hq_id, "position": n})
+                    orgs.append(
+                        {
+                            "id": hq_id + n,
+                            "code": f"pref-{n:02d}",
+                            "name": f"第{n}県本部",
+                            "kind": "prefecture",
+                            "parent_id": hq_id,
+                            "position": n,
+                        }
+                    )
                 else:
                     parent = hq_id + 1 + n % prefectures
-                    orgs.append({"id": hq_id + n, "code": f"local-{n:04d}", "name": f"第{n}単組", "kind": "local",
-                                 "parent_id": parent, "position": n})
+                    orgs.append(
+                        {
+                            "id": hq_id + n,
+                            "code": f"local-{n:04d}",
+                            "name": f"第{n}単組",
+                            "kind": "local",
+                            "parent_id": parent,
+                            "position": n,
+                        }
+                    )
             insert_many(conn, Organization.__table__, orgs[:prefectures])
             insert_many(conn, Organization.__table__, orgs[prefectures:])
             org_ids = [o["id"] for o in orgs]
@@ -146,13 +174,28 @@ def load(app, n_orgs: int, n_items: int) -> dict:
 
         submitted = at + timedelta(days=20)
         with db.engine.begin() as conn:
-            answers = [{"round_id": round_id, "organization_id": org_id, "status": "submitted", "no_opinion": False,
-                        "general_comment": "", "created_at": submitted, "updated_at": submitted,
-                        "submitted_at": submitted, "version": 2} for org_id in org_ids]
+            answers = [
+                {
+                    "round_id": round_id,
+                    "organization_id": org_id,
+                    "status": "submitted",
+                    "no_opinion": False,
+                    "general_comment": "",
+                    "created_at": submitted,
+                    "updated_at": submitted,
+                    "submitted_at": submitted,
+                    "version": 2,
+                }
+                for org_id in org_ids
+            ]
             insert_many(conn, Answer.__table__, answers)
-            answer_ids = dict(conn.execute(Answer.__table__.select().with_only_columns(
-                Answer.__table__.c.organization_id, Answer.__table__.c.id)
-                .where(Answer.__table__.c.round_id == round_id)).all())
+            answer_ids = dict(
+                conn.execute(
+                    Answer.__table__.select()
+                    .with_only_columns(Answer.__table__.c.organization_id, Answer.__table__.c.id)
+                    .where(Answer.__table__.c.round_id == round_id)
+                ).all()
+            )
         print(f"  {len(answer_ids)} answers: {time.perf_counter() - t0:.1f} s", flush=True)
 
         total = n_orgs * n_items
@@ -164,21 +207,37 @@ def load(app, n_orgs: int, n_items: int) -> dict:
                 answer_id = answer_ids[org_id]
                 for position, item_id in enumerate(item_ids, start=1):
                     weighed = (n + position) % 5 == 0
-                    batch.append({
-                        "answer_id": answer_id, "item_id": item_id, "item_revision": 1, "position": position,
-                        "stance": stance_of(n, position), "heading": "",
-                        "referred_text": text(n, position, 0), "proposed_text": text(n, position, 1),
-                        "reason": text(n, position, 2),
-                        "disposition": DISPOSITIONS[(n + position) % len(DISPOSITIONS)] if weighed else None,
-                        "hq_view": ("本部としては、" + text(n, position, 3)) if weighed else "",
-                    })
+                    batch.append(
+                        {
+                            "answer_id": answer_id,
+                            "item_id": item_id,
+                            "item_revision": 1,
+                            "position": position,
+                            "stance": stance_of(n, position),
+                            "heading": "",
+                            "referred_text": text(n, position, 0),
+                            "proposed_text": text(n, position, 1),
+                            "reason": text(n, position, 2),
+                            "disposition": DISPOSITIONS[(n + position) % len(DISPOSITIONS)] if weighed else None,
+                            "hq_view": ("本部としては、" + text(n, position, 3)) if weighed else "",
+                        }
+                    )
                 if n % 10 == 0:  # a proposal of a new item
-                    batch.append({
-                        "answer_id": answer_id, "item_id": None, "item_revision": None, "position": n_items + 1,
-                        "stance": "add", "heading": f"新しい項目の提案（組織{n:04d}）", "referred_text": "",
-                        "proposed_text": text(n, 99, 1), "reason": text(n, 99, 2), "disposition": None,
-                        "hq_view": "",
-                    })
+                    batch.append(
+                        {
+                            "answer_id": answer_id,
+                            "item_id": None,
+                            "item_revision": None,
+                            "position": n_items + 1,
+                            "stance": "add",
+                            "heading": f"新しい項目の提案（組織{n:04d}）",
+                            "referred_text": "",
+                            "proposed_text": text(n, 99, 1),
+                            "reason": text(n, 99, 2),
+                            "disposition": None,
+                            "hq_view": "",
+                        }
+                    )
                 if len(batch) >= 10 * ROWS_PER_STATEMENT:
                     insert_many(conn, opinion_table, batch)
                     done += len(batch)
@@ -191,29 +250,76 @@ def load(app, n_orgs: int, n_items: int) -> dict:
 
         # A campaign on the round: its request items are the choices on every item page.
         with db.engine.begin() as conn:
-            campaign_id = conn.execute(Campaign.__table__.insert().values(
-                title="自治体DX推進にかかる省庁要請", round_id=round_id, date_year=2025, date_month=3,
-                date_style="western", sender_org="全日本自治団体労働組合", sender_title="", sender_name="",
-                created_at=at, version=1).returning(Campaign.__table__.c.id)).scalar_one()
-            letter_id = conn.execute(Letter.__table__.insert().values(
-                campaign_id=campaign_id, position=1, title="自治体DXの推進に関する要請書", greeting="", background="",
-                closing="", numbering="dot-paren", fullwidth_digits=True, version=1)
-                .returning(Letter.__table__.c.id)).scalar_one()
+            campaign_id = conn.execute(
+                Campaign.__table__.insert()
+                .values(
+                    title="自治体DX推進にかかる省庁要請",
+                    round_id=round_id,
+                    date_year=2025,
+                    date_month=3,
+                    date_style="western",
+                    sender_org="全日本自治団体労働組合",
+                    sender_title="",
+                    sender_name="",
+                    created_at=at,
+                    version=1,
+                )
+                .returning(Campaign.__table__.c.id)
+            ).scalar_one()
+            letter_id = conn.execute(
+                Letter.__table__.insert()
+                .values(
+                    campaign_id=campaign_id,
+                    position=1,
+                    title="自治体DXの推進に関する要請書",
+                    greeting="",
+                    background="",
+                    closing="",
+                    numbering="dot-paren",
+                    fullwidth_digits=True,
+                    version=1,
+                )
+                .returning(Letter.__table__.c.id)
+            ).scalar_one()
             request_ids = []
             for s in range(1, 11):
-                head = conn.execute(RequestItem.__table__.insert().values(
-                    letter_id=letter_id, parent_id=None, position=s, text=f"分野{s}について")
-                    .returning(RequestItem.__table__.c.id)).scalar_one()
+                head = conn.execute(
+                    RequestItem.__table__.insert()
+                    .values(letter_id=letter_id, parent_id=None, position=s, text=f"分野{s}について")
+                    .returning(RequestItem.__table__.c.id)
+                ).scalar_one()
                 for i in range(1, 11):
-                    request_ids.append(conn.execute(RequestItem.__table__.insert().values(
-                        letter_id=letter_id, parent_id=head, position=i, text=f"分野{s}の要請{i}：" + FILLER[:80])
-                        .returning(RequestItem.__table__.c.id)).scalar_one())
-            opinion_ids = conn.execute(opinion_table.select().with_only_columns(opinion_table.c.id)
-                                       .where(opinion_table.c.disposition.is_not(None))
-                                       .order_by(opinion_table.c.id).limit(2000)).scalars().all()
-            insert_many(conn, RequestItemOpinion.__table__,
-                        [{"request_item_id": request_ids[k % len(request_ids)], "opinion_id": oid}
-                         for k, oid in enumerate(opinion_ids)])
+                    request_ids.append(
+                        conn.execute(
+                            RequestItem.__table__.insert()
+                            .values(
+                                letter_id=letter_id,
+                                parent_id=head,
+                                position=i,
+                                text=f"分野{s}の要請{i}：" + FILLER[:80],
+                            )
+                            .returning(RequestItem.__table__.c.id)
+                        ).scalar_one()
+                    )
+            opinion_ids = (
+                conn.execute(
+                    opinion_table.select()
+                    .with_only_columns(opinion_table.c.id)
+                    .where(opinion_table.c.disposition.is_not(None))
+                    .order_by(opinion_table.c.id)
+                    .limit(2000)
+                )
+                .scalars()
+                .all()
+            )
+            insert_many(
+                conn,
+                RequestItemOpinion.__table__,
+                [
+                    {"request_item_id": request_ids[k % len(request_ids)], "opinion_id": oid}
+                    for k, oid in enumerate(opinion_ids)
+                ],
+            )
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")  # fresh statistics, as autovacuum would give a live database
             conn.commit()
@@ -222,13 +328,18 @@ def load(app, n_orgs: int, n_items: int) -> dict:
         db.engine.dispose()
     seconds = time.perf_counter() - t0
     print(f"  loaded {count:,} opinions in {seconds:.1f} s ({count / seconds:,.0f} rows/s)", flush=True)
-    return {"round_id": round_id, "item_ids": item_ids, "opinions": count, "load_s": round(seconds, 1),
-            "orgs": n_orgs, "items": n_items}
+    return {
+        "round_id": round_id,
+        "item_ids": item_ids,
+        "opinions": count,
+        "load_s": round(seconds, 1),
+        "orgs": n_orgs,
+        "items": n_items,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Measuring
-
 
 
 def fetch(client, url: str) -> tuple[int, int, int, str]:
@@ -296,11 +407,22 @@ def measure(app, info: dict, repeat: int, use_tracemalloc: bool, max_seconds: fl
                 counter.close()
             statements.append(counter.count)
             growth.append(sampler.growth_mb)
-        row = {"label": label, "url": url, "status": status, "mimetype": mimetype, "bytes": nbytes,
-               "chunks": chunks, "cold_ms": round(cold_ms, 1), "median_ms": round(statistics.median(times), 1),
-               "min_ms": round(min(times), 1), "max_ms": round(max(times), 1),
-               "statements": max(statements), "statements_all_runs": statements,
-               "rss_growth_mb": round(max(growth), 1), "maxrss_mb": round(maxrss_mb(), 1)}
+        row = {
+            "label": label,
+            "url": url,
+            "status": status,
+            "mimetype": mimetype,
+            "bytes": nbytes,
+            "chunks": chunks,
+            "cold_ms": round(cold_ms, 1),
+            "median_ms": round(statistics.median(times), 1),
+            "min_ms": round(min(times), 1),
+            "max_ms": round(max(times), 1),
+            "statements": max(statements),
+            "statements_all_runs": statements,
+            "rss_growth_mb": round(max(growth), 1),
+            "maxrss_mb": round(maxrss_mb(), 1),
+        }
         if use_tracemalloc:
             gc.collect()
             tracemalloc.start()
@@ -310,24 +432,33 @@ def measure(app, info: dict, repeat: int, use_tracemalloc: bool, max_seconds: fl
             finally:
                 tracemalloc.stop()
         results.append(row)
-        print(f"  {label:<26} {row['median_ms']:>9.0f} ms {row['statements']:>4} stmts {nbytes:>12,} B "
-              f"{row['rss_growth_mb']:>7.1f} MB rss+ {row.get('tracemalloc_peak_mb', '-'):>7} MB traced "
-              f"[{status}]", flush=True)
+        print(
+            f"  {label:<26} {row['median_ms']:>9.0f} ms {row['statements']:>4} stmts {nbytes:>12,} B "
+            f"{row['rss_growth_mb']:>7.1f} MB rss+ {row.get('tracemalloc_peak_mb', '-'):>7} MB traced "
+            f"[{status}]",
+            flush=True,
+        )
     return results
 
 
 def print_table(db_kind: str, info: dict, rows: list[dict]) -> None:
-    print(f"\n{db_kind}: {info['opinions']:,} opinions ({info['orgs']} organisations × {info['items']} items + "
-          f"proposals), loaded in {info['load_s']} s")
-    print(f"{'page / export':<26} {'median ms':>10} {'cold ms':>9} {'stmts':>6} {'bytes':>12} {'RSS+ MB':>8} "
-          f"{'traced MB':>9} status")
+    print(
+        f"\n{db_kind}: {info['opinions']:,} opinions ({info['orgs']} organisations × {info['items']} items + "
+        f"proposals), loaded in {info['load_s']} s"
+    )
+    print(
+        f"{'page / export':<26} {'median ms':>10} {'cold ms':>9} {'stmts':>6} {'bytes':>12} {'RSS+ MB':>8} "
+        f"{'traced MB':>9} status"
+    )
     for row in rows:
         if "skipped" in row:
             print(f"{row['label']:<26} skipped ({row['skipped']})")
             continue
-        print(f"{row['label']:<26} {row['median_ms']:>10.0f} {row['cold_ms']:>9.0f} {row['statements']:>6} "
-              f"{row['bytes']:>12,} {row['rss_growth_mb']:>8.1f} {row.get('tracemalloc_peak_mb', '-'):>9} "
-              f"{row['status']}")
+        print(
+            f"{row['label']:<26} {row['median_ms']:>10.0f} {row['cold_ms']:>9.0f} {row['statements']:>6} "
+            f"{row['bytes']:>12,} {row['rss_growth_mb']:>8.1f} {row.get('tracemalloc_peak_mb', '-'):>9} "
+            f"{row['status']}"
+        )
 
 
 def run(db_kind: str, args) -> dict:
@@ -338,8 +469,11 @@ def run(db_kind: str, args) -> dict:
             print(f"[{db_kind}] loading {args.orgs} × {args.items} opinions into a fresh database", flush=True)
             info = load(make_app(url), args.orgs, args.items)
             app = make_app(url)
-            print(f"[{db_kind}] pages and exports ({args.repeat} timed runs each after a warm-up"
-                  f"{', then one under tracemalloc' if not args.no_tracemalloc else ''})", flush=True)
+            print(
+                f"[{db_kind}] pages and exports ({args.repeat} timed runs each after a warm-up"
+                f"{', then one under tracemalloc' if not args.no_tracemalloc else ''})",
+                flush=True,
+            )
             rows = measure(app, info, args.repeat, not args.no_tracemalloc, args.max_seconds, started)
             with app.app_context():
                 from consult.extensions import db
@@ -352,9 +486,17 @@ def run(db_kind: str, args) -> dict:
             else:
                 drop_database(pg_name)
     print_table(db_kind, info, rows)
-    return {"db": db_kind, "when": datetime.now(UTC).isoformat(timespec="seconds"), "args": vars(args),
-            "python": sys.version.split()[0], "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2),
-            **info, "results": rows, "wall_s": round(time.perf_counter() - started, 1)}
+    return {
+        "db": db_kind,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "args": vars(args),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "load_1min": round(os.getloadavg()[0], 2),
+        **info,
+        "results": rows,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def main(argv=None) -> int:

@@ -53,9 +53,15 @@ PASSWORD = "letters-benchmark-password"
 # Texts: realistic requests (from the 2025 DX letter), made unique and about 120 characters long.
 
 SECTION_TOPICS = (
-    "情報システムの標準化・共通化", "健康保険証とマイナンバーカードの一体化", "自治体DX推進のあり方に関する課題",
-    "戸籍事務における氏名の振り仮名の記載", "ガバメントクラウドの利用料と財政支援", "自治体フロントヤード改革の推進",
-    "デジタル人材の確保と育成", "情報セキュリティ対策の強化", "窓口業務の見直しと職員の労働条件",
+    "情報システムの標準化・共通化",
+    "健康保険証とマイナンバーカードの一体化",
+    "自治体DX推進のあり方に関する課題",
+    "戸籍事務における氏名の振り仮名の記載",
+    "ガバメントクラウドの利用料と財政支援",
+    "自治体フロントヤード改革の推進",
+    "デジタル人材の確保と育成",
+    "情報セキュリティ対策の強化",
+    "窓口業務の見直しと職員の労働条件",
     "住民サービスの質の確保",
 )
 REQUEST_STEMS = (
@@ -77,6 +83,8 @@ def request_text(section: int, item: int) -> str:
     stem = REQUEST_STEMS[(section * 7 + item) % len(REQUEST_STEMS)][:-3]  # without こと。
     text = f"（第{section}分野{item}）" + stem + PADDING
     return text[:117].rstrip("、") + "こと。"
+
+
 PADDING = "とともに、その実施にあたっては自治体および職員団体の意見を十分に聴取し、現場の負担が増えないよう配慮する"
 
 
@@ -97,16 +105,24 @@ def sample_letter(sections: int, items: int) -> doc.Letter:
     return doc.Letter(
         date_text="2025年3月●日",
         addressee=doc.Addressee(title="総務大臣", name="村上誠一郎", honorific="様"),
-        sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-        title="自治体DXの推進に関する要請書", greeting=GREETING, paragraphs=[BACKGROUND], closing=CLOSING,
-        sections=[doc.Section(section_heading(s), [request_text(s, i) for i in range(1, items + 1)])
-                  for s in range(1, sections + 1)],
+        sender_org="全日本自治団体労働組合",
+        sender_title="中央執行委員長",
+        sender_name="石上千博",
+        title="自治体DXの推進に関する要請書",
+        greeting=GREETING,
+        paragraphs=[BACKGROUND],
+        closing=CLOSING,
+        sections=[
+            doc.Section(section_heading(s), [request_text(s, i) for i in range(1, items + 1)])
+            for s in range(1, sections + 1)
+        ],
         numbering=numbering.DOT_PAREN,
     )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The yardstick: the same paragraphs in plain python-docx.
+
 
 def yardstick(letter: doc.Letter, template_path: Path) -> bytes:
     """What a developer writes by hand: open the template, append the paragraphs, set font and indents."""
@@ -176,6 +192,7 @@ def yardstick(letter: doc.Letter, template_path: Path) -> bytes:
 # ---------------------------------------------------------------------------------------------------------
 # Measuring
 
+
 def timed(fn, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
@@ -199,9 +216,13 @@ def traced_peak(fn) -> tuple[float, object]:
 
 
 def summary(times: list[float]) -> dict:
-    return {"n": len(times), "mean_ms": round(statistics.fmean(times), 1),
-            "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
-            "max_ms": round(max(times), 1)}
+    return {
+        "n": len(times),
+        "mean_ms": round(statistics.fmean(times), 1),
+        "median_ms": round(statistics.median(times), 1),
+        "min_ms": round(min(times), 1),
+        "max_ms": round(max(times), 1),
+    }
 
 
 def docx_paragraphs(data: bytes) -> int:
@@ -213,9 +234,11 @@ def bench_single(args) -> dict:
     template = default_template_path()
     requests = sum(len(s.items) for s in letter.sections)
     ours_bytes, yard_bytes = render_letter(letter), yardstick(letter, template)  # warm-up (imports, caches)
-    print(f"[letter] {args.sections} sections × {args.items} = {requests} requests, "
-          f"{sum(len(t) for s in letter.sections for t in s.items) // requests} characters each on average; "
-          f"paragraphs ours {docx_paragraphs(ours_bytes)} / yardstick {docx_paragraphs(yard_bytes)}")
+    print(
+        f"[letter] {args.sections} sections × {args.items} = {requests} requests, "
+        f"{sum(len(t) for s in letter.sections for t in s.items) // requests} characters each on average; "
+        f"paragraphs ours {docx_paragraphs(ours_bytes)} / yardstick {docx_paragraphs(yard_bytes)}"
+    )
     rss0 = maxrss_mb()
     with RssSampler() as rss_o:
         ours = timed(lambda: render_letter(letter), args.repeat)
@@ -226,28 +249,47 @@ def bench_single(args) -> dict:
     peak_ours, _ = traced_peak(lambda: render_letter(letter))
     peak_yard, _ = traced_peak(lambda: yardstick(letter, template))
     result = {
-        "requests": requests, "repeat": args.repeat,
-        "ours": {**summary(ours), "bytes": len(ours_bytes), "tracemalloc_peak_mb": round(peak_ours, 2),
-                 "rss_growth_mb": rss_o.growth_mb},
-        "yardstick": {**summary(yard), "bytes": len(yard_bytes), "tracemalloc_peak_mb": round(peak_yard, 2),
-                      "rss_growth_mb": rss_y.growth_mb},
+        "requests": requests,
+        "repeat": args.repeat,
+        "ours": {
+            **summary(ours),
+            "bytes": len(ours_bytes),
+            "tracemalloc_peak_mb": round(peak_ours, 2),
+            "rss_growth_mb": rss_o.growth_mb,
+        },
+        "yardstick": {
+            **summary(yard),
+            "bytes": len(yard_bytes),
+            "tracemalloc_peak_mb": round(peak_yard, 2),
+            "rss_growth_mb": rss_y.growth_mb,
+        },
         "ratio_mean": round(statistics.fmean(ours) / statistics.fmean(yard), 2),
         "ratio_median": round(statistics.median(ours) / statistics.median(yard), 2),
-        "maxrss_mb": {"before": round(rss0, 1), "after_ours": round(rss_ours, 1),
-                      "after_yardstick": round(rss_yard, 1)},
+        "maxrss_mb": {
+            "before": round(rss0, 1),
+            "after_ours": round(rss_ours, 1),
+            "after_yardstick": round(rss_yard, 1),
+        },
     }
-    print(f"[letter] ours      mean {result['ours']['mean_ms']:7.1f} ms  median {result['ours']['median_ms']:7.1f} ms"
-          f"  traced peak {peak_ours:4.1f} MB  RSS+ {rss_o.growth_mb} MB  {len(ours_bytes):,} bytes")
-    print(f"[letter] yardstick mean {result['yardstick']['mean_ms']:7.1f} ms  median "
-          f"{result['yardstick']['median_ms']:7.1f} ms  traced peak {peak_yard:4.1f} MB  RSS+ {rss_y.growth_mb} MB  "
-          f"{len(yard_bytes):,} bytes")
-    print(f"[letter] ratio ours/yardstick: mean {result['ratio_mean']}  median {result['ratio_median']}  "
-          f"(ru_maxrss {rss0:.0f} → {rss_ours:.0f} → {rss_yard:.0f} MB)")
+    print(
+        f"[letter] ours      mean {result['ours']['mean_ms']:7.1f} ms  median {result['ours']['median_ms']:7.1f} ms"
+        f"  traced peak {peak_ours:4.1f} MB  RSS+ {rss_o.growth_mb} MB  {len(ours_bytes):,} bytes"
+    )
+    print(
+        f"[letter] yardstick mean {result['yardstick']['mean_ms']:7.1f} ms  median "
+        f"{result['yardstick']['median_ms']:7.1f} ms  traced peak {peak_yard:4.1f} MB  RSS+ {rss_y.growth_mb} MB  "
+        f"{len(yard_bytes):,} bytes"
+    )
+    print(
+        f"[letter] ratio ours/yardstick: mean {result['ratio_mean']}  median {result['ratio_median']}  "
+        f"(ru_maxrss {rss0:.0f} → {rss_ours:.0f} → {rss_yard:.0f} MB)"
+    )
     return result
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The campaign
+
 
 def build_campaign(app, addressees: int, sections: int, items: int) -> tuple[int, str]:
     """Schema, HQ, a staff user, and the campaign through the letters operations; returns (campaign id, login)."""
@@ -265,17 +307,52 @@ def build_campaign(app, addressees: int, sections: int, items: int) -> tuple[int
         hq = Organization(code="hq", name="本部", kind="hq", position=0)
         db.session.add(hq)
         db.session.flush()
-        db.session.add(User(login="staff", name="本部職員", role="staff", organization_id=hq.id,
-                            password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")))
-        campaign = ops.create_campaign(ops.CampaignInput(
-            title="自治体DX推進にかかる省庁要請", date_year=2025, date_month=3, date_day=None,
-            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博"), now, user=None)
-        big = ops.add_letter(campaign, ops.LetterInput(
-            title="自治体DXの推進に関する要請書", greeting=GREETING, background=BACKGROUND + "\n" + BACKGROUND,
-            closing=CLOSING, numbering=numbering.DOT_PAREN), user=None, now=now)
-        small = ops.add_letter(campaign, ops.LetterInput(
-            title="戸籍事務に関する要請書", greeting=GREETING, background=BACKGROUND, closing=CLOSING,
-            numbering=numbering.DOT), user=None, now=now)
+        db.session.add(
+            User(
+                login="staff",
+                name="本部職員",
+                role="staff",
+                organization_id=hq.id,
+                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+            )
+        )
+        campaign = ops.create_campaign(
+            ops.CampaignInput(
+                title="自治体DX推進にかかる省庁要請",
+                date_year=2025,
+                date_month=3,
+                date_day=None,
+                sender_org="全日本自治団体労働組合",
+                sender_title="中央執行委員長",
+                sender_name="石上千博",
+            ),
+            now,
+            user=None,
+        )
+        big = ops.add_letter(
+            campaign,
+            ops.LetterInput(
+                title="自治体DXの推進に関する要請書",
+                greeting=GREETING,
+                background=BACKGROUND + "\n" + BACKGROUND,
+                closing=CLOSING,
+                numbering=numbering.DOT_PAREN,
+            ),
+            user=None,
+            now=now,
+        )
+        small = ops.add_letter(
+            campaign,
+            ops.LetterInput(
+                title="戸籍事務に関する要請書",
+                greeting=GREETING,
+                background=BACKGROUND,
+                closing=CLOSING,
+                numbering=numbering.DOT,
+            ),
+            user=None,
+            now=now,
+        )
         heads = []
         for s in range(1, sections + 1):
             head = ops.add_request_item(big, section_heading(s), user=None, now=now)
@@ -288,22 +365,32 @@ def build_campaign(app, addressees: int, sections: int, items: int) -> tuple[int
             kind = ("ministry", "party", "other")[n % 3]
             own = "省" if kind == "ministry" else "党"
             extra = f"特に貴{own}におかれては、{BACKGROUND[:90]}" if n % 4 == 0 else ""
-            addressee = ops.add_addressee(campaign, letter, ops.AddresseeInput(
-                organisation=f"要請先{n:02d}省" if kind == "ministry" else f"要請先{n:02d}党", kind=kind,
-                title=f"要請先{n:02d}大臣" if kind == "ministry" else "代表", name=f"氏名{n:02d}",
-                greeting="平素より格別のご高配を賜り、厚く御礼申し上げます。" if n % 6 == 0 else "",
-                extra_paragraph=extra), user=None, now=now)
+            addressee = ops.add_addressee(
+                campaign,
+                letter,
+                ops.AddresseeInput(
+                    organisation=f"要請先{n:02d}省" if kind == "ministry" else f"要請先{n:02d}党",
+                    kind=kind,
+                    title=f"要請先{n:02d}大臣" if kind == "ministry" else "代表",
+                    name=f"氏名{n:02d}",
+                    greeting="平素より格別のご高配を賜り、厚く御礼申し上げます。" if n % 6 == 0 else "",
+                    extra_paragraph=extra,
+                ),
+                user=None,
+                now=now,
+            )
             if n % 3 == 0:  # a subset: two sections and some items of a third, or every other flat item
                 if letter is big:
-                    chosen = [heads[n % sections].id, heads[(n + 3) % sections].id,
-                              *(c.id for c in heads[(n + 5) % sections].children[:4])]
+                    chosen = [
+                        heads[n % sections].id,
+                        heads[(n + 3) % sections].id,
+                        *(c.id for c in heads[(n + 5) % sections].children[:4]),
+                    ]
                 else:
                     chosen = [item.id for item in flat[::2]]
                 ops.set_addressee_items(addressee, chosen, user=None, now=now)
         db.session.commit()
         return campaign.id, "staff"
-
-
 
 
 def bench_campaign(args, tmp: Path) -> dict:
@@ -341,11 +428,20 @@ def bench_campaign(args, tmp: Path) -> dict:
             times.append((time.perf_counter() - t0) * 1000)
     rss1 = maxrss_mb()
     peak, _ = traced_peak(make_zip)
-    zip_result = {**summary(times), "letters": count, "zip_bytes": size, "tracemalloc_peak_mb": round(peak, 2),
-                  "rss_growth_mb": rss_zip.growth_mb, "per_letter_ms": round(statistics.median(times) / count, 1),
-                  "maxrss_mb": {"before": round(rss0, 1), "after": round(rss1, 1)}, "first_names": names[:3]}
-    print(f"[zip] compose.campaign_zip: median {zip_result['median_ms']:.0f} ms ({zip_result['per_letter_ms']} ms a "
-          f"letter), {count} letters, {size:,} bytes, tracemalloc peak {peak:.1f} MB, RSS+ {rss_zip.growth_mb} MB")
+    zip_result = {
+        **summary(times),
+        "letters": count,
+        "zip_bytes": size,
+        "tracemalloc_peak_mb": round(peak, 2),
+        "rss_growth_mb": rss_zip.growth_mb,
+        "per_letter_ms": round(statistics.median(times) / count, 1),
+        "maxrss_mb": {"before": round(rss0, 1), "after": round(rss1, 1)},
+        "first_names": names[:3],
+    }
+    print(
+        f"[zip] compose.campaign_zip: median {zip_result['median_ms']:.0f} ms ({zip_result['per_letter_ms']} ms a "
+        f"letter), {count} letters, {size:,} bytes, tracemalloc peak {peak:.1f} MB, RSS+ {rss_zip.growth_mb} MB"
+    )
 
     client = app.test_client()
     response = client.post("/login", data={"login": login, "password": PASSWORD})
@@ -377,12 +473,19 @@ def bench_campaign(args, tmp: Path) -> dict:
         counter.close()
     rss1 = maxrss_mb()
     peak_http, _ = traced_peak(fetch)
-    http_result = {**summary(http_times), "bytes": nbytes, "statements": counter.count // args.zip_repeat,
-                   "tracemalloc_peak_mb": round(peak_http, 2), "rss_growth_mb": rss_http.growth_mb,
-                   "maxrss_mb": {"before": round(rss0, 1), "after": round(rss1, 1)}}
-    print(f"[zip] GET /campaigns/{campaign_id}/letters.zip: median {http_result['median_ms']:.0f} ms, "
-          f"{http_result['statements']} SQL statements, {nbytes:,} bytes, tracemalloc peak {peak_http:.1f} MB, "
-          f"RSS+ {rss_http.growth_mb} MB, ru_maxrss {rss0:.0f} → {rss1:.0f} MB")
+    http_result = {
+        **summary(http_times),
+        "bytes": nbytes,
+        "statements": counter.count // args.zip_repeat,
+        "tracemalloc_peak_mb": round(peak_http, 2),
+        "rss_growth_mb": rss_http.growth_mb,
+        "maxrss_mb": {"before": round(rss0, 1), "after": round(rss1, 1)},
+    }
+    print(
+        f"[zip] GET /campaigns/{campaign_id}/letters.zip: median {http_result['median_ms']:.0f} ms, "
+        f"{http_result['statements']} SQL statements, {nbytes:,} bytes, tracemalloc peak {peak_http:.1f} MB, "
+        f"RSS+ {rss_http.growth_mb} MB, ru_maxrss {rss0:.0f} → {rss1:.0f} MB"
+    )
     with app.app_context():
         db.engine.dispose()
     return {"campaign_zip": zip_result, "http_zip": http_result}
@@ -399,8 +502,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, 1-min load {os.getloadavg()[0]:.2f}")
-    result = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "args": vars(args),
-              "load_before": round(os.getloadavg()[0], 2), "single_letter": bench_single(args)}
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "args": vars(args),
+        "load_before": round(os.getloadavg()[0], 2),
+        "single_letter": bench_single(args),
+    }
     if not args.skip_zip:
         with tempfile.TemporaryDirectory(prefix="consult-bench-letters-") as tmp:
             result.update(bench_campaign(args, Path(tmp)))

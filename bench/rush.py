@@ -57,6 +57,7 @@ ERROR_TEXT = re.compile(r"""<[^>]+class="[^"]*\berror\b[^"]*"[^>]*>(.*?)</""", r
 # ---------------------------------------------------------------------------------------------------------
 # What each branch types: deterministic, so the database can be checked against it afterwards.
 
+
 def opinion_text(branch: int, number: int, name: str) -> str:
     """100–200 Japanese characters that name the branch, the item and the field."""
     head = f"【支部{branch:03d}・項目{number:02d}・{FIELD_LABELS[name]}】"
@@ -116,6 +117,7 @@ def error_message(page: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Database: create, fill, verify, drop.
 
+
 @dataclass
 class Fixture:
     url: str
@@ -150,29 +152,51 @@ def fill_database(url: str, branches: int, items: int) -> Fixture:
         hq = Organization(code="hq", name="本部", kind="hq", position=0)
         db.session.add(hq)
         db.session.flush()
-        orgs = [Organization(code=f"pref-{i:03d}", name=f"第{i}県本部", kind="prefecture", parent_id=hq.id,
-                             position=i) for i in range(1, branches + 1)]
+        orgs = [
+            Organization(code=f"pref-{i:03d}", name=f"第{i}県本部", kind="prefecture", parent_id=hq.id, position=i)
+            for i in range(1, branches + 1)
+        ]
         db.session.add_all(orgs)
         db.session.flush()
         cheap_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # the default takes ~0.5 s
-        db.session.add_all([User(login=f"branch{i:03d}", name=f"支部担当{i}", role="member", organization_id=org.id,
-                                 password_hash=cheap_hash) for i, org in enumerate(orgs, start=1)])
+        db.session.add_all(
+            [
+                User(
+                    login=f"branch{i:03d}",
+                    name=f"支部担当{i}",
+                    role="member",
+                    organization_id=org.id,
+                    password_hash=cheap_hash,
+                )
+                for i, org in enumerate(orgs, start=1)
+            ]
+        )
         org_ids = {org.id for org in orgs}
 
         def open_round(title: str):
-            round_ = ops.create_round(title, "締切直前の集中送信を測る討議", at - timedelta(hours=1),
-                                      at + timedelta(days=30), None, at)
-            ops.add_items(round_, [ops.ItemDraft(str(n), f"項目{n}の見出し", f"項目{n}の本文。" + FILLER)
-                                   for n in range(1, items + 1)], at, user=None)
+            round_ = ops.create_round(
+                title, "締切直前の集中送信を測る討議", at - timedelta(hours=1), at + timedelta(days=30), None, at
+            )
+            ops.add_items(
+                round_,
+                [ops.ItemDraft(str(n), f"項目{n}の見出し", f"項目{n}の本文。" + FILLER) for n in range(1, items + 1)],
+                at,
+                user=None,
+            )
             ops.set_targets(round_, org_ids, user=None, now=at)
             ops.open_round(round_, at, user=None)
             return round_
 
         rush, baseline = open_round("締切ラッシュ計測"), open_round("締切ラッシュ計測（基準）")
         db.session.commit()
-        fixture = Fixture(url, rush.id, [item.id for item in rush.items], baseline.id,
-                          [item.id for item in baseline.items],
-                          [(i, org.id, f"branch{i:03d}") for i, org in enumerate(orgs, start=1)])
+        fixture = Fixture(
+            url,
+            rush.id,
+            [item.id for item in rush.items],
+            baseline.id,
+            [item.id for item in baseline.items],
+            [(i, org.id, f"branch{i:03d}") for i, org in enumerate(orgs, start=1)],
+        )
         db.engine.dispose()
     return fixture
 
@@ -187,27 +211,41 @@ def verify(fixture: Fixture, acked: set[int], baseline_acked: set[int], items: i
     app = _app(fixture.url)
     with app.app_context():
         answers = db.session.execute(
-            select(Answer.id, Answer.organization_id, Answer.status, Answer.general_comment)
-            .where(Answer.round_id == fixture.round_id)
+            select(Answer.id, Answer.organization_id, Answer.status, Answer.general_comment).where(
+                Answer.round_id == fixture.round_id
+            )
         ).all()
         rows = db.session.execute(
-            select(Opinion.answer_id, Opinion.item_id, Opinion.stance, Opinion.referred_text, Opinion.proposed_text,
-                   Opinion.reason).join(Answer, Answer.id == Opinion.answer_id)
+            select(
+                Opinion.answer_id,
+                Opinion.item_id,
+                Opinion.stance,
+                Opinion.referred_text,
+                Opinion.proposed_text,
+                Opinion.reason,
+            )
+            .join(Answer, Answer.id == Opinion.answer_id)
             .where(Answer.round_id == fixture.round_id)
         ).all()
         dup_answers = db.session.execute(
             select(Answer.round_id, Answer.organization_id, func.count())
-            .group_by(Answer.round_id, Answer.organization_id).having(func.count() > 1)
+            .group_by(Answer.round_id, Answer.organization_id)
+            .having(func.count() > 1)
         ).all()
         dup_opinions = db.session.execute(
             select(Opinion.answer_id, Opinion.item_id, func.count())
             .where(Opinion.item_id.is_not(None))
-            .group_by(Opinion.answer_id, Opinion.item_id).having(func.count() > 1)
+            .group_by(Opinion.answer_id, Opinion.item_id)
+            .having(func.count() > 1)
         ).all()
-        baseline_counts = dict(db.session.execute(
-            select(Answer.organization_id, func.count(Opinion.id)).join(Opinion, Opinion.answer_id == Answer.id)
-            .where(Answer.round_id == fixture.baseline_round_id).group_by(Answer.organization_id)
-        ).all())
+        baseline_counts = dict(
+            db.session.execute(
+                select(Answer.organization_id, func.count(Opinion.id))
+                .join(Opinion, Opinion.answer_id == Answer.id)
+                .where(Answer.round_id == fixture.baseline_round_id)
+                .group_by(Answer.organization_id)
+            ).all()
+        )
         db.engine.dispose()
 
     by_org: dict[int, list] = {}
@@ -215,8 +253,12 @@ def verify(fixture: Fixture, acked: set[int], baseline_acked: set[int], items: i
         by_org.setdefault(answer.organization_id, []).append(answer)
     stored: dict[int, dict[int, tuple]] = {}
     for row in rows:
-        stored.setdefault(row.answer_id, {})[row.item_id] = (row.stance, row.referred_text, row.proposed_text,
-                                                             row.reason)
+        stored.setdefault(row.answer_id, {})[row.item_id] = (
+            row.stance,
+            row.referred_text,
+            row.proposed_text,
+            row.reason,
+        )
     lost, reasons = 0, Counter()
     org_of = {number: org_id for number, org_id, _ in fixture.branches}
     for number in sorted(acked):
@@ -254,6 +296,7 @@ def verify(fixture: Fixture, acked: set[int], baseline_acked: set[int], items: i
 # ---------------------------------------------------------------------------------------------------------
 # gunicorn
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -273,10 +316,26 @@ def start_server(url: str, workers: int, tmp: Path, index: int, app_spec: str, p
     gunicorn = Path(sys.executable).parent / "gunicorn"
     instance = tmp / "instance"
     instance.mkdir(exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET_KEY, CONSULT_BENCH_ROUTES="1",
-               CONSULT_INSTANCE_PATH=str(instance))
-    command = [str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "120",
-               "--graceful-timeout", "10", "--log-level", "warning"]
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY=SECRET_KEY,
+        CONSULT_BENCH_ROUTES="1",
+        CONSULT_INSTANCE_PATH=str(instance),
+    )
+    command = [
+        str(gunicorn),
+        "-w",
+        str(workers),
+        "-b",
+        f"{HOST}:{port}",
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        "warning",
+    ]
     if pythonpath:
         command += ["--pythonpath", pythonpath]
     log_path = tmp / f"gunicorn-{index}.log"
@@ -311,6 +370,7 @@ def stop_server(server: Server) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Clients
 
+
 @dataclass
 class Sample:
     kind: str  # login | get_edit | save | submit | baseline
@@ -325,8 +385,9 @@ class Run:
     messages: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def request(self, session: requests.Session, kind: str, method: str, url: str, expect: int,
-                **kwargs) -> requests.Response | None:
+    def request(
+        self, session: requests.Session, kind: str, method: str, url: str, expect: int, **kwargs
+    ) -> requests.Response | None:
         """One timed request; a POST counts as acknowledged only on a 302 that is not a bounce to /login."""
         started = time.perf_counter()
         try:
@@ -416,6 +477,7 @@ def run_all(jobs: dict, concurrency: int, deadline: float) -> tuple[dict, bool, 
 # ---------------------------------------------------------------------------------------------------------
 # Figures
 
+
 def percentile(values: list[float], p: float) -> float | None:
     """Nearest-rank percentile, in milliseconds."""
     if not values:
@@ -426,8 +488,13 @@ def percentile(values: list[float], p: float) -> float | None:
 
 def latency(samples: list[Sample], kind: str) -> dict:
     values = [s.seconds for s in samples if s.kind == kind and s.outcome == "ok"]
-    return {"n": len(values), "p50_ms": percentile(values, 50), "p95_ms": percentile(values, 95),
-            "p99_ms": percentile(values, 99), "max_ms": percentile(values, 100)}
+    return {
+        "n": len(values),
+        "p50_ms": percentile(values, 50),
+        "p95_ms": percentile(values, 95),
+        "p99_ms": percentile(values, 99),
+        "max_ms": percentile(values, 100),
+    }
 
 
 def server_log_summary(servers: list[Server], db: str) -> dict:
@@ -446,13 +513,21 @@ def server_log_summary(servers: list[Server], db: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------------------
 
+
 def bench_one(db: str, args, deadline: float) -> dict:
     """The whole run on one database: setup, server(s), login, rush, baseline, verification, teardown."""
     tmp = Path(tempfile.mkdtemp(prefix=f"rush-{db}-"))
     pg_name = None
     servers: list[Server] = []
-    result: dict = {"db": db, "branches": args.branches, "items": args.items, "workers": args.workers,
-                    "concurrency": args.concurrency, "servers": args.servers, "complete": False}
+    result: dict = {
+        "db": db,
+        "branches": args.branches,
+        "items": args.items,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "servers": args.servers,
+        "complete": False,
+    }
     for stale in OUT_DIR.glob(f"rush-{db}-gunicorn-*.log"):
         stale.unlink()
     try:
@@ -466,8 +541,13 @@ def bench_one(db: str, args, deadline: float) -> dict:
         login_run, run, base_run = Run(args.timeout), Run(args.timeout), Run(args.timeout)
 
         sessions, finished, _, _ = run_all(
-            {number: (lambda n=number, name=name: login(login_run, base_of[n], name))
-             for number, _, name in fixture.branches}, args.concurrency, deadline)
+            {
+                number: (lambda n=number, name=name: login(login_run, base_of[n], name))
+                for number, _, name in fixture.branches
+            },
+            args.concurrency,
+            deadline,
+        )
         failed_logins = [n for n, s in sessions.items() if s is None]
         if not finished:
             raise RuntimeError("the time cap (--max-seconds) was reached while the branches were logging in")
@@ -477,8 +557,11 @@ def bench_one(db: str, args, deadline: float) -> dict:
 
         bodies = {number: form_body(number, fixture.item_ids) for number, _, _ in fixture.branches}
         jobs = {
-            number: (lambda n=number, org=org_id: rush_branch(
-                run, sessions[n], f"{base_of[n]}/answers/{fixture.round_id}/org/{org}/edit", bodies[n]))
+            number: (
+                lambda n=number, org=org_id: rush_branch(
+                    run, sessions[n], f"{base_of[n]}/answers/{fixture.round_id}/org/{org}/edit", bodies[n]
+                )
+            )
             for number, org_id, _ in fixture.branches
         }
         load_before = os.getloadavg()[0]
@@ -486,11 +569,16 @@ def bench_one(db: str, args, deadline: float) -> dict:
         load_after = os.getloadavg()[0]
         acked = {n for n, ok in outcomes.items() if ok}
 
-        base_bodies = {number: form_body(number, fixture.baseline_item_ids) + f"&round_id={fixture.baseline_round_id}"
-                       for number, _, _ in fixture.branches}
+        base_bodies = {
+            number: form_body(number, fixture.baseline_item_ids) + f"&round_id={fixture.baseline_round_id}"
+            for number, _, _ in fixture.branches
+        }
         base_jobs = {
-            number: (lambda n=number, org=org_id: baseline_post(
-                base_run, f"{base_of[n]}/bench/baseline/{org}", base_bodies[n]))
+            number: (
+                lambda n=number, org=org_id: baseline_post(
+                    base_run, f"{base_of[n]}/bench/baseline/{org}", base_bodies[n]
+                )
+            )
             for number, org_id, _ in fixture.branches
         }
         if finished:
@@ -507,28 +595,34 @@ def bench_one(db: str, args, deadline: float) -> dict:
         answers_per_s = len(acked) / wall
         base_per_s = len(base_acked) / base_wall if base_wall else 0.0
         errors = Counter(f"{s.kind} {s.outcome}" for s in run.samples + base_run.samples if s.outcome != "ok")
-        result.update({
-            "complete": finished and base_finished,
-            "wall_s": round(wall, 2),
-            "client_cpu_s": round(client_cpu, 2),
-            "cpus": os.cpu_count(),
-            "load_avg_1min": [round(load_before, 2), round(load_after, 2)],  # other work on the machine skews it
-            "submitted_acknowledged": len(acked),
-            "not_acknowledged": args.branches - len(acked),
-            "requests": len(run.samples),
-            "answers_per_s": round(answers_per_s, 2),
-            "requests_per_s": round(len(run.samples) / wall, 2),
-            "writes_per_s": round(len(posts) / wall, 2),
-            "latency": {kind: latency(run.samples, kind) for kind in ("save", "submit", "get_edit")},
-            "errors": dict(errors),
-            "error_messages": dict(run.messages.most_common(10)),
-            **checked,
-            "baseline": {"wall_s": round(base_wall, 2), "client_cpu_s": round(base_client_cpu, 2),
-                         "acknowledged": len(base_acked),
-                         "answers_per_s": round(base_per_s, 2), "latency": latency(base_run.samples, "baseline")},
-            "ratio": round(answers_per_s / base_per_s, 3) if base_per_s else None,
-            "write_ratio": round(len(posts) / wall / base_per_s, 3) if base_per_s else None,
-        })
+        result.update(
+            {
+                "complete": finished and base_finished,
+                "wall_s": round(wall, 2),
+                "client_cpu_s": round(client_cpu, 2),
+                "cpus": os.cpu_count(),
+                "load_avg_1min": [round(load_before, 2), round(load_after, 2)],  # other work on the machine skews it
+                "submitted_acknowledged": len(acked),
+                "not_acknowledged": args.branches - len(acked),
+                "requests": len(run.samples),
+                "answers_per_s": round(answers_per_s, 2),
+                "requests_per_s": round(len(run.samples) / wall, 2),
+                "writes_per_s": round(len(posts) / wall, 2),
+                "latency": {kind: latency(run.samples, kind) for kind in ("save", "submit", "get_edit")},
+                "errors": dict(errors),
+                "error_messages": dict(run.messages.most_common(10)),
+                **checked,
+                "baseline": {
+                    "wall_s": round(base_wall, 2),
+                    "client_cpu_s": round(base_client_cpu, 2),
+                    "acknowledged": len(base_acked),
+                    "answers_per_s": round(base_per_s, 2),
+                    "latency": latency(base_run.samples, "baseline"),
+                },
+                "ratio": round(answers_per_s / base_per_s, 3) if base_per_s else None,
+                "write_ratio": round(len(posts) / wall / base_per_s, 3) if base_per_s else None,
+            }
+        )
     finally:
         for server in servers:
             stop_server(server)

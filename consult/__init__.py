@@ -110,8 +110,9 @@ def _proxy_fix(app: App) -> None:
     """Trust X-Forwarded-* only when configured: the client address (throttling, audit) and https come from it."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    counts = {name: int(app.config[f"PROXY_FIX_X_{name.upper()}"]) for name in ("for", "proto", "host", "port",
-                                                                                  "prefix")}
+    counts = {
+        name: int(app.config[f"PROXY_FIX_X_{name.upper()}"]) for name in ("for", "proto", "host", "port", "prefix")
+    }
     if any(counts.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{name}": count for name, count in counts.items()})
 

@@ -47,17 +47,28 @@ def pg_commands(url: URL, file: str) -> tuple[str, str]:
         conn += ["-U", url.username]
     name = url.database or ""
     dump = ["pg_dump", "--format=custom", *conn, "--file", file, name]
-    restore = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *conn, "--dbname", name,
-               file]
+    restore = [
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        *conn,
+        "--dbname",
+        name,
+        file,
+    ]
     return shlex.join(dump), shlex.join(restore)
 
 
 def _refuse_postgresql(url: URL, file: str, restoring: bool) -> None:
     dump, restore = pg_commands(url, file)
     what = "復元" if restoring else "バックアップ"
-    _fail(f"このコマンドの{what}は SQLite のデータベースだけが対象です。PostgreSQL では次のコマンドを使ってください"
-          "（パスワードは ~/.pgpass か環境変数 PGPASSWORD で渡します）。",
-          "  " + (restore if restoring else dump))
+    _fail(
+        f"このコマンドの{what}は SQLite のデータベースだけが対象です。PostgreSQL では次のコマンドを使ってください"
+        "（パスワードは ~/.pgpass か環境変数 PGPASSWORD で渡します）。",
+        "  " + (restore if restoring else dump),
+    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -177,8 +188,10 @@ def check_backup(path: Path) -> str:
     """Refuse anything but an intact SQLite database of this app at a known revision; return the revision."""
     with open(path, "rb") as handle:
         if handle.read(16) != SQLITE_MAGIC:
-            _fail(f"{path.name} は SQLite のデータベースではありません。",
-                  "consult backup で作ったファイルを指定してください。")
+            _fail(
+                f"{path.name} は SQLite のデータベースではありません。",
+                "consult backup で作ったファイルを指定してください。",
+            )
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         try:
@@ -193,6 +206,8 @@ def check_backup(path: Path) -> str:
     if revision is None:
         _fail(f"{path.name} はこのアプリのデータベースではありません（alembic_version がありません）。")
     if revision not in known_revisions():
-        _fail(f"{path.name} のスキーマのリビジョン {revision} は、このバージョンのアプリが知らないものです。"
-              "より新しいバージョンで作られたバックアップかもしれません。")
+        _fail(
+            f"{path.name} のスキーマのリビジョン {revision} は、このバージョンのアプリが知らないものです。"
+            "より新しいバージョンで作られたバックアップかもしれません。"
+        )
     return revision

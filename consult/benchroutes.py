@@ -26,22 +26,40 @@ def baseline(org_id: int):
     if round_id is None:
         abort(400)
     item_ids = db.session.scalars(
-        select(RoundItem.id).where(RoundItem.round_id == round_id, RoundItem.removed_at.is_(None))
+        select(RoundItem.id)
+        .where(RoundItem.round_id == round_id, RoundItem.removed_at.is_(None))
         .order_by(RoundItem.position, RoundItem.id)
     ).all()
     at = request_now()
     answer_id = db.session.execute(
-        insert(ANSWER).values(round_id=round_id, organization_id=org_id, status="submitted", no_opinion=False,
-                              general_comment=request.form.get("general_comment", ""), created_at=at,
-                              updated_at=at, submitted_at=at, version=1).returning(ANSWER.c.id)
+        insert(ANSWER)
+        .values(
+            round_id=round_id,
+            organization_id=org_id,
+            status="submitted",
+            no_opinion=False,
+            general_comment=request.form.get("general_comment", ""),
+            created_at=at,
+            updated_at=at,
+            submitted_at=at,
+            version=1,
+        )
+        .returning(ANSWER.c.id)
     ).scalar_one()
     rows = []
     for position, item_id in enumerate(item_ids, start=1):
         stance = request.form.get(f"item-{item_id}-stance", "")
         if not stance:
             continue
-        row = {"answer_id": answer_id, "item_id": item_id, "item_revision": 1, "position": position,
-               "stance": stance, "heading": "", "hq_view": ""}
+        row = {
+            "answer_id": answer_id,
+            "item_id": item_id,
+            "item_revision": 1,
+            "position": position,
+            "stance": stance,
+            "heading": "",
+            "hq_view": "",
+        }
         for name in FIELDS:
             row[name] = request.form.get(f"item-{item_id}-{name}", "")
         rows.append(row)

@@ -72,8 +72,10 @@ def demo():
     result = load_demo(app_now())
     created = result.created
     if any(created.values()):
-        click.echo(f"デモデータを登録しました（組織 {created['organizations']}件、利用者 {created['users']}件、"
-                   f"討議 {created['rounds']}件）。")
+        click.echo(
+            f"デモデータを登録しました（組織 {created['organizations']}件、利用者 {created['users']}件、"
+            f"討議 {created['rounds']}件）。"
+        )
     else:
         click.echo("デモデータは登録済みです。変更はありません。")
     click.echo("デモ用のログイン（ログインID / パスワード）:")
@@ -103,8 +105,9 @@ def create_user(login, name, role, org_code, password):
         _fail(errors)
     generated = None if password else accounts.generate_password()
     organization = db.session.scalar(select(Organization).where(Organization.code == org_code))
-    user = accounts.create_user(login, name.strip(), password or generated, role, organization, admin=None,
-                                now=app_now())
+    user = accounts.create_user(
+        login, name.strip(), password or generated, role, organization, admin=None, now=app_now()
+    )
     click.echo(f"利用者 {user.login}（{user.name}、{user.role_label}、{organization.name}）を登録しました。")
     if generated:
         click.echo(f"初期パスワード: {generated}")
@@ -125,8 +128,10 @@ def import_orgs(file):
         summary = run(rows)
     except RowErrors as exc:
         _fail(exc.errors)
-    click.echo(f"組織を取り込みました（新規 {len(summary.created)}件、更新 {len(summary.updated)}件、"
-               f"変更なし {len(summary.unchanged)}件）。")
+    click.echo(
+        f"組織を取り込みました（新規 {len(summary.created)}件、更新 {len(summary.updated)}件、"
+        f"変更なし {len(summary.unchanged)}件）。"
+    )
 
 
 @click.command("import-users")

@@ -51,6 +51,7 @@ def set_language(r_pr) -> None:
 
 def add_page_field(paragraph) -> None:
     """A PAGE field (complex field form, read by Word and LibreOffice alike)."""
+
     def fld_char(kind: str):
         el = OxmlElement("w:fldChar")
         el.set(qn("w:fldCharType"), kind)
@@ -80,8 +81,9 @@ def build() -> Document:
     set_language(doc_defaults_rpr)
     for size_tag in ("w:sz", "w:szCs"):
         doc_defaults_rpr.find(qn(size_tag)).set(qn("w:val"), str(int(BODY_SIZE.pt * 2)))
-    spacing = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr")).find(
-        qn("w:spacing"))
+    spacing = (
+        doc.styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+    )
     for attr, value in (("w:after", "0"), ("w:line", "240")):
         spacing.set(qn(attr), value)
 

@@ -67,13 +67,15 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(database_url, clock, tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test",
-        "WTF_CSRF_ENABLED": False,
-        "CLOCK": clock,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -113,8 +115,13 @@ def make_org(app):
     def make(name: str | None = None, kind: str = "prefecture", parent=None, code: str | None = None):
         n = next(_seq)
         with app.app_context():
-            org = Organization(code=code or f"org{n}", name=name or f"組織{n}", kind=kind,
-                               parent_id=getattr(parent, "id", None), position=n)
+            org = Organization(
+                code=code or f"org{n}",
+                name=name or f"組織{n}",
+                kind=kind,
+                parent_id=getattr(parent, "id", None),
+                position=n,
+            )
             db.session.add(org)
             db.session.commit()
             return detach(org)
@@ -135,8 +142,7 @@ def make_user(app, hq):
     def make(role: str = "member", org=None, login: str | None = None, name: str | None = None):
         n = next(_seq)
         with app.app_context():
-            user = User(login=login or f"user{n}", name=name or f"利用者{n}", role=role,
-                        organization_id=(org or hq).id)
+            user = User(login=login or f"user{n}", name=name or f"利用者{n}", role=role, organization_id=(org or hq).id)
             user.password_hash = _CHEAP_HASH  # the library's check, without scrypt's cost in every test
             db.session.add(user)
             db.session.commit()
@@ -151,18 +157,28 @@ def make_round(app, clock):
     from consult.rounds import operations as ops
     from consult.rounds.models import Round
 
-    def make(title: str = "テスト討議", deadline: datetime | None = None, opens_at: datetime | None = None,
-             items: int | list = 3, targets=(), status: str = "open", background: str = "背景の説明"):
+    def make(
+        title: str = "テスト討議",
+        deadline: datetime | None = None,
+        opens_at: datetime | None = None,
+        items: int | list = 3,
+        targets=(),
+        status: str = "open",
+        background: str = "背景の説明",
+    ):
         opens = opens_at or clock() - timedelta(days=7)
         due = deadline or clock() + timedelta(days=7)
         with app.app_context():
-            round_ = Round(title=title, background=background, opens_at=opens, deadline=due, status="draft",
-                           created_at=clock())
+            round_ = Round(
+                title=title, background=background, opens_at=opens, deadline=due, status="draft", created_at=clock()
+            )
             db.session.add(round_)
             db.session.flush()
-            drafts = items if isinstance(items, list) else [
-                ops.ItemDraft(str(i), f"項目{i}", f"項目{i}の本文") for i in range(1, items + 1)
-            ]
+            drafts = (
+                items
+                if isinstance(items, list)
+                else [ops.ItemDraft(str(i), f"項目{i}", f"項目{i}の本文") for i in range(1, items + 1)]
+            )
             ops.add_items(round_, drafts, clock(), user=None)
             ops.set_targets(round_, {org.id for org in targets}, user=None, now=clock())
             round_.status = status

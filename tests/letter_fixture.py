@@ -1,5 +1,5 @@
 """The two request letters of the seed (別紙１ to 総務大臣, 別紙２ to 法務大臣), copied from
- ../shared/fixtures/jichiro-2025-dx-requests.json so the tests run where that file is absent."""
+../shared/fixtures/jichiro-2025-dx-requests.json so the tests run where that file is absent."""
 
 from consult.letters import numbering
 from consult.letters.document import Addressee, Letter, Section
@@ -139,8 +139,7 @@ LETTERS = {
                     "戸籍振り仮名事業を進める上で、法務省が一方的に事業内容を決定することのないよう、法務省と市"
                     "区町村による協議の場を設けること。"
                 ),
-                "children": [
-                ],
+                "children": [],
             },
             {
                 "text": (
@@ -148,8 +147,7 @@ LETTERS = {
                     "性があることから、引き続き自治体の状況を把握し、必要な経費についてはその全額を国の責任にお"
                     "いて負担すること。"
                 ),
-                "children": [
-                ],
+                "children": [],
             },
             {
                 "text": (
@@ -157,8 +155,7 @@ LETTERS = {
                     "一般的な読み方」への判断基準が通知されているものの、なお自治体での判断が困難なケースも想定"
                     "されることから、そのことも念頭においた対応をはかること。"
                 ),
-                "children": [
-                ],
+                "children": [],
             },
             {
                 "text": (
@@ -169,16 +166,14 @@ LETTERS = {
                     "は緩和することも含め、柔軟に対応すること。加えて、自治体における実務が円滑に行われるよう、"
                     "必要な情報を早期に明示すること。"
                 ),
-                "children": [
-                ],
+                "children": [],
             },
             {
                 "text": (
                     "振り仮名の届出に係る対応において、自治体が効率的かつ最小限度の負担で本事業に対応できるよう"
                     "、自治体における事務作業の進め方について国としても具体的な検討を進めること。"
                 ),
-                "children": [
-                ],
+                "children": [],
             },
         ],
     },

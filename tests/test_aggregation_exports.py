@@ -25,8 +25,14 @@ def data(app, make_org, make_round, staff):
     """Two submitted answers (one with a formula-like text and a proposal), one draft; one disposition set."""
     hokkaido, aomori, iwate = make_org("北海道本部"), make_org("青森県本部"), make_org("岩手県本部")
     round_ = make_round(title="政策討議", items=2, targets=[hokkaido, aomori, iwate])
-    submit(app, round_.id, hokkaido.id, staff.id, {0: ("amend", "=HYPERLINK(\"http://x\")", "-理由\n二行目"),
-                                                   1: ("agree", "", "")}, proposals=[("新しい柱", "@提案")])
+    submit(
+        app,
+        round_.id,
+        hokkaido.id,
+        staff.id,
+        {0: ("amend", '=HYPERLINK("http://x")', "-理由\n二行目"), 1: ("agree", "", "")},
+        proposals=[("新しい柱", "@提案")],
+    )
     submit(app, round_.id, aomori.id, staff.id, {0: ("oppose", "撤回を求める", "負担が大きい")})
     submit(app, round_.id, iwate.id, staff.id, {0: ("agree", "下書きの意見", "")}, do_submit=False)
     from consult.answers.models import Opinion
@@ -44,7 +50,7 @@ def test_opinion_rows_follow_the_upper_federation_format(app, data):
     with app.app_context():
         rows = list(opinion_rows(data["round"].id))
     assert rows == [
-        ("1", "項目1", "現行0", "=HYPERLINK(\"http://x\")", "-理由\n二行目", "修正", "北海道本部"),
+        ("1", "項目1", "現行0", '=HYPERLINK("http://x")', "-理由\n二行目", "修正", "北海道本部"),
         ("1", "項目1", "現行0", "撤回を求める", "負担が大きい", "反対", "青森県本部"),
         ("2", "項目2", "現行1", "", "", "賛成", "北海道本部"),
         ("新規", "新しい柱", "", "@提案", "提案理由", "追加", "北海道本部"),
@@ -71,7 +77,7 @@ def test_csv_has_bom_and_neutralised_formulas(app, data, login_as, staff):
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["項目番号", "項目", "該当箇所（現行の文言）", "修正案・意見", "理由", "区分", "組織名"]
-    assert rows[1][3] == "'=HYPERLINK(\"http://x\")" and rows[1][4] == "'-理由\n二行目"
+    assert rows[1][3] == '\'=HYPERLINK("http://x")' and rows[1][4] == "'-理由\n二行目"
     assert rows[4][3] == "'@提案"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     answers = client.get(f"/rounds/{data['round'].id}/export/answers.csv").get_data().decode("utf-8-sig")
@@ -89,7 +95,7 @@ def test_xlsx_reads_back_with_header_and_rows(app, data, login_as, staff):
     assert values[0] == ("組織名", "項目", "区分", "意見（修正案）", "理由", "対応", "本部の考え方")
     assert len(values) == 5
     row = values[1]
-    assert row[0] == "北海道本部" and row[3] == "'=HYPERLINK(\"http://x\")"
+    assert row[0] == "北海道本部" and row[3] == '\'=HYPERLINK("http://x")'
     assert all(cell.data_type != "f" for line in sheet.iter_rows() for cell in line)  # no formula anywhere
     assert ("青森県本部", "1 項目1", "反対", "撤回を求める", "負担が大きい", "不採用", "'+現行案を維持します") in values
     opinions = load_workbook(io.BytesIO(client.get(f"/rounds/{data['round'].id}/export/opinions.xlsx").get_data()))
@@ -104,8 +110,15 @@ def test_docx_is_a_landscape_table_with_repeated_header(app, data, login_as, sta
     section = document.sections[0]
     assert section.orientation == WD_ORIENT.LANDSCAPE and section.page_width > section.page_height
     table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["項目番号", "項目", "該当箇所（現行の文言）", "修正案・意見",
-                                                     "理由", "区分", "組織名"]
+    assert [c.text for c in table.rows[0].cells] == [
+        "項目番号",
+        "項目",
+        "該当箇所（現行の文言）",
+        "修正案・意見",
+        "理由",
+        "区分",
+        "組織名",
+    ]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     assert len(table.rows) == 5
     assert table.rows[2].cells[6].text == "青森県本部"

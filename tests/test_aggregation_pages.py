@@ -33,8 +33,10 @@ def submit(app, round_id, org_id, user_id, opinions=None, proposals=(), do_submi
         else:
             items = round_.items
             data = AnswerInput(
-                opinions={items[i].id: OpinionInput(stance=s, referred_text=f"現行{i}", proposed_text=p, reason=r)
-                          for i, (s, p, r) in (opinions or {}).items()},
+                opinions={
+                    items[i].id: OpinionInput(stance=s, referred_text=f"現行{i}", proposed_text=p, reason=r)
+                    for i, (s, p, r) in (opinions or {}).items()
+                },
                 proposals=[ProposalInput(heading=h, proposed_text=p, reason="提案理由") for h, p in proposals],
             )
             try:
@@ -77,10 +79,21 @@ def world(app, make_org, make_round, make_user, staff):
     orgs = [make_org(name) for name in ("北海道本部", "青森県本部", "岩手県本部", "宮城県本部", "秋田県本部")]
     round_ = make_round(items=3, targets=orgs)
     sid = staff.id
-    submit(app, round_.id, orgs[0].id, sid, {0: ("agree", "", "賛成です"), 1: ("amend", "=SUM(A1)", "窓口の負担")},
-           proposals=[("人材育成", "研修を増やす")])
-    submit(app, round_.id, orgs[1].id, sid, {0: ("amend", "標準化の期限を延ばす", "準備不足"),
-                                            1: ("amend", "デジタル人材", "人員不足")})
+    submit(
+        app,
+        round_.id,
+        orgs[0].id,
+        sid,
+        {0: ("agree", "", "賛成です"), 1: ("amend", "=SUM(A1)", "窓口の負担")},
+        proposals=[("人材育成", "研修を増やす")],
+    )
+    submit(
+        app,
+        round_.id,
+        orgs[1].id,
+        sid,
+        {0: ("amend", "標準化の期限を延ばす", "準備不足"), 1: ("amend", "デジタル人材", "人員不足")},
+    )
     submit(app, round_.id, orgs[2].id, sid, {0: ("oppose", "撤回", "住民サービス低下")})
     submit(app, round_.id, orgs[3].id, sid, {0: ("agree", "", "下書きだけ")}, do_submit=False)
     submit(app, round_.id, orgs[4].id, sid, no_opinion=True)
@@ -195,8 +208,14 @@ def test_page_uses_the_same_number_of_queries_for_10_and_50_rows(app, make_org, 
     for n, org in enumerate(orgs):
         submit(app, round_.id, org.id, staff.id, {0: (("agree", "amend", "oppose")[n % 3], f"案{n}", f"理由{n}")})
     with app.app_context():
-        campaign = Campaign(title="要請", round_id=round_.id, date_year=2025, date_month=3, sender_org="本部",
-                            created_at=app_clock.app_now())
+        campaign = Campaign(
+            title="要請",
+            round_id=round_.id,
+            date_year=2025,
+            date_month=3,
+            sender_org="本部",
+            created_at=app_clock.app_now(),
+        )
         letter = Letter(campaign=campaign, title="自治体DXの推進に関する要請書")
         db.session.add_all([campaign, letter])
         db.session.flush()
@@ -253,8 +272,11 @@ def test_paging_shows_every_opinion_once(app, make_org, make_round, staff, login
 def _form(oid, disposition="", view="", seen=None, **extra):
     from consult.review.operations import disposition_token
 
-    data = {f"op-{oid}-disposition": disposition, f"op-{oid}-hq_view": view,
-            f"op-{oid}-seen": disposition_token(None, "") if seen is None else seen}
+    data = {
+        f"op-{oid}-disposition": disposition,
+        f"op-{oid}-hq_view": view,
+        f"op-{oid}-seen": disposition_token(None, "") if seen is None else seen,
+    }
     data.update(extra)
     return data
 
@@ -262,9 +284,10 @@ def _form(oid, disposition="", view="", seen=None, **extra):
 def test_save_disposition_and_view_redirects_to_the_filtered_page(app, world, hq_client):
     oid = opinion_id(app, world["orgs"][1].id, 0)
     rid, item = world["round"].id, world["items"][0]
-    response = hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                              data=_form(oid, "partly", "期限の延長を国に求めます。\r\n次年度も確認します。",
-                                         stance="amend", q="期限"))
+    response = hq_client.post(
+        f"/rounds/{rid}/aggregate/opinions/{oid}",
+        data=_form(oid, "partly", "期限の延長を国に求めます。\r\n次年度も確認します。", stance="amend", q="期限"),
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert f"/aggregate/items/{item}" in location and "stance=amend" in location and f"#op-{oid}" in location
@@ -281,10 +304,15 @@ def test_stale_disposition_is_refused_and_typed_text_kept(app, world, hq_client)
     oid = opinion_id(app, world["orgs"][1].id, 0)
     rid = world["round"].id
     opened = disposition_token(None, "")
-    assert hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                          data=_form(oid, "adopted", "先に保存した考え方", seen=opened)).status_code == 302
-    response = hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                              data=_form(oid, "rejected", "後から書いた考え方", seen=opened))
+    assert (
+        hq_client.post(
+            f"/rounds/{rid}/aggregate/opinions/{oid}", data=_form(oid, "adopted", "先に保存した考え方", seen=opened)
+        ).status_code
+        == 302
+    )
+    response = hq_client.post(
+        f"/rounds/{rid}/aggregate/opinions/{oid}", data=_form(oid, "rejected", "後から書いた考え方", seen=opened)
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "別の方が変更しました" in html
@@ -292,10 +320,16 @@ def test_stale_disposition_is_refused_and_typed_text_kept(app, world, hq_client)
     assert get_opinion(app, oid)[:2] == ("adopted", "先に保存した考え方")
     # Saving again from the refreshed page (its token now matches what is stored) goes through.
     token = re.search(rf'name="op-{oid}-seen" type="hidden" value="([0-9a-f]+)"', html) or re.search(
-        rf'id="op-{oid}-seen" name="op-{oid}-seen" type="hidden" value="([0-9a-f]+)"', html)
+        rf'id="op-{oid}-seen" name="op-{oid}-seen" type="hidden" value="([0-9a-f]+)"', html
+    )
     assert token and token.group(1) == disposition_token("adopted", "先に保存した考え方")
-    assert hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                          data=_form(oid, "rejected", "後から書いた考え方", seen=token.group(1))).status_code == 302
+    assert (
+        hq_client.post(
+            f"/rounds/{rid}/aggregate/opinions/{oid}",
+            data=_form(oid, "rejected", "後から書いた考え方", seen=token.group(1)),
+        ).status_code
+        == 302
+    )
     assert get_opinion(app, oid)[:2] == ("rejected", "後から書いた考え方")
 
 
@@ -338,8 +372,14 @@ def _letters(app, round_id, other_round_id=None):
     from consult.letters.models import Campaign, Letter, RequestItem
 
     with app.app_context():
-        campaign = Campaign(title="DX要請", round_id=round_id, date_year=2025, date_month=3, sender_org="本部",
-                            created_at=app_clock.app_now())
+        campaign = Campaign(
+            title="DX要請",
+            round_id=round_id,
+            date_year=2025,
+            date_month=3,
+            sender_org="本部",
+            created_at=app_clock.app_now(),
+        )
         letter = Letter(campaign=campaign, title="自治体DXの推進に関する要請書", numbering="dot-paren")
         db.session.add_all([campaign, letter])
         db.session.flush()
@@ -351,8 +391,14 @@ def _letters(app, round_id, other_round_id=None):
         db.session.add_all([first, second])
         ids = {"section": section.id}
         if other_round_id:
-            other_campaign = Campaign(title="別", round_id=other_round_id, date_year=2025, date_month=4,
-                                      sender_org="本部", created_at=app_clock.app_now())
+            other_campaign = Campaign(
+                title="別",
+                round_id=other_round_id,
+                date_year=2025,
+                date_month=4,
+                sender_org="本部",
+                created_at=app_clock.app_now(),
+            )
             other_letter = Letter(campaign=other_campaign, title="別の要請書")
             db.session.add_all([other_campaign, other_letter])
             db.session.flush()
@@ -374,8 +420,10 @@ def test_link_opinion_to_request_item_and_show_it(app, world, make_round, hq_cli
     assert "期限を柔軟にすること。" not in plain and f"link={oid}#op-{oid}" in plain  # the long select only on demand
     page = hq_client.get(f"/rounds/{rid}/aggregate/items/{item}?link={oid}").get_data(as_text=True)
     assert "期限を柔軟にすること。" in page and "別のこと。" not in page
-    response = hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                              data=_form(oid, "adopted", "要請に入れます", **{f"op-{oid}-request_item": ids["second"]}))
+    response = hq_client.post(
+        f"/rounds/{rid}/aggregate/opinions/{oid}",
+        data=_form(oid, "adopted", "要請に入れます", **{f"op-{oid}-request_item": ids["second"]}),
+    )
     assert response.status_code == 302
     assert get_opinion(app, oid)[2] == [ids["second"]]
     html = hq_client.get(f"/rounds/{rid}/aggregate/items/{item}").get_data(as_text=True)
@@ -384,16 +432,21 @@ def test_link_opinion_to_request_item_and_show_it(app, world, make_round, hq_cli
     from consult.review.operations import disposition_token
 
     seen = disposition_token("adopted", "要請に入れます")
-    hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                   data=_form(oid, "adopted", "要請に入れます", seen, **{f"op-{oid}-request_item": ids["second"]}))
+    hq_client.post(
+        f"/rounds/{rid}/aggregate/opinions/{oid}",
+        data=_form(oid, "adopted", "要請に入れます", seen, **{f"op-{oid}-request_item": ids["second"]}),
+    )
     assert get_opinion(app, oid)[2] == [ids["second"]]
-    response = hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                              data=_form(oid, "adopted", "要請に入れます", seen,
-                                         **{f"op-{oid}-request_item": ids["foreign"]}))
+    response = hq_client.post(
+        f"/rounds/{rid}/aggregate/opinions/{oid}",
+        data=_form(oid, "adopted", "要請に入れます", seen, **{f"op-{oid}-request_item": ids["foreign"]}),
+    )
     assert response.status_code == 200 and "要請項目は一覧から選んでください" in response.get_data(as_text=True)
     # Unlinking from the same form.
-    response = hq_client.post(f"/rounds/{rid}/aggregate/opinions/{oid}",
-                              data=_form(oid, "adopted", "要請に入れます", seen, **{f"op-{oid}-unlink": ids["second"]}))
+    response = hq_client.post(
+        f"/rounds/{rid}/aggregate/opinions/{oid}",
+        data=_form(oid, "adopted", "要請に入れます", seen, **{f"op-{oid}-unlink": ids["second"]}),
+    )
     assert response.status_code == 302
     assert get_opinion(app, oid)[2] == []
 
@@ -452,13 +505,21 @@ def test_members_are_refused_every_headquarters_route(app, world, make_user, log
     rid = world["round"].id
     oid = opinion_id(app, world["orgs"][0].id, 0)
     member = login_as(make_user("member", world["orgs"][0]))
-    urls = [f"/rounds/{rid}/aggregate", f"/rounds/{rid}/aggregate/items/{world['items'][0]}",
-            f"/rounds/{rid}/aggregate/proposals", f"/rounds/{rid}/export/opinions.csv",
-            f"/rounds/{rid}/export/answers.xlsx", f"/rounds/{rid}/export/answers.docx"]
+    urls = [
+        f"/rounds/{rid}/aggregate",
+        f"/rounds/{rid}/aggregate/items/{world['items'][0]}",
+        f"/rounds/{rid}/aggregate/proposals",
+        f"/rounds/{rid}/export/opinions.csv",
+        f"/rounds/{rid}/export/answers.xlsx",
+        f"/rounds/{rid}/export/answers.docx",
+    ]
     for url in urls:
         assert member.get(url).status_code == 403, url
-    for url in (f"/rounds/{rid}/aggregate/opinions/{oid}", f"/rounds/{rid}/aggregate/publish",
-                f"/rounds/{rid}/aggregate/unpublish"):
+    for url in (
+        f"/rounds/{rid}/aggregate/opinions/{oid}",
+        f"/rounds/{rid}/aggregate/publish",
+        f"/rounds/{rid}/aggregate/unpublish",
+    ):
         assert member.post(url, data=_form(oid, "adopted")).status_code == 403, url
     assert get_opinion(app, oid)[0] is None
     member.post("/logout")

@@ -38,7 +38,8 @@ def layer_name(rank: int) -> str:
 def _type_checking_only(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imports_of(source: str, module: str, is_package: bool) -> list[tuple[int, str]]:
@@ -74,8 +75,11 @@ def _is_module(name: str) -> bool:
 
 def violations(source: str, module: str, is_package: bool = False) -> list[str]:
     own = layer(module)
-    return [f"{module}:{line} imports {target} ({layer_name(layer(target))}) from {layer_name(own)}"
-            for line, target in imports_of(source, module, is_package) if layer(target) > own]
+    return [
+        f"{module}:{line} imports {target} ({layer_name(layer(target))}) from {layer_name(own)}"
+        for line, target in imports_of(source, module, is_package)
+        if layer(target) > own
+    ]
 
 
 def sources():
@@ -102,18 +106,24 @@ def test_every_feature_has_one_blueprint_named_after_it(feature):
     assert importlib.import_module(f"consult.{feature}.views").bp.name == feature
 
 
-@pytest.mark.parametrize(("module", "source", "expected"), [
-    ("consult.rounds.operations", "from consult.answers.models import Answer", 1),  # a feature reaching up
-    ("consult.rounds.operations", "def f():\n    from consult.letters import compose", 1),  # inside a function
-    ("consult.core.faults", "from consult.answers.forms import OPINION_LABELS", 1),  # the core reaching a feature
-    ("consult.audit.operations", "from consult.rounds.models import Round", 1),
-    ("consult.orgs.models", "from consult import demo", 1),  # a feature reaching the wiring
-    ("consult.answers.views.board", "from .. import queries", 0),  # relative, same feature
-    ("consult.answers.views.board", "from ...letters import models", 1),  # relative, up the order
-    ("consult.review.views", "from consult.letters.models import Letter\nfrom consult.core import clock", 0),
-    ("consult.audit.models", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from consult.auth import models",
-     0),
-    ("consult.cli", "from consult.review import exports", 0),  # the wiring may import anything
-])
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("consult.rounds.operations", "from consult.answers.models import Answer", 1),  # a feature reaching up
+        ("consult.rounds.operations", "def f():\n    from consult.letters import compose", 1),  # inside a function
+        ("consult.core.faults", "from consult.answers.forms import OPINION_LABELS", 1),  # the core reaching a feature
+        ("consult.audit.operations", "from consult.rounds.models import Round", 1),
+        ("consult.orgs.models", "from consult import demo", 1),  # a feature reaching the wiring
+        ("consult.answers.views.board", "from .. import queries", 0),  # relative, same feature
+        ("consult.answers.views.board", "from ...letters import models", 1),  # relative, up the order
+        ("consult.review.views", "from consult.letters.models import Letter\nfrom consult.core import clock", 0),
+        (
+            "consult.audit.models",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from consult.auth import models",
+            0,
+        ),
+        ("consult.cli", "from consult.review import exports", 0),  # the wiring may import anything
+    ],
+)
 def test_the_check_sees_an_upward_import(module, source, expected):
     assert len(violations(source, module)) == expected

@@ -60,9 +60,21 @@ def test_letter_added_is_recorded_with_its_campaign(app, make_user, login_as, cl
 
     admin = make_user("admin")
     with app.app_context():
-        campaign = letters.create_campaign(letters.CampaignInput(
-            title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
-            sender_org="自治労", sender_title="委員長", sender_name="氏名", round_id=None), clock(), user=None)
+        campaign = letters.create_campaign(
+            letters.CampaignInput(
+                title="省庁要請",
+                date_year=2025,
+                date_month=3,
+                date_day=None,
+                date_style="western",
+                sender_org="自治労",
+                sender_title="委員長",
+                sender_name="氏名",
+                round_id=None,
+            ),
+            clock(),
+            user=None,
+        )
         db.session.commit()
         campaign_id = campaign.id
     response = login_as(admin).post(f"/campaigns/{campaign_id}/letters", data={"title": "自治体DXの推進に関する要請書"})
@@ -117,10 +129,25 @@ def logged(app, make_user, make_org, make_round, clock):
         late_evening = datetime(2025, 3, 10, 14, 30, tzinfo=UTC)  # 2025-03-10 23:30 JST
         next_morning = datetime(2025, 3, 10, 15, 30, tzinfo=UTC)  # 2025-03-11 00:30 JST
         record(a, "round_opened", "round", first.id, "受付開始: 討議「第一討議」", round_id=first.id, now=late_evening)
-        record(m, "answer_submit", "answer", 1, "回答の提出: 東京の回答", round_id=first.id,
-               details={"org_id": tokyo.id}, now=next_morning)
-        record(a, "round_closed", "round", second.id, "受付終了: 討議「第二討議」", round_id=second.id,
-               now=next_morning + timedelta(hours=1))
+        record(
+            m,
+            "answer_submit",
+            "answer",
+            1,
+            "回答の提出: 東京の回答",
+            round_id=first.id,
+            details={"org_id": tokyo.id},
+            now=next_morning,
+        )
+        record(
+            a,
+            "round_closed",
+            "round",
+            second.id,
+            "受付終了: 討議「第二討議」",
+            round_id=second.id,
+            now=next_morning + timedelta(hours=1),
+        )
         db.session.commit()
     return {"admin": admin, "member": member, "first": first, "second": second, "tokyo": tokyo}
 
@@ -220,8 +247,9 @@ def test_migration_upgrade_and_downgrade_on_sqlite(tmp_path):
 
     from consult import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}", "SECRET_KEY": "t",
-                      "TESTING": True})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}", "SECRET_KEY": "t", "TESTING": True}
+    )
     with app.app_context():
         upgrade()
         assert "audit_event" in inspect(db.engine).get_table_names()
@@ -244,4 +272,3 @@ def test_record_outside_a_request_has_no_user_or_address(app, clock):
         db.session.commit()
         assert line.user_id is None and line.address is None
         assert len(line.summary) == 501 and line.at.date() == date(2025, 3, 10)
-

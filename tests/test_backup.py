@@ -19,8 +19,14 @@ SAVES = 12
 
 
 def make_app(path: Path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "test", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     assert {"backup", "restore"} <= set(app.cli.commands)
     return app
 
@@ -36,8 +42,12 @@ def dump(path: Path) -> dict[str, list[tuple]]:
     """Every row of every table, all columns, in a stable order."""
     conn = sqlite3.connect(path)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
     finally:
         conn.close()
@@ -80,8 +90,13 @@ def test_backup_while_writing_then_restore_keeps_every_row(demo_db, tmp_path):
             version = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', page)
             data = {"version": next(g for g in version.groups() if g), "action": "save", "general_comment": marker}
             for item_id in item_ids:
-                data.update({f"item-{item_id}-stance": "amend", f"item-{item_id}-proposed_text": marker,
-                             f"item-{item_id}-reason": marker + "の理由"})
+                data.update(
+                    {
+                        f"item-{item_id}-stance": "amend",
+                        f"item-{item_id}-proposed_text": marker,
+                        f"item-{item_id}-reason": marker + "の理由",
+                    }
+                )
             response = client.post(url, data=data)
             if response.status_code != 302:
                 errors.append(response.get_data(as_text=True))
@@ -123,12 +138,19 @@ def test_backup_while_writing_then_restore_keeps_every_row(demo_db, tmp_path):
 
     # A consistent snapshot: Tokyo's answer is one whole save, never a mix of two.
     conn = sqlite3.connect(restored)
-    version, comment = conn.execute("SELECT version, general_comment FROM answer WHERE round_id = ? AND "
-                                    "organization_id = ?", (round_id, org_id)).fetchone()
-    texts = conn.execute("SELECT DISTINCT proposed_text, reason FROM opinion JOIN answer ON answer.id = answer_id "
-                         "WHERE answer.round_id = ? AND answer.organization_id = ?", (round_id, org_id)).fetchall()
-    events = conn.execute("SELECT COUNT(*) FROM answer_event JOIN answer ON answer.id = answer_id "
-                          "WHERE answer.round_id = ? AND answer.organization_id = ?", (round_id, org_id)).fetchone()[0]
+    version, comment = conn.execute(
+        "SELECT version, general_comment FROM answer WHERE round_id = ? AND organization_id = ?", (round_id, org_id)
+    ).fetchone()
+    texts = conn.execute(
+        "SELECT DISTINCT proposed_text, reason FROM opinion JOIN answer ON answer.id = answer_id "
+        "WHERE answer.round_id = ? AND answer.organization_id = ?",
+        (round_id, org_id),
+    ).fetchall()
+    events = conn.execute(
+        "SELECT COUNT(*) FROM answer_event JOIN answer ON answer.id = answer_id "
+        "WHERE answer.round_id = ? AND answer.organization_id = ?",
+        (round_id, org_id),
+    ).fetchone()[0]
     conn.close()
     saved = int(comment[2:4])
     assert saves_at_start <= saved <= saves_at_end
@@ -222,8 +244,13 @@ def test_restore_refuses_what_is_not_our_backup(demo_db, tmp_path, kind):
 
 
 def test_postgresql_gets_the_pg_dump_and_pg_restore_commands(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://consult:secret@db.internal:5433/consult",
-                      "SECRET_KEY": "test", "TESTING": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://consult:secret@db.internal:5433/consult",
+            "SECRET_KEY": "test",
+            "TESTING": True,
+        }
+    )
     for command in (backup, restore):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)

@@ -68,8 +68,13 @@ def test_consult_console_script_offers_every_command(tmp_path, monkeypatch):
 
 
 def test_commands_on_an_uninitialised_database_say_to_run_init_db(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "empty.sqlite"),
-                      "SECRET_KEY": "test", "TESTING": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "empty.sqlite"),
+            "SECRET_KEY": "test",
+            "TESTING": True,
+        }
+    )
     result = app.test_cli_runner().invoke(args=["create-user", "x", "--name", "x", "--role", "member", "--org", "hq"])
     with app.app_context():
         db.engine.dispose()
@@ -82,8 +87,7 @@ def test_commands_on_an_uninitialised_database_say_to_run_init_db(tmp_path):
 
 def test_create_user_generates_a_password_that_logs_in(app, runner, client, make_org, hq):
     tokyo = make_org("自治労東京都本部", code="pref13", parent=hq)
-    result = runner.invoke(args=["create-user", "yamada", "--name", "山田 花子", "--role", "member",
-                                 "--org", "pref13"])
+    result = runner.invoke(args=["create-user", "yamada", "--name", "山田 花子", "--role", "member", "--org", "pref13"])
     assert result.exit_code == 0, result.output
     password = re.search(r"初期パスワード: (\S+)", result.output).group(1)
     assert len(password) >= 8
@@ -94,8 +98,20 @@ def test_create_user_generates_a_password_that_logs_in(app, runner, client, make
 
 
 def test_create_user_with_a_given_password_prints_no_password(app, runner, client, hq):
-    result = runner.invoke(args=["create-user", "boss", "--name", "本部 太郎", "--role", "admin", "--org", "hq",
-                                 "--password", "secret-pass-1"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "boss",
+            "--name",
+            "本部 太郎",
+            "--role",
+            "admin",
+            "--org",
+            "hq",
+            "--password",
+            "secret-pass-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "初期パスワード" not in result.output
     assert client.post("/login", data={"login": "boss", "password": "secret-pass-1"}).status_code == 302
@@ -112,8 +128,9 @@ def test_create_user_refuses_unknown_org_taken_login_and_staff_outside_hq(app, r
     assert taken.exit_code == 1 and "ログインID taken は既に使われています" in taken.output
     staff = runner.invoke(args=["create-user", "a2", "--name", "x", "--role", "staff", "--org", "pref01"])
     assert staff.exit_code == 1 and "本部に所属させてください" in staff.output
-    short = runner.invoke(args=["create-user", "a3", "--name", "x", "--role", "member", "--org", "hq",
-                                "--password", "short"])
+    short = runner.invoke(
+        args=["create-user", "a3", "--name", "x", "--role", "member", "--org", "hq", "--password", "short"]
+    )
     assert short.exit_code == 1 and "8文字以上" in short.output
     assert count(app, User) == before
 
@@ -123,12 +140,17 @@ def test_create_user_refuses_unknown_org_taken_login_and_staff_outside_hq(app, r
 
 def test_import_orgs_creates_updates_and_accepts_parents_later_in_the_file(app, runner, make_org, hq, tmp_path):
     make_org("旧名称", code="pref13", parent=hq)
-    path = write(tmp_path, "orgs.csv", ORG_HEADER
-                 + "local-hachioji,八王子市職員労働組合,local,pref13\n"
-                 + "local-new,新市職員労働組合,local,pref99\n"   # parent defined two lines below
-                 + "pref13,自治労東京都本部,prefecture,hq\n"     # existing code: name updated
-                 + "pref99,自治労新県本部,prefecture,hq\n"
-                 + "council-x,協議会,council,hq\n", bom=True)
+    path = write(
+        tmp_path,
+        "orgs.csv",
+        ORG_HEADER
+        + "local-hachioji,八王子市職員労働組合,local,pref13\n"
+        + "local-new,新市職員労働組合,local,pref99\n"  # parent defined two lines below
+        + "pref13,自治労東京都本部,prefecture,hq\n"  # existing code: name updated
+        + "pref99,自治労新県本部,prefecture,hq\n"
+        + "council-x,協議会,council,hq\n",
+        bom=True,
+    )
     result = runner.invoke(args=["import-orgs", path])
     assert result.exit_code == 0, result.output
     assert "新規 4件、更新 1件" in result.output
@@ -144,8 +166,11 @@ def test_import_orgs_creates_updates_and_accepts_parents_later_in_the_file(app, 
 def test_import_orgs_moves_an_existing_org_to_a_new_parent(app, runner, make_org, hq, tmp_path):
     old_parent = make_org("自治労東京都本部", code="pref13", parent=hq)
     make_org("八王子市職員労働組合", kind="local", code="local-h", parent=old_parent)
-    path = write(tmp_path, "move.csv", ORG_HEADER + "local-h,八王子市職員労働組合,local,pref14\n"
-                 + "pref14,自治労神奈川県本部,prefecture,hq\n")
+    path = write(
+        tmp_path,
+        "move.csv",
+        ORG_HEADER + "local-h,八王子市職員労働組合,local,pref14\n" + "pref14,自治労神奈川県本部,prefecture,hq\n",
+    )
     result = runner.invoke(args=["import-orgs", path])
     assert result.exit_code == 0, result.output
     assert org_by_code(app, "local-h").parent_code == "pref14"
@@ -154,14 +179,18 @@ def test_import_orgs_moves_an_existing_org_to_a_new_parent(app, runner, make_org
 def test_import_orgs_with_bad_rows_names_every_line_and_imports_nothing(app, runner, make_org, hq, tmp_path):
     make_org("自治労東京都本部", code="pref13", parent=hq)
     before = count(app, Organization)
-    path = write(tmp_path, "bad.csv", ORG_HEADER
-                 + "ok1,正しい行,local,pref13\n"
-                 + "bad1,親がない,local,xx\n"
-                 + ",名前だけ,local,pref13\n"
-                 + "bad3,種別違い,branch,pref13\n"
-                 + "ok1,重複,local,pref13\n"
-                 + "pref13,改名しようとした,prefecture,hq\n"
-                 + "bad5,親なし単組,local,\n")
+    path = write(
+        tmp_path,
+        "bad.csv",
+        ORG_HEADER
+        + "ok1,正しい行,local,pref13\n"
+        + "bad1,親がない,local,xx\n"
+        + ",名前だけ,local,pref13\n"
+        + "bad3,種別違い,branch,pref13\n"
+        + "ok1,重複,local,pref13\n"
+        + "pref13,改名しようとした,prefecture,hq\n"
+        + "bad5,親なし単組,local,\n",
+    )
     result = runner.invoke(args=["import-orgs", path])
     assert result.exit_code == 1
     assert "3行目: 親組織コード xx が見つかりません" in result.output
@@ -211,9 +240,14 @@ def test_import_orgs_refuses_a_second_headquarters_and_a_file_without_the_column
 
 def test_import_users_creates_all_and_prints_generated_passwords(app, runner, client, make_org, hq, tmp_path):
     make_org("自治労大阪府本部", code="pref27", parent=hq)
-    path = write(tmp_path, "users.csv", USER_HEADER
-                 + "osaka,大阪 一郎,member,pref27,osaka@example.jp,\n"
-                 + "hqstaff,本部 二郎,staff,hq,,given-password\n", bom=True)
+    path = write(
+        tmp_path,
+        "users.csv",
+        USER_HEADER
+        + "osaka,大阪 一郎,member,pref27,osaka@example.jp,\n"
+        + "hqstaff,本部 二郎,staff,hq,,given-password\n",
+        bom=True,
+    )
     result = runner.invoke(args=["import-users", path])
     assert result.exit_code == 0, result.output
     assert "利用者を2件登録しました" in result.output
@@ -227,18 +261,21 @@ def test_import_users_creates_all_and_prints_generated_passwords(app, runner, cl
     assert client.post("/login", data={"login": "hqstaff", "password": "given-password"}).status_code == 302
 
 
-def test_import_users_with_bad_rows_names_the_lines_and_imports_nothing(app, runner, make_org, make_user, hq,
-                                                                        tmp_path):
+def test_import_users_with_bad_rows_names_the_lines_and_imports_nothing(app, runner, make_org, make_user, hq, tmp_path):
     make_org("自治労北海道本部", code="pref01", parent=hq)
     make_user("member", login="existing")
     before = count(app, User)
-    path = write(tmp_path, "bad.csv", USER_HEADER
-                 + "good1,正しい人,member,pref01,,\n"
-                 + "nobody,所属不明,member,xx,,\n"
-                 + "existing,既存,member,pref01,,\n"
-                 + "good1,重複,member,pref01,,\n"
-                 + "bad role,役割違い,boss,pref01,mail,short\n"
-                 + "hokkaido-staff,本部外の職員,staff,pref01,,\n")
+    path = write(
+        tmp_path,
+        "bad.csv",
+        USER_HEADER
+        + "good1,正しい人,member,pref01,,\n"
+        + "nobody,所属不明,member,xx,,\n"
+        + "existing,既存,member,pref01,,\n"
+        + "good1,重複,member,pref01,,\n"
+        + "bad role,役割違い,boss,pref01,mail,short\n"
+        + "hokkaido-staff,本部外の職員,staff,pref01,,\n",
+    )
     result = runner.invoke(args=["import-users", path])
     assert result.exit_code == 1
     assert "3行目: 組織コード xx が見つかりません" in result.output

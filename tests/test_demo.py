@@ -33,16 +33,20 @@ def round_titled(title: str) -> Round:
 
 
 def row_counts() -> dict[str, int]:
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
 
 
 def test_demo_loads_headquarters_and_the_47_prefectures_by_their_real_names(app, demo):
     with app.app_context():
         hq = by_code("hq")
         assert (hq.name, hq.kind, hq.parent_id) == ("全日本自治団体労働組合", "hq", None)
-        prefectures = list(db.session.scalars(select(Organization).where(Organization.kind == "prefecture")
-                                              .order_by(Organization.code)))
+        prefectures = list(
+            db.session.scalars(
+                select(Organization).where(Organization.kind == "prefecture").order_by(Organization.code)
+            )
+        )
         assert len(prefectures) == 47
         assert [p.code for p in prefectures] == [f"pref{n:02d}" for n in range(1, 48)]
         assert all(p.parent_id == hq.id for p in prefectures)
@@ -81,7 +85,10 @@ def test_demo_open_round_runs_until_two_weeks_from_today(app, clock, demo):
         round_ = round_titled(CONCEPTS_TITLE)
         assert round_.status == "open"
         assert [(i.number, i.heading) for i in round_.items] == [
-            ("1", "社会保障構想"), ("2", "教育制度構想"), ("3", "税制改革構想")]
+            ("1", "社会保障構想"),
+            ("2", "教育制度構想"),
+            ("3", "税制改革構想"),
+        ]
         assert all(len(item.body) > 40 for item in round_.items)
         assert "2035年" in round_.background
         today = to_jst(clock()).date()
@@ -89,8 +96,9 @@ def test_demo_open_round_runs_until_two_weeks_from_today(app, clock, demo):
         assert round_.opens_at < clock() < round_.deadline
         assert to_jst(round_.opens_at).time() == time(10, 0)
         assert (round_.deadline - round_.opens_at).days == 18  # 2025-02-27 10:00 → 2025-03-17 17:00
-        assert round_.target_ids() == {o.id for o in db.session.scalars(
-            select(Organization).where(Organization.kind == "prefecture"))}
+        assert round_.target_ids() == {
+            o.id for o in db.session.scalars(select(Organization).where(Organization.kind == "prefecture"))
+        }
         milestones = {m.meeting: m.date for m in round_.milestones}
         assert len(milestones) == 6
         assert milestones["組織討議 締切"] == to_jst(round_.deadline).date()
@@ -113,8 +121,11 @@ def test_demo_closed_round_has_29_submitted_prefecture_answers(app, demo):
         round_ = round_titled(DX_TITLE)
         assert round_.status == "closed"
         assert [i.heading for i in round_.items] == [
-            "情報システムの標準化・共通化", "健康保険証とマイナンバーカードの一体化", "自治体DX推進のあり方",
-            "戸籍振り仮名法制化への対応"]
+            "情報システムの標準化・共通化",
+            "健康保険証とマイナンバーカードの一体化",
+            "自治体DX推進のあり方",
+            "戸籍振り仮名法制化への対応",
+        ]
         assert len(round_.targets) == 47
         answers = list(db.session.scalars(select(Answer).where(Answer.round_id == round_.id)))
         assert len(answers) == 29

@@ -35,6 +35,7 @@ PASSWORD = "fault-tests-password"
 # ---------------------------------------------------------------------------------------------------------
 # Reading pages
 
+
 class Page(HTMLParser):
     """The parts of a page the tests look at: textareas, forms with their inputs, the text."""
 
@@ -74,13 +75,21 @@ def field_value(source: str, name: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # The database locked for one request (SQLite: another writer holds the lock; PostgreSQL: a table lock)
 
+
 @pytest.fixture
 def fault_app(app, database_url, clock):
     """The app with CSRF on and a tiny lock wait, on the test database (`app` empties it afterwards)."""
     postgres = database_url.startswith("postgresql")
     options = {"connect_args": {"options": "-c lock_timeout=300"}} if postgres else {"connect_args": {"timeout": 0.1}}
-    fapp = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
-                       "CLOCK": clock, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    fapp = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "CLOCK": clock,
+            "SQLALCHEMY_ENGINE_OPTIONS": options,
+        }
+    )
     if not postgres:
         with fapp.app_context():
             # runs after the app's own connect hook, which sets a 30 s busy timeout
@@ -114,8 +123,9 @@ class DatabaseLock:
 
 def login_with_csrf(client, login: str, password: str):
     page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login", data={"login": login, "password": password,
-                                           "csrf_token": field_value(page, "csrf_token")})
+    response = client.post(
+        "/login", data={"login": login, "password": password, "csrf_token": field_value(page, "csrf_token")}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -131,15 +141,15 @@ def answer_form(item_ids: list[int], typed: str, version: int = 0, action: str =
 
 def stored_answer(app, round_id: int, org_id: int) -> tuple[Answer | None, dict[int, Opinion]]:
     with app.app_context():
-        answer = db.session.scalar(select(Answer).where(Answer.round_id == round_id,
-                                                        Answer.organization_id == org_id))
+        answer = db.session.scalar(select(Answer).where(Answer.round_id == round_id, Answer.organization_id == org_id))
         opinions = {op.item_id: op for op in answer.opinions} if answer else {}
         db.session.expunge_all()
         return answer, opinions
 
 
-def test_locked_database_keeps_the_typed_answer_and_the_resend_saves_it(fault_app, database_url, make_org,
-                                                                         make_user, make_round, caplog):
+def test_locked_database_keeps_the_typed_answer_and_the_resend_saves_it(
+    fault_app, database_url, make_org, make_user, make_round, caplog
+):
     branch = make_org("東京都本部")
     user = make_user("member", branch)
     round_ = make_round(items=3, targets=[branch])
@@ -172,8 +182,7 @@ def test_locked_database_keeps_the_typed_answer_and_the_resend_saves_it(fault_ap
     assert all(kind == "hidden" for _, _, kind in fields)
     sent = {name: value for name, value, _ in fields}
     assert sent["csrf_token"]  # a fresh token from this session
-    assert {k: v for k, v in sent.items() if k != "csrf_token"} == {k: v for k, v in data.items()
-                                                                    if k != "csrf_token"}
+    assert {k: v for k, v in sent.items() if k != "csrf_token"} == {k: v for k, v in data.items() if k != "csrf_token"}
     assert any("database unavailable" in r.getMessage() and url in r.getMessage() for r in caplog.records)
     answer, _ = stored_answer(fault_app, round_.id, branch.id)
     assert answer is None  # nothing half-saved
@@ -187,8 +196,9 @@ def test_locked_database_keeps_the_typed_answer_and_the_resend_saves_it(fault_ap
     assert [opinions[i].proposed_text for i in item_ids] == [f"{typed}（修正案{n}）" for n in range(3)]
 
 
-def test_locked_database_on_a_second_save_keeps_the_stored_answer(fault_app, database_url, make_org, make_user,
-                                                                  make_round):
+def test_locked_database_on_a_second_save_keeps_the_stored_answer(
+    fault_app, database_url, make_org, make_user, make_round
+):
     branch = make_org()
     user = make_user("member", branch)
     round_ = make_round(items=2, targets=[branch])
@@ -215,6 +225,7 @@ def test_locked_database_on_a_second_save_keeps_the_stored_answer(fault_app, dat
 # ---------------------------------------------------------------------------------------------------------
 # The database server out of reach (a PostgreSQL URL on a port where nothing listens)
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -223,9 +234,16 @@ def free_port() -> int:
 
 @pytest.fixture
 def down_app(clock):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False, "CLOCK": clock,
-                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@{HOST}:{free_port()}/consult",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 3}}})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@{HOST}:{free_port()}/consult",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 3}},
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -266,6 +284,7 @@ def test_unreachable_database_pages_and_health_get_503_not_500(down_app, client,
 
 # ---------------------------------------------------------------------------------------------------------
 # Real gunicorn processes
+
 
 def database_for(kind: str, tmp: Path, suffix: str) -> tuple[str, callable]:
     """A fresh database of the kind under test: (URL, drop)."""
@@ -312,11 +331,16 @@ def prepare(url: str, items: int, deadline: datetime) -> dict:
         db.session.add_all([x, y])
         db.session.flush()
         cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        db.session.add_all([User(login=login, name=login, role="member", organization_id=org.id,
-                                 password_hash=cheap) for login, org in (("a", x), ("b", x), ("c", y))])
+        db.session.add_all(
+            [
+                User(login=login, name=login, role="member", organization_id=org.id, password_hash=cheap)
+                for login, org in (("a", x), ("b", x), ("c", y))
+            ]
+        )
         round_ = ops.create_round("障害試験", "背景", at - timedelta(hours=1), deadline, None, at)
-        ops.add_items(round_, [ops.ItemDraft(str(n), f"項目{n}", f"本文{n}") for n in range(1, items + 1)], at,
-            user=None)
+        ops.add_items(
+            round_, [ops.ItemDraft(str(n), f"項目{n}", f"本文{n}") for n in range(1, items + 1)], at, user=None
+        )
         ops.set_targets(round_, {x.id, y.id}, user=None, now=at)
         ops.open_round(round_, at, user=None)
         db.session.commit()
@@ -333,14 +357,34 @@ class Server:
         self.base = f"http://{HOST}:{self.port}"
         instance = tmp / "instance"
         instance.mkdir(exist_ok=True)
-        environment = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, CONSULT_INSTANCE_PATH=str(instance),
-                           **(env or {}))
+        environment = dict(
+            os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, CONSULT_INSTANCE_PATH=str(instance), **(env or {})
+        )
         self.log = tmp / f"gunicorn-{self.port}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [str(GUNICORN), "-w", str(workers), "-k", "sync", "--preload", "-b", f"{HOST}:{self.port}",
-                 "--timeout", "30", "--graceful-timeout", "2", "--log-level", "warning", "consult:create_app()"],
-                env=environment, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    str(GUNICORN),
+                    "-w",
+                    str(workers),
+                    "-k",
+                    "sync",
+                    "--preload",
+                    "-b",
+                    f"{HOST}:{self.port}",
+                    "--timeout",
+                    "30",
+                    "--graceful-timeout",
+                    "2",
+                    "--log-level",
+                    "warning",
+                    "consult:create_app()",
+                ],
+                env=environment,
+                cwd=tmp,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.wait_healthy()
 
     def wait_healthy(self, seconds: float = 30) -> None:
@@ -380,9 +424,12 @@ class Server:
 def log_in(base: str, login: str) -> requests.Session:
     session = requests.Session()
     page = session.get(base + "/login", timeout=10).text
-    response = session.post(base + "/login", data={"login": login, "password": PASSWORD,
-                                                   "csrf_token": field_value(page, "csrf_token")},
-                            allow_redirects=False, timeout=10)
+    response = session.post(
+        base + "/login",
+        data={"login": login, "password": PASSWORD, "csrf_token": field_value(page, "csrf_token")},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 302 and "/login" not in response.headers["Location"], response.text[:500]
     return session
 
@@ -404,21 +451,27 @@ def marker_state(url: str, round_id: int, org_id: int, item_ids: list[int]) -> t
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(text("SELECT id, general_comment, version FROM answer WHERE round_id = :r AND "
-                                    "organization_id = :o"), {"r": round_id, "o": org_id}).first()
+            row = conn.execute(
+                text("SELECT id, general_comment, version FROM answer WHERE round_id = :r AND organization_id = :o"),
+                {"r": round_id, "o": org_id},
+            ).first()
             if row is None:
                 return None
-            opinions = conn.execute(text("SELECT item_id, stance, referred_text, proposed_text, reason FROM opinion "
-                                         "WHERE answer_id = :a"), {"a": row.id}).all()
-            events = conn.execute(text("SELECT COUNT(*) FROM answer_event WHERE answer_id = :a"),
-                                  {"a": row.id}).scalar()
+            opinions = conn.execute(
+                text("SELECT item_id, stance, referred_text, proposed_text, reason FROM opinion WHERE answer_id = :a"),
+                {"a": row.id},
+            ).all()
+            events = conn.execute(
+                text("SELECT COUNT(*) FROM answer_event WHERE answer_id = :a"), {"a": row.id}
+            ).scalar()
     finally:
         engine.dispose()
     marker = row.general_comment
     assert sorted(op.item_id for op in opinions) == sorted(item_ids), "an opinion is missing or extra"
     for op in opinions:
-        assert (op.referred_text, op.proposed_text, op.reason) == (marker + "該当", marker + "修正", marker + "理由"), \
+        assert (op.referred_text, op.proposed_text, op.reason) == (marker + "該当", marker + "修正", marker + "理由"), (
             f"half-saved answer: general comment {marker!r} but item {op.item_id} has {op.proposed_text!r}"
+        )
     return marker, row.version, events
 
 
@@ -458,9 +511,14 @@ def _kill_during_saves(server: Server, url: str, fixture: dict) -> None:
             marker = f"R{n:04d}"
             data = {"csrf_token": token, "version": str(version), "action": "save", "general_comment": marker}
             for item_id in item_ids:
-                data.update({f"item-{item_id}-stance": "amend", f"item-{item_id}-referred_text": marker + "該当",
-                             f"item-{item_id}-proposed_text": marker + "修正",
-                             f"item-{item_id}-reason": marker + "理由"})
+                data.update(
+                    {
+                        f"item-{item_id}-stance": "amend",
+                        f"item-{item_id}-referred_text": marker + "該当",
+                        f"item-{item_id}-proposed_text": marker + "修正",
+                        f"item-{item_id}-reason": marker + "理由",
+                    }
+                )
             started = time.monotonic()
             posting.set()
             try:
@@ -524,8 +582,7 @@ def test_two_servers_keep_the_two_editor_and_deadline_guarantees(tmp_path):
     servers = []
     try:
         fixture = prepare(url, items=3, deadline=deadline)
-        servers = [Server(url, tmp_path, workers=2, env={"CONSULT_CLOCK_OFFSET_FILE": str(offset)})
-                   for _ in range(2)]
+        servers = [Server(url, tmp_path, workers=2, env={"CONSULT_CLOCK_OFFSET_FILE": str(offset)}) for _ in range(2)]
         one, two = (s.base for s in servers)
         round_id, items = fixture["round"], fixture["items"]
         path_x = f"/answers/{round_id}/org/{fixture['x']}/edit"
@@ -541,18 +598,26 @@ def test_two_servers_keep_the_two_editor_and_deadline_guarantees(tmp_path):
         token_a, version_a = form_state(a, one + path_x)
         token_b, version_b = form_state(b, two + path_x)
         assert version_a == version_b == 0
-        assert a.post(one + path_x, data=body(token_a, version_a, "Aさんの意見"), allow_redirects=False,
-                      timeout=10).status_code == 302
-        refused = b.post(two + path_x, data=body(token_b, version_b, "Bさんの意見"), allow_redirects=False,
-                         timeout=10)
+        assert (
+            a.post(
+                one + path_x, data=body(token_a, version_a, "Aさんの意見"), allow_redirects=False, timeout=10
+            ).status_code
+            == 302
+        )
+        refused = b.post(two + path_x, data=body(token_b, version_b, "Bさんの意見"), allow_redirects=False, timeout=10)
         assert refused.status_code == 200
         assert CONFLICT in refused.text and "Bさんの意見" in refused.text
 
         def stored(org: int):
             engine = create_engine(url)
             with engine.connect() as conn:
-                row = conn.execute(text("SELECT status, general_comment, late_at FROM answer WHERE round_id = :r "
-                                        "AND organization_id = :o"), {"r": round_id, "o": org}).first()
+                row = conn.execute(
+                    text(
+                        "SELECT status, general_comment, late_at FROM answer WHERE round_id = :r "
+                        "AND organization_id = :o"
+                    ),
+                    {"r": round_id, "o": org},
+                ).first()
             engine.dispose()
             return row
 
@@ -564,18 +629,25 @@ def test_two_servers_keep_the_two_editor_and_deadline_guarantees(tmp_path):
         # Five seconds before the deadline, org Y's submit through server 1 is accepted...
         token_c, version_c = form_state(c, one + path_y)
         move_clock_to(deadline - timedelta(seconds=5))
-        assert c.post(one + path_y, data=body(token_c, version_c, "Cさんの意見", "submit"), allow_redirects=False,
-                      timeout=10).status_code == 302
+        assert (
+            c.post(
+                one + path_y, data=body(token_c, version_c, "Cさんの意見", "submit"), allow_redirects=False, timeout=10
+            ).status_code
+            == 302
+        )
         assert stored(fixture["y"]).status == "submitted"
 
         # ...and one second after it, org X's submit is refused on both servers, what was typed kept aside.
         token_a, version_a = form_state(a, one + path_x)
         token_b, version_b = form_state(b, two + path_x)
         move_clock_to(deadline + timedelta(seconds=1))
-        for session, base, token, version, typed in ((a, one, token_a, version_a, "Aさんの提出"),
-                                                     (b, two, token_b, version_b, "Bさんの提出")):
-            late = session.post(base + path_x, data=body(token, version, typed, "submit"), allow_redirects=False,
-                                timeout=10)
+        for session, base, token, version, typed in (
+            (a, one, token_a, version_a, "Aさんの提出"),
+            (b, two, token_b, version_b, "Bさんの提出"),
+        ):
+            late = session.post(
+                base + path_x, data=body(token, version, typed, "submit"), allow_redirects=False, timeout=10
+            )
             assert late.status_code == 200, base
             assert "を過ぎたため、提出できませんでした" in late.text, base
         row = stored(fixture["x"])

@@ -46,8 +46,9 @@ def test_password_change_ends_other_sessions(app, make_user, login_as):
     other.post("/login", data={"login": user.login, "password": "password123"})
     assert other.get("/answers/").status_code == 200
     client = login_as(user)
-    response = client.post("/password", data={"current": "password123", "new": "newpassword1",
-                                              "confirm": "newpassword1"})
+    response = client.post(
+        "/password", data={"current": "password123", "new": "newpassword1", "confirm": "newpassword1"}
+    )
     assert response.status_code == 302
     assert client.get("/answers/").status_code == 200
     assert other.get("/answers/").status_code == 302

@@ -24,6 +24,7 @@ def _english(client):
 
 # --- language selection -------------------------------------------------------------------------------------------
 
+
 def test_default_page_is_japanese(client):
     html = client.get("/login").get_data(as_text=True)
     assert '<html lang="ja">' in html
@@ -92,8 +93,17 @@ def test_answer_form_labels_and_buttons_in_english(client, make_org, make_user, 
     login_as(member)
     html = _english(client).get(f"/answers/{round_.id}/org/{tokyo.id}/edit").get_data(as_text=True)
     assert f"Enter answer: {tokyo.name}" in html
-    for text in ("Stance", "Passage and current wording", "Proposed wording", "Reason", "General comment",
-                 "Save draft", "Submit", 'Submit "No opinion"', "Add a proposal"):
+    for text in (
+        "Stance",
+        "Passage and current wording",
+        "Proposed wording",
+        "Reason",
+        "General comment",
+        "Save draft",
+        "Submit",
+        'Submit "No opinion"',
+        "Add a proposal",
+    ):
         assert f">{text}<" in html, text
     assert '<option selected value="">No opinion</option>' in html or '<option value="">No opinion</option>' in html
     # user data is never translated: the round's title and items stay as typed
@@ -124,6 +134,7 @@ def test_switch_language_refuses_bad_input(client):
 
 # --- the catalogs ---------------------------------------------------------------------------------------------------
 
+
 def test_compiled_catalog_exists_and_matches_the_po():
     po_path = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
     mo_path = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
@@ -147,6 +158,7 @@ def test_translations_keep_the_placeholders():
 
 # --- every page renders in both languages (catches a stray % in a template string) ----------------------------------
 
+
 @pytest.fixture
 def world(app, make_org, make_user, make_round, hq, clock):
     """A round with items, a milestone, an attachment, an extension, answers with opinions and proposals,
@@ -165,31 +177,60 @@ def world(app, make_org, make_user, make_round, hq, clock):
         item = loaded.items[0]
         attachment = rounds.add_attachment(loaded, "案.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
         milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認 100%", user=None, now=clock())
-        rounds.grant_extension(loaded, osaka.id, clock() + timedelta(days=5), "大会のため", db.session.get(
-            User, staff.id), clock())
+        rounds.grant_extension(
+            loaded, osaka.id, clock() + timedelta(days=5), "大会のため", db.session.get(User, staff.id), clock()
+        )
         data = answers.AnswerInput(
             opinions={item.id: answers.OpinionInput("amend", "現行 50%", "修正 60%", "理由 %s")},
-            proposals=[answers.ProposalInput("新しい項目 %d", "提案 %", "理由")], general_comment="全体 10%")
-        answer = answers.save_answer(loaded, tokyo.id, db.session.get(User, member.id), data, 0, clock(),
-                                     submit=True)
-        answers.save_answer(loaded, osaka.id, db.session.get(User, staff.id),
-                            answers.AnswerInput(general_comment="大阪の下書き"), 0, clock())
+            proposals=[answers.ProposalInput("新しい項目 %d", "提案 %", "理由")],
+            general_comment="全体 10%",
+        )
+        answer = answers.save_answer(loaded, tokyo.id, db.session.get(User, member.id), data, 0, clock(), submit=True)
+        answers.save_answer(
+            loaded,
+            osaka.id,
+            db.session.get(User, staff.id),
+            answers.AnswerInput(general_comment="大阪の下書き"),
+            0,
+            clock(),
+        )
         loaded.answers_published_at = clock()
-        campaign = letters.create_campaign(letters.CampaignInput(
-            title="省庁要請 %", date_year=2025, date_month=3, date_day=None, date_style="western",
-            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-            round_id=round_.id), clock(), user=None)
-        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"),
-            user=None, now=clock())
+        campaign = letters.create_campaign(
+            letters.CampaignInput(
+                title="省庁要請 %",
+                date_year=2025,
+                date_month=3,
+                date_day=None,
+                date_style="western",
+                sender_org="全日本自治団体労働組合",
+                sender_title="中央執行委員長",
+                sender_name="石上千博",
+                round_id=round_.id,
+            ),
+            clock(),
+            user=None,
+        )
+        letter = letters.add_letter(
+            campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"), user=None, now=clock()
+        )
         section = letters.add_request_item(letter, "マイナンバーカードについて", user=None, now=clock())
         request_item = letters.add_request_item(letter, "支援を充実すること。", parent=section, user=None, now=clock())
-        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"),
-            user=None, now=clock())
+        addressee = letters.add_addressee(
+            campaign, letter, letters.AddresseeInput(organisation="総務省"), user=None, now=clock()
+        )
         db.session.commit()
-        ids = {"round_id": round_.id, "item_id": item.id, "attachment_id": attachment.id,
-               "milestone_id": milestone.id, "filename": "style.css", "opinion_id": answer.opinions[0].id,
-               "campaign_id": campaign.id, "letter_id": letter.id, "addressee_id": addressee.id,
-               "org_id": tokyo.id}
+        ids = {
+            "round_id": round_.id,
+            "item_id": item.id,
+            "attachment_id": attachment.id,
+            "milestone_id": milestone.id,
+            "filename": "style.css",
+            "opinion_id": answer.opinions[0].id,
+            "campaign_id": campaign.id,
+            "letter_id": letter.id,
+            "addressee_id": addressee.id,
+            "org_id": tokyo.id,
+        }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "staff": staff}
 
@@ -203,8 +244,11 @@ def test_every_page_renders_in_every_language(app, world, role, lang):
         session["lang"] = lang
     checked = 0
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "auth.logout") or rule.endpoint.startswith(
-                "bench."):
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint in ("static", "auth.logout")
+            or rule.endpoint.startswith("bench.")
+        ):
             continue
         ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
         url = rule.build({k: v for k, v in ids.items() if k in rule.arguments})[1]

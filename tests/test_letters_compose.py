@@ -31,10 +31,18 @@ def _campaign(now, *, year=2025, month=3, day=None, style="western") -> Campaign
 
 def _letter(campaign, structure, style=numbering.DOT_PAREN, **text):
     """structure: list of (heading, [items]) for a two-level letter, or a list of strings for a flat one."""
-    letter = ops.add_letter(campaign, ops.LetterInput(title=text.pop("title", "要請書"), numbering=style,
-                                                      greeting=text.pop("greeting", "あいさつ。"),
-                                                      closing=text.pop("closing", "以下の通り要請します。"),
-                                                      **text), user=None, now=campaign.created_at)
+    letter = ops.add_letter(
+        campaign,
+        ops.LetterInput(
+            title=text.pop("title", "要請書"),
+            numbering=style,
+            greeting=text.pop("greeting", "あいさつ。"),
+            closing=text.pop("closing", "以下の通り要請します。"),
+            **text,
+        ),
+        user=None,
+        now=campaign.created_at,
+    )
     for entry in structure:
         if isinstance(entry, tuple):
             section = ops.add_request_item(letter, entry[0], user=None, now=campaign.created_at)
@@ -46,8 +54,9 @@ def _letter(campaign, structure, style=numbering.DOT_PAREN, **text):
 
 
 def _addressee(campaign, letter, organisation="総務省", **fields) -> Addressee:
-    return ops.add_addressee(campaign, letter, ops.AddresseeInput(organisation=organisation, **fields), user=None,
-                             now=campaign.created_at)
+    return ops.add_addressee(
+        campaign, letter, ops.AddresseeInput(organisation=organisation, **fields), user=None, now=campaign.created_at
+    )
 
 
 def _texts(data: bytes) -> list[str]:
@@ -56,18 +65,24 @@ def _texts(data: bytes) -> list[str]:
 
 def _record(texts: list[str]) -> list[str]:
     """The numbered lines between 記 and 以上."""
-    return texts[texts.index("記") + 1:texts.index("以上")]
+    return texts[texts.index("記") + 1 : texts.index("以上")]
 
 
-TWO_LEVEL = [("Aについて", ["a1こと。", "a2こと。"]), ("Bについて", ["b1こと。"]),
-             ("Cについて", ["c1こと。", "c2こと。"])]
+TWO_LEVEL = [
+    ("Aについて", ["a1こと。", "a2こと。"]),
+    ("Bについて", ["b1こと。"]),
+    ("Cについて", ["c1こと。", "c2こと。"]),
+]
 
 
-@pytest.mark.parametrize(("style", "expected"), [
-    (numbering.DOT_PAREN, ["１．Aについて", "（１）a1こと。", "（２）a2こと。", "２．Bについて", "（１）b1こと。"]),
-    (numbering.DOT_CIRCLE, ["１．Aについて", "①a1こと。", "②a2こと。", "２．Bについて", "①b1こと。"]),
-    (numbering.PAREN_CIRCLE, ["（１）Aについて", "①a1こと。", "②a2こと。", "（２）Bについて", "①b1こと。"]),
-])
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        (numbering.DOT_PAREN, ["１．Aについて", "（１）a1こと。", "（２）a2こと。", "２．Bについて", "（１）b1こと。"]),
+        (numbering.DOT_CIRCLE, ["１．Aについて", "①a1こと。", "②a2こと。", "２．Bについて", "①b1こと。"]),
+        (numbering.PAREN_CIRCLE, ["（１）Aについて", "①a1こと。", "②a2こと。", "（２）Bについて", "①b1こと。"]),
+    ],
+)
 def test_two_level_numbering_styles(app, clock, style, expected):
     with app.app_context():
         campaign = _campaign(clock())
@@ -75,19 +90,32 @@ def test_two_level_numbering_styles(app, clock, style, expected):
         assert _record(_texts(render_addressee(addressee)[0])) == expected
 
 
-@pytest.mark.parametrize(("style", "wide", "expected"), [
-    (numbering.DOT, True, ["１．x", "２．y"]),
-    (numbering.CIRCLE, True, ["①x", "②y"]),
-    (numbering.PAREN, False, ["(1)x", "(2)y"]),
-    (numbering.DOT, False, ["1.　x", "2.　y"]),
-])
+@pytest.mark.parametrize(
+    ("style", "wide", "expected"),
+    [
+        (numbering.DOT, True, ["１．x", "２．y"]),
+        (numbering.CIRCLE, True, ["①x", "②y"]),
+        (numbering.PAREN, False, ["(1)x", "(2)y"]),
+        (numbering.DOT, False, ["1.　x", "2.　y"]),
+    ],
+)
 def test_flat_numbering_styles_and_half_width_digits(app, clock, style, wide, expected):
     with app.app_context():
         campaign = _campaign(clock())
         letter = _letter(campaign, ["x", "y"], style)
-        ops.update_letter(letter, letter.version, ops.LetterInput(
-            title=letter.title, greeting=letter.greeting, closing=letter.closing, numbering=style,
-            fullwidth_digits=wide), user=None, now=clock())
+        ops.update_letter(
+            letter,
+            letter.version,
+            ops.LetterInput(
+                title=letter.title,
+                greeting=letter.greeting,
+                closing=letter.closing,
+                numbering=style,
+                fullwidth_digits=wide,
+            ),
+            user=None,
+            now=clock(),
+        )
         assert _record(_texts(render_addressee(_addressee(campaign, letter))[0])) == expected
 
 
@@ -96,15 +124,27 @@ def test_flat_style_on_a_letter_with_sections_prints_headings_unnumbered(app, cl
         campaign = _campaign(clock())
         letter = _letter(campaign, TWO_LEVEL[:2], numbering.CIRCLE)
         assert _record(_texts(render_addressee(_addressee(campaign, letter))[0])) == [
-            "Aについて", "①a1こと。", "②a2こと。", "Bについて", "③b1こと。"]
+            "Aについて",
+            "①a1こと。",
+            "②a2こと。",
+            "Bについて",
+            "③b1こと。",
+        ]
 
 
 def test_honorific_dono_and_organisation_printed_when_the_title_does_not_name_it(app, clock):
     with app.app_context():
         campaign = _campaign(clock())
         letter = _letter(campaign, ["x"], numbering.DOT)
-        mutual = _addressee(campaign, letter, "全国市町村職員共済組合連合会", kind="other", title="理事長",
-                            name="山田太郎", honorific="殿")
+        mutual = _addressee(
+            campaign,
+            letter,
+            "全国市町村職員共済組合連合会",
+            kind="other",
+            title="理事長",
+            name="山田太郎",
+            honorific="殿",
+        )
         minister = _addressee(campaign, letter, "総務省", title="総務大臣", name="村上誠一郎")
         party = _addressee(campaign, letter, "立憲民主党", kind="party")
         title_only = _addressee(campaign, letter, "厚生労働省", title="厚生労働大臣", honorific="殿")
@@ -114,14 +154,17 @@ def test_honorific_dono_and_organisation_printed_when_the_title_does_not_name_it
         assert _texts(render_addressee(title_only)[0])[1:3] == ["厚生労働大臣　殿", SENDER[0]]
 
 
-@pytest.mark.parametrize(("date", "style", "expected"), [
-    ((2025, 3, None), "western", "2025年3月●日"),
-    ((2025, 3, None), "era", "令和7年3月●日"),
-    ((2025, 3, 17), "era", "令和7年3月17日"),
-    ((2019, 5, None), "era", "令和元年5月●日"),
-    ((2019, 4, 30), "era", "平成31年4月30日"),
-    ((2019, 7, 23), "western", "2019年7月23日"),
-])
+@pytest.mark.parametrize(
+    ("date", "style", "expected"),
+    [
+        ((2025, 3, None), "western", "2025年3月●日"),
+        ((2025, 3, None), "era", "令和7年3月●日"),
+        ((2025, 3, 17), "era", "令和7年3月17日"),
+        ((2019, 5, None), "era", "令和元年5月●日"),
+        ((2019, 4, 30), "era", "平成31年4月30日"),
+        ((2019, 7, 23), "western", "2019年7月23日"),
+    ],
+)
 def test_dates_fixed_or_undecided_western_or_era(app, clock, date, style, expected):
     with app.app_context():
         campaign = _campaign(clock(), year=date[0], month=date[1], day=date[2], style=style)
@@ -139,7 +182,12 @@ def test_subset_keeps_sections_of_chosen_items_and_numbers_from_one(app, clock):
         # one item of A, the whole of C
         ops.set_addressee_items(addressee, [a.children[1].id, c.id], user=None, now=clock())
         assert _record(_texts(render_addressee(addressee)[0])) == [
-            "１．Aについて", "（１）a2こと。", "２．Cについて", "（１）c1こと。", "（２）c2こと。"]
+            "１．Aについて",
+            "（１）a2こと。",
+            "２．Cについて",
+            "（１）c1こと。",
+            "（２）c2こと。",
+        ]
         ops.set_addressee_items(addressee, [b.id], user=None, now=clock())
         assert _record(_texts(render_addressee(addressee)[0])) == ["１．Bについて", "（１）b1こと。"]
         ops.set_addressee_items(addressee, None, user=None, now=clock())
@@ -163,21 +211,33 @@ def test_own_greeting_and_extra_paragraph_before_the_closing(app, clock):
         campaign = _campaign(clock())
         letter = _letter(campaign, ["x"], numbering.DOT, background="背景一。\r\n\r\n背景二。\n")
         plain = _addressee(campaign, letter)
-        special = _addressee(campaign, letter, "共済組合連合会", kind="other",
-                             greeting="日頃より組合員の福祉向上にご尽力いただき、敬意を表します。",
-                             extra_paragraph="とくに貴会には次の点をお願いします。\n\n追加の二段落目。")
+        special = _addressee(
+            campaign,
+            letter,
+            "共済組合連合会",
+            kind="other",
+            greeting="日頃より組合員の福祉向上にご尽力いただき、敬意を表します。",
+            extra_paragraph="とくに貴会には次の点をお願いします。\n\n追加の二段落目。",
+        )
         texts = _texts(render_addressee(plain)[0])
         start = texts.index("要請書") + 1
-        assert texts[start:start + 4] == ["あいさつ。", "背景一。", "背景二。", "以下の通り要請します。"]
+        assert texts[start : start + 4] == ["あいさつ。", "背景一。", "背景二。", "以下の通り要請します。"]
         texts = _texts(render_addressee(special)[0])
         start = texts.index("要請書") + 1
-        assert texts[start:start + 6] == [
-            "日頃より組合員の福祉向上にご尽力いただき、敬意を表します。", "背景一。", "背景二。",
-            "とくに貴会には次の点をお願いします。", "追加の二段落目。", "以下の通り要請します。"]
+        assert texts[start : start + 6] == [
+            "日頃より組合員の福祉向上にご尽力いただき、敬意を表します。",
+            "背景一。",
+            "背景二。",
+            "とくに貴会には次の点をお願いします。",
+            "追加の二段落目。",
+            "以下の通り要請します。",
+        ]
 
 
-HOSTILE = ("<w:t>&amp;</w:t> {{ content }} {% if %} 👨‍👩‍👧 ｶﾞ ㍻ 髙﨑 e\u0301 \u202eRTL\u202c "
-           "\u200bゼロ幅 タブ\tあり 𠮷野家 ＼ ' \" ; DROP TABLE;")
+HOSTILE = (
+    "<w:t>&amp;</w:t> {{ content }} {% if %} 👨‍👩‍👧 ｶﾞ ㍻ 髙﨑 e\u0301 \u202eRTL\u202c "
+    "\u200bゼロ幅 タブ\tあり 𠮷野家 ＼ ' \" ; DROP TABLE;"
+)
 
 
 def test_hostile_item_text_reaches_the_docx_character_for_character(app, clock):
@@ -216,8 +276,11 @@ def test_file_names_are_unique_and_safe_even_for_the_same_organisation(app, cloc
         second = _addressee(campaign, letter, "総務省", title="自治行政局長")
         odd = _addressee(campaign, letter, 'A\\B<C>|"D" E')
         names = [letter_filename(a) for a in (first, second, odd)]
-        assert names == ["01_総務省_要請書_その1_「DX」.docx", "02_総務省_要請書_その1_「DX」.docx",
-                         "03_A_B_C_D_E_要請書_その1_「DX」.docx"]
+        assert names == [
+            "01_総務省_要請書_その1_「DX」.docx",
+            "02_総務省_要請書_その1_「DX」.docx",
+            "03_A_B_C_D_E_要請書_その1_「DX」.docx",
+        ]
         buffer = io.BytesIO()
         campaign_zip(campaign, buffer)
         import zipfile

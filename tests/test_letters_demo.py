@@ -66,9 +66,17 @@ def _texts(data: bytes) -> list[str]:
 def _expected(key: str, addressee_lines: list[str], sections=None) -> list[str]:
     """The seed letter's paragraphs as printed: with the fixture's own numbering labels."""
     data = letter_fixture.LETTERS[key]
-    texts = [data["date_text"], *addressee_lines, data["sender_org"],
-             f"{data['sender_title']}　{data['sender_name']}", data["title"], data["greeting"], *data["body"],
-             data["closing"], "記"]
+    texts = [
+        data["date_text"],
+        *addressee_lines,
+        data["sender_org"],
+        f"{data['sender_title']}　{data['sender_name']}",
+        data["title"],
+        data["greeting"],
+        *data["body"],
+        data["closing"],
+        "記",
+    ]
     items = data["items"]
     if any(item["children"] for item in items):
         chosen = sections or range(1, len(items) + 1)
@@ -96,26 +104,43 @@ def test_the_campaign_is_the_seeds_two_letters_and_eight_addressees(app, campaig
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_only)
         assert (campaign.title, campaign.date_year, campaign.date_month, campaign.date_day, campaign.date_style) == (
-            "自治体DX推進にかかる省庁要請", 2025, 3, None, "western")
+            "自治体DX推進にかかる省庁要請",
+            2025,
+            3,
+            None,
+            "western",
+        )
         assert (campaign.sender_org, campaign.sender_title, campaign.sender_name) == (
-            "全日本自治団体労働組合", "中央執行委員長", "石上千博")
+            "全日本自治団体労働組合",
+            "中央執行委員長",
+            "石上千博",
+        )
         assert [letter.title for letter in campaign.letters] == [
-            "自治体DXの推進に関する要請書", "戸籍振り仮名法制化への対応に関する要請書"]
+            "自治体DXの推進に関する要請書",
+            "戸籍振り仮名法制化への対応に関する要請書",
+        ]
         b1, b2 = campaign.letters
         assert [len(top.children) for top in b1.top_items()] == [3, 3, 7]
         assert [len(top.children) for top in b2.top_items()] == [0] * 5
         assert [(a.organisation, a.kind, a.letter.title[:4], a.all_items) for a in campaign.addressees] == [
-            ("立憲民主党", "party", "自治体D", True), ("国民民主党", "party", "自治体D", True),
-            ("社民党", "party", "自治体D", True), ("公明党", "party", "自治体D", True),
-            ("総務省", "ministry", "自治体D", True), ("デジタル庁", "ministry", "自治体D", True),
-            ("法務省", "ministry", "戸籍振り", True), ("厚生労働省", "ministry", "自治体D", False)]
+            ("立憲民主党", "party", "自治体D", True),
+            ("国民民主党", "party", "自治体D", True),
+            ("社民党", "party", "自治体D", True),
+            ("公明党", "party", "自治体D", True),
+            ("総務省", "ministry", "自治体D", True),
+            ("デジタル庁", "ministry", "自治体D", True),
+            ("法務省", "ministry", "戸籍振り", True),
+            ("厚生労働省", "ministry", "自治体D", False),
+        ]
         assert campaign.round_id is None  # no rounds demo loaded: nothing to link to
 
 
 def test_loading_twice_changes_nothing(app, clock, with_rounds):
     def counts():
-        return [db.session.scalar(select(func.count()).select_from(model))
-                for model in (Campaign, Letter, RequestItem, Addressee, RequestItemOpinion)]
+        return [
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Campaign, Letter, RequestItem, Addressee, RequestItemOpinion)
+        ]
 
     with app.app_context():
         before = counts()
@@ -225,8 +250,9 @@ def test_request_items_link_to_the_dx_rounds_opinions_on_the_matching_item(app, 
         requests = [t for t in traces if t.level == 2]
         assert sum(bool(t.opinions) for t in requests) >= 12  # nearly every request rests on opinions
         keywords = [keyword for _heading, children in LETTERS["b1"]["items"] for keyword, _text in children]
-        assert all(keyword in op.proposed_text for t, keyword in zip(requests, keywords, strict=True)
-                   for op in t.opinions)
+        assert all(
+            keyword in op.proposed_text for t, keyword in zip(requests, keywords, strict=True) for op in t.opinions
+        )
         assert all(not t.opinions for t in traces if t.level == 1)
         for trace in requests:
             section = trace.item.parent.position
@@ -250,7 +276,14 @@ def test_an_opinion_leads_to_every_addressee_who_carries_it(app, with_rounds):
         (trace,) = letters_for_opinion(opinion)
         assert trace.item.id == section2_item.id and trace.campaign.id == campaign.id
         assert [a.organisation for a in trace.addressees] == [
-            "立憲民主党", "国民民主党", "社民党", "公明党", "総務省", "デジタル庁", "厚生労働省"]
+            "立憲民主党",
+            "国民民主党",
+            "社民党",
+            "公明党",
+            "総務省",
+            "デジタル庁",
+            "厚生労働省",
+        ]
         (trace,) = letters_for_opinion(section1_item.opinions[0])
         assert "厚生労働省" not in [a.organisation for a in trace.addressees]
         assert "法務省" not in [a.organisation for a in trace.addressees]

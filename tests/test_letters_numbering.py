@@ -61,18 +61,32 @@ def test_levels_and_indexes_outside_the_style_are_refused():
 
 
 def _letter(sections, style):
-    return Letter("2025年3月●日", Addressee(title="総務大臣"), "組合", "委員長", "氏名", "要請書",
-                  sections=sections, numbering=style)
+    return Letter(
+        "2025年3月●日",
+        Addressee(title="総務大臣"),
+        "組合",
+        "委員長",
+        "氏名",
+        "要請書",
+        sections=sections,
+        numbering=style,
+    )
 
 
 def test_outline_two_level_restarts_items_per_section_and_headless_sections_are_top_level():
-    sections = [Section("Ａについて", ["a1こと。", "a2こと。"]), Section("", ["単独こと。"]),
-                Section("Ｂについて", ["b1こと。"])]
+    sections = [
+        Section("Ａについて", ["a1こと。", "a2こと。"]),
+        Section("", ["単独こと。"]),
+        Section("Ｂについて", ["b1こと。"]),
+    ]
     entries = [(e.level, e.label, e.text, e.is_heading) for e in outline(_letter(sections, n.DOT_PAREN))]
     assert entries == [
-        (1, "１．", "Ａについて", True), (2, "（１）", "a1こと。", False), (2, "（２）", "a2こと。", False),
+        (1, "１．", "Ａについて", True),
+        (2, "（１）", "a1こと。", False),
+        (2, "（２）", "a2こと。", False),
         (1, "２．", "単独こと。", False),
-        (1, "３．", "Ｂについて", True), (2, "（１）", "b1こと。", False),
+        (1, "３．", "Ｂについて", True),
+        (2, "（１）", "b1こと。", False),
     ]
 
 

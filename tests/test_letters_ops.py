@@ -45,19 +45,22 @@ def _errors(excinfo) -> dict[str, str]:
     return excinfo.value.errors
 
 
-@pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"date_month": 13}, "date_month", "1〜12"),
-    ({"date_month": 2, "date_day": 30}, "date_day", "2025年2月30日という日付はありません"),
-    ({"date_year": 2025, "date_month": 2, "date_day": 29}, "date_day", "ありません"),
-    ({"date_day": 0}, "date_day", "未定"),
-    ({"date_year": 1800}, "date_year", "1900〜2100"),
-    ({"date_style": "showa"}, "date_style", "西暦か和暦"),
-    ({"title": "  "}, "title", "入力してください"),
-    ({"title": "一行目\n二行目"}, "title", "一行で"),
-    ({"title": "x" * 301}, "title", "300文字以内"),
-    ({"sender_org": ""}, "sender_org", "差出人の団体名を入力"),
-    ({"sender_name": "石上\x07千博"}, "sender_name", "U+0007"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"date_month": 13}, "date_month", "1〜12"),
+        ({"date_month": 2, "date_day": 30}, "date_day", "2025年2月30日という日付はありません"),
+        ({"date_year": 2025, "date_month": 2, "date_day": 29}, "date_day", "ありません"),
+        ({"date_day": 0}, "date_day", "未定"),
+        ({"date_year": 1800}, "date_year", "1900〜2100"),
+        ({"date_style": "showa"}, "date_style", "西暦か和暦"),
+        ({"title": "  "}, "title", "入力してください"),
+        ({"title": "一行目\n二行目"}, "title", "一行で"),
+        ({"title": "x" * 301}, "title", "300文字以内"),
+        ({"sender_org": ""}, "sender_org", "差出人の団体名を入力"),
+        ({"sender_name": "石上\x07千博"}, "sender_name", "U+0007"),
+    ],
+)
 def test_campaign_input_is_refused_field_by_field_with_japanese_messages(app, clock, changes, field, words):
     with app.app_context():
         with pytest.raises(ops.InputErrors) as excinfo:
@@ -68,8 +71,9 @@ def test_campaign_input_is_refused_field_by_field_with_japanese_messages(app, cl
 
 def test_leap_day_and_era_campaign_are_accepted(app, clock):
     with app.app_context():
-        campaign = ops.create_campaign(_input(date_year=2024, date_month=2, date_day=29, date_style="era"), clock(),
-            user=None)
+        campaign = ops.create_campaign(
+            _input(date_year=2024, date_month=2, date_day=29, date_style="era"), clock(), user=None
+        )
         assert (campaign.date_year, campaign.date_month, campaign.date_day, campaign.date_style) == (2024, 2, 29, "era")
 
 
@@ -93,13 +97,15 @@ def test_stale_letter_edit_is_a_conflict_and_unknown_numbering_is_refused(app, c
         _campaign, letter, _sections = _setup(clock())
         db.session.commit()
         seen = letter.version
-        ops.update_letter(letter, seen, ops.LetterInput(title="新しい題名", numbering=numbering.DOT_CIRCLE),
-            user=None, now=clock())
+        ops.update_letter(
+            letter, seen, ops.LetterInput(title="新しい題名", numbering=numbering.DOT_CIRCLE), user=None, now=clock()
+        )
         with pytest.raises(ConflictError):
             ops.update_letter(letter, seen, ops.LetterInput(title="古い題名"), user=None, now=clock())
         with pytest.raises(ops.InputErrors) as excinfo:
-            ops.update_letter(letter, letter.version, ops.LetterInput(title="題名", numbering="roman"),
-                user=None, now=clock())
+            ops.update_letter(
+                letter, letter.version, ops.LetterInput(title="題名", numbering="roman"), user=None, now=clock()
+            )
         assert "番号の書式" in _errors(excinfo)["numbering"]
         assert (letter.title, letter.numbering) == ("新しい題名", numbering.DOT_CIRCLE)
 
@@ -137,7 +143,9 @@ def test_items_move_up_and_down_among_their_siblings_only(app, clock):
         db.session.commit()
         db.session.expire_all()
         assert [(t.text, [c.text for c in t.children]) for t in db.session.get(Letter, letter.id).top_items()] == [
-            ("Bについて", ["b1"]), ("Aについて", ["a1", "a3", "a2"])]
+            ("Bについて", ["b1"]),
+            ("Aについて", ["a1", "a3", "a2"]),
+        ]
 
 
 def test_removing_a_section_removes_its_items_and_unchooses_them(app, clock):
@@ -147,8 +155,7 @@ def test_removing_a_section_removes_its_items_and_unchooses_them(app, clock):
         ops.set_addressee_items(addressee, [a.children[0].id, b.id], user=None, now=clock())
         ops.remove_request_item(a, user=None, now=clock())
         db.session.commit()
-        assert [i.text for i in db.session.scalars(select(RequestItem).order_by(RequestItem.id))] == [
-            "Bについて", "b1"]
+        assert [i.text for i in db.session.scalars(select(RequestItem).order_by(RequestItem.id))] == ["Bについて", "b1"]
         assert [i.text for i in db.session.get(Addressee, addressee.id).selected] == ["Bについて"]
         assert db.session.scalar(select(func.count()).select_from(AddresseeItem)) == 1
         assert [t.position for t in db.session.get(Letter, letter.id).top_items()] == [1]
@@ -184,14 +191,17 @@ def test_addressee_subset_must_be_items_of_its_letter_and_not_empty(app, clock):
         assert (addressee.letter_id, addressee.all_items, addressee.selected) == (other.id, True, [])
 
 
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"honorific": "御中"}, "honorific", "「様」か「殿」"),
-    ({"kind": "company"}, "kind", "省庁・政党・その他"),
-    ({"organisation": ""}, "organisation", "要請先の団体名を入力"),
-    ({"name": "x" * 101}, "name", "100文字以内"),
-    ({"title": "総務\n大臣"}, "title", "一行で"),
-    ({"extra_paragraph": "見えない\ufffe文字"}, "extra_paragraph", "U+FFFE"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"honorific": "御中"}, "honorific", "「様」か「殿」"),
+        ({"kind": "company"}, "kind", "省庁・政党・その他"),
+        ({"organisation": ""}, "organisation", "要請先の団体名を入力"),
+        ({"name": "x" * 101}, "name", "100文字以内"),
+        ({"title": "総務\n大臣"}, "title", "一行で"),
+        ({"extra_paragraph": "見えない\ufffe文字"}, "extra_paragraph", "U+FFFE"),
+    ],
+)
 def test_addressee_input_is_refused_with_messages(app, clock, fields, field, words):
     with app.app_context():
         campaign, letter, _sections = _setup(clock())
@@ -249,9 +259,12 @@ def opinions(app, clock, make_org, make_user, make_round):
 
         round_ = db.session.get(Round, round_.id)
         item1, item2 = round_.items
-        data = answers.AnswerInput(opinions={
-            item1.id: answers.OpinionInput("amend", "", "国費で支援すること。", "理由"),
-            item2.id: answers.OpinionInput("add", "", "人員を確保すること。", "")})
+        data = answers.AnswerInput(
+            opinions={
+                item1.id: answers.OpinionInput("amend", "", "国費で支援すること。", "理由"),
+                item2.id: answers.OpinionInput("add", "", "人員を確保すること。", ""),
+            }
+        )
         answers.save_answer(round_, tokyo.id, users[0], data, None, clock(), submit=True)
         answers.save_answer(round_, osaka.id, users[1], data, None, clock(), submit=False)
         db.session.commit()
@@ -279,8 +292,13 @@ def test_opinions_link_to_request_items_both_ways(app, clock, opinions):
 
         traces = ops.items_with_opinions(letter)
         assert [(t.label, t.item.text, [op.id for op in t.opinions]) for t in traces] == [
-            ("１．", "Aについて", []), ("（１）", "a1", submitted), ("（２）", "a2", []), ("（３）", "a3", []),
-            ("２．", "Bについて", []), ("（１）", "b1", submitted[1:])]
+            ("１．", "Aについて", []),
+            ("（１）", "a1", submitted),
+            ("（２）", "a2", []),
+            ("（３）", "a3", []),
+            ("２．", "Bについて", []),
+            ("（１）", "b1", submitted[1:]),
+        ]
         assert traces[1].opinions[0].answer.organization.name == "東京都本部"
 
         first = db.session.get(Opinion, submitted[0])
@@ -288,7 +306,9 @@ def test_opinions_link_to_request_items_both_ways(app, clock, opinions):
         assert (trace.item.text, [x.organisation for x in trace.addressees]) == ("a1", ["総務省"])
         second = db.session.get(Opinion, submitted[1])
         assert [(t.item.text, [x.organisation for x in t.addressees]) for t in ops.letters_for_opinion(second)] == [
-            ("a1", ["総務省"]), ("b1", ["総務省", "厚生労働省"])]
+            ("a1", ["総務省"]),
+            ("b1", ["総務省", "厚生労働省"]),
+        ]
 
         assert ops.unlink_opinion(a.children[0], first, user=None, now=clock()) is True
         assert ops.unlink_opinion(a.children[0], first, user=None, now=clock()) is False
@@ -306,12 +326,15 @@ def _docx_with(*paragraphs: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (_docx_with("｛｛ content ｝｝"), "全角の括弧"),
-    (_docx_with("{{ contnet }}"), "「{{ content }}」の誤り"),
-    (b"%PDF-1.7 not a word file", "Word 文書（.docx）ではありません"),
-    (b"", "ファイルが空です"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (_docx_with("｛｛ content ｝｝"), "全角の括弧"),
+        (_docx_with("{{ contnet }}"), "「{{ content }}」の誤り"),
+        (b"%PDF-1.7 not a word file", "Word 文書（.docx）ではありません"),
+        (b"", "ファイルが空です"),
+    ],
+)
 def test_bad_template_is_refused_with_messages_and_the_previous_one_stays(app, clock, data, words):
     good = _docx_with("本部レターヘッド", "{{ content }}")
     with app.app_context():
@@ -332,6 +355,7 @@ def test_bad_template_is_refused_with_messages_and_the_previous_one_stays(app, c
 
 def test_uploaded_template_keeps_only_the_file_name(app, clock):
     with app.app_context():
-        template = ops.upload_template("C:\\Users\\staff\\Desktop\\要請書ひな形.docx", _docx_with("{{ content }}"),
-                                       None, clock())
+        template = ops.upload_template(
+            "C:\\Users\\staff\\Desktop\\要請書ひな形.docx", _docx_with("{{ content }}"), None, clock()
+        )
         assert template.filename == "要請書ひな形.docx"

@@ -34,8 +34,16 @@ def test_b1_paragraphs_in_print_order_with_two_level_numbering():
     data = letter_fixture.LETTERS["b1"]
     document = _open(render_letter(letter_fixture.letter("b1"), TEMPLATE))
     expected = [
-        "2025年3月●日", "総務大臣", "　村上誠一郎　様", "全日本自治団体労働組合", "中央執行委員長　石上千博",
-        "自治体DXの推進に関する要請書", data["greeting"], *data["body"], data["closing"], "記",
+        "2025年3月●日",
+        "総務大臣",
+        "　村上誠一郎　様",
+        "全日本自治団体労働組合",
+        "中央執行委員長　石上千博",
+        "自治体DXの推進に関する要請書",
+        data["greeting"],
+        *data["body"],
+        data["closing"],
+        "記",
     ]
     for n, section in enumerate(data["items"], start=1):
         expected.append("１２３"[n - 1] + "．" + section["text"])
@@ -48,12 +56,18 @@ def test_b1_paragraphs_in_print_order_with_two_level_numbering():
 def test_b2_is_a_flat_list_of_five_items():
     data = letter_fixture.LETTERS["b2"]
     texts = _texts(_open(render_letter(letter_fixture.letter("b2"), TEMPLATE)))
-    assert texts[:6] == ["2025年3月●日", "法務大臣", "　鈴木馨祐　様", "全日本自治団体労働組合",
-                         "中央執行委員長　石上千博", "戸籍振り仮名法制化への対応に関する要請書"]
+    assert texts[:6] == [
+        "2025年3月●日",
+        "法務大臣",
+        "　鈴木馨祐　様",
+        "全日本自治団体労働組合",
+        "中央執行委員長　石上千博",
+        "戸籍振り仮名法制化への対応に関する要請書",
+    ]
     assert texts[6:10] == [data["greeting"], *data["body"], data["closing"]]
     record = texts.index("記")
     items = [f"{'１２３４５'[i]}．{item['text']}" for i, item in enumerate(data["items"])]
-    assert texts[record + 1:] == [*items, "以上"]
+    assert texts[record + 1 :] == [*items, "以上"]
 
 
 def test_alignment_of_date_title_record_mark_end_and_sender():
@@ -103,15 +117,25 @@ def test_items_and_headings_have_hanging_indents_of_their_label_width():
 
 def _letter_with(greeting: str, items: list[str], **extra) -> Letter:
     addressee = Addressee("全国市町村職員共済組合連合会", "理事長", "", "殿")
-    return Letter("令和7年3月●日", addressee, "組合", "委員長", "氏名", "要請書", greeting=greeting,
-                  sections=[Section("", items)], numbering="dot", **extra)
+    return Letter(
+        "令和7年3月●日",
+        addressee,
+        "組合",
+        "委員長",
+        "氏名",
+        "要請書",
+        greeting=greeting,
+        sections=[Section("", items)],
+        numbering="dot",
+        **extra,
+    )
 
 
 def test_addressee_without_a_name_takes_the_honorific_on_the_title_line_and_extra_paragraph_is_printed():
     letter = _letter_with("拝啓", ["一こと。"], extra_paragraphs=["共済組合あての段落。"], closing="つきましては。")
     texts = _texts(_open(render_letter(letter, TEMPLATE)))
     assert texts[1:3] == ["全国市町村職員共済組合連合会", "理事長　殿"]
-    assert texts[texts.index("拝啓") + 1:texts.index("記")] == ["共済組合あての段落。", "つきましては。"]
+    assert texts[texts.index("拝啓") + 1 : texts.index("記")] == ["共済組合あての段落。", "つきましては。"]
 
 
 def test_characters_word_cannot_hold_are_removed_and_reported():

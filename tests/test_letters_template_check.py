@@ -18,7 +18,7 @@ def _template(*body: str | tuple[str, ...], footer: str | None = None) -> bytes:
         p._p.getparent().remove(p._p)
     for text in body:
         paragraph = document.add_paragraph()
-        for piece in (text if isinstance(text, tuple) else (text,)):
+        for piece in text if isinstance(text, tuple) else (text,):
             paragraph.add_run(piece)
     if footer is not None:
         document.sections[0].footer.add_paragraph(footer)

@@ -23,6 +23,7 @@ ITEM_2_1 = "資格確認書を申請によらず交付すること。"
 
 # ---------------------------------------------------------------- helpers
 
+
 @pytest.fixture
 def staff(make_user):
     return make_user("staff")
@@ -34,9 +35,17 @@ def hq_client(login_as, staff):
 
 
 def campaign_data(**overrides) -> dict:
-    data = {"title": "自治体DX推進にかかる省庁要請", "date_year": "2025", "date_month": "3", "date_day": "",
-            "date_style": "western", "sender_org": "全日本自治団体労働組合", "sender_title": "中央執行委員長",
-            "sender_name": "石上千博", "round_id": "0"}
+    data = {
+        "title": "自治体DX推進にかかる省庁要請",
+        "date_year": "2025",
+        "date_month": "3",
+        "date_day": "",
+        "date_style": "western",
+        "sender_org": "全日本自治団体労働組合",
+        "sender_title": "中央執行委員長",
+        "sender_name": "石上千博",
+        "round_id": "0",
+    }
     data.update(overrides)
     return data
 
@@ -55,8 +64,9 @@ def add_letter(client, campaign_id: int, title: str = "自治体DXの推進に�
 
 def add_item(client, campaign_id: int, letter_id: int, text: str, parent: int | None = None) -> int:
     key = str(parent) if parent else "top"
-    response = client.post(f"/campaigns/{campaign_id}/letters/{letter_id}/items",
-                           data={"form": key, f"add-{key}-text": text})
+    response = client.post(
+        f"/campaigns/{campaign_id}/letters/{letter_id}/items", data={"form": key, f"add-{key}-text": text}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.headers["Location"].rsplit("#item-", 1)[1])
 
@@ -64,12 +74,18 @@ def add_item(client, campaign_id: int, letter_id: int, text: str, parent: int | 
 def build_letter(client, campaign_id: int) -> dict:
     """The seed's letter 1 in short: two sections, the first with two requests."""
     letter_id = add_letter(client, campaign_id)
-    client.post(f"/campaigns/{campaign_id}/letters/{letter_id}", data={
-        "title": "自治体DXの推進に関する要請書",
-        "greeting": "日頃より市民生活の向上にむけ、ご尽力いただいている貴職に敬意を表します。",
-        "background": "さて、政府は計画を閣議決定しました。\n自治体には膨大な業務が集中しています。",
-        "closing": "つきましては、以下の通り要請します。", "numbering": "dot-paren", "fullwidth_digits": "y",
-        "version": "1"})
+    client.post(
+        f"/campaigns/{campaign_id}/letters/{letter_id}",
+        data={
+            "title": "自治体DXの推進に関する要請書",
+            "greeting": "日頃より市民生活の向上にむけ、ご尽力いただいている貴職に敬意を表します。",
+            "background": "さて、政府は計画を閣議決定しました。\n自治体には膨大な業務が集中しています。",
+            "closing": "つきましては、以下の通り要請します。",
+            "numbering": "dot-paren",
+            "fullwidth_digits": "y",
+            "version": "1",
+        },
+    )
     s1 = add_item(client, campaign_id, letter_id, SECTION_1)
     i11 = add_item(client, campaign_id, letter_id, ITEM_1_1, parent=s1)
     i12 = add_item(client, campaign_id, letter_id, ITEM_1_2, parent=s1)
@@ -79,8 +95,17 @@ def build_letter(client, campaign_id: int) -> dict:
 
 
 def addressee_data(letter_id: int, **overrides) -> dict:
-    data = {"organisation": "総務省", "kind": "ministry", "title": "総務大臣", "name": "村上誠一郎",
-            "honorific": "様", "letter_id": str(letter_id), "scope": "all", "greeting": "", "extra_paragraph": ""}
+    data = {
+        "organisation": "総務省",
+        "kind": "ministry",
+        "title": "総務大臣",
+        "name": "村上誠一郎",
+        "honorific": "様",
+        "letter_id": str(letter_id),
+        "scope": "all",
+        "greeting": "",
+        "extra_paragraph": "",
+    }
     data.update(overrides)
     return data
 
@@ -109,6 +134,7 @@ def make_docx(*texts: str) -> bytes:
 
 # ---------------------------------------------------------------- campaigns
 
+
 def test_campaign_with_undecided_day_in_era_style_prints_reiwa_with_mark(hq_client, app):
     campaign_id = create_campaign(hq_client, date_day="", date_style="era")
     page = hq_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
@@ -116,8 +142,12 @@ def test_campaign_with_undecided_day_in_era_style_prints_reiwa_with_mark(hq_clie
     assert "自治体DX推進にかかる省庁要請" in hq_client.get("/campaigns/").get_data(as_text=True)
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
-        assert (campaign.date_year, campaign.date_month, campaign.date_day, campaign.date_style) == (2025, 3, None,
-                                                                                                   "era")
+        assert (campaign.date_year, campaign.date_month, campaign.date_day, campaign.date_style) == (
+            2025,
+            3,
+            None,
+            "era",
+        )
 
 
 def test_fixed_western_date_typed_in_full_width_digits(hq_client):
@@ -126,8 +156,7 @@ def test_fixed_western_date_typed_in_full_width_digits(hq_client):
 
 
 def test_impossible_date_is_refused_with_message_and_typed_text_kept(hq_client, app):
-    response = hq_client.post("/campaigns/new", data=campaign_data(date_month="2", date_day="30",
-                                                                    title="二月の要請"))
+    response = hq_client.post("/campaigns/new", data=campaign_data(date_month="2", date_day="30", title="二月の要請"))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "2025年2月30日という日付はありません。" in page
@@ -163,6 +192,7 @@ def test_stale_campaign_edit_is_refused_and_first_save_kept(hq_client, app):
 
 # ---------------------------------------------------------------- letter editor
 
+
 def test_letter_items_are_shown_with_their_printed_numbers(hq_client):
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
@@ -171,8 +201,10 @@ def test_letter_items_are_shown_with_their_printed_numbers(hq_client):
     labels = re.findall(r'<span class="num">([^<]*)</span>', page)
     assert labels == ["１．", "（１）", "（２）", "２．", "（１）"]
 
-    hq_client.post(f"/campaigns/{campaign_id}/letters/{ids['letter']}", data={
-        "title": "自治体DXの推進に関する要請書", "numbering": "dot-circle", "version": "2"})
+    hq_client.post(
+        f"/campaigns/{campaign_id}/letters/{ids['letter']}",
+        data={"title": "自治体DXの推進に関する要請書", "numbering": "dot-circle", "version": "2"},
+    )
     page = hq_client.get(f"/campaigns/{campaign_id}/letters/{ids['letter']}").get_data(as_text=True)
     assert re.findall(r'<span class="num">([^<]*)</span>', page) == ["1.", "①", "②", "2.", "①"]
 
@@ -181,8 +213,14 @@ def test_letter_fields_are_saved_and_a_stale_save_is_refused(hq_client, app):
     campaign_id = create_campaign(hq_client)
     letter_id = add_letter(hq_client, campaign_id, "戸籍振り仮名法制化への対応に関する要請書")
     url = f"/campaigns/{campaign_id}/letters/{letter_id}"
-    data = {"title": "戸籍振り仮名法制化への対応に関する要請書", "greeting": "敬意を表します。",
-            "background": "一段落目\n二段落目", "closing": "要請します。", "numbering": "dot", "version": "1"}
+    data = {
+        "title": "戸籍振り仮名法制化への対応に関する要請書",
+        "greeting": "敬意を表します。",
+        "background": "一段落目\n二段落目",
+        "closing": "要請します。",
+        "numbering": "dot",
+        "version": "1",
+    }
     assert hq_client.post(url, data=data).status_code == 302
     stale = hq_client.post(url, data={**data, "greeting": "古い画面からの変更", "version": "1"})
     assert stale.status_code == 200
@@ -193,7 +231,11 @@ def test_letter_fields_are_saved_and_a_stale_save_is_refused(hq_client, app):
     with app.app_context():
         letter = db.session.get(Letter, letter_id)
         assert (letter.greeting, letter.background, letter.numbering, letter.fullwidth_digits) == (
-            "敬意を表します。", "一段落目\n二段落目", "dot", False)
+            "敬意を表します。",
+            "一段落目\n二段落目",
+            "dot",
+            False,
+        )
 
 
 def test_items_are_edited_inline_moved_and_removed_after_a_confirm_page(hq_client, app):
@@ -201,17 +243,22 @@ def test_items_are_edited_inline_moved_and_removed_after_a_confirm_page(hq_clien
     ids = build_letter(hq_client, campaign_id)
     base = f"/campaigns/{campaign_id}/letters/{ids['letter']}/items"
 
-    edit = hq_client.post(f"{base}/{ids['i11']}", data={f"item-{ids['i11']}-text": "書き直した要請。こと。",
-                                                        f"item-{ids['i11']}-shown": ITEM_1_1})
+    edit = hq_client.post(
+        f"{base}/{ids['i11']}",
+        data={f"item-{ids['i11']}-text": "書き直した要請。こと。", f"item-{ids['i11']}-shown": ITEM_1_1},
+    )
     assert edit.status_code == 302
-    empty = hq_client.post(f"{base}/{ids['i12']}", data={f"item-{ids['i12']}-text": " ",
-                                                         f"item-{ids['i12']}-shown": ITEM_1_2})
+    empty = hq_client.post(
+        f"{base}/{ids['i12']}", data={f"item-{ids['i12']}-text": " ", f"item-{ids['i12']}-shown": ITEM_1_2}
+    )
     assert "文言を入力してください。" in empty.get_data(as_text=True)
-    long = hq_client.post(f"{base}/{ids['i12']}", data={f"item-{ids['i12']}-text": "あ" * 5001,
-                                                        f"item-{ids['i12']}-shown": ITEM_1_2})
+    long = hq_client.post(
+        f"{base}/{ids['i12']}", data={f"item-{ids['i12']}-text": "あ" * 5001, f"item-{ids['i12']}-shown": ITEM_1_2}
+    )
     assert "文言は5,000文字以内にしてください" in long.get_data(as_text=True)
-    stale = hq_client.post(f"{base}/{ids['i11']}", data={f"item-{ids['i11']}-text": "別の人の変更",
-                                                         f"item-{ids['i11']}-shown": ITEM_1_1})
+    stale = hq_client.post(
+        f"{base}/{ids['i11']}", data={f"item-{ids['i11']}-text": "別の人の変更", f"item-{ids['i11']}-shown": ITEM_1_1}
+    )
     assert "他の人が" in stale.get_data(as_text=True) and "別の人の変更" in stale.get_data(as_text=True)
 
     assert hq_client.post(f"{base}/{ids['s2']}/move", data={"direction": "up"}).status_code == 302
@@ -230,23 +277,38 @@ def test_items_are_edited_inline_moved_and_removed_after_a_confirm_page(hq_clien
 def test_item_under_a_request_is_refused(hq_client):
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
-    response = hq_client.post(f"/campaigns/{campaign_id}/letters/{ids['letter']}/items",
-                              data={"form": str(ids["i11"]), f"add-{ids['i11']}-text": "三段目"})
+    response = hq_client.post(
+        f"/campaigns/{campaign_id}/letters/{ids['letter']}/items",
+        data={"form": str(ids["i11"]), f"add-{ids['i11']}-text": "三段目"},
+    )
     assert response.status_code == 400
 
 
 # ---------------------------------------------------------------- addressees
 
+
 def test_addressee_with_a_subset_is_listed_with_the_chosen_section(hq_client, app):
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
     add_addressee(hq_client, campaign_id, ids["letter"])
-    add_addressee(hq_client, campaign_id, ids["letter"], items=[ids["s2"]], organisation="厚生労働省",
-                  title="厚生労働大臣", name="", honorific="殿", scope="subset", extra_paragraph="保険証について特に。")
+    add_addressee(
+        hq_client,
+        campaign_id,
+        ids["letter"],
+        items=[ids["s2"]],
+        organisation="厚生労働省",
+        title="厚生労働大臣",
+        name="",
+        honorific="殿",
+        scope="subset",
+        extra_paragraph="保険証について特に。",
+    )
     page = hq_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     assert "すべて" in page
     assert re.findall(r"<td>(一部[^<]*|すべて)</td>", page) == [
-        "すべて", "一部（２． 健康保険証とマイナンバーカードの一体化に…）"]
+        "すべて",
+        "一部（２． 健康保険証とマイナンバーカードの一体化に…）",
+    ]
     assert "殿" in page
     with app.app_context():
         mhlw = db.session.scalars(select(Addressee).where(Addressee.organisation == "厚生労働省")).one()
@@ -275,8 +337,9 @@ def test_addressee_is_edited_and_removed_after_confirmation(hq_client, app):
     url = f"/campaigns/{campaign_id}/addressees/{aid}"
     page = hq_client.get(url).get_data(as_text=True)
     assert 'value="村上誠一郎"' in page
-    response = hq_client.post(url, data={**addressee_data(ids["letter"], name="", scope="subset"),
-                                         "item": [str(ids["i12"])]})
+    response = hq_client.post(
+        url, data={**addressee_data(ids["letter"], name="", scope="subset"), "item": [str(ids["i12"])]}
+    )
     assert response.status_code == 302
     with app.app_context():
         addressee = db.session.get(Addressee, aid)
@@ -289,12 +352,21 @@ def test_addressee_is_edited_and_removed_after_confirmation(hq_client, app):
 
 # ---------------------------------------------------------------- downloads and preview
 
+
 def test_docx_download_holds_the_name_and_only_the_chosen_section(hq_client):
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
     add_addressee(hq_client, campaign_id, ids["letter"])
-    aid = add_addressee(hq_client, campaign_id, ids["letter"], items=[ids["s2"]], organisation="厚生労働省",
-                        title="厚生労働大臣", name="福岡資麿", scope="subset")
+    aid = add_addressee(
+        hq_client,
+        campaign_id,
+        ids["letter"],
+        items=[ids["s2"]],
+        organisation="厚生労働省",
+        title="厚生労働大臣",
+        name="福岡資麿",
+        scope="subset",
+    )
     response = hq_client.get(f"/campaigns/{campaign_id}/addressees/{aid}.docx")
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
@@ -311,8 +383,15 @@ def test_zip_holds_one_letter_per_addressee(hq_client):
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
     for org in ("総務省", "デジタル庁", "立憲民主党"):
-        add_addressee(hq_client, campaign_id, ids["letter"], organisation=org, kind="party" if "党" in org
-                      else "ministry", title="" if "党" in org else "大臣", name="")
+        add_addressee(
+            hq_client,
+            campaign_id,
+            ids["letter"],
+            organisation=org,
+            kind="party" if "党" in org else "ministry",
+            title="" if "党" in org else "大臣",
+            name="",
+        )
     response = hq_client.get(f"/campaigns/{campaign_id}/letters.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
@@ -334,14 +413,26 @@ def test_preview_shows_the_same_text_as_the_docx(hq_client):
     ids = build_letter(hq_client, campaign_id)
     aid = add_addressee(hq_client, campaign_id, ids["letter"], extra_paragraph="総務省への追加の段落。")
     page = hq_client.get(f"/campaigns/{campaign_id}/addressees/{aid}/preview").get_data(as_text=True)
-    shown = [html.unescape(label + text) for label, text in re.findall(
-        r'<span class="label">([^<]*)</span><span class="text prewrap">([^<]*)</span>', page)]
-    printed = [p for p in docx_paragraphs(hq_client.get(f"/campaigns/{campaign_id}/addressees/{aid}.docx").data)
-               if p.strip()]
-    assert shown == printed[printed.index("記") + 1:printed.index("以上")]
+    shown = [
+        html.unescape(label + text)
+        for label, text in re.findall(
+            r'<span class="label">([^<]*)</span><span class="text prewrap">([^<]*)</span>', page
+        )
+    ]
+    printed = [
+        p for p in docx_paragraphs(hq_client.get(f"/campaigns/{campaign_id}/addressees/{aid}.docx").data) if p.strip()
+    ]
+    assert shown == printed[printed.index("記") + 1 : printed.index("以上")]
     assert shown[0] == "１．" + SECTION_1 and len(shown) == 5
-    for text in ("2025年3月17日", "総務大臣", "村上誠一郎", "自治体DXの推進に関する要請書", "総務省への追加の段落。",
-                 "記", "以上"):
+    for text in (
+        "2025年3月17日",
+        "総務大臣",
+        "村上誠一郎",
+        "自治体DXの推進に関する要請書",
+        "総務省への追加の段落。",
+        "記",
+        "以上",
+    ):
         assert text in page and any(text in p for p in printed)
 
 
@@ -360,10 +451,12 @@ def test_characters_word_cannot_hold_are_named_but_the_download_works(hq_client,
 
 # ---------------------------------------------------------------- templates
 
+
 def test_template_with_full_width_braces_is_refused_and_the_old_one_kept(hq_client, app):
     bad = make_docx("要請書レターヘッド", "｛｛ content ｝｝")
-    response = hq_client.post("/campaigns/templates", data={"file": (io.BytesIO(bad), "雛形.docx")},
-                              content_type="multipart/form-data")
+    response = hq_client.post(
+        "/campaigns/templates", data={"file": (io.BytesIO(bad), "雛形.docx")}, content_type="multipart/form-data"
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "全角の括弧で入力された差し込み項目「｛｛ content ｝｝」があります。" in page
@@ -375,21 +468,27 @@ def test_template_with_full_width_braces_is_refused_and_the_old_one_kept(hq_clie
 
 
 def test_template_upload_refuses_non_docx_and_missing_file(hq_client):
-    page = hq_client.post("/campaigns/templates", data={"file": (io.BytesIO(b"plain text"), "a.docx")},
-                          content_type="multipart/form-data").get_data(as_text=True)
+    page = hq_client.post(
+        "/campaigns/templates", data={"file": (io.BytesIO(b"plain text"), "a.docx")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert "Word 文書（.docx）ではありません" in page
     page = hq_client.post("/campaigns/templates", data={}, content_type="multipart/form-data").get_data(as_text=True)
     assert "ファイルを選んでください。" in page
     big = b"PK" + b"0" * (5 * 1024 * 1024)
-    page = hq_client.post("/campaigns/templates", data={"file": (io.BytesIO(big), "big.docx")},
-                          content_type="multipart/form-data").get_data(as_text=True)
+    page = hq_client.post(
+        "/campaigns/templates", data={"file": (io.BytesIO(big), "big.docx")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert "5MB までにしてください" in page
 
 
 def test_accepted_template_is_used_for_the_letters(hq_client, app):
     good = make_docx("本部レターヘッド見本", "{{ content }}", "担当：総合政治政策局")
-    response = hq_client.post("/campaigns/templates", data={"file": (io.BytesIO(good), "新雛形.docx")},
-                              content_type="multipart/form-data", follow_redirects=True)
+    response = hq_client.post(
+        "/campaigns/templates",
+        data={"file": (io.BytesIO(good), "新雛形.docx")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     page = response.get_data(as_text=True)
     assert "雛形「新雛形.docx」を登録しました。" in page and "既定の雛形" not in page
     assert hq_client.get("/campaigns/templates/current.docx").data == good
@@ -403,6 +502,7 @@ def test_accepted_template_is_used_for_the_letters(hq_client, app):
 
 # ---------------------------------------------------------------- opinions behind an item
 
+
 @pytest.fixture
 def answered_round(app, make_org, make_user, make_round, clock):
     """A round where 愛知県本部 submitted two opinions and 大阪府本部 only saved a draft."""
@@ -411,16 +511,20 @@ def answered_round(app, make_org, make_user, make_round, clock):
 
     aichi, osaka = make_org("愛知県本部"), make_org("大阪府本部")
     round_ = make_round(items=2, targets=[aichi, osaka])
-    for org, submit, text in ((aichi, True, "特定移行支援システムの期限を見直すべき"),
-                              (osaka, False, "下書きのままの意見")):
+    for org, submit, text in (
+        (aichi, True, "特定移行支援システムの期限を見直すべき"),
+        (osaka, False, "下書きのままの意見"),
+    ):
         user = make_user("member", org)
         with app.app_context():
             stored = db.session.get(Round, round_.id)
             first, second = stored.items[0].id, stored.items[1].id
-            data = answer_ops.AnswerInput(opinions={
-                first: answer_ops.OpinionInput("amend", "現行の文言", text, "人員が足りない"),
-                second: answer_ops.OpinionInput("agree", "", "資格確認書の交付に賛成", ""),
-            })
+            data = answer_ops.AnswerInput(
+                opinions={
+                    first: answer_ops.OpinionInput("amend", "現行の文言", text, "人員が足りない"),
+                    second: answer_ops.OpinionInput("agree", "", "資格確認書の交付に賛成", ""),
+                }
+            )
             answer_ops.save_answer(stored, org.id, user, data, None, clock(), submit=submit)
             db.session.commit()
     return round_
@@ -463,23 +567,36 @@ def _draft_opinion_id(app) -> int:
 
 # ---------------------------------------------------------------- access
 
+
 def _all_urls(campaign_id: int, letter_id: int, item_id: int, addressee_id: int) -> list[tuple[str, str]]:
     c, lt, i, a = campaign_id, letter_id, item_id, addressee_id
     return [
-        ("GET", "/campaigns/"), ("GET", "/campaigns/new"), ("POST", "/campaigns/new"),
-        ("GET", f"/campaigns/{c}"), ("POST", f"/campaigns/{c}"), ("POST", f"/campaigns/{c}/letters"),
-        ("GET", f"/campaigns/{c}/letters/{lt}"), ("POST", f"/campaigns/{c}/letters/{lt}"),
-        ("POST", f"/campaigns/{c}/letters/{lt}/items"), ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}"),
+        ("GET", "/campaigns/"),
+        ("GET", "/campaigns/new"),
+        ("POST", "/campaigns/new"),
+        ("GET", f"/campaigns/{c}"),
+        ("POST", f"/campaigns/{c}"),
+        ("POST", f"/campaigns/{c}/letters"),
+        ("GET", f"/campaigns/{c}/letters/{lt}"),
+        ("POST", f"/campaigns/{c}/letters/{lt}"),
+        ("POST", f"/campaigns/{c}/letters/{lt}/items"),
+        ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}"),
         ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}/move"),
         ("GET", f"/campaigns/{c}/letters/{lt}/items/{i}/remove"),
         ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}/remove"),
         ("GET", f"/campaigns/{c}/letters/{lt}/items/{i}/opinions"),
         ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}/opinions"),
-        ("GET", f"/campaigns/{c}/addressees/new"), ("POST", f"/campaigns/{c}/addressees/new"),
-        ("GET", f"/campaigns/{c}/addressees/{a}"), ("POST", f"/campaigns/{c}/addressees/{a}"),
-        ("GET", f"/campaigns/{c}/addressees/{a}/remove"), ("POST", f"/campaigns/{c}/addressees/{a}/remove"),
-        ("GET", f"/campaigns/{c}/addressees/{a}/preview"), ("GET", f"/campaigns/{c}/addressees/{a}.docx"),
-        ("GET", f"/campaigns/{c}/letters.zip"), ("GET", "/campaigns/templates"), ("POST", "/campaigns/templates"),
+        ("GET", f"/campaigns/{c}/addressees/new"),
+        ("POST", f"/campaigns/{c}/addressees/new"),
+        ("GET", f"/campaigns/{c}/addressees/{a}"),
+        ("POST", f"/campaigns/{c}/addressees/{a}"),
+        ("GET", f"/campaigns/{c}/addressees/{a}/remove"),
+        ("POST", f"/campaigns/{c}/addressees/{a}/remove"),
+        ("GET", f"/campaigns/{c}/addressees/{a}/preview"),
+        ("GET", f"/campaigns/{c}/addressees/{a}.docx"),
+        ("GET", f"/campaigns/{c}/letters.zip"),
+        ("GET", "/campaigns/templates"),
+        ("POST", "/campaigns/templates"),
         ("GET", "/campaigns/templates/current.docx"),
     ]
 
@@ -508,8 +625,11 @@ def test_unknown_ids_and_parts_of_another_campaign_are_404(hq_client):
     for method, url in _all_urls(999_999, ids["letter"], ids["i11"], aid)[3:-3]:
         assert hq_client.open(url, method=method).status_code == 404, (method, url)
     # The letter, item and addressee exist, but belong to another campaign (or letter).
-    foreign = [(m, u) for m, u in _all_urls(other, ids["letter"], ids["i11"], aid)
-               if f"/letters/{ids['letter']}" in u or f"/addressees/{aid}" in u]
+    foreign = [
+        (m, u)
+        for m, u in _all_urls(other, ids["letter"], ids["i11"], aid)
+        if f"/letters/{ids['letter']}" in u or f"/addressees/{aid}" in u
+    ]
     assert len(foreign) == 15
     for method, url in foreign:
         assert hq_client.open(url, method=method).status_code == 404, (method, url)
@@ -521,8 +641,9 @@ def test_operations_refusal_is_shown_next_to_the_field(hq_client, app):
     """The operations refuse characters Word cannot hold even when the form lets them through."""
     campaign_id = create_campaign(hq_client)
     letter_id = add_letter(hq_client, campaign_id)
-    response = hq_client.post(f"/campaigns/{campaign_id}/letters/{letter_id}/items",
-                              data={"form": "top", "add-top-text": "要請\uffffこと。"})
+    response = hq_client.post(
+        f"/campaigns/{campaign_id}/letters/{letter_id}/items", data={"form": "top", "add-top-text": "要請\uffffこと。"}
+    )
     assert response.status_code == 200
     assert "U+FFFF" in response.get_data(as_text=True)
     with app.app_context():
@@ -533,8 +654,9 @@ def test_removing_the_only_item_an_addressee_receives_is_refused(hq_client, app)
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
     add_addressee(hq_client, campaign_id, ids["letter"], items=[ids["s2"]], organisation="厚生労働省", scope="subset")
-    response = hq_client.post(f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/{ids['s2']}/remove",
-                              follow_redirects=True)
+    response = hq_client.post(
+        f"/campaigns/{campaign_id}/letters/{ids['letter']}/items/{ids['s2']}/remove", follow_redirects=True
+    )
     assert "厚生労働省宛の要請書はこの項目だけを選んでいます。" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(RequestItem, ids["s2"]) is not None
@@ -557,6 +679,7 @@ def test_item_forms_carry_a_working_csrf_token(hq_client, app):
 
 
 # ---------------------------------------------------------------- removing letters, ordering addressees, unlinking
+
 
 def test_letter_nobody_receives_is_removed_after_a_confirm_page(hq_client, app):
     campaign_id = create_campaign(hq_client)
@@ -582,8 +705,9 @@ def test_letter_nobody_receives_is_removed_after_a_confirm_page(hq_client, app):
     assert "自治体DXの推進に関する要請書" in page
     with app.app_context():
         assert db.session.get(Letter, gone) is None
-        assert db.session.scalar(select(func.count()).select_from(RequestItem)
-                                 .where(RequestItem.letter_id == gone)) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(RequestItem).where(RequestItem.letter_id == gone)) == 0
+        )
         assert [letter.id for letter in db.session.get(Campaign, campaign_id).letters] == [kept["letter"]]
     assert hq_client.get(f"/campaigns/{campaign_id}/letters/{gone}").status_code == 404
 
@@ -625,11 +749,13 @@ def _overview_order(client, campaign_id: int) -> list[str]:
 def test_addressees_move_up_and_down_and_the_zip_numbers_follow(hq_client, app):
     campaign_id = create_campaign(hq_client)
     ids = build_letter(hq_client, campaign_id)
-    aids = {org: add_addressee(hq_client, campaign_id, ids["letter"], organisation=org)
-            for org in ("総務省", "デジタル庁", "厚生労働省")}
+    aids = {
+        org: add_addressee(hq_client, campaign_id, ids["letter"], organisation=org)
+        for org in ("総務省", "デジタル庁", "厚生労働省")
+    }
     assert _overview_order(hq_client, campaign_id) == ["総務省", "デジタル庁", "厚生労働省"]
     page = hq_client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
-    move = f'/campaigns/{campaign_id}/addressees/{aids["総務省"]}/move'
+    move = f"/campaigns/{campaign_id}/addressees/{aids['総務省']}/move"
     assert page.count(f'action="{move}"') == 1  # the first row can only go down
     assert "↓ 下へ" in page and "↑ 上へ" in page and '<span class="sr-only">（総務省）</span>' in page
 
@@ -639,15 +765,23 @@ def test_addressees_move_up_and_down_and_the_zip_numbers_follow(hq_client, app):
     assert _overview_order(hq_client, campaign_id) == ["デジタル庁", "総務省", "厚生労働省"]
     assert _zip_names(hq_client, campaign_id) == ["01_デジタル庁", "02_総務省", "03_厚生労働省"]
 
-    assert hq_client.post(f"/campaigns/{campaign_id}/addressees/{aids['厚生労働省']}/move",
-                          data={"direction": "up"}).status_code == 302
+    assert (
+        hq_client.post(
+            f"/campaigns/{campaign_id}/addressees/{aids['厚生労働省']}/move", data={"direction": "up"}
+        ).status_code
+        == 302
+    )
     assert _zip_names(hq_client, campaign_id) == ["01_デジタル庁", "02_厚生労働省", "03_総務省"]
     download = hq_client.get(f"/campaigns/{campaign_id}/addressees/{aids['厚生労働省']}.docx")
     assert "filename*=UTF-8''02_" in download.headers["Content-Disposition"]
 
     # The first cannot go further up; a direction that is neither up nor down is a bad request.
-    assert hq_client.post(f"/campaigns/{campaign_id}/addressees/{aids['デジタル庁']}/move",
-                          data={"direction": "up"}).status_code == 302
+    assert (
+        hq_client.post(
+            f"/campaigns/{campaign_id}/addressees/{aids['デジタル庁']}/move", data={"direction": "up"}
+        ).status_code
+        == 302
+    )
     assert hq_client.post(move, data={"direction": "sideways"}).status_code == 400
     assert hq_client.post(move).status_code == 400
     assert _overview_order(hq_client, campaign_id) == ["デジタル庁", "厚生労働省", "総務省"]
@@ -698,9 +832,12 @@ def test_an_opinion_is_unlinked_from_an_item_and_no_longer_shown(hq_client, app,
 
 def _new_urls(campaign_id: int, letter_id: int, item_id: int, addressee_id: int, opinion_id: int):
     c, lt, i, a, o = campaign_id, letter_id, item_id, addressee_id, opinion_id
-    return [("GET", f"/campaigns/{c}/letters/{lt}/remove"), ("POST", f"/campaigns/{c}/letters/{lt}/remove"),
-            ("POST", f"/campaigns/{c}/addressees/{a}/move"),
-            ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}/opinions/{o}/unlink")]
+    return [
+        ("GET", f"/campaigns/{c}/letters/{lt}/remove"),
+        ("POST", f"/campaigns/{c}/letters/{lt}/remove"),
+        ("POST", f"/campaigns/{c}/addressees/{a}/move"),
+        ("POST", f"/campaigns/{c}/letters/{lt}/items/{i}/opinions/{o}/unlink"),
+    ]
 
 
 def _link_one(client, app, campaign_id: int, letter_id: int, item_id: int) -> int:
@@ -710,8 +847,9 @@ def _link_one(client, app, campaign_id: int, letter_id: int, item_id: int) -> in
     return opinion_id
 
 
-def test_members_get_403_on_removing_moving_and_unlinking(hq_client, login_as, make_org, make_user, app,
-                                                          answered_round):
+def test_members_get_403_on_removing_moving_and_unlinking(
+    hq_client, login_as, make_org, make_user, app, answered_round
+):
     campaign_id = create_campaign(hq_client, round_id=str(answered_round.id))
     ids = build_letter(hq_client, campaign_id)
     spare = add_letter(hq_client, campaign_id, "使われていない要請書")

@@ -21,21 +21,32 @@ def world(app, make_org, make_user, make_round, hq):
         "staff": make_user("staff", hq),
         "admin": make_user("admin", hq),
     }
-    return SimpleNamespace(pref=pref, other=other, outsider=outsider, round=round_, users=users,
-                           items=[item.id for item in round_.items])
+    return SimpleNamespace(
+        pref=pref, other=other, outsider=outsider, round=round_, users=users, items=[item.id for item in round_.items]
+    )
 
 
 def org_routes(round_id: int, org_id: int) -> list[tuple[str, str]]:
     base = f"/answers/{round_id}/org/{org_id}"
-    return [("GET", base), ("GET", base + "/edit"), ("GET", base + "/history"), ("POST", base + "/edit"),
-            ("POST", base + "/withdraw"), ("POST", base + "/no-opinion")]
+    return [
+        ("GET", base),
+        ("GET", base + "/edit"),
+        ("GET", base + "/history"),
+        ("POST", base + "/edit"),
+        ("POST", base + "/withdraw"),
+        ("POST", base + "/no-opinion"),
+    ]
 
 
 def call(client, method: str, url: str, items=()):
     if method == "GET":
         return client.get(url)
-    return client.post(url, data=answer_post(0, {items[0]: {"stance": "agree"}}, item_ids=items)
-                       if url.endswith("/edit") else {"version": 0})
+    return client.post(
+        url,
+        data=answer_post(0, {items[0]: {"stance": "agree"}}, item_ids=items)
+        if url.endswith("/edit")
+        else {"version": 0},
+    )
 
 
 # Who gets what on the routes of the answer of the target organisation 北海道本部.
@@ -63,8 +74,7 @@ def test_round_page_permissions(app, world):
 
 
 def test_anonymous_is_sent_to_login(client, world):
-    routes = [("GET", "/answers/"), ("GET", f"/answers/{world.round.id}"),
-              *org_routes(world.round.id, world.pref.id)]
+    routes = [("GET", "/answers/"), ("GET", f"/answers/{world.round.id}"), *org_routes(world.round.id, world.pref.id)]
     for method, url in routes:
         response = call(client, method, url, world.items)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
@@ -98,9 +108,12 @@ def test_draft_round_is_hidden_from_members_but_hq_may_view(app, world, make_rou
 
 def test_no_branch_sees_another_branchs_answer(app, world):
     own = new_client(app, world.users["own"])
-    own.post(f"/answers/{world.round.id}/org/{world.pref.id}/edit",
-             data=answer_post(0, {world.items[0]: {"stance": "amend", "reason": "北海道の秘密の理由"}},
-                              item_ids=world.items))
+    own.post(
+        f"/answers/{world.round.id}/org/{world.pref.id}/edit",
+        data=answer_post(
+            0, {world.items[0]: {"stance": "amend", "reason": "北海道の秘密の理由"}}, item_ids=world.items
+        ),
+    )
     other = new_client(app, world.users["other"])
     for url in (f"/answers/{world.round.id}", "/answers/", f"/answers/{world.round.id}/org/{world.other.id}"):
         assert "北海道の秘密の理由" not in other.get(url).get_data(as_text=True)

@@ -15,12 +15,21 @@ from consult.extensions import db
 def world(app, clock, make_org, make_user, make_round, hq):
     pref = make_org("北海道本部")
     other = make_org("青森県本部")
-    round_ = make_round(title="社会保障政策の討議", targets=[pref, other], deadline=clock() + timedelta(days=7),
-                        background="第一段落です。\n\n第二段落です。")
+    round_ = make_round(
+        title="社会保障政策の討議",
+        targets=[pref, other],
+        deadline=clock() + timedelta(days=7),
+        background="第一段落です。\n\n第二段落です。",
+    )
     return SimpleNamespace(
-        pref=pref, other=other, round=round_, items=[item.id for item in round_.items],
-        member=make_user("member", pref, name="佐藤花子"), colleague=make_user("member", pref, name="鈴木一郎"),
-        staff=make_user("staff", hq, name="本部太郎"), deadline=round_.deadline,
+        pref=pref,
+        other=other,
+        round=round_,
+        items=[item.id for item in round_.items],
+        member=make_user("member", pref, name="佐藤花子"),
+        colleague=make_user("member", pref, name="鈴木一郎"),
+        staff=make_user("staff", hq, name="本部太郎"),
+        deadline=round_.deadline,
     )
 
 
@@ -52,8 +61,9 @@ def test_round_page_shows_whole_draft(app, world, clock, login_as):
 
     with app.app_context():
         round_ = db.session.get(Round, world.round.id)
-        rops.add_milestone(round_, date(2025, 3, 24), "中央執行委員会", "自治労案を決定し各県本部に周知",
-            user=None, now=clock())
+        rops.add_milestone(
+            round_, date(2025, 3, 24), "中央執行委員会", "自治労案を決定し各県本部に周知", user=None, now=clock()
+        )
         attachment = rops.add_attachment(round_, "素案.pdf", b"%PDF-1.4 test", None, clock(), 1024 * 1024)
         db.session.commit()
         aid = attachment.id
@@ -70,16 +80,32 @@ def test_save_draft_and_resave(app, world, login_as):
     client = login_as(w.member)
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)
     assert hidden_version(html) == 0 and f'name="item-{w.items[0]}-stance"' in html
-    response = post(client, w, 0, {w.items[0]: {"stance": "amend", "referred_text": "第3段落",
-                                                "proposed_text": "拡充すること", "reason": "現場の声"}})
+    response = post(
+        client,
+        w,
+        0,
+        {
+            w.items[0]: {
+                "stance": "amend",
+                "referred_text": "第3段落",
+                "proposed_text": "拡充すること",
+                "reason": "現場の声",
+            }
+        },
+    )
     assert response.status_code == 302
     first = stored(app, w.round.id, w.pref.id)
     assert first["status"] == "draft"
     assert first["opinions"] == {w.items[0]: ("amend", "第3段落", "拡充すること", "現場の声")}
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)
     assert "拡充すること" in html and hidden_version(html) == first["version"]
-    response = post(client, w, first["version"], {w.items[0]: {"stance": "oppose", "reason": "反対の理由"}},
-                    general_comment="全体として賛成")
+    response = post(
+        client,
+        w,
+        first["version"],
+        {w.items[0]: {"stance": "oppose", "reason": "反対の理由"}},
+        general_comment="全体として賛成",
+    )
     assert response.status_code == 302
     second = stored(app, w.round.id, w.pref.id)
     assert second["opinions"] == {w.items[0]: ("oppose", "", "", "反対の理由")}
@@ -90,8 +116,10 @@ def test_save_draft_and_resave(app, world, login_as):
 def test_submit_withdraw_and_resubmit(app, world, login_as):
     w = world
     client = login_as(w.member)
-    assert post(client, w, 0, {w.items[1]: {"stance": "add", "proposed_text": "追加案"}},
-                action="submit").status_code == 302
+    assert (
+        post(client, w, 0, {w.items[1]: {"stance": "add", "proposed_text": "追加案"}}, action="submit").status_code
+        == 302
+    )
     answer = stored(app, w.round.id, w.pref.id)
     assert answer["status"] == "submitted" and not answer["no_opinion"]
     # A submitted answer is read-only with the withdraw button.
@@ -107,8 +135,16 @@ def test_submit_withdraw_and_resubmit(app, world, login_as):
     assert response.status_code == 302 and response.headers["Location"].endswith("/edit")
     withdrawn = stored(app, w.round.id, w.pref.id)
     assert withdrawn["status"] == "draft"
-    assert post(client, w, withdrawn["version"], {w.items[1]: {"stance": "add", "proposed_text": "改めた案"}},
-                action="submit").status_code == 302
+    assert (
+        post(
+            client,
+            w,
+            withdrawn["version"],
+            {w.items[1]: {"stance": "add", "proposed_text": "改めた案"}},
+            action="submit",
+        ).status_code
+        == 302
+    )
     final = stored(app, w.round.id, w.pref.id)
     assert final["status"] == "submitted" and final["opinions"][w.items[1]][2] == "改めた案"
     assert [e[0] for e in final["events"]] == ["submit", "withdraw", "submit"]
@@ -196,8 +232,10 @@ def test_before_opening_and_after_an_early_close_nothing_is_kept_as_late(app, wo
     assert client.get(f"/answers/{future.id}/org/{w.pref.id}/edit").status_code == 302
     assert "まだ回答の受付が始まっていません" in client.get(f"/answers/{future.id}").get_data(as_text=True)
     ids = [item.id for item in future.items]
-    response = client.post(f"/answers/{future.id}/org/{w.pref.id}/edit",
-                           data=answer_post(0, {ids[0]: {"stance": "agree", "reason": "早すぎた"}}, item_ids=ids))
+    response = client.post(
+        f"/answers/{future.id}/org/{w.pref.id}/edit",
+        data=answer_post(0, {ids[0]: {"stance": "agree", "reason": "早すぎた"}}, item_ids=ids),
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "まだ回答の受付を始めていません" in html and "早すぎた" in html
     assert stored(app, future.id, w.pref.id) is None
@@ -242,14 +280,22 @@ def test_extension_prefills_what_was_sent_late(app, world, clock, login_as):
     client = login_as(w.member)
     post(client, w, 0, {w.items[0]: {"stance": "agree", "reason": "古い理由"}})
     clock.set(w.deadline + timedelta(seconds=5))
-    post(client, w, stored(app, w.round.id, w.pref.id)["version"],
-         {w.items[0]: {"stance": "amend", "reason": "締切後に書いた理由"}})
+    post(
+        client,
+        w,
+        stored(app, w.round.id, w.pref.id)["version"],
+        {w.items[0]: {"stance": "amend", "reason": "締切後に書いた理由"}},
+    )
     clock.advance(hours=1)
     grant(app, w, clock() + timedelta(days=1), clock)
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)
     assert "締切後に書いた理由" in html and "古い理由" not in html and "入力欄に戻しました" in html
-    response = client.post(edit_url(w.round, w.pref), data=answer_post(
-        hidden_version(html), {w.items[0]: {"stance": "amend", "reason": "締切後に書いた理由"}}, item_ids=w.items))
+    response = client.post(
+        edit_url(w.round, w.pref),
+        data=answer_post(
+            hidden_version(html), {w.items[0]: {"stance": "amend", "reason": "締切後に書いた理由"}}, item_ids=w.items
+        ),
+    )
     assert response.status_code == 302
     # Once saved normally, the late draft no longer overrides the stored answer.
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)
@@ -305,13 +351,18 @@ def test_history_lists_changes_and_marks_proxy_entry(app, world, login_as):
     staff = new_client(app, w.staff)
     form = staff.get(edit_url(w.round, w.pref)).get_data(as_text=True)
     assert "北海道本部の回答を本部が代理で入力しています" in form
-    response = staff.post(edit_url(w.round, w.pref), data=answer_post(
-        hidden_version(form), {w.items[0]: {"stance": "amend", "proposed_text": "直した案"}},
-        general_comment="本部が電話で聞き取った意見", item_ids=w.items))
+    response = staff.post(
+        edit_url(w.round, w.pref),
+        data=answer_post(
+            hidden_version(form),
+            {w.items[0]: {"stance": "amend", "proposed_text": "直した案"}},
+            general_comment="本部が電話で聞き取った意見",
+            item_ids=w.items,
+        ),
+    )
     assert response.status_code == 302
     events = stored(app, w.round.id, w.pref.id)["events"]
-    assert [(e[0], e[1]) for e in events] == [("save", False), ("submit", False), ("withdraw", False),
-                                              ("save", True)]
+    assert [(e[0], e[1]) for e in events] == [("save", False), ("submit", False), ("withdraw", False), ("save", True)]
     html = client.get(f"/answers/{w.round.id}/org/{w.pref.id}/history").get_data(as_text=True)
     for label in ("下書き保存", "提出", "提出取り下げ", "本部による代理入力", "佐藤花子", "本部太郎"):
         assert label in html
@@ -353,8 +404,9 @@ def test_opinion_on_withdrawn_item_is_kept_and_shown(app, world, clock, login_as
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)
     assert f"item-{w.items[2]}-stance" not in html
     version = hidden_version(html)
-    response = client.post(edit_url(w.round, w.pref), data=answer_post(
-        version, {w.items[0]: {"stance": "oppose"}}, item_ids=w.items[:2]))
+    response = client.post(
+        edit_url(w.round, w.pref), data=answer_post(version, {w.items[0]: {"stance": "oppose"}}, item_ids=w.items[:2])
+    )
     assert response.status_code == 302
     answer = stored(app, w.round.id, w.pref.id)
     assert answer["opinions"][w.items[2]] == ("delete", "", "", "不要")
@@ -366,14 +418,20 @@ def test_opinion_on_withdrawn_item_is_kept_and_shown(app, world, clock, login_as
 def test_proposals_get_more_slots_without_saving_then_save(app, world, login_as):
     w = world
     client = login_as(w.member)
-    body = answer_post(0, {w.items[0]: {"stance": "agree"}}, item_ids=w.items,
-                       proposals=[{"heading": "新しい項目", "proposed_text": "提案本文"}, {}], action="more")
+    body = answer_post(
+        0,
+        {w.items[0]: {"stance": "agree"}},
+        item_ids=w.items,
+        proposals=[{"heading": "新しい項目", "proposed_text": "提案本文"}, {}],
+        action="more",
+    )
     response = client.post(edit_url(w.round, w.pref), data=body)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'name="proposal-2-heading"' in html and "提案本文" in html
     assert stored(app, w.round.id, w.pref.id) is None
-    body.update({"action": "save", "proposal-2-heading": "三つ目", "proposal-2-reason": "理由3",
-                 "proposal-2-proposed_text": ""})
+    body.update(
+        {"action": "save", "proposal-2-heading": "三つ目", "proposal-2-reason": "理由3", "proposal-2-proposed_text": ""}
+    )
     assert client.post(edit_url(w.round, w.pref), data=body).status_code == 302
     assert stored(app, w.round.id, w.pref.id)["proposals"] == [("新しい項目", "提案本文", ""), ("三つ目", "", "理由3")]
     html = client.get(edit_url(w.round, w.pref)).get_data(as_text=True)

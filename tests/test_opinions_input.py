@@ -16,8 +16,9 @@ from consult.extensions import db
 def world(make_org, make_user, make_round, hq):
     pref = make_org("北海道本部")
     round_ = make_round(targets=[pref], items=2)
-    return SimpleNamespace(pref=pref, round=round_, member=make_user("member", pref),
-                           items=[item.id for item in round_.items])
+    return SimpleNamespace(
+        pref=pref, round=round_, member=make_user("member", pref), items=[item.id for item in round_.items]
+    )
 
 
 def post(client, w, opinions, **kwargs):
@@ -27,8 +28,9 @@ def post(client, w, opinions, **kwargs):
 def test_a_100000_character_paste_is_refused_next_to_the_field_with_text_kept(app, world, login_as):
     w = world
     pasted = "あ" * 99_990 + "ここまで貼り付けた"
-    response = post(login_as(w.member), w, {w.items[0]: {"stance": "amend", "reason": pasted,
-                                                         "proposed_text": "短い修正案"}})
+    response = post(
+        login_as(w.member), w, {w.items[0]: {"stance": "amend", "reason": pasted, "proposed_text": "短い修正案"}}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "10,000文字以内で入力してください（現在 99,999 文字）。" in html
@@ -47,23 +49,32 @@ def test_proposal_heading_over_300_characters_is_refused(app, world, login_as):
     w = world
     response = post(login_as(w.member), w, {}, proposals=[{"heading": "見" * 301, "proposed_text": "内容"}])
     assert response.status_code == 200 and "300文字以内で入力してください（現在 301 文字）。" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert stored(app, w.round.id, w.pref.id) is None
 
 
 def test_control_characters_are_removed_and_shown_before_saving(app, world, login_as):
     w = world
     client = login_as(w.member)
-    response = post(client, w, {w.items[0]: {"stance": "amend", "proposed_text": "見出し\x00本文\x1bです\x7f"}},
-                    general_comment="全体\x0cの意見")
+    response = post(
+        client,
+        w,
+        {w.items[0]: {"stance": "amend", "proposed_text": "見出し\x00本文\x1bです\x7f"}},
+        general_comment="全体\x0cの意見",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.count("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。") == 2
     assert "見出し本文です" in html and "全体の意見" in html and "\x00" not in html and "\x1b" not in html
     assert stored(app, w.round.id, w.pref.id) is None
     # Saving the cleaned text as shown goes through; line breaks from the browser are kept as plain \n.
-    response = post(client, w, {w.items[0]: {"stance": "amend", "proposed_text": "見出し本文です\r\n2行目"}},
-                    general_comment="全体の意見")
+    response = post(
+        client,
+        w,
+        {w.items[0]: {"stance": "amend", "proposed_text": "見出し本文です\r\n2行目"}},
+        general_comment="全体の意見",
+    )
     assert response.status_code == 302
     answer = stored(app, w.round.id, w.pref.id)
     assert answer["opinions"][w.items[0]][2] == "見出し本文です\n2行目"
@@ -84,11 +95,18 @@ def test_html_and_script_are_shown_as_text(app, world, login_as):
     w = world
     client = login_as(w.member)
     evil = '<script>alert("x")</script><b>太字</b>'
-    post(client, w, {w.items[0]: {"stance": "amend", "proposed_text": evil}},
-         proposals=[{"heading": "<img src=x onerror=alert(1)>", "proposed_text": "p"}])
+    post(
+        client,
+        w,
+        {w.items[0]: {"stance": "amend", "proposed_text": evil}},
+        proposals=[{"heading": "<img src=x onerror=alert(1)>", "proposed_text": "p"}],
+    )
     assert stored(app, w.round.id, w.pref.id)["opinions"][w.items[0]][2] == evil
-    for url in (f"/answers/{w.round.id}/org/{w.pref.id}", edit_url(w.round, w.pref),
-                f"/answers/{w.round.id}/org/{w.pref.id}/history"):
+    for url in (
+        f"/answers/{w.round.id}/org/{w.pref.id}",
+        edit_url(w.round, w.pref),
+        f"/answers/{w.round.id}/org/{w.pref.id}/history",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert "<script>alert" not in html and "<b>太字</b>" not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;" in html, url
@@ -127,8 +145,15 @@ def _token(html: str) -> str:
 
 def test_csrf_failure_keeps_the_typed_text_and_a_fresh_token_saves(app, database_url, clock, world):
     w = world
-    csrf_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
-                           "WTF_CSRF_ENABLED": True, "CLOCK": clock})
+    csrf_app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": True,
+            "CLOCK": clock,
+        }
+    )
     try:
         client = csrf_app.test_client()
         token = _token(client.get("/login").get_data(as_text=True))

@@ -15,8 +15,14 @@ def edit_url(round_, org) -> str:
     return f"/answers/{round_.id}/org/{org.id}/edit"
 
 
-def answer_post(version: int = 0, opinions: dict | None = None, proposals: list | None = None,
-                general_comment: str = "", action: str = "save", item_ids=()) -> dict:
+def answer_post(
+    version: int = 0,
+    opinions: dict | None = None,
+    proposals: list | None = None,
+    general_comment: str = "",
+    action: str = "save",
+    item_ids=(),
+) -> dict:
     """The body a browser sends from the answer form; items not given are sent empty."""
     body = {"version": str(version), "general_comment": general_comment, "action": action}
     opinions = opinions or {}
@@ -36,7 +42,8 @@ def stored(app, round_id: int, org_id: int) -> dict | None:
 
     with app.app_context():
         answer = db.session.scalars(
-            select(Answer).where(Answer.round_id == round_id, Answer.organization_id == org_id)).first()
+            select(Answer).where(Answer.round_id == round_id, Answer.organization_id == org_id)
+        ).first()
         if answer is None:
             return None
         return {
@@ -47,8 +54,11 @@ def stored(app, round_id: int, org_id: int) -> dict | None:
             "general_comment": answer.general_comment,
             "late_at": answer.late_at,
             "late_payload": answer.late_payload,
-            "opinions": {op.item_id: (op.stance, op.referred_text, op.proposed_text, op.reason)
-                         for op in answer.opinions if op.item_id is not None},
+            "opinions": {
+                op.item_id: (op.stance, op.referred_text, op.proposed_text, op.reason)
+                for op in answer.opinions
+                if op.item_id is not None
+            },
             "proposals": [(op.heading, op.proposed_text, op.reason) for op in answer.proposals()],
             "events": [(e.action, e.on_behalf, e.user_id, e.changes) for e in answer.events],
         }

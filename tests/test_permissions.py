@@ -20,8 +20,13 @@ ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
 
 def classify(endpoint: str) -> str:
-    for name, group in (("public", PUBLIC), ("any", ANY_USER), ("admin", ADMIN), ("viewers", ROUND_VIEWERS),
-                        ("answer", ANSWER)):
+    for name, group in (
+        ("public", PUBLIC),
+        ("any", ANY_USER),
+        ("admin", ADMIN),
+        ("viewers", ROUND_VIEWERS),
+        ("answer", ANSWER),
+    ):
         if endpoint in group:
             return name
     if endpoint.startswith(HQ_PREFIXES) or endpoint in HQ:
@@ -54,8 +59,11 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
     tokyo, osaka, okinawa = make_org("東京"), make_org("大阪"), make_org("沖縄")
     users = {
-        "member": make_user("member", tokyo), "other_member": make_user("member", osaka),
-        "outsider": make_user("member", okinawa), "staff": make_user("staff", hq), "admin": make_user("admin", hq),
+        "member": make_user("member", tokyo),
+        "other_member": make_user("member", osaka),
+        "outsider": make_user("member", okinawa),
+        "staff": make_user("staff", hq),
+        "admin": make_user("admin", hq),
     }
     round_ = make_round(targets=[tokyo, osaka], deadline=clock() + timedelta(days=3))
     with app.app_context():
@@ -68,19 +76,40 @@ def world(app, make_org, make_user, make_round, hq, clock):
             data = answers.AnswerInput(general_comment=f"{org.name}の意見")
             answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
         loaded.answers_published_at = clock()
-        campaign = letters.create_campaign(letters.CampaignInput(
-            title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
-            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-            round_id=round_.id), clock(), user=None)
-        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"),
-            user=None, now=clock())
+        campaign = letters.create_campaign(
+            letters.CampaignInput(
+                title="省庁要請",
+                date_year=2025,
+                date_month=3,
+                date_day=None,
+                date_style="western",
+                sender_org="全日本自治団体労働組合",
+                sender_title="中央執行委員長",
+                sender_name="石上千博",
+                round_id=round_.id,
+            ),
+            clock(),
+            user=None,
+        )
+        letter = letters.add_letter(
+            campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"), user=None, now=clock()
+        )
         request_item = letters.add_request_item(letter, "支援を充実すること。", user=None, now=clock())
-        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"),
-            user=None, now=clock())
+        addressee = letters.add_addressee(
+            campaign, letter, letters.AddresseeInput(organisation="総務省"), user=None, now=clock()
+        )
         db.session.commit()
-        ids = {"round_id": round_.id, "item_id": loaded.items[0].id, "attachment_id": attachment.id,
-               "milestone_id": milestone.id, "filename": "style.css", "opinion_id": 999999,
-               "campaign_id": campaign.id, "letter_id": letter.id, "addressee_id": addressee.id}
+        ids = {
+            "round_id": round_.id,
+            "item_id": loaded.items[0].id,
+            "attachment_id": attachment.id,
+            "milestone_id": milestone.id,
+            "filename": "style.css",
+            "opinion_id": 999999,
+            "campaign_id": campaign.id,
+            "letter_id": letter.id,
+            "addressee_id": addressee.id,
+        }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}
 
@@ -107,7 +136,7 @@ def test_every_route_against_role(app, world, role):
         kind = classify(rule.endpoint)
         if kind == "bench" or (rule.endpoint == "auth.logout"):
             continue
-        for org_key in (("tokyo", "osaka") if "org_id" in rule.arguments else (None,)):
+        for org_key in ("tokyo", "osaka") if "org_id" in rule.arguments else (None,):
             ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
             values = {k: v for k, v in ids.items() if k in rule.arguments}
             if org_key:
@@ -138,9 +167,15 @@ def test_every_route_against_role(app, world, role):
 def test_unknown_ids_are_404_for_hq(app, world, login_as):
     client = login_as(type("U", (), {"login": world["users"]["admin"].login})())
     rid = world["ids"]["round_id"]
-    for url in (f"/rounds/{rid + 999}", f"/rounds/{rid + 999}/board", f"/rounds/{rid}/items/999999/edit",
-                f"/answers/{rid + 999}", f"/answers/{rid}/org/999999", "/rounds/attachments/999999",
-                f"/answers/{rid + 999}/org/{world['tokyo'].id}/history"):
+    for url in (
+        f"/rounds/{rid + 999}",
+        f"/rounds/{rid + 999}/board",
+        f"/rounds/{rid}/items/999999/edit",
+        f"/answers/{rid + 999}",
+        f"/answers/{rid}/org/999999",
+        "/rounds/attachments/999999",
+        f"/answers/{rid + 999}/org/{world['tokyo'].id}/history",
+    ):
         assert client.get(url).status_code == 404, url
 
 

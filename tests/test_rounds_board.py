@@ -48,9 +48,16 @@ def _save(app, round_id, org_id, user_id, submit=False, no_opinion=False):
 @pytest.fixture
 def answered_round(app, make_org, make_user, make_round, clock, hq):
     """Five prefectures: submitted, draft, 意見なし, not started, and one whose save came after the deadline."""
-    orgs = [make_org(name, parent=hq, code=code) for name, code in
-            [("北海道本部", "p01"), ("青森県本部", "p02"), ("岩手県本部", "p03"), ("宮城県本部", "p04"),
-             ("秋田県本部", "p05")]]
+    orgs = [
+        make_org(name, parent=hq, code=code)
+        for name, code in [
+            ("北海道本部", "p01"),
+            ("青森県本部", "p02"),
+            ("岩手県本部", "p03"),
+            ("宮城県本部", "p04"),
+            ("秋田県本部", "p05"),
+        ]
+    ]
     local = make_org("札幌市職労", kind="local", parent=orgs[0], code="l01")
     users = [make_user("member", org=org) for org in orgs]
     round_ = make_round(targets=[*orgs, local], deadline=clock() + timedelta(days=1))
@@ -70,8 +77,14 @@ def test_board_counts_and_states(app, staff_client, answered_round):
     assert board.counts == {"not_started": 2, "draft": 2, "submitted": 1, "no_opinion": 1}
     assert (board.submitted, board.total, board.late) == (2, 6, 1)
     states = {row.organization.name: row.state_label for row in board.rows}
-    assert states == {"北海道本部": "提出済", "青森県本部": "下書き", "岩手県本部": "意見なし", "宮城県本部": "未着手",
-                      "秋田県本部": "下書き", "札幌市職労": "未着手"}
+    assert states == {
+        "北海道本部": "提出済",
+        "青森県本部": "下書き",
+        "岩手県本部": "意見なし",
+        "宮城県本部": "未着手",
+        "秋田県本部": "下書き",
+        "札幌市職労": "未着手",
+    }
     late = next(row for row in board.rows if row.organization.name == "秋田県本部")
     assert late.late_at is not None
 
@@ -139,9 +152,10 @@ def test_board_csv_has_bom_header_and_rows(staff_client, answered_round):
 
 def test_extension_is_recorded_and_moves_the_organisations_deadline(app, staff_client, answered_round, clock):
     round_, orgs, local = answered_round
-    response = staff_client.post(f"/rounds/{round_.id}/extensions",
-                                 data={"organization_id": str(orgs[3].id), "until": "2025-03-14T17:00",
-                                       "reason": "県本部大会の日程のため"})
+    response = staff_client.post(
+        f"/rounds/{round_.id}/extensions",
+        data={"organization_id": str(orgs[3].id), "until": "2025-03-14T17:00", "reason": "県本部大会の日程のため"},
+    )
     assert response.status_code == 302
     with app.app_context():
         stored = db.session.get(Round, round_.id)
@@ -158,17 +172,20 @@ def test_extension_is_recorded_and_moves_the_organisations_deadline(app, staff_c
 def test_extension_refusals_keep_the_typed_reason(app, staff_client, answered_round, make_org):
     round_, orgs, local = answered_round
     outsider = make_org("対象外の県本部")
-    page = staff_client.post(f"/rounds/{round_.id}/extensions",
-                             data={"organization_id": str(orgs[3].id), "until": "2025-03-10T12:00",
-                                   "reason": "入力した理由"}).get_data(as_text=True)
+    page = staff_client.post(
+        f"/rounds/{round_.id}/extensions",
+        data={"organization_id": str(orgs[3].id), "until": "2025-03-10T12:00", "reason": "入力した理由"},
+    ).get_data(as_text=True)
     assert "延長後の締切は、討議の締切より後の日時にしてください。" in page and "入力した理由" in page
-    page = staff_client.post(f"/rounds/{round_.id}/extensions",
-                             data={"organization_id": str(outsider.id), "until": "2025-03-20T12:00",
-                                   "reason": "x"}).get_data(as_text=True)
+    page = staff_client.post(
+        f"/rounds/{round_.id}/extensions",
+        data={"organization_id": str(outsider.id), "until": "2025-03-20T12:00", "reason": "x"},
+    ).get_data(as_text=True)
     assert "対象組織の中から選んでください。" in page
-    page = staff_client.post(f"/rounds/{round_.id}/extensions",
-                             data={"organization_id": str(orgs[3].id), "until": "2025-03-20T12:00",
-                                   "reason": " "}).get_data(as_text=True)
+    page = staff_client.post(
+        f"/rounds/{round_.id}/extensions",
+        data={"organization_id": str(orgs[3].id), "until": "2025-03-20T12:00", "reason": " "},
+    ).get_data(as_text=True)
     assert "延長の理由を入力してください。" in page
     with app.app_context():
         assert db.session.get(Round, round_.id).extensions == []
@@ -177,15 +194,18 @@ def test_extension_refusals_keep_the_typed_reason(app, staff_client, answered_ro
 def test_attachment_upload_checks_content_and_size(app, staff_client, make_round):
     round_ = make_round(status="draft")
     url = f"/rounds/{round_.id}/attachments"
-    response = staff_client.post(url, data={"file": (io.BytesIO(PDF), "../本部素案.pdf")},
-                                 content_type="multipart/form-data")
+    response = staff_client.post(
+        url, data={"file": (io.BytesIO(PDF), "../本部素案.pdf")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 302
-    page = staff_client.post(url, data={"file": (io.BytesIO(b"just text, not a PDF"), "偽物.pdf")},
-                             content_type="multipart/form-data").get_data(as_text=True)
+    page = staff_client.post(
+        url, data={"file": (io.BytesIO(b"just text, not a PDF"), "偽物.pdf")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert "ファイルの中身が PDF・Word（DOCX）ではありません。" in page
     app.config["MAX_ATTACHMENT_BYTES"] = 1000
-    page = staff_client.post(url, data={"file": (io.BytesIO(PDF + b"0" * 2000), "大きい.pdf")},
-                             content_type="multipart/form-data").get_data(as_text=True)
+    page = staff_client.post(
+        url, data={"file": (io.BytesIO(PDF + b"0" * 2000), "大きい.pdf")}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert "1000バイト以下のファイルにしてください。" in page
     page = staff_client.post(url, data={}, content_type="multipart/form-data").get_data(as_text=True)
     assert "ファイルを選んでください。" in page
@@ -202,9 +222,11 @@ def test_docx_upload_is_recognised_by_content(app, staff_client, make_round):
     out = io.BytesIO()
     document.save(out)
     round_ = make_round(status="draft")
-    response = staff_client.post(f"/rounds/{round_.id}/attachments",
-                                 data={"file": (io.BytesIO(out.getvalue()), "素案")},
-                                 content_type="multipart/form-data")
+    response = staff_client.post(
+        f"/rounds/{round_.id}/attachments",
+        data={"file": (io.BytesIO(out.getvalue()), "素案")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     with app.app_context():
         attachment = db.session.scalars(select(Attachment)).one()
@@ -218,8 +240,14 @@ def test_attachment_download_for_target_branch_only(app, make_user, login_as, ma
     with app.app_context():
         ids = []
         for r in (round_, draft):
-            attachment = Attachment(round_id=r.id, filename="自治体DX 素案.pdf", content_type="application/pdf",
-                                    size=len(PDF), data=PDF, uploaded_at=app_clock.app_now())
+            attachment = Attachment(
+                round_id=r.id,
+                filename="自治体DX 素案.pdf",
+                content_type="application/pdf",
+                size=len(PDF),
+                data=PDF,
+                uploaded_at=app_clock.app_now(),
+            )
             db.session.add(attachment)
             db.session.flush()
             ids.append(attachment.id)

@@ -23,16 +23,20 @@ def _xlsx(rows) -> bytes:
 
 
 def test_paste_ascii_and_full_width_numbers_start_items_and_lines_below_are_body():
-    text = ("1. 情報システムの標準化・共通化について\n"
-            "（１）国の責任で財源を確保すること。\n"
-            "（２）移行期限を柔軟にすること。\n"
-            "\n"
-            "２．マイナンバーカードについて\n"
-            "本文の一行目\n")
+    text = (
+        "1. 情報システムの標準化・共通化について\n"
+        "（１）国の責任で財源を確保すること。\n"
+        "（２）移行期限を柔軟にすること。\n"
+        "\n"
+        "２．マイナンバーカードについて\n"
+        "本文の一行目\n"
+    )
     drafts, errors = parse_numbered_text(text)
     assert errors == []
     assert [(d.number, d.heading) for d in drafts] == [
-        ("1", "情報システムの標準化・共通化について"), ("2", "マイナンバーカードについて")]
+        ("1", "情報システムの標準化・共通化について"),
+        ("2", "マイナンバーカードについて"),
+    ]
     # The sub-points numbered in another style stay in the first item's body.
     assert drafts[0].body == "（１）国の責任で財源を確保すること。\n（２）移行期限を柔軟にすること。"
     assert drafts[1].body == "本文の一行目"
@@ -42,7 +46,9 @@ def test_paste_parenthesised_chapter_and_circled_styles():
     drafts, errors = parse_numbered_text("（１）総論\n説明\n（２）各論\n1.5倍に増やす")
     assert errors == []
     assert [(d.number, d.heading, d.body) for d in drafts] == [
-        ("（1）", "総論", "説明"), ("（2）", "各論", "1.5倍に増やす")]
+        ("（1）", "総論", "説明"),
+        ("（2）", "各論", "1.5倍に増やす"),
+    ]
     drafts, errors = parse_numbered_text("第1章 総論\nあ\n第２章　各論\nい")
     assert errors == [] and [(d.number, d.heading) for d in drafts] == [("第1章", "総論"), ("第2章", "各論")]
     drafts, errors = parse_numbered_text("①ＤＸの推進\n②人員の確保")
@@ -70,7 +76,9 @@ def test_csv_utf8_with_and_without_bom_and_multiline_body():
         drafts, errors = parse_table_file("items.csv", data)
         assert errors == []
         assert [(d.number, d.heading, d.body) for d in drafts] == [
-            ("1", "標準化について", "一行目\n二行目"), ("2", "カードについて", "")]
+            ("1", "標準化について", "一行目\n二行目"),
+            ("2", "カードについて", ""),
+        ]
 
 
 def test_csv_in_cp932_is_read():
@@ -97,12 +105,20 @@ def test_csv_with_unknown_header_or_without_heading_column_is_refused():
 
 
 def test_xlsx_is_read_and_numbers_typed_as_numbers_become_text():
-    data = _xlsx([["番号", "見出し", "本文"], [1, "標準化について", "本文A"], [None, None, None],
-                  ["（２）", "カードについて", None]])
+    data = _xlsx(
+        [
+            ["番号", "見出し", "本文"],
+            [1, "標準化について", "本文A"],
+            [None, None, None],
+            ["（２）", "カードについて", None],
+        ]
+    )
     drafts, errors = parse_table_file("items.xlsx", data)
     assert errors == []
     assert [(d.number, d.heading, d.body) for d in drafts] == [
-        ("1", "標準化について", "本文A"), ("（2）", "カードについて", "")]
+        ("1", "標準化について", "本文A"),
+        ("（2）", "カードについて", ""),
+    ]
 
 
 def test_xlsx_broken_row_and_a_damaged_file_are_refused():

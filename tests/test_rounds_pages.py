@@ -7,8 +7,12 @@ import pytest
 from consult.extensions import db
 from consult.rounds.models import Round
 
-VALID = {"title": "自治体DXの推進について", "background": "第一段落。\n\n第二段落。",
-         "opens_at": "2025-02-27T10:00", "deadline": "2025-03-17T17:00"}
+VALID = {
+    "title": "自治体DXの推進について",
+    "background": "第一段落。\n\n第二段落。",
+    "opens_at": "2025-02-27T10:00",
+    "deadline": "2025-03-17T17:00",
+}
 
 
 @pytest.fixture
@@ -51,8 +55,7 @@ def test_deadline_before_opening_is_refused_next_to_deadline_and_title_kept(app,
 
 
 def test_missing_title_and_bad_datetime_get_japanese_messages(staff_client):
-    page = staff_client.post("/rounds/new", data={**VALID, "title": "  ", "opens_at": "きのう"}).get_data(
-        as_text=True)
+    page = staff_client.post("/rounds/new", data={**VALID, "title": "  ", "opens_at": "きのう"}).get_data(as_text=True)
     assert "題名を入力してください。" in page
     assert "日時を「2025-03-17 17:00」のように入力してください。" in page
     assert 'value="きのう"' in page
@@ -76,8 +79,9 @@ def test_control_characters_are_removed_put_back_and_need_a_second_save(app, sta
     assert 'value="題名に制御文字"' in page
     with app.app_context():
         assert db.session.query(Round).count() == 0
-    response = staff_client.post("/rounds/new", data={**VALID, "title": "題名に制御文字",
-                                                      "background": "一行目\n二行目"})
+    response = staff_client.post(
+        "/rounds/new", data={**VALID, "title": "題名に制御文字", "background": "一行目\n二行目"}
+    )
     assert response.status_code == 302
     assert _only_round(app).background == "一行目\n二行目"
 
@@ -132,8 +136,9 @@ def test_close_from_draft_and_open_after_deadline_are_refused(app, staff_client,
     draft = make_round(status="draft", targets=[pref])
     response = staff_client.post(f"/rounds/{draft.id}/close", follow_redirects=True)
     assert "「準備中」の討議は締め切れません。" in response.get_data(as_text=True)
-    past = make_round(status="draft", targets=[pref], deadline=clock() - timedelta(hours=1),
-                      opens_at=clock() - timedelta(days=3))
+    past = make_round(
+        status="draft", targets=[pref], deadline=clock() - timedelta(hours=1), opens_at=clock() - timedelta(days=3)
+    )
     response = staff_client.post(f"/rounds/{past.id}/open", follow_redirects=True)
     assert "締切が過ぎています。" in response.get_data(as_text=True)
     with app.app_context():
@@ -156,13 +161,14 @@ def test_milestones_and_targets(app, staff_client, make_round, make_org, hq):
     with app.app_context():
         assert db.session.get(Round, round_.id).target_ids() == {prefs[1].id}
 
-    response = staff_client.post(f"/rounds/{round_.id}/milestones",
-                                 data={"date": "2025-03-24", "meeting": "中央執行委員会", "what": "自治労案の決定"})
+    response = staff_client.post(
+        f"/rounds/{round_.id}/milestones",
+        data={"date": "2025-03-24", "meeting": "中央執行委員会", "what": "自治労案の決定"},
+    )
     assert response.status_code == 302
     page = staff_client.get(f"/rounds/{round_.id}").get_data(as_text=True)
     assert "2025年3月24日" in page and "中央執行委員会" in page and "県本部 1組織" in page
-    page = staff_client.post(f"/rounds/{round_.id}/milestones", data={"date": "", "meeting": ""}).get_data(
-        as_text=True)
+    page = staff_client.post(f"/rounds/{round_.id}/milestones", data={"date": "", "meeting": ""}).get_data(as_text=True)
     assert "日付を入力してください。" in page and "会議名などを入力してください。" in page
 
 
@@ -173,14 +179,35 @@ def test_member_gets_403_on_every_rounds_route(app, make_user, login_as, make_ro
         item_id = db.session.get(Round, round_.id).items[0].id
     client = login_as(make_user("member", org=pref))
     rid = round_.id
-    gets = ["/rounds/", "/rounds/new", f"/rounds/{rid}", f"/rounds/{rid}/edit", f"/rounds/{rid}/items",
-            f"/rounds/{rid}/items/{item_id}/edit", f"/rounds/{rid}/items/import", f"/rounds/{rid}/attachments",
-            f"/rounds/{rid}/milestones", f"/rounds/{rid}/targets", f"/rounds/{rid}/board",
-            f"/rounds/{rid}/board.csv"]
-    posts = ["/rounds/new", f"/rounds/{rid}/edit", f"/rounds/{rid}/items", f"/rounds/{rid}/items/{item_id}/edit",
-             f"/rounds/{rid}/items/{item_id}/move", f"/rounds/{rid}/items/{item_id}/remove",
-             f"/rounds/{rid}/items/import", f"/rounds/{rid}/attachments", f"/rounds/{rid}/milestones",
-             f"/rounds/{rid}/targets", f"/rounds/{rid}/open", f"/rounds/{rid}/close", f"/rounds/{rid}/extensions"]
+    gets = [
+        "/rounds/",
+        "/rounds/new",
+        f"/rounds/{rid}",
+        f"/rounds/{rid}/edit",
+        f"/rounds/{rid}/items",
+        f"/rounds/{rid}/items/{item_id}/edit",
+        f"/rounds/{rid}/items/import",
+        f"/rounds/{rid}/attachments",
+        f"/rounds/{rid}/milestones",
+        f"/rounds/{rid}/targets",
+        f"/rounds/{rid}/board",
+        f"/rounds/{rid}/board.csv",
+    ]
+    posts = [
+        "/rounds/new",
+        f"/rounds/{rid}/edit",
+        f"/rounds/{rid}/items",
+        f"/rounds/{rid}/items/{item_id}/edit",
+        f"/rounds/{rid}/items/{item_id}/move",
+        f"/rounds/{rid}/items/{item_id}/remove",
+        f"/rounds/{rid}/items/import",
+        f"/rounds/{rid}/attachments",
+        f"/rounds/{rid}/milestones",
+        f"/rounds/{rid}/targets",
+        f"/rounds/{rid}/open",
+        f"/rounds/{rid}/close",
+        f"/rounds/{rid}/extensions",
+    ]
     for url in gets:
         assert client.get(url).status_code == 403, url
     for url in posts:
@@ -199,13 +226,23 @@ def test_unknown_ids_are_404_including_another_rounds_item(app, staff_client, ma
     first, second = make_round(), make_round()
     with app.app_context():
         other_item = db.session.get(Round, second.id).items[0].id
-    for url in ["/rounds/99999", "/rounds/99999/edit", "/rounds/99999/board", "/rounds/99999/board.csv",
-                f"/rounds/{first.id}/items/99999/edit", f"/rounds/{first.id}/items/{other_item}/edit",
-                "/rounds/attachments/99999"]:
+    for url in [
+        "/rounds/99999",
+        "/rounds/99999/edit",
+        "/rounds/99999/board",
+        "/rounds/99999/board.csv",
+        f"/rounds/{first.id}/items/99999/edit",
+        f"/rounds/{first.id}/items/{other_item}/edit",
+        "/rounds/attachments/99999",
+    ]:
         assert staff_client.get(url).status_code == 404, url
-    for url in [f"/rounds/{first.id}/items/{other_item}/remove", f"/rounds/{first.id}/items/{other_item}/move",
-                f"/rounds/{first.id}/milestones/99999/delete", f"/rounds/{first.id}/attachments/99999/delete",
-                "/rounds/99999/open"]:
+    for url in [
+        f"/rounds/{first.id}/items/{other_item}/remove",
+        f"/rounds/{first.id}/items/{other_item}/move",
+        f"/rounds/{first.id}/milestones/99999/delete",
+        f"/rounds/{first.id}/attachments/99999/delete",
+        "/rounds/99999/open",
+    ]:
         assert staff_client.post(url, data={"direction": "up"}).status_code == 404, url
     with app.app_context():
         assert len(db.session.get(Round, second.id).items) == 3

@@ -19,9 +19,14 @@ def setup(make_org, make_user, make_round, clock, hq):
     outsider = make_org("自治労沖縄県本部")
     round_ = make_round(targets=[tokyo, osaka], deadline=clock() + timedelta(hours=1))
     return {
-        "round": round_, "tokyo": tokyo, "osaka": osaka, "outsider": outsider,
-        "member": make_user("member", tokyo), "osaka_member": make_user("member", osaka),
-        "staff": make_user("staff", hq), "stranger": make_user("member", outsider),
+        "round": round_,
+        "tokyo": tokyo,
+        "osaka": osaka,
+        "outsider": outsider,
+        "member": make_user("member", tokyo),
+        "osaka_member": make_user("member", osaka),
+        "staff": make_user("staff", hq),
+        "stranger": make_user("member", outsider),
     }
 
 
@@ -90,9 +95,13 @@ def test_transitions_are_one_step_at_a_time(app, make_round, make_org, clock):
 
 def test_open_needs_items_targets_and_future_deadline(app, make_round, make_org, clock):
     org = make_org()
-    ids = [make_round(items=0, targets=[org], status="draft").id, make_round(status="draft").id,
-           make_round(targets=[org], status="draft", deadline=clock() - timedelta(seconds=1),
-                      opens_at=clock() - timedelta(days=1)).id]
+    ids = [
+        make_round(items=0, targets=[org], status="draft").id,
+        make_round(status="draft").id,
+        make_round(
+            targets=[org], status="draft", deadline=clock() - timedelta(seconds=1), opens_at=clock() - timedelta(days=1)
+        ).id,
+    ]
     with app.app_context():
         empty, untargeted, late = (db.session.get(Round, i) for i in ids)
         with pytest.raises(TransitionError, match="項目"):
@@ -109,8 +118,16 @@ def test_deadline_must_follow_opening_in_the_database_too(app, clock):
     with app.app_context():
         with pytest.raises(DomainError):
             rounds.create_round("t", "", clock(), clock(), None, clock())
-        db.session.add(Round(title="t", background="", opens_at=clock(), deadline=clock() - timedelta(hours=1),
-                             status="draft", created_at=clock()))
+        db.session.add(
+            Round(
+                title="t",
+                background="",
+                opens_at=clock(),
+                deadline=clock() - timedelta(hours=1),
+                status="draft",
+                created_at=clock(),
+            )
+        )
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
@@ -135,8 +152,9 @@ def test_save_submit_withdraw_records_history(app, setup, clock):
         tokyo = setup["tokyo"].id
         answer = answers.save_answer(round_, tokyo, users["member"], _data(round_), 0, clock())
         db.session.commit()
-        answer = answers.save_answer(round_, tokyo, users["member"], _data(round_, "別の案"), answer.version,
-                                     clock(), submit=True)
+        answer = answers.save_answer(
+            round_, tokyo, users["member"], _data(round_, "別の案"), answer.version, clock(), submit=True
+        )
         db.session.commit()
         assert answer.status == "submitted" and answer.submitted_at == clock()
         answer = answers.withdraw_answer(round_, answer, users["member"], answer.version, clock())
@@ -144,8 +162,12 @@ def test_save_submit_withdraw_records_history(app, setup, clock):
         actions = [e.action for e in db.session.scalars(db.select(AnswerEvent).order_by(AnswerEvent.id))]
         assert actions == ["save", "submit", "withdraw"]
         submit_event = db.session.scalars(db.select(AnswerEvent).where(AnswerEvent.action == "submit")).one()
-        assert {"where": f"{round_.items[0].number} {round_.items[0].heading}", "field": "修正案",
-                "before": "修正をお願いします", "after": "別の案"} in submit_event.changes
+        assert {
+            "where": f"{round_.items[0].number} {round_.items[0].heading}",
+            "field": "修正案",
+            "before": "修正をお願いします",
+            "after": "別の案",
+        } in submit_event.changes
 
 
 def test_stale_version_is_refused_and_keeps_the_stored_text(app, setup, clock):
@@ -192,8 +214,7 @@ def test_late_answer_is_kept_aside_and_sent_text_unchanged(app, setup, clock):
     with app.app_context():
         round_, users = _load(app, setup)
         tokyo = setup["tokyo"].id
-        answer = answers.save_answer(round_, tokyo, users["member"], _data(round_, "期限内"), 0, clock(),
-                                     submit=True)
+        answer = answers.save_answer(round_, tokyo, users["member"], _data(round_, "期限内"), 0, clock(), submit=True)
         db.session.commit()
         clock.set(round_.deadline + timedelta(seconds=1))
         with pytest.raises(answers.LateError) as caught:
@@ -248,8 +269,9 @@ def test_empty_submit_asks_for_no_opinion(app, setup, clock):
     with app.app_context():
         round_, users = _load(app, setup)
         with pytest.raises(DomainError, match="意見なし"):
-            answers.save_answer(round_, setup["tokyo"].id, users["member"], answers.AnswerInput(), 0, clock(),
-                                submit=True)
+            answers.save_answer(
+                round_, setup["tokyo"].id, users["member"], answers.AnswerInput(), 0, clock(), submit=True
+            )
         db.session.rollback()
         answer = answers.submit_no_opinion(round_, setup["tokyo"].id, users["member"], 0, clock())
         db.session.commit()
@@ -294,8 +316,9 @@ def test_resaving_keeps_the_revision_an_untouched_opinion_answered(app, setup, c
         answer = answers.save_answer(round_, tokyo, users["member"], data, answer.version, clock())
         db.session.commit()
         assert answer.opinions[0].item_revision == 1
-        answers.save_answer(round_, tokyo, users["member"], _data(round_, "新しい本文を読んで書き直した"),
-                            answer.version, clock())
+        answers.save_answer(
+            round_, tokyo, users["member"], _data(round_, "新しい本文を読んで書き直した"), answer.version, clock()
+        )
         db.session.commit()
         assert answers.find_answer(round_.id, tokyo).opinions[0].item_revision == 2
 

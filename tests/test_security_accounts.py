@@ -34,8 +34,9 @@ def test_admin_reset_with_typed_password_ends_sessions_and_the_new_password_work
     member, admin = make_user("member", make_org()), make_user("admin")
     session = logged_in(app, member)
     assert session.get("/answers/").status_code == 200
-    response = logged_in(app, admin).post("/admin/users/password",
-                                          data={"user_id": member.id, "password": "brand-new-pass"})
+    response = logged_in(app, admin).post(
+        "/admin/users/password", data={"user_id": member.id, "password": "brand-new-pass"}
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "brand-new-pass" in text and "二度と表示されません" in text
     assert response.headers["Cache-Control"] == "no-store"
@@ -100,8 +101,10 @@ def test_non_admins_are_refused_and_nothing_changes(app, make_user, make_org, ro
     target = make_user("member", make_org())
     client = logged_in(app, make_user(role))
     before = stored(app, target.id)
-    for url, data in (("/admin/users/password", {"user_id": target.id, "password": "hijacked-pass"}),
-                      ("/admin/users/active", {"user_id": target.id, "active": "0"})):
+    for url, data in (
+        ("/admin/users/password", {"user_id": target.id, "password": "hijacked-pass"}),
+        ("/admin/users/active", {"user_id": target.id, "active": "0"}),
+    ):
         assert client.post(url, data=data).status_code == 403
     assert client.get("/admin/users").status_code == 403
     assert client.get("/admin/audit").status_code == 403

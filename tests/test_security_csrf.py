@@ -17,8 +17,15 @@ PASSWORD = "password123"
 @pytest.fixture
 def csrf_app(app, database_url, clock):
     """The same database as `app` (which empties it afterwards), with CSRF protection on as in production."""
-    protected = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
-                            "WTF_CSRF_ENABLED": True, "CLOCK": clock})
+    protected = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": True,
+            "CLOCK": clock,
+        }
+    )
     yield protected
     with protected.app_context():
         db.engine.dispose()
@@ -40,23 +47,51 @@ def world(app, make_org, make_user, make_round, hq, clock):
         loaded = db.session.get(Round, round_.id)
         attachment = rounds.add_attachment(loaded, "案.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
         milestone = rounds.add_milestone(loaded, clock().date(), "中央執行委員会", "確認", user=None, now=clock())
-        answer = answers.save_answer(loaded, tokyo.id, db.session.get(User, member.id),
-                                     answers.AnswerInput(general_comment="東京の意見"), 0, clock(), submit=True)
+        answer = answers.save_answer(
+            loaded,
+            tokyo.id,
+            db.session.get(User, member.id),
+            answers.AnswerInput(general_comment="東京の意見"),
+            0,
+            clock(),
+            submit=True,
+        )
         loaded.answers_published_at = clock()
-        campaign = letters.create_campaign(letters.CampaignInput(
-            title="省庁要請", date_year=2025, date_month=3, date_day=None, date_style="western",
-            sender_org="全日本自治団体労働組合", sender_title="中央執行委員長", sender_name="石上千博",
-            round_id=round_.id), clock(), user=None)
-        letter = letters.add_letter(campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"),
-            user=None, now=clock())
+        campaign = letters.create_campaign(
+            letters.CampaignInput(
+                title="省庁要請",
+                date_year=2025,
+                date_month=3,
+                date_day=None,
+                date_style="western",
+                sender_org="全日本自治団体労働組合",
+                sender_title="中央執行委員長",
+                sender_name="石上千博",
+                round_id=round_.id,
+            ),
+            clock(),
+            user=None,
+        )
+        letter = letters.add_letter(
+            campaign, letters.LetterInput(title="要請書", greeting="敬意を表します。"), user=None, now=clock()
+        )
         request_item = letters.add_request_item(letter, "支援を充実すること。", user=None, now=clock())
-        addressee = letters.add_addressee(campaign, letter, letters.AddresseeInput(organisation="総務省"),
-            user=None, now=clock())
+        addressee = letters.add_addressee(
+            campaign, letter, letters.AddresseeInput(organisation="総務省"), user=None, now=clock()
+        )
         db.session.commit()
-        ids = {"round_id": round_.id, "item_id": loaded.items[0].id, "attachment_id": attachment.id,
-               "milestone_id": milestone.id, "filename": "style.css", "opinion_id": answer.opinions[0].id
-               if answer.opinions else 1, "campaign_id": campaign.id, "letter_id": letter.id,
-               "addressee_id": addressee.id, "org_id": tokyo.id}
+        ids = {
+            "round_id": round_.id,
+            "item_id": loaded.items[0].id,
+            "attachment_id": attachment.id,
+            "milestone_id": milestone.id,
+            "filename": "style.css",
+            "opinion_id": answer.opinions[0].id if answer.opinions else 1,
+            "campaign_id": campaign.id,
+            "letter_id": letter.id,
+            "addressee_id": addressee.id,
+            "org_id": tokyo.id,
+        }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "admin": admin, "tokyo": tokyo}
 
@@ -74,7 +109,8 @@ def snapshot(app) -> dict[str, list]:
 
 def token_of(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "no csrf_token on the page"
     return match.group(1)
 
@@ -92,12 +128,35 @@ def url_for_rule(rule, world) -> str:
 
 
 # Plausible form data for every kind of form, so a refusal is due to the missing token and nothing else.
-FORM = {"title": "乗っ取り", "text": "書き換え", "login": "intruder", "name": "侵入者", "password": "password999",
-        "current": PASSWORD, "new": "password999", "confirm": "password999", "role": "admin",
-        "organization_id": "1", "general_comment": "書き換え", "action": "submit", "version": "1",
-        "user_id": "1", "active": "0", "disposition": "adopted", "hq_view": "書き換え", "organisation": "侵入",
-        "reason": "理由", "until": "2030-01-01T10:00", "deadline": "2030-01-01T10:00", "step": "1",
-        "heading": "書き換え", "number": "9", "body": "書き換え", "meeting": "会議", "date": "2025-03-20"}
+FORM = {
+    "title": "乗っ取り",
+    "text": "書き換え",
+    "login": "intruder",
+    "name": "侵入者",
+    "password": "password999",
+    "current": PASSWORD,
+    "new": "password999",
+    "confirm": "password999",
+    "role": "admin",
+    "organization_id": "1",
+    "general_comment": "書き換え",
+    "action": "submit",
+    "version": "1",
+    "user_id": "1",
+    "active": "0",
+    "disposition": "adopted",
+    "hq_view": "書き換え",
+    "organisation": "侵入",
+    "reason": "理由",
+    "until": "2030-01-01T10:00",
+    "deadline": "2030-01-01T10:00",
+    "step": "1",
+    "heading": "書き換え",
+    "number": "9",
+    "body": "書き換え",
+    "meeting": "会議",
+    "date": "2025-03-20",
+}
 
 
 def test_every_post_route_refuses_a_request_without_the_token(csrf_app, world):

@@ -20,9 +20,16 @@ def limited(app, database_url, clock):
     made = []
 
     def make(**config):
-        settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
-                    "WTF_CSRF_ENABLED": False, "CLOCK": clock, "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
-                    "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes", "RATELIMIT_STORAGE_URI": "memory://"}
+        settings = {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+            "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+            "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
         settings.update(config)
         limited_app = create_app(settings)
         made.append(limited_app)
@@ -35,8 +42,9 @@ def limited(app, database_url, clock):
 
 
 def attempt(client, login, password, address="127.0.0.1", **headers):
-    return client.post("/login", data={"login": login, "password": password},
-                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+    return client.post(
+        "/login", data={"login": login, "password": password}, environ_base={"REMOTE_ADDR": address}, headers=headers
+    )
 
 
 def test_account_is_throttled_after_the_configured_failures_even_with_the_right_password(limited, make_user):
@@ -101,17 +109,16 @@ def test_forwarded_for_is_ignored_unless_the_proxy_is_configured(limited, make_u
     for n in range(2):
         attempt(direct, f"guess{n}", "x", "203.0.113.5", **{"X-Forwarded-For": f"198.51.100.{n}"})
     # A forged header does not buy a fresh address.
-    assert attempt(direct, user.login, PASSWORD, "203.0.113.5",
-                   **{"X-Forwarded-For": "198.51.100.99"}).status_code == 429
+    assert (
+        attempt(direct, user.login, PASSWORD, "203.0.113.5", **{"X-Forwarded-For": "198.51.100.99"}).status_code == 429
+    )
 
     proxied = limited(LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes", PROXY_FIX_X_FOR=1).test_client()
     for n in range(2):
         attempt(proxied, f"guess{n}", "x", "127.0.0.1", **{"X-Forwarded-For": "198.51.100.1"})
-    assert attempt(proxied, user.login, PASSWORD, "127.0.0.1",
-                   **{"X-Forwarded-For": "198.51.100.1"}).status_code == 429
+    assert attempt(proxied, user.login, PASSWORD, "127.0.0.1", **{"X-Forwarded-For": "198.51.100.1"}).status_code == 429
     # Behind the proxy every client has its own address, although all arrive from 127.0.0.1.
-    assert attempt(proxied, user.login, PASSWORD, "127.0.0.1",
-                   **{"X-Forwarded-For": "198.51.100.2"}).status_code == 302
+    assert attempt(proxied, user.login, PASSWORD, "127.0.0.1", **{"X-Forwarded-For": "198.51.100.2"}).status_code == 302
 
 
 @pytest.mark.parametrize("configured, expected", [(0, "http 127.0.0.1"), (1, "https 198.51.100.4")])
@@ -120,8 +127,9 @@ def test_proxy_fix_takes_scheme_and_address_from_the_proxy_only_when_configured(
 
     app = limited(PROXY_FIX_X_PROTO=configured, PROXY_FIX_X_FOR=configured)
     app.add_url_rule("/_seen", "seen", lambda: f"{request.scheme} {request.remote_addr}")
-    response = app.test_client().get("/_seen", headers={"X-Forwarded-Proto": "https",
-                                                        "X-Forwarded-For": "198.51.100.4"})
+    response = app.test_client().get(
+        "/_seen", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"}
+    )
     assert response.get_data(as_text=True) == expected
 
 

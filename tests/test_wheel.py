@@ -13,8 +13,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-IGNORE = shutil.ignore_patterns(".git", "instance", "build", "dist", "*.egg-info", ".venv", "venv", "__pycache__",
-                                ".pytest_cache", ".ruff_cache", "out", "screenshots")
+IGNORE = shutil.ignore_patterns(
+    ".git",
+    "instance",
+    "build",
+    "dist",
+    "*.egg-info",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "out",
+    "screenshots",
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +37,22 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copytree(ROOT, source, ignore=IGNORE)
     out = work / "dist"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-         "-w", str(out), str(source)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stdout + build.stderr
     wheels = list(out.glob("consult-*.whl"))
@@ -37,10 +62,18 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_templates_migrations_and_static_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("consult/__init__.py", "consult/cli.py", "consult/demo/__init__.py", "consult/templates/base.html",
-                     "consult/templates/_form.html", "consult/templates/auth/login.html",
-                     "consult/migrations/env.py", "consult/migrations/alembic.ini",
-                     "consult/migrations/script.py.mako", "consult/static/style.css"):
+    for required in (
+        "consult/__init__.py",
+        "consult/cli.py",
+        "consult/demo/__init__.py",
+        "consult/templates/base.html",
+        "consult/templates/_form.html",
+        "consult/templates/auth/login.html",
+        "consult/migrations/env.py",
+        "consult/migrations/alembic.ini",
+        "consult/migrations/script.py.mako",
+        "consult/static/style.css",
+    ):
         assert required in names, required
     assert any(n.startswith("consult/templates/rounds/") and n.endswith(".html") for n in names)
     assert any(n.startswith("consult/letter_templates/") for n in names)
@@ -83,7 +116,8 @@ def test_unpacked_wheel_finds_its_resources_and_serves_the_login_page(wheel, tmp
     """)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONPATH")}
     env["CONSULT_INSTANCE_PATH"] = str(tmp_path / "instance")
-    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "wheel ok" in run.stdout

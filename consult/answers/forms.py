@@ -45,11 +45,17 @@ def _newlines(value):
 
 def max_chars(limit: int):
     """Refuse an over-long text, telling how long it is so the writer knows how much to cut."""
+
     def check(form, field):
         length = len(field.data or "")
         if length > limit:
-            raise ValidationError(_("%(limit)s文字以内で入力してください（現在 %(length)s 文字）。",
-                                    limit=f"{limit:,}", length=f"{length:,}"))
+            raise ValidationError(
+                _(
+                    "%(limit)s文字以内で入力してください（現在 %(length)s 文字）。",
+                    limit=f"{limit:,}",
+                    length=f"{length:,}",
+                )
+            )
 
     return check
 
@@ -101,6 +107,7 @@ class AnswerFormBase(FlaskForm):
 
     def to_input(self) -> AnswerInput:
         """What was typed, cleaned, in the shape the operations take."""
+
         def text(field) -> str:
             value = clean(field.data)
             return value if value.strip() else ""
@@ -113,17 +120,22 @@ class AnswerFormBase(FlaskForm):
             ProposalInput(*(text(self.proposal_field(index, n)) for n in PROPOSAL_LABELS))
             for index in range(self.proposal_count)
         ]
-        return AnswerInput(opinions=opinions, proposals=[p for p in proposals if not p.is_empty()],
-                           general_comment=text(self.general_comment))
+        return AnswerInput(
+            opinions=opinions,
+            proposals=[p for p in proposals if not p.is_empty()],
+            general_comment=text(self.general_comment),
+        )
 
 
-def answer_form(item_ids: list[int], proposal_count: int, data: AnswerInput | None = None,
-                version: int | None = None, **kwargs) -> AnswerFormBase:
+def answer_form(
+    item_ids: list[int], proposal_count: int, data: AnswerInput | None = None, version: int | None = None, **kwargs
+) -> AnswerFormBase:
     """A form class for this round's items (field names fixed by the URL contract), instantiated."""
     attrs: dict = {"item_ids": list(item_ids), "proposal_count": proposal_count}
     for item_id in item_ids:
         attrs[f"item-{item_id}-stance"] = SelectField(
-            OPINION_LABELS["stance"], choices=_stance_options(), validate_choice=False, validators=[valid_stance])
+            OPINION_LABELS["stance"], choices=_stance_options(), validate_choice=False, validators=[valid_stance]
+        )
         for name in OPINION_FIELDS:
             attrs[f"item-{item_id}-{name}"] = _text(OPINION_LABELS[name])
     for index in range(proposal_count):

@@ -88,8 +88,9 @@ class Answer(db.Model):
         return ANSWER_STATUS_LABELS.get(self.status, self.status)
 
     def audit_subject(self) -> Subject:
-        return Subject("answer", self.id, self.round_id, f"{self.organization.name}の回答",
-                       {"org_id": self.organization_id})
+        return Subject(
+            "answer", self.id, self.round_id, f"{self.organization.name}の回答", {"org_id": self.organization_id}
+        )
 
     def item_opinions(self) -> dict[int, Opinion]:
         """Opinions on draft items, keyed by item id."""
@@ -136,8 +137,13 @@ class Opinion(db.Model):
 
     def audit_subject(self) -> Subject:
         answer = self.answer
-        return Subject("opinion", self.id, answer.round_id, f"{answer.organization.name}の意見（#{self.id}）",
-                       {"org_id": answer.organization_id})
+        return Subject(
+            "opinion",
+            self.id,
+            answer.round_id,
+            f"{answer.organization.name}の意見（#{self.id}）",
+            {"org_id": answer.organization_id},
+        )
 
     def answered_text(self):
         """The item wording this opinion answered, or None when the item has not changed since."""
@@ -167,13 +173,15 @@ class AnswerEvent(db.Model):
         return ACTION_LABELS.get(self.action, self.action)
 
 
-register_actions({
-    "answer_save": "回答の一時保存",
-    "answer_submit": "回答の提出",
-    "answer_no_opinion": "意見なしで提出",
-    "answer_withdraw": "提出の取り下げ",
-    "answer_late": "締切後の下書き",
-})
+register_actions(
+    {
+        "answer_save": "回答の一時保存",
+        "answer_submit": "回答の提出",
+        "answer_no_opinion": "意見なしで提出",
+        "answer_withdraw": "提出の取り下げ",
+        "answer_late": "締切後の下書き",
+    }
+)
 
 
 def _answer_link(_answer_id: int, event) -> str | None:

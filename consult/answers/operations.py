@@ -110,16 +110,24 @@ def answer_input_of(answer: Answer | None) -> AnswerInput:
     )
 
 
-def save_answer(round_: Round, organization_id: int, user, data: AnswerInput, expected_version: int | None,
-                now: datetime, submit: bool = False) -> Answer:
+def save_answer(
+    round_: Round,
+    organization_id: int,
+    user,
+    data: AnswerInput,
+    expected_version: int | None,
+    now: datetime,
+    submit: bool = False,
+) -> Answer:
     """Save (and optionally submit) the answer, refusing a stale save and keeping a late one aside."""
     _check_may_answer(round_, organization_id, user)
     _check_not_before_opening(round_, now)
     _check_data(round_, data)
     answer = find_answer(round_.id, organization_id)
     if not round_.is_accepting(organization_id, now):
-        raise LateError(_late_message(round_, organization_id, now), _keep_late(round_, organization_id, answer,
-                                                                             user, data, now))
+        raise LateError(
+            _late_message(round_, organization_id, now), _keep_late(round_, organization_id, answer, user, data, now)
+        )
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer is not None and answer.status == "submitted":
@@ -137,8 +145,7 @@ def save_answer(round_: Round, organization_id: int, user, data: AnswerInput, ex
     return answer
 
 
-def submit_no_opinion(round_: Round, organization_id: int, user, expected_version: int | None,
-                      now: datetime) -> Answer:
+def submit_no_opinion(round_: Round, organization_id: int, user, expected_version: int | None, now: datetime) -> Answer:
     """Record an explicit 「意見なし」 answer; a draft already typed stays stored."""
     _check_may_answer(round_, organization_id, user)
     _check_not_before_opening(round_, now)
@@ -209,8 +216,9 @@ def _late_message(round_: Round, organization_id: int, now: datetime, kept: bool
     return f"{why}、提出できませんでした。{kept_note}延長が必要な場合は本部に連絡してください。"
 
 
-def _keep_late(round_: Round, organization_id: int, answer: Answer | None, user, data: AnswerInput,
-               now: datetime) -> Answer:
+def _keep_late(
+    round_: Round, organization_id: int, answer: Answer | None, user, data: AnswerInput, now: datetime
+) -> Answer:
     """Keep what arrived after the deadline beside the answer, without touching what was sent in time."""
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
@@ -222,8 +230,7 @@ def _keep_late(round_: Round, organization_id: int, answer: Answer | None, user,
 
 def _start_answer(round_: Round, organization_id: int, now: datetime) -> Answer:
     """Insert the organisation's answer; a concurrent first save by a colleague becomes a conflict."""
-    answer = Answer(round_id=round_.id, organization_id=organization_id, status="draft",
-                    created_at=now, updated_at=now)
+    answer = Answer(round_id=round_.id, organization_id=organization_id, status="draft", created_at=now, updated_at=now)
     try:
         with db.session.begin_nested():
             db.session.add(answer)
@@ -258,7 +265,10 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
         changes.extend(changed)
         stored.stance = typed.stance or "other"
         stored.referred_text, stored.proposed_text, stored.reason = (
-            typed.referred_text, typed.proposed_text, typed.reason)
+            typed.referred_text,
+            typed.proposed_text,
+            typed.reason,
+        )
         if changed or stored.item_revision is None:
             stored.item_revision = item.revision  # an untouched opinion still answers the wording it was written for
         stored.position = position
@@ -279,15 +289,21 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
             row = stored[index]
             before = (row.heading, row.proposed_text, row.reason)
             if before != (proposal.heading, proposal.proposed_text, proposal.reason):
-                changes.append(_change(label, "内容", " / ".join(before),
-                                       " / ".join((proposal.heading, proposal.proposed_text, proposal.reason))))
+                changes.append(
+                    _change(
+                        label,
+                        "内容",
+                        " / ".join(before),
+                        " / ".join((proposal.heading, proposal.proposed_text, proposal.reason)),
+                    )
+                )
         else:
             row = Opinion(item_id=None, stance="add")
             answer.opinions.append(row)
             changes.append(_change(label, "内容", "", " / ".join((proposal.heading, proposal.proposed_text))))
         row.heading, row.proposed_text, row.reason = proposal.heading, proposal.proposed_text, proposal.reason
         row.position = 10_000 + index
-    for index, row in enumerate(stored[len(typed):], start=len(typed)):
+    for index, row in enumerate(stored[len(typed) :], start=len(typed)):
         changes.append(_change(f"新規提案{index + 1}", "内容", row.heading, "（削除）"))
         answer.opinions.remove(row)
     return changes
@@ -307,6 +323,7 @@ def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> lis
 
 def _change(where: str, what: str, before: str, after: str) -> dict:
     """One line of history, shortened so a 100,000-character paste does not bloat it."""
+
     def short(text: str) -> str:
         return text if len(text) <= 200 else text[:200] + "…"
 
@@ -318,8 +335,7 @@ def _touch(answer: Answer, user, now: datetime, action: str, changes: list[dict]
     answer.updated_at, answer.updated_by_id = now, user.id
     flag_modified(answer, "updated_at")  # always an UPDATE, so the version moves even if only opinions changed
     on_behalf = user.organization_id != answer.organization_id
-    answer.events.append(AnswerEvent(user_id=user.id, action=action, at=now, on_behalf=on_behalf,
-                                     changes=changes))
+    answer.events.append(AnswerEvent(user_id=user.id, action=action, at=now, on_behalf=on_behalf, changes=changes))
     try:
         db.session.flush()
     except StaleDataError as exc:  # a colleague's save landed between our read and write

@@ -80,8 +80,11 @@ class Board:
             rows = [row for row in rows if row.organization.kind == kind]
         text = text.strip().casefold()
         if text:
-            rows = [row for row in rows if text in row.organization.name.casefold()
-                    or text in row.organization.code.casefold()]
+            rows = [
+                row
+                for row in rows
+                if text in row.organization.name.casefold() or text in row.organization.code.casefold()
+            ]
         return rows
 
 
@@ -105,8 +108,9 @@ def compute_board(round_: Round) -> Board:
     answers = {
         answer.organization_id: answer
         for answer in db.session.execute(
-            select(Answer.id, Answer.organization_id, Answer.status, Answer.no_opinion, Answer.submitted_at,
-                   Answer.late_at).where(Answer.round_id == round_.id)
+            select(
+                Answer.id, Answer.organization_id, Answer.status, Answer.no_opinion, Answer.submitted_at, Answer.late_at
+            ).where(Answer.round_id == round_.id)
         )
     }
     entries = extension_entries(round_)  # newest first
@@ -151,15 +155,17 @@ def board_csv(rows: list[BoardRow]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([
-            _csv_text(row.organization.code),
-            _csv_text(row.organization.name),
-            row.state_label,
-            _csv_time(row.submitted_at),
-            _csv_time(row.deadline),
-            _csv_text(row.extension.reason) if row.extension else "",
-            _csv_time(row.late_at),
-        ])
+        writer.writerow(
+            [
+                _csv_text(row.organization.code),
+                _csv_text(row.organization.name),
+                row.state_label,
+                _csv_time(row.submitted_at),
+                _csv_time(row.deadline),
+                _csv_text(row.extension.reason) if row.extension else "",
+                _csv_time(row.late_at),
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -174,8 +180,12 @@ def answered_organizations(round_: Round) -> set[int]:
 @signals.opinion_counts.connect
 def opinion_counts(round_: Round) -> dict[int, int]:
     """How many opinions each item of the round has, in one query."""
-    stmt = (select(Opinion.item_id, func.count(Opinion.id)).join(RoundItem, RoundItem.id == Opinion.item_id)
-            .where(RoundItem.round_id == round_.id).group_by(Opinion.item_id))
+    stmt = (
+        select(Opinion.item_id, func.count(Opinion.id))
+        .join(RoundItem, RoundItem.id == Opinion.item_id)
+        .where(RoundItem.round_id == round_.id)
+        .group_by(Opinion.item_id)
+    )
     return {item_id: count for item_id, count in db.session.execute(stmt)}
 
 
@@ -183,17 +193,26 @@ def opinion_counts(round_: Round) -> dict[int, int]:
 def answer_states(round_: Round) -> dict[str, int]:
     """Answers of target organisations per state, in one GROUP BY."""
     state = answer_state_column()
-    stmt = (select(state, func.count()).select_from(Answer)
-            .join(RoundTarget, (RoundTarget.round_id == Answer.round_id)
-                  & (RoundTarget.organization_id == Answer.organization_id))
-            .where(Answer.round_id == round_.id).group_by(state))
+    stmt = (
+        select(state, func.count())
+        .select_from(Answer)
+        .join(
+            RoundTarget,
+            (RoundTarget.round_id == Answer.round_id) & (RoundTarget.organization_id == Answer.organization_id),
+        )
+        .where(Answer.round_id == round_.id)
+        .group_by(state)
+    )
     return dict(db.session.execute(stmt).all())
 
 
 @signals.submitted_counts.connect
 def submitted_counts(round_ids: list[int]) -> dict[int, int]:
-    stmt = (select(Answer.round_id, func.count()).where(Answer.status == "submitted", Answer.round_id.in_(round_ids))
-            .group_by(Answer.round_id))
+    stmt = (
+        select(Answer.round_id, func.count())
+        .where(Answer.status == "submitted", Answer.round_id.in_(round_ids))
+        .group_by(Answer.round_id)
+    )
     return dict(db.session.execute(stmt).all())
 
 
@@ -201,5 +220,4 @@ def answer_state_column():
     """answer_state() as SQL: draft, submitted or no_opinion."""
     from sqlalchemy import case
 
-    return case((Answer.status != "submitted", "draft"), (Answer.no_opinion.is_(True), "no_opinion"),
-                else_="submitted")
+    return case((Answer.status != "submitted", "draft"), (Answer.no_opinion.is_(True), "no_opinion"), else_="submitted")

@@ -60,10 +60,10 @@ def filtered(criteria: AuditFilter) -> Select:
     if text:
         user = _user_model()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        matching_users = select(user.id).where(or_(user.name.ilike(pattern, escape="\\"),
-                                                   user.login.ilike(pattern, escape="\\")))
-        stmt = stmt.where(or_(AuditEvent.summary.ilike(pattern, escape="\\"),
-                              AuditEvent.user_id.in_(matching_users)))
+        matching_users = select(user.id).where(
+            or_(user.name.ilike(pattern, escape="\\"), user.login.ilike(pattern, escape="\\"))
+        )
+        stmt = stmt.where(or_(AuditEvent.summary.ilike(pattern, escape="\\"), AuditEvent.user_id.in_(matching_users)))
     return stmt
 
 
@@ -72,11 +72,16 @@ def page_of_events(criteria: AuditFilter, page: int, size: int) -> tuple[list[Au
     stmt = filtered(criteria)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     user = _user_model()
-    rows = db.session.scalars(
-        stmt.options(joinedload(AuditEvent.user).joinedload(user.organization))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(size).offset((page - 1) * size)
-    ).unique().all()
+    rows = (
+        db.session.scalars(
+            stmt.options(joinedload(AuditEvent.user).joinedload(user.organization))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(size)
+            .offset((page - 1) * size)
+        )
+        .unique()
+        .all()
+    )
     return list(rows), total
 
 
@@ -91,8 +96,10 @@ def existing_ids(events: list[AuditEvent]) -> dict[str, set[int]]:
             wanted.setdefault("round", set()).add(event.round_id)
     found: dict[str, set[int]] = {kind: set() for kind in wanted}
     if wanted:
-        checks = [select(literal(kind).label("kind"), models[kind].id.label("id")).where(models[kind].id.in_(ids))
-                  for kind, ids in sorted(wanted.items())]
+        checks = [
+            select(literal(kind).label("kind"), models[kind].id.label("id")).where(models[kind].id.in_(ids))
+            for kind, ids in sorted(wanted.items())
+        ]
         for kind, obj_id in db.session.execute(union_all(*checks)):
             found[kind].add(obj_id)
     return found

@@ -46,10 +46,14 @@ def index():
     form = _filter_form()
     criteria = AuditFilter()
     if form.validate():
-        criteria = AuditFilter(action=form.action.data if form.action.data in ACTIONS else "",
-                               object_kind=form.kind.data if form.kind.data in KINDS else "",
-                               round_id=int(form.round.data) if (form.round.data or "").isdigit() else None,
-                               date_from=form.date_from.data, date_to=form.date_to.data, text=form.q.data or "")
+        criteria = AuditFilter(
+            action=form.action.data if form.action.data in ACTIONS else "",
+            object_kind=form.kind.data if form.kind.data in KINDS else "",
+            round_id=int(form.round.data) if (form.round.data or "").isdigit() else None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+            text=form.q.data or "",
+        )
         if criteria.date_from and criteria.date_to and criteria.date_from > criteria.date_to:
             form.date_to.errors = ["「まで」は「から」と同じ日か、それより後の日付にしてください。"]
         login = (form.user.data or "").strip()
@@ -70,5 +74,14 @@ def index():
     exists = existing_ids(events)
     links = {event.id: link_of(event, exists) for event in events}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("audit/index.html", form=form, events=events, total=total, page=page,
-                           pages=pages, links=links, args=args, invalid=invalid)
+    return render_template(
+        "audit/index.html",
+        form=form,
+        events=events,
+        total=total,
+        page=page,
+        pages=pages,
+        links=links,
+        args=args,
+        invalid=invalid,
+    )

@@ -10,15 +10,17 @@ from consult.core import faults
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("ログインID"),
-                        validators=[DataRequired(_l("ログインIDを入力してください。")), Length(max=64)])
+    login = StringField(
+        _l("ログインID"), validators=[DataRequired(_l("ログインIDを入力してください。")), Length(max=64)]
+    )
     password = PasswordField(_l("パスワード"), validators=[DataRequired(_l("パスワードを入力してください。"))])
     submit = SubmitField(_l("ログイン"))
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("現在のパスワード"),
-                            validators=[DataRequired(_l("現在のパスワードを入力してください。"))])
+    current = PasswordField(
+        _l("現在のパスワード"), validators=[DataRequired(_l("現在のパスワードを入力してください。"))]
+    )
     new = PasswordField(
         _l("新しいパスワード"),
         validators=[
@@ -44,8 +46,10 @@ class UserForm(FlaskForm):
     )
     name = StringField(
         _l("氏名"),
-        validators=[DataRequired(_l("氏名を入力してください。")),
-                    Length(max=100, message=_l("氏名は100文字以内です。"))],
+        validators=[
+            DataRequired(_l("氏名を入力してください。")),
+            Length(max=100, message=_l("氏名は100文字以内です。")),
+        ],
     )
     email = StringField(_l("メールアドレス"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("役割"), choices=list(ROLE_LABELS.items()))

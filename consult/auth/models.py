@@ -75,14 +75,16 @@ class User(db.Model, UserMixin):
         return self.is_hq or self.organization_id == organization_id
 
 
-register_actions({
-    "login": "ログイン",
-    "login_failed": "ログイン失敗",
-    "logout": "ログアウト",
-    "password_changed": "パスワード変更",
-    "password_reset": "パスワード再設定（管理者）",
-    "user_created": "利用者の登録",
-    "user_disabled": "利用停止",
-    "user_enabled": "利用再開",
-})
+register_actions(
+    {
+        "login": "ログイン",
+        "login_failed": "ログイン失敗",
+        "logout": "ログアウト",
+        "password_changed": "パスワード変更",
+        "password_reset": "パスワード再設定（管理者）",
+        "user_created": "利用者の登録",
+        "user_disabled": "利用停止",
+        "user_enabled": "利用再開",
+    }
+)
 register_kind("user", "利用者", User, link=lambda _user_id, _event: url_for("auth.users"))

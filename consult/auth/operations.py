@@ -40,12 +40,26 @@ def log_in(login: str, password: str, now: datetime) -> User:
     login = login.strip()
     user = db.session.scalar(select(User).where(User.login == login))
     if user is None or not user.check_password(password):
-        record(None, "login_failed", "user", getattr(user, "id", None),
-               f"ログイン失敗（ログインID「{login[:64]}」）", details={"login": login[:64]}, now=now)
+        record(
+            None,
+            "login_failed",
+            "user",
+            getattr(user, "id", None),
+            f"ログイン失敗（ログインID「{login[:64]}」）",
+            details={"login": login[:64]},
+            now=now,
+        )
         raise LoginRefused(WRONG_CREDENTIALS)
     if not user.active:
-        record(None, "login_failed", "user", user.id, f"利用停止中のアカウント「{login}」へのログイン",
-               details={"login": login, "disabled": True}, now=now)
+        record(
+            None,
+            "login_failed",
+            "user",
+            user.id,
+            f"利用停止中のアカウント「{login}」へのログイン",
+            details={"login": login, "disabled": True},
+            now=now,
+        )
         raise LoginRefused(DISABLED_ACCOUNT)
     record(user, "login", "user", user.id, f"{user.name}（{user.login}）がログイン", now=now)
     return user
@@ -62,8 +76,15 @@ def reset_password(target: User, admin: User, new_password: str | None = None, *
     if len(password) < MIN_PASSWORD:
         raise UserError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
     target.set_password(password)
-    record(admin, "password_reset", "user", target.id,
-           f"{target.name}（{target.login}）のパスワードを再設定", details={"generated": not new_password}, now=now)
+    record(
+        admin,
+        "password_reset",
+        "user",
+        target.id,
+        f"{target.name}（{target.login}）のパスワードを再設定",
+        details={"generated": not new_password},
+        now=now,
+    )
     return password
 
 
@@ -80,8 +101,17 @@ def set_active(target: User, admin: User, active: bool, *, now: datetime) -> Non
     record(admin, action, "user", target.id, f"{target.name}（{target.login}）を{verb}", now=now)
 
 
-def create_user(login: str, name: str, password: str, role: str, organization: Organization,
-                email: str | None = None, *, admin: User | None, now: datetime) -> User:
+def create_user(
+    login: str,
+    name: str,
+    password: str,
+    role: str,
+    organization: Organization,
+    email: str | None = None,
+    *,
+    admin: User | None,
+    now: datetime,
+) -> User:
     """Add a user; the login must be new and the role known."""
     if role not in ROLE_LABELS:
         raise UserError(f"役割「{role}」は使えません（admin, staff, member のいずれか）。")
@@ -93,8 +123,14 @@ def create_user(login: str, name: str, password: str, role: str, organization: O
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record(admin, "user_created", "user", user.id, f"{user.name}（{user.login}、{ROLE_LABELS[role]}、"
-           f"{organization.name}）を登録", now=now)
+    record(
+        admin,
+        "user_created",
+        "user",
+        user.id,
+        f"{user.name}（{user.login}、{ROLE_LABELS[role]}、{organization.name}）を登録",
+        now=now,
+    )
     return user
 
 
@@ -118,13 +154,15 @@ def generate_password() -> str:
     return secrets.token_urlsafe(9)
 
 
-def check_new_user(login: str, name: str, role: str, org_code: str, email: str = "", password: str = "",
-                   taken: set[str] | None = None) -> list[str]:
+def check_new_user(
+    login: str, name: str, role: str, org_code: str, email: str = "", password: str = "", taken: set[str] | None = None
+) -> list[str]:
     """What is wrong with a user to be created, in Japanese; empty when it can be created."""
     errors = []
     if not LOGIN_PATTERN.match(login):
-        errors.append("ログインIDは64文字以内の半角英数字と . _ @ - で入力してください。" if login
-                      else "ログインIDが空です。")
+        errors.append(
+            "ログインIDは64文字以内の半角英数字と . _ @ - で入力してください。" if login else "ログインIDが空です。"
+        )
     elif login in (taken or set()) or db.session.scalar(select(User.id).where(User.login == login)) is not None:
         errors.append(f"ログインID {login} は既に使われています。")
     if not name:
@@ -153,9 +191,18 @@ def import_users(rows: list[tuple[int, dict[str, str]]], *, now: datetime) -> li
     taken: set[str] = set()
     for line, row in rows:
         values = {key: row.get(key, "") for key in USER_COLUMNS}
-        errors.extend(f"{line}行目: {message}" for message in check_new_user(
-            values["login"], values["name"], values["role"], values["org_code"], values["email"],
-            values["password"], taken))
+        errors.extend(
+            f"{line}行目: {message}"
+            for message in check_new_user(
+                values["login"],
+                values["name"],
+                values["role"],
+                values["org_code"],
+                values["email"],
+                values["password"],
+                taken,
+            )
+        )
         taken.add(values["login"])
     if errors:
         raise RowErrors(errors)
@@ -163,7 +210,15 @@ def import_users(rows: list[tuple[int, dict[str, str]]], *, now: datetime) -> li
     for _line, row in rows:
         generated = None if row.get("password") else generate_password()
         organization = db.session.scalar(select(Organization).where(Organization.code == row["org_code"]))
-        user = create_user(row["login"], row["name"], row.get("password") or generated, row["role"],
-                           organization, email=row.get("email") or None, admin=None, now=now)
+        user = create_user(
+            row["login"],
+            row["name"],
+            row.get("password") or generated,
+            row["role"],
+            organization,
+            email=row.get("email") or None,
+            admin=None,
+            now=now,
+        )
         created.append((user, generated))
     return created

@@ -50,8 +50,16 @@ def login_limits(view):
     """Both limits on the login POST; the numbers come from LOGIN_LIMIT_PER_ACCOUNT and LOGIN_LIMIT_PER_ADDRESS."""
     per_account = limiter.limit(
         lambda: current_app.config.get("LOGIN_LIMIT_PER_ACCOUNT", DEFAULT_PER_ACCOUNT),
-        key_func=_account_key, methods=["POST"], deduct_when=_failed, on_breach=_throttled)
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        on_breach=_throttled,
+    )
     per_address = limiter.limit(
         lambda: current_app.config.get("LOGIN_LIMIT_PER_ADDRESS", DEFAULT_PER_ADDRESS),
-        key_func=_address_key, methods=["POST"], deduct_when=_failed, on_breach=_throttled)
+        key_func=_address_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        on_breach=_throttled,
+    )
     return per_account(per_address(view))

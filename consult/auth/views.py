@@ -100,9 +100,16 @@ def users():
     form.organization_id.choices = [(o.id, o.name) for o in orgs]
     if form.validate_on_submit():
         try:
-            create_user(form.login.data.strip(), form.name.data.strip(), form.password.data, form.role.data,
-                        db.session.get(Organization, form.organization_id.data), form.email.data,
-                        admin=current_user, now=request_now())
+            create_user(
+                form.login.data.strip(),
+                form.name.data.strip(),
+                form.password.data,
+                form.role.data,
+                db.session.get(Organization, form.organization_id.data),
+                form.email.data,
+                admin=current_user,
+                now=request_now(),
+            )
         except UserError as exc:
             form.login.errors.append(refused(exc))
         else:
@@ -113,10 +120,17 @@ def users():
 
 def _users_page(form: UserForm, errors: dict[int, str] | None = None, status: int = 200):
     """The user list with the registration form; `errors` puts a refused reset or disable next to its row."""
-    people = db.session.scalars(select(User).options(selectinload(User.organization))
-                                .order_by(User.organization_id, User.login)).all()
-    return render_template("auth/users.html", form=form, users=people, errors=errors or {},
-                           reset_form=ResetPasswordForm(formdata=None), active_form=ActiveForm(formdata=None)), status
+    people = db.session.scalars(
+        select(User).options(selectinload(User.organization)).order_by(User.organization_id, User.login)
+    ).all()
+    return render_template(
+        "auth/users.html",
+        form=form,
+        users=people,
+        errors=errors or {},
+        reset_form=ResetPasswordForm(formdata=None),
+        active_form=ActiveForm(formdata=None),
+    ), status
 
 
 def _admin_target() -> User:
@@ -147,8 +161,9 @@ def reset_user_password():
     password = reset_password(target, current_user, form.password.data or None, now=request_now())
     if target.id == current_user.id:
         login_user(target, remember=True)
-    response = make_response(render_template("auth/password_reset.html", user=target, password=password,
-                                             generated=not form.password.data))
+    response = make_response(
+        render_template("auth/password_reset.html", user=target, password=password, generated=not form.password.data)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -28,8 +28,11 @@ _labellers: list[Callable[[str], str | None]] = []
 _value_shows: list[Callable[[str, str], str | None]] = []
 
 
-def add_field_labels(names: dict[str, str] | None = None, label: Callable[[str], str | None] | None = None,
-                     show: Callable[[str, str], str | None] | None = None) -> None:
+def add_field_labels(
+    names: dict[str, str] | None = None,
+    label: Callable[[str], str | None] | None = None,
+    show: Callable[[str, str], str | None] | None = None,
+) -> None:
     """A feature hands the fault page its field labels: fixed names, a function for patterned names, and a
     function showing a stored value as the words the form showed (both return None for names not theirs)."""
     NAMED_LABELS.update(names or {})
@@ -71,9 +74,14 @@ def database_unavailable(error: DBAPIError):
     try:
         # Straight from the Jinja environment: the context processors would load the logged-in user again.
         page = current_app.jinja_env.get_template("fault.html").render(
-            message=MESSAGE if posted else READ_MESSAGE, posted=posted, fields=fields, hidden=hidden,
-            withheld=withheld, has_files=posted and any(f.filename for f in request.files.values()),
-            action=request.full_path.rstrip("?"))
+            message=MESSAGE if posted else READ_MESSAGE,
+            posted=posted,
+            fields=fields,
+            hidden=hidden,
+            withheld=withheld,
+            has_files=posted and any(f.filename for f in request.files.values()),
+            action=request.full_path.rstrip("?"),
+        )
     except Exception:  # noqa: BLE001  the page itself must not turn the fault into a 500
         current_app.logger.exception("rendering the database fault page failed")
         page = MESSAGE if posted else READ_MESSAGE

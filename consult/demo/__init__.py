@@ -91,8 +91,9 @@ def _load_users(orgs: dict[str, Organization], result: DemoResult, now: datetime
     return users
 
 
-def _ensure_user(login: str, name: str, role: str, org: Organization, password: str, result: DemoResult,
-                 now: datetime) -> User:
+def _ensure_user(
+    login: str, name: str, role: str, org: Organization, password: str, result: DemoResult, now: datetime
+) -> User:
     user = db.session.scalar(select(User).where(User.login == login))
     if user is None:
         user = create_user(login, name, password, role, org, admin=None, now=now)
@@ -128,8 +129,9 @@ def _jst(parts: tuple[int, ...]) -> datetime:
     return from_jst(datetime(*parts))
 
 
-def _load_dx_round(orgs: dict[str, Organization], users: dict[str, User], staff: User,
-                   result: DemoResult, now: datetime) -> Round:
+def _load_dx_round(
+    orgs: dict[str, Organization], users: dict[str, User], staff: User, result: DemoResult, now: datetime
+) -> Round:
     """The DX round of winter 2024–25: 29 prefecture headquarters answered before it closed."""
     opens_at, deadline = _jst(data.DX_OPENS), _jst(data.DX_DEADLINE)
     created = opens_at - timedelta(days=3)
@@ -163,8 +165,13 @@ def _prefecture_officer(number: int, org: Organization, locked_hash: str, result
     user = db.session.scalar(select(User).where(User.login == login))
     if user is None:
         # One hash of an unknown password for all of them: hashing 28 times would slow the load down.
-        user = User(login=login, name=f"{data.PREFECTURES[number - 1]}本部 政策担当", role="member",
-                    organization=org, password_hash=locked_hash)
+        user = User(
+            login=login,
+            name=f"{data.PREFECTURES[number - 1]}本部 政策担当",
+            role="member",
+            organization=org,
+            password_hash=locked_hash,
+        )
         db.session.add(user)
         db.session.flush()
         result.created["users"] += 1
@@ -183,5 +190,6 @@ def _dx_answer(rng: random.Random, items: dict) -> answers.AnswerInput:
     if rng.random() < 0.3:
         heading, proposed, reason = rng.choice(data.DX_PROPOSALS)
         proposals.append(answers.ProposalInput(heading, proposed, reason))
-    return answers.AnswerInput(opinions=opinions, proposals=proposals,
-                               general_comment=rng.choice(data.DX_GENERAL_COMMENTS))
+    return answers.AnswerInput(
+        opinions=opinions, proposals=proposals, general_comment=rng.choice(data.DX_GENERAL_COMMENTS)
+    )

@@ -9,10 +9,20 @@ from flask.cli import with_appcontext
 
 
 @click.command("letters")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="書き出し先のフォルダ（なければ作成します）")
-@click.option("--campaign", "campaign_id", type=int, default=None,
-              help="要請行動の番号（省略するとすべての要請行動を、要請行動ごとのフォルダに書き出します）")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="書き出し先のフォルダ（なければ作成します）",
+)
+@click.option(
+    "--campaign",
+    "campaign_id",
+    type=int,
+    default=None,
+    help="要請行動の番号（省略するとすべての要請行動を、要請行動ごとのフォルダに書き出します）",
+)
 @with_appcontext
 def letters_command(out_dir: Path, campaign_id: int | None):
     """Write one DOCX per addressee and print each path; characters Word cannot hold are reported, not hidden."""

@@ -55,8 +55,9 @@ def title_names_organisation(organisation: str, title: str) -> bool:
 def document_addressee(addressee: Addressee) -> document.Addressee:
     """The printed addressee block of one addressee."""
     organisation = "" if title_names_organisation(addressee.organisation, addressee.title) else addressee.organisation
-    return document.Addressee(organisation=organisation, title=addressee.title, name=addressee.name,
-                              honorific=addressee.honorific)
+    return document.Addressee(
+        organisation=organisation, title=addressee.title, name=addressee.name, honorific=addressee.honorific
+    )
 
 
 def is_two_level(items: list[RequestItem]) -> bool:
@@ -86,8 +87,9 @@ def sections_for(addressee: Addressee) -> list[document.Section]:
     tops = addressee.letter.top_items()
     kept = included_ids(addressee)
     if is_two_level(tops):
-        return [document.Section(top.text, [c.text for c in top.children if c.id in kept])
-                for top in tops if top.id in kept]
+        return [
+            document.Section(top.text, [c.text for c in top.children if c.id in kept]) for top in tops if top.id in kept
+        ]
     items = [top.text for top in tops if top.id in kept]
     return [document.Section("", items)] if items else []
 
@@ -119,17 +121,22 @@ def safe_name(text: str, limit: int) -> str:
 def letter_filename(addressee: Addressee) -> str:
     """「01_総務省_自治体DXの推進に関する要請書.docx」: the addressee's place in the campaign keeps names unique."""
     siblings = addressee.campaign.addressees
-    number = next((n for n, a in enumerate(siblings, start=1)
-                   if a is addressee or (a.id is not None and a.id == addressee.id)), len(siblings) + 1)
+    number = next(
+        (n for n, a in enumerate(siblings, start=1) if a is addressee or (a.id is not None and a.id == addressee.id)),
+        len(siblings) + 1,
+    )
     width = max(2, len(str(len(siblings))))
-    return (f"{number:0{width}d}_{safe_name(addressee.organisation, _ORG_CHARS)}_"
-            f"{safe_name(addressee.letter.title, _TITLE_CHARS)}.docx")
+    return (
+        f"{number:0{width}d}_{safe_name(addressee.organisation, _ORG_CHARS)}_"
+        f"{safe_name(addressee.letter.title, _TITLE_CHARS)}.docx"
+    )
 
 
 def current_template() -> bytes | None:
     """The newest uploaded template, or None for the default one shipped with the app."""
     return db.session.scalar(
-        select(LetterTemplate.data).order_by(LetterTemplate.uploaded_at.desc(), LetterTemplate.id.desc()).limit(1))
+        select(LetterTemplate.data).order_by(LetterTemplate.uploaded_at.desc(), LetterTemplate.id.desc()).limit(1)
+    )
 
 
 def render_addressee(addressee: Addressee, template=_UNSET) -> tuple[bytes, list[str]]:
@@ -141,10 +148,17 @@ def render_addressee(addressee: Addressee, template=_UNSET) -> tuple[bytes, list
 
 def preload(campaign: Campaign) -> list[Addressee]:
     """Load the addressees, their choices, letters and items in a few queries instead of one per addressee."""
-    return list(db.session.scalars(
-        select(Addressee).where(Addressee.campaign_id == campaign.id).order_by(Addressee.position, Addressee.id)
-        .options(selectinload(Addressee.selected),
-                 selectinload(Addressee.letter).selectinload(Letter.items).selectinload(RequestItem.children))))
+    return list(
+        db.session.scalars(
+            select(Addressee)
+            .where(Addressee.campaign_id == campaign.id)
+            .order_by(Addressee.position, Addressee.id)
+            .options(
+                selectinload(Addressee.selected),
+                selectinload(Addressee.letter).selectinload(Letter.items).selectinload(RequestItem.children),
+            )
+        )
+    )
 
 
 def campaign_zip(campaign: Campaign, fileobj: BinaryIO) -> list[tuple[str, list[str]]]:

@@ -48,8 +48,7 @@ def _validate(year: int, month: int, day: int | None) -> dt.date:
         raise ValueError(f"{year}年{month}月{day}日という日付はありません。") from None
 
 
-def format_date(year: int, month: int, day: int | None = None, style: str = WESTERN, *,
-                fullwidth: bool = False) -> str:
+def format_date(year: int, month: int, day: int | None = None, style: str = WESTERN, *, fullwidth: bool = False) -> str:
     """Print a letter date; an undecided day (None) becomes ● so the letter can be drafted before the visit is booked.
 
     In era style an undecided day takes the era in effect on the 1st of the month (only months in which

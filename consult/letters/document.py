@@ -114,6 +114,7 @@ def _join(*parts: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # Characters Word cannot hold
 
+
 def is_removed(ch: str) -> bool:
     """Control characters other than tab and line breaks, surrogates, U+FFFE/U+FFFF: XML (and Word) refuse them."""
     if ch in "\t\n\r":
@@ -140,13 +141,20 @@ def clean_letter(letter: Letter) -> tuple[Letter, list[str]]:
         return result
 
     addressee = dataclasses.replace(
-        letter.addressee, **{f.name: c(getattr(letter.addressee, f.name)) for f in dataclasses.fields(Addressee)})
+        letter.addressee, **{f.name: c(getattr(letter.addressee, f.name)) for f in dataclasses.fields(Addressee)}
+    )
     copy = dataclasses.replace(
         letter,
-        date_text=c(letter.date_text), addressee=addressee, sender_org=c(letter.sender_org),
-        sender_title=c(letter.sender_title), sender_name=c(letter.sender_name), title=c(letter.title),
-        greeting=c(letter.greeting), paragraphs=[c(p) for p in letter.paragraphs],
-        extra_paragraphs=[c(p) for p in letter.extra_paragraphs], closing=c(letter.closing),
+        date_text=c(letter.date_text),
+        addressee=addressee,
+        sender_org=c(letter.sender_org),
+        sender_title=c(letter.sender_title),
+        sender_name=c(letter.sender_name),
+        title=c(letter.title),
+        greeting=c(letter.greeting),
+        paragraphs=[c(p) for p in letter.paragraphs],
+        extra_paragraphs=[c(p) for p in letter.extra_paragraphs],
+        closing=c(letter.closing),
         sections=[Section(c(s.heading), [c(i) for i in s.items]) for s in letter.sections],
     )
     return copy, list(dict.fromkeys(removed))

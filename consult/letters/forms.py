@@ -27,8 +27,15 @@ def _number(field, label: str, low: int, high: int) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not low <= int(text) <= high:
-        raise ValidationError(_("%(label)sは %(low)s〜%(high)s の数字で入力してください（入力：「%(value)s」）。",
-                                label=label, low=low, high=high, value=field.data))
+        raise ValidationError(
+            _(
+                "%(label)sは %(low)s〜%(high)s の数字で入力してください（入力：「%(value)s」）。",
+                label=label,
+                low=low,
+                high=high,
+                value=field.data,
+            )
+        )
     return int(text)
 
 
@@ -46,15 +53,22 @@ class VersionedForm(CleanTextForm):
 class CampaignForm(VersionedForm):
     text_fields = ("title", "sender_org", "sender_title", "sender_name")
 
-    title = StringField(_l("要請行動の名前"), validators=[DataRequired(_l("名前を入力してください。")),
-                                                          MaxChars(TITLE_MAX, _l("名前"))])
+    title = StringField(
+        _l("要請行動の名前"), validators=[DataRequired(_l("名前を入力してください。")), MaxChars(TITLE_MAX, _l("名前"))]
+    )
     date_year = StringField(_l("年（西暦）"), validators=[DataRequired(_l("年を西暦で入力してください（例：2025）。"))])
     date_month = StringField(_l("月"), validators=[DataRequired(_l("月を入力してください（1〜12）。"))])
     date_day = StringField(_l("日（未定なら空欄：●と印字）"))
-    date_style = RadioField(_l("日付の書き方"), choices=list(DATE_STYLES.items()), default="western",
-                            validators=[DataRequired(_l("日付の書き方を選んでください。"))])
-    sender_org = StringField(_l("差出人の組織"), validators=[DataRequired(_l("差出人の組織を入力してください。")),
-                                                             MaxChars(ORG_MAX, _l("差出人の組織"))])
+    date_style = RadioField(
+        _l("日付の書き方"),
+        choices=list(DATE_STYLES.items()),
+        default="western",
+        validators=[DataRequired(_l("日付の書き方を選んでください。"))],
+    )
+    sender_org = StringField(
+        _l("差出人の組織"),
+        validators=[DataRequired(_l("差出人の組織を入力してください。")), MaxChars(ORG_MAX, _l("差出人の組織"))],
+    )
     sender_title = StringField(_l("差出人の肩書"), validators=[MaxChars(PERSON_TITLE_MAX, _l("差出人の肩書"))])
     sender_name = StringField(_l("差出人の氏名"), validators=[MaxChars(NAME_MAX, _l("差出人の氏名"))])
     round_id = SelectField(_l("元にした組織討議"), coerce=int, validators=[Optional()])
@@ -83,15 +97,19 @@ class CampaignForm(VersionedForm):
         if year is None or month is None:
             return
         try:
-            dates.format_date(year, month, day, self.date_style.data if self.date_style.data in dates.STYLES
-                              else dates.WESTERN)
+            dates.format_date(
+                year, month, day, self.date_style.data if self.date_style.data in dates.STYLES else dates.WESTERN
+            )
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
     def date_values(self) -> tuple[int, int, int | None]:
         """Year, month and day (None = ●) after validation."""
-        return (int(normalise_number(self.date_year.data)), int(normalise_number(self.date_month.data)),
-                int(normalise_number(self.date_day.data)) if normalise_number(self.date_day.data or "") else None)
+        return (
+            int(normalise_number(self.date_year.data)),
+            int(normalise_number(self.date_month.data)),
+            int(normalise_number(self.date_day.data)) if normalise_number(self.date_day.data or "") else None,
+        )
 
     def chosen_round_id(self) -> int | None:
         return self.round_id.data or None
@@ -100,21 +118,28 @@ class CampaignForm(VersionedForm):
 class NewLetterForm(CleanTextForm):
     text_fields = ("title",)
 
-    title = StringField(_l("新しい要請書の題名"), validators=[DataRequired(_l("題名を入力してください。")),
-                                                              MaxChars(TITLE_MAX, _l("題名"))])
+    title = StringField(
+        _l("新しい要請書の題名"),
+        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))],
+    )
 
 
 class LetterForm(VersionedForm):
     text_fields = ("title", "greeting", "background", "closing")
 
-    title = StringField(_l("題名"),
-                        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))])
+    title = StringField(
+        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
+    )
     greeting = TextAreaField(_l("あいさつ"), validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))])
-    background = TextAreaField(_l("本文（背景）：1行が1段落"),
-                               validators=[MaxChars(PARAGRAPHS_MAX, _l("本文（背景）"))])
+    background = TextAreaField(
+        _l("本文（背景）：1行が1段落"), validators=[MaxChars(PARAGRAPHS_MAX, _l("本文（背景）"))]
+    )
     closing = TextAreaField(_l("結びの文"), validators=[MaxChars(PARAGRAPHS_MAX, _l("結びの文"))])
-    numbering = SelectField(_l("番号の付け方"), choices=list(numbering.CHOICES),
-                            validators=[DataRequired(_l("番号の付け方を選んでください。"))])
+    numbering = SelectField(
+        _l("番号の付け方"),
+        choices=list(numbering.CHOICES),
+        validators=[DataRequired(_l("番号の付け方を選んでください。"))],
+    )
     fullwidth_digits = BooleanField(_l("数字を全角にする（１．（１））"))
 
 
@@ -123,38 +148,56 @@ class ItemForm(CleanTextForm):
 
     text_fields = ("text",)
 
-    text = TextAreaField(_l("文言"),
-                         validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))])
+    text = TextAreaField(
+        _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))]
+    )
     shown = HiddenField()  # the text the page showed: a change saved meanwhile by someone else is not overwritten
 
 
 class AddItemForm(CleanTextForm):
     text_fields = ("text",)
 
-    text = TextAreaField(_l("文言"),
-                         validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))])
+    text = TextAreaField(
+        _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))]
+    )
     parent_id = HiddenField()
 
 
 class AddresseeForm(VersionedForm):
     text_fields = ("organisation", "title", "name", "greeting", "extra_paragraph")
 
-    organisation = StringField(_l("要請先の組織（省庁・政党など）"), validators=[
-        DataRequired(_l("要請先の組織を入力してください。")), MaxChars(ORG_MAX, _l("要請先の組織"))])
-    kind = RadioField(_l("種類"), choices=list(ADDRESSEE_KINDS.items()), default="ministry",
-                      validators=[DataRequired(_l("種類を選んでください。"))])
+    organisation = StringField(
+        _l("要請先の組織（省庁・政党など）"),
+        validators=[DataRequired(_l("要請先の組織を入力してください。")), MaxChars(ORG_MAX, _l("要請先の組織"))],
+    )
+    kind = RadioField(
+        _l("種類"),
+        choices=list(ADDRESSEE_KINDS.items()),
+        default="ministry",
+        validators=[DataRequired(_l("種類を選んでください。"))],
+    )
     title = StringField(_l("宛名の肩書（例：総務大臣）"), validators=[MaxChars(PERSON_TITLE_MAX, _l("宛名の肩書"))])
     name = StringField(_l("宛名の氏名（任意）"), validators=[MaxChars(NAME_MAX, _l("宛名の氏名"))])
-    honorific = RadioField(_l("敬称"), choices=[(h, h) for h in HONORIFICS], default="様",
-                           validators=[DataRequired(_l("敬称を選んでください。"))])
+    honorific = RadioField(
+        _l("敬称"),
+        choices=[(h, h) for h in HONORIFICS],
+        default="様",
+        validators=[DataRequired(_l("敬称を選んでください。"))],
+    )
     letter_id = SelectField(_l("渡す要請書"), coerce=int)
-    scope = RadioField(_l("要請項目"),
-                       choices=[("all", _l("すべての項目")), ("subset", _l("一部の項目だけ（下で選ぶ）"))],
-                       default="all", validators=[DataRequired(_l("すべてか一部かを選んでください。"))])
-    greeting = TextAreaField(_l("この要請先だけのあいさつ（空欄なら要請書のあいさつ）"),
-                             validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))])
-    extra_paragraph = TextAreaField(_l("この要請先だけに加える段落"),
-                                    validators=[MaxChars(PARAGRAPHS_MAX, _l("加える段落"))])
+    scope = RadioField(
+        _l("要請項目"),
+        choices=[("all", _l("すべての項目")), ("subset", _l("一部の項目だけ（下で選ぶ）"))],
+        default="all",
+        validators=[DataRequired(_l("すべてか一部かを選んでください。"))],
+    )
+    greeting = TextAreaField(
+        _l("この要請先だけのあいさつ（空欄なら要請書のあいさつ）"),
+        validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))],
+    )
+    extra_paragraph = TextAreaField(
+        _l("この要請先だけに加える段落"), validators=[MaxChars(PARAGRAPHS_MAX, _l("加える段落"))]
+    )
 
     def __init__(self, *args, letters=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -171,4 +214,3 @@ class ConfirmForm(FlaskForm):
 
 class TemplateForm(FlaskForm):
     file = FileField(_l("新しい雛形（Word 文書 .docx、5MB まで）"))
-

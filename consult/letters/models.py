@@ -85,8 +85,9 @@ class Letter(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def audit_subject(self) -> Subject:
-        return Subject("letter", self.id, self.campaign.round_id, f"要請書「{self.title}」",
-                       {"campaign_id": self.campaign_id})
+        return Subject(
+            "letter", self.id, self.campaign.round_id, f"要請書「{self.title}」", {"campaign_id": self.campaign_id}
+        )
 
     def top_items(self) -> list[RequestItem]:
         """Sections (or, in a flat letter, the items) in order."""
@@ -109,14 +110,18 @@ class RequestItem(db.Model):
     children: Mapped[list[RequestItem]] = relationship(
         back_populates="parent", order_by="RequestItem.position, RequestItem.id"
     )
-    opinions = relationship("Opinion", secondary="request_item_opinion", order_by="Opinion.id",
-                            backref="request_items")
+    opinions = relationship("Opinion", secondary="request_item_opinion", order_by="Opinion.id", backref="request_items")
 
     def audit_subject(self) -> Subject:
         letter = self.letter
         text = self.text if len(self.text) <= 60 else self.text[:60] + "…"
-        return Subject("request_item", self.id, letter.campaign.round_id, f"要請書「{letter.title}」の項目「{text}」",
-                       {"campaign_id": letter.campaign_id, "letter_id": letter.id})
+        return Subject(
+            "request_item",
+            self.id,
+            letter.campaign.round_id,
+            f"要請書「{letter.title}」の項目「{text}」",
+            {"campaign_id": letter.campaign_id, "letter_id": letter.id},
+        )
 
 
 class RequestItemOpinion(db.Model):
@@ -124,11 +129,8 @@ class RequestItemOpinion(db.Model):
 
     __tablename__ = "request_item_opinion"
 
-    request_item_id: Mapped[int] = mapped_column(
-        ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True
-    )
-    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True,
-                                            index=True)
+    request_item_id: Mapped[int] = mapped_column(ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class Addressee(db.Model):
@@ -172,9 +174,7 @@ class AddresseeItem(db.Model):
     __tablename__ = "addressee_item"
 
     addressee_id: Mapped[int] = mapped_column(ForeignKey("addressee.id", ondelete="CASCADE"), primary_key=True)
-    request_item_id: Mapped[int] = mapped_column(
-        ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True
-    )
+    request_item_id: Mapped[int] = mapped_column(ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True)
 
 
 class LetterTemplate(db.Model):
@@ -192,23 +192,26 @@ class LetterTemplate(db.Model):
         return Subject("template", self.id, None, f"ひな形「{self.filename}」")
 
 
-register_actions({
-    "campaign_created": "要請行動の作成",
-    "campaign_edited": "要請行動の編集",
-    "campaign_removed": "要請行動の削除",
-    "letter_added": "要請書の追加",
-    "letter_edited": "要請書の編集",
-    "letter_removed": "要請書の削除",
-    "request_item_changed": "要請項目の変更",
-    "addressee_added": "要請先の追加",
-    "addressee_edited": "要請先の編集",
-    "addressee_removed": "要請先の削除",
-    "template_uploaded": "ひな形の登録",
-})
+register_actions(
+    {
+        "campaign_created": "要請行動の作成",
+        "campaign_edited": "要請行動の編集",
+        "campaign_removed": "要請行動の削除",
+        "letter_added": "要請書の追加",
+        "letter_edited": "要請書の編集",
+        "letter_removed": "要請書の削除",
+        "request_item_changed": "要請項目の変更",
+        "addressee_added": "要請先の追加",
+        "addressee_edited": "要請先の編集",
+        "addressee_removed": "要請先の削除",
+        "template_uploaded": "ひな形の登録",
+    }
+)
 
 
 def _in_campaign(endpoint: str, key: str):
     """A link to a page of the campaign named in the line's details."""
+
     def link(object_id: int, event) -> str | None:
         campaign_id = (event.details or {}).get("campaign_id")
         return url_for(endpoint, campaign_id=campaign_id, **{key: object_id}) if campaign_id else None
@@ -216,8 +219,12 @@ def _in_campaign(endpoint: str, key: str):
     return link
 
 
-register_kind("campaign", "要請行動", Campaign,
-              link=lambda campaign_id, _event: url_for("letters.detail", campaign_id=campaign_id))
+register_kind(
+    "campaign",
+    "要請行動",
+    Campaign,
+    link=lambda campaign_id, _event: url_for("letters.detail", campaign_id=campaign_id),
+)
 register_kind("letter", "要請書", Letter, link=_in_campaign("letters.letter", "letter_id"))
 register_kind("request_item", "要請項目")
 register_kind("addressee", "要請先", Addressee, link=_in_campaign("letters.edit_addressee", "addressee_id"))

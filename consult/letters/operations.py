@@ -46,10 +46,20 @@ MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
 # Field limits (characters): the columns' sizes, and generous bounds for the free texts.
 LIMITS = {
-    "title": 300, "sender_org": 200, "sender_title": 200, "sender_name": 100,
-    "greeting": 1000, "background": 20000, "closing": 1000, "text": 2000,
-    "organisation": 200, "addressee_title": 200, "name": 100, "extra_paragraph": 5000,
-    "hq_view": 5000, "filename": 255,
+    "title": 300,
+    "sender_org": 200,
+    "sender_title": 200,
+    "sender_name": 100,
+    "greeting": 1000,
+    "background": 20000,
+    "closing": 1000,
+    "text": 2000,
+    "organisation": 200,
+    "addressee_title": 200,
+    "name": 100,
+    "extra_paragraph": 5000,
+    "hq_view": 5000,
+    "filename": 255,
 }
 
 
@@ -75,14 +85,17 @@ class _Checker:
     def __init__(self):
         self.errors: dict[str, str] = {}
 
-    def text(self, name: str, value: str | None, label: str, limit: int, *, required: bool = False,
-             single_line: bool = False) -> str:
+    def text(
+        self, name: str, value: str | None, label: str, limit: int, *, required: bool = False, single_line: bool = False
+    ) -> str:
         """The value with line ends normalised and surrounding ASCII blanks trimmed, or a message recorded."""
         value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip(" \t\n")
         removed = list(dict.fromkeys(ch for ch in value if is_removed(ch)))
         if removed:
-            self.errors[name] = (f"{label}に文書に書き込めない文字（{describe_characters(removed)}）が含まれています。"
-                                 "その文字を削除してから保存してください。")
+            self.errors[name] = (
+                f"{label}に文書に書き込めない文字（{describe_characters(removed)}）が含まれています。"
+                "その文字を削除してから保存してください。"
+            )
         elif required and not value:
             self.errors[name] = f"{label}を入力してください。"
         elif len(value) > limit:
@@ -117,6 +130,7 @@ def check_version(obj, expected_version: int | None) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # Campaigns
 
+
 @dataclass
 class CampaignInput:
     """A campaign as typed in the form."""
@@ -135,8 +149,9 @@ class CampaignInput:
 def _check_campaign(data: CampaignInput) -> CampaignInput:
     c = _Checker()
     title = c.text("title", data.title, "要請行動の名称", LIMITS["title"], required=True, single_line=True)
-    sender_org = c.text("sender_org", data.sender_org, "差出人の団体名", LIMITS["sender_org"], required=True,
-                        single_line=True)
+    sender_org = c.text(
+        "sender_org", data.sender_org, "差出人の団体名", LIMITS["sender_org"], required=True, single_line=True
+    )
     sender_title = c.text("sender_title", data.sender_title, "差出人の役職", LIMITS["sender_title"], single_line=True)
     sender_name = c.text("sender_name", data.sender_name, "差出人の氏名", LIMITS["sender_name"], single_line=True)
     c.choice("date_style", data.date_style, DATE_STYLES, "日付の書式は西暦か和暦を選んでください。")
@@ -144,8 +159,17 @@ def _check_campaign(data: CampaignInput) -> CampaignInput:
     if data.round_id is not None and db.session.get(Round, data.round_id) is None:
         c.errors["round_id"] = "もとになる討議が見つかりません。選び直してください。"
     c.raise_if_any()
-    return CampaignInput(title, data.date_year, data.date_month, data.date_day, data.date_style, sender_org,
-                         sender_title, sender_name, data.round_id)
+    return CampaignInput(
+        title,
+        data.date_year,
+        data.date_month,
+        data.date_day,
+        data.date_style,
+        sender_org,
+        sender_title,
+        sender_name,
+        data.round_id,
+    )
 
 
 def _check_date(c: _Checker, data: CampaignInput) -> None:
@@ -160,8 +184,12 @@ def _check_date(c: _Checker, data: CampaignInput) -> None:
         c.errors["date_day"] = "日は1〜31で入力するか、未定（●）にしてください。"
         return
     try:
-        dates.format_date(data.date_year, data.date_month, data.date_day,
-                          style=data.date_style if data.date_style in dates.STYLES else dates.WESTERN)
+        dates.format_date(
+            data.date_year,
+            data.date_month,
+            data.date_day,
+            style=data.date_style if data.date_style in dates.STYLES else dates.WESTERN,
+        )
     except ValueError as exc:
         c.errors["date_day"] = str(exc)
 
@@ -169,23 +197,41 @@ def _check_date(c: _Checker, data: CampaignInput) -> None:
 def create_campaign(data: CampaignInput, now: datetime, *, user) -> Campaign:
     """A new campaign without letters or addressees yet."""
     data = _check_campaign(data)
-    campaign = Campaign(title=data.title, round_id=data.round_id, date_year=data.date_year,
-                        date_month=data.date_month, date_day=data.date_day, date_style=data.date_style,
-                        sender_org=data.sender_org, sender_title=data.sender_title, sender_name=data.sender_name,
-                        created_at=now)
+    campaign = Campaign(
+        title=data.title,
+        round_id=data.round_id,
+        date_year=data.date_year,
+        date_month=data.date_month,
+        date_day=data.date_day,
+        date_style=data.date_style,
+        sender_org=data.sender_org,
+        sender_title=data.sender_title,
+        sender_name=data.sender_name,
+        created_at=now,
+    )
     db.session.add(campaign)
     db.session.flush()
     record_object("campaign_created", campaign, user=user, now=now)
     return campaign
 
 
-def update_campaign(campaign: Campaign, expected_version: int | None, data: CampaignInput, *, user,
-                    now: datetime) -> Campaign:
+def update_campaign(
+    campaign: Campaign, expected_version: int | None, data: CampaignInput, *, user, now: datetime
+) -> Campaign:
     """Change the campaign's title, date, sender or round, refusing a stale edit."""
     check_version(campaign, expected_version)
     data = _check_campaign(data)
-    for name in ("title", "round_id", "date_year", "date_month", "date_day", "date_style", "sender_org",
-                 "sender_title", "sender_name"):
+    for name in (
+        "title",
+        "round_id",
+        "date_year",
+        "date_month",
+        "date_day",
+        "date_style",
+        "sender_org",
+        "sender_title",
+        "sender_name",
+    ):
         setattr(campaign, name, getattr(data, name))
     _flush_or_conflict(campaign)
     record_object("campaign_edited", campaign, user=user, now=now)
@@ -207,6 +253,7 @@ def remove_campaign(campaign: Campaign, *, user, now: datetime) -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Letters
+
 
 @dataclass
 class LetterInput:
@@ -245,8 +292,7 @@ def add_letter(campaign: Campaign, data: LetterInput, *, user, now: datetime) ->
     return letter
 
 
-def update_letter(letter: Letter, expected_version: int | None, data: LetterInput, *, user,
-                  now: datetime) -> Letter:
+def update_letter(letter: Letter, expected_version: int | None, data: LetterInput, *, user, now: datetime) -> Letter:
     """Change a letter's text or numbering, refusing a stale edit."""
     check_version(letter, expected_version)
     data = _check_letter(data)
@@ -261,8 +307,10 @@ def remove_letter(letter: Letter, *, user, now: datetime) -> None:
     """Delete a letter nobody receives any more."""
     users = db.session.scalars(select(Addressee.organisation).where(Addressee.letter_id == letter.id)).all()
     if users:
-        raise DomainError(f"この要請書を受け取る要請先（{'、'.join(users)}）があります。"
-                          "先に要請先の要請書を変更するか、要請先を削除してください。")
+        raise DomainError(
+            f"この要請書を受け取る要請先（{'、'.join(users)}）があります。"
+            "先に要請先の要請書を変更するか、要請先を削除してください。"
+        )
     campaign = letter.campaign
     record_object("letter_removed", letter, user=user, now=now)
     _delete_items(letter)
@@ -282,6 +330,7 @@ def _delete_items(letter: Letter) -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Request items
+
 
 def _check_item_text(text: str) -> str:
     c = _Checker()
@@ -308,8 +357,9 @@ def _expire_order(letter: Letter, parent: RequestItem | None) -> None:
         db.session.expire(parent, ["children"])
 
 
-def add_request_item(letter: Letter, text: str, parent: RequestItem | None = None, *, user,
-                     now: datetime) -> RequestItem:
+def add_request_item(
+    letter: Letter, text: str, parent: RequestItem | None = None, *, user, now: datetime
+) -> RequestItem:
     """A request at the end of the letter, or of a section when parent is given (two levels at most)."""
     text = _check_item_text(text)
     if parent is not None and (parent.letter_id != letter.id or parent.parent_id is not None):
@@ -347,13 +397,14 @@ def remove_request_item(item: RequestItem, *, user, now: datetime) -> None:
     """Delete an item (a section with its items), unless an addressee would be left with nothing to receive."""
     letter, parent = item.letter, item.parent
     gone = {item.id, *(child.id for child in item.children)}
-    addressees = db.session.scalars(select(Addressee).where(Addressee.letter_id == letter.id)
-                                    .options(selectinload(Addressee.selected))).all()
-    stranded = [a.organisation for a in addressees
-                if not a.all_items and not ({s.id for s in a.selected} - gone)]
+    addressees = db.session.scalars(
+        select(Addressee).where(Addressee.letter_id == letter.id).options(selectinload(Addressee.selected))
+    ).all()
+    stranded = [a.organisation for a in addressees if not a.all_items and not ({s.id for s in a.selected} - gone)]
     if stranded:
-        raise DomainError(f"{'、'.join(stranded)}宛の要請書はこの項目だけを選んでいます。"
-                          "先にその要請先の項目を選び直してください。")
+        raise DomainError(
+            f"{'、'.join(stranded)}宛の要請書はこの項目だけを選んでいます。先にその要請先の項目を選び直してください。"
+        )
     for addressee in addressees:
         addressee.selected = [s for s in addressee.selected if s.id not in gone]
     record_object("request_item_changed", item, "削除", user=user, now=now)
@@ -371,8 +422,9 @@ def link_opinions(item: RequestItem, opinion_ids: Iterable[int], *, user, now: d
     wanted = set(opinion_ids)
     if not wanted:
         return 0
-    opinions = db.session.scalars(select(Opinion).where(Opinion.id.in_(wanted))
-                                  .options(selectinload(Opinion.answer))).all()
+    opinions = db.session.scalars(
+        select(Opinion).where(Opinion.id.in_(wanted)).options(selectinload(Opinion.answer))
+    ).all()
     if len(opinions) != len(wanted):
         raise DomainError("指定された意見が見つかりません。一覧を読み込み直してください。")
     if any(op.answer.status != "submitted" for op in opinions):
@@ -398,6 +450,7 @@ def unlink_opinion(item: RequestItem, opinion: Opinion, *, user, now: datetime) 
 # ---------------------------------------------------------------------------------------------------------------
 # Addressees
 
+
 @dataclass
 class AddresseeInput:
     """An addressee as typed in the form."""
@@ -414,15 +467,17 @@ class AddresseeInput:
 def _check_addressee(data: AddresseeInput) -> AddresseeInput:
     c = _Checker()
     result = AddresseeInput(
-        organisation=c.text("organisation", data.organisation, "要請先の団体名", LIMITS["organisation"],
-                            required=True, single_line=True),
+        organisation=c.text(
+            "organisation", data.organisation, "要請先の団体名", LIMITS["organisation"], required=True, single_line=True
+        ),
         kind=c.choice("kind", data.kind, ADDRESSEE_KINDS, "要請先の種類（省庁・政党・その他）を選んでください。"),
         title=c.text("title", data.title, "要請先の役職", LIMITS["addressee_title"], single_line=True),
         name=c.text("name", data.name, "要請先の氏名", LIMITS["name"], single_line=True),
         honorific=c.choice("honorific", data.honorific, HONORIFICS, "敬称は「様」か「殿」を選んでください。"),
         greeting=c.text("greeting", data.greeting, "この要請先へのあいさつ文", LIMITS["greeting"]),
-        extra_paragraph=c.text("extra_paragraph", data.extra_paragraph, "この要請先への追加の段落",
-                               LIMITS["extra_paragraph"]),
+        extra_paragraph=c.text(
+            "extra_paragraph", data.extra_paragraph, "この要請先への追加の段落", LIMITS["extra_paragraph"]
+        ),
     )
     c.raise_if_any()
     return result
@@ -445,8 +500,7 @@ def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput, *, u
     return addressee
 
 
-def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput, *, user,
-                     now: datetime) -> Addressee:
+def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput, *, user, now: datetime) -> Addressee:
     """Change who the addressee is and their own text; another letter means its whole text again."""
     _check_letter_of(addressee.campaign, letter)
     data = _check_addressee(data)
@@ -508,6 +562,7 @@ def remove_addressee(addressee: Addressee, *, user, now: datetime) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # Weighing opinions and templates
 
+
 def upload_template(filename: str, data: bytes, user, now: datetime) -> LetterTemplate:
     """Keep a new Word template once it passes every check; a refused one leaves the current template in use."""
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
@@ -534,6 +589,7 @@ def template_count() -> int:
 # ---------------------------------------------------------------------------------------------------------------
 # Traceability: request item → opinions, opinion → letters and addressees
 
+
 @dataclass
 class ItemTrace:
     """A request item in print order, its label in the full letter, and the opinions it answers."""
@@ -547,11 +603,14 @@ class ItemTrace:
 def items_with_opinions(letter: Letter) -> list[ItemTrace]:
     """Every item of the letter in print order with its opinions, their answers and organisations loaded."""
     items = db.session.scalars(
-        select(RequestItem).where(RequestItem.letter_id == letter.id)
+        select(RequestItem)
+        .where(RequestItem.letter_id == letter.id)
         .order_by(RequestItem.position, RequestItem.id)
-        .options(selectinload(RequestItem.children),
-                 selectinload(RequestItem.opinions).selectinload(Opinion.answer).selectinload(Answer.organization),
-                 selectinload(RequestItem.opinions).selectinload(Opinion.item))
+        .options(
+            selectinload(RequestItem.children),
+            selectinload(RequestItem.opinions).selectinload(Opinion.answer).selectinload(Answer.organization),
+            selectinload(RequestItem.opinions).selectinload(Opinion.item),
+        )
     ).all()
     tops = [i for i in items if i.parent_id is None]
     if is_two_level(tops):
@@ -560,11 +619,23 @@ def items_with_opinions(letter: Letter) -> list[ItemTrace]:
     else:
         ordered = [(top, 1) for top in tops]
         sections = [Section("", [top.text for top in tops])] if tops else []
-    entries: list[Entry] = outline(PrintedLetter("", None, "", "", "", "", sections=sections,
-                                                 numbering=letter.numbering,
-                                                 fullwidth_digits=letter.fullwidth_digits))
-    return [ItemTrace(item, level, entry.label.strip(), list(item.opinions))
-            for (item, level), entry in zip(ordered, entries, strict=True)]
+    entries: list[Entry] = outline(
+        PrintedLetter(
+            "",
+            None,
+            "",
+            "",
+            "",
+            "",
+            sections=sections,
+            numbering=letter.numbering,
+            fullwidth_digits=letter.fullwidth_digits,
+        )
+    )
+    return [
+        ItemTrace(item, level, entry.label.strip(), list(item.opinions))
+        for (item, level), entry in zip(ordered, entries, strict=True)
+    ]
 
 
 @dataclass
@@ -580,19 +651,28 @@ class OpinionTrace:
 def letters_for_opinion(opinion: Opinion) -> list[OpinionTrace]:
     """Where an opinion went: each request item linked to it and the addressees whose letter prints that item."""
     items = db.session.scalars(
-        select(RequestItem).join(RequestItem.opinions).where(Opinion.id == opinion.id)
-        .options(selectinload(RequestItem.letter).selectinload(Letter.campaign),
-                 selectinload(RequestItem.letter).selectinload(Letter.items).selectinload(RequestItem.children))
+        select(RequestItem)
+        .join(RequestItem.opinions)
+        .where(Opinion.id == opinion.id)
+        .options(
+            selectinload(RequestItem.letter).selectinload(Letter.campaign),
+            selectinload(RequestItem.letter).selectinload(Letter.items).selectinload(RequestItem.children),
+        )
         .order_by(RequestItem.letter_id, RequestItem.position, RequestItem.id)
     ).all()
     letter_ids = {item.letter_id for item in items}
-    addressees = db.session.scalars(
-        select(Addressee).where(Addressee.letter_id.in_(letter_ids))
-        .options(selectinload(Addressee.selected)).order_by(Addressee.position, Addressee.id)
-    ).all() if letter_ids else []
+    addressees = (
+        db.session.scalars(
+            select(Addressee)
+            .where(Addressee.letter_id.in_(letter_ids))
+            .options(selectinload(Addressee.selected))
+            .order_by(Addressee.position, Addressee.id)
+        ).all()
+        if letter_ids
+        else []
+    )
     traces = []
     for item in items:
         receiving = [a for a in addressees if a.letter_id == item.letter_id and item.id in included_ids(a)]
         traces.append(OpinionTrace(item, item.letter, item.letter.campaign, receiving))
     return traces
-

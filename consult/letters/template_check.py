@@ -54,7 +54,8 @@ def check_template(docx_bytes: bytes) -> list[str]:
                 messages.append(f"{_SAMPLE} がテキストボックスの中にあります。本文の段落に置いてください。")
             elif text.strip() != match.group(0):
                 messages.append(
-                    f"{_SAMPLE} は他の文字を入れず、それだけで一つの段落にしてください（「{text.strip()}」）。")
+                    f"{_SAMPLE} は他の文字を入れず、それだけで一つの段落にしてください（「{text.strip()}」）。"
+                )
             else:
                 body_placeholders += 1
     if body_placeholders > 1:
@@ -111,19 +112,22 @@ def _check_text(text: str) -> list[str]:
         if re.search("[｛｝]", match.group(0)):
             messages.append(
                 f"全角の括弧で入力された差し込み項目「{match.group(0)}」があります。"
-                f"半角の {_SAMPLE} で入力し直してください（日本語入力をオフにして入力します）。")
+                f"半角の {_SAMPLE} で入力し直してください（日本語入力をオフにして入力します）。"
+            )
     for match in _PERCENT.finditer(text):
         wide = "全角の「％」を含む" if "％" in match.group(0) else ""
         messages.append(
             f"{wide}「{{% … %}}」形式の指定「{_around(text, match)}」は使えません。"
-            f"使える差し込み項目は {_SAMPLE} だけです。")
+            f"使える差し込み項目は {_SAMPLE} だけです。"
+        )
     for match in PLACEHOLDER_RE.finditer(text):
         name = match.group(1)
         if name in PLACEHOLDERS:
             continue
         if unicodedata.normalize("NFKC", name) in PLACEHOLDERS:
             messages.append(
-                f"差し込み項目「{match.group(0)}」の名前が全角文字です。半角の {_SAMPLE} で入力し直してください。")
+                f"差し込み項目「{match.group(0)}」の名前が全角文字です。半角の {_SAMPLE} で入力し直してください。"
+            )
             continue
         close = difflib.get_close_matches(name, sorted(PLACEHOLDERS), n=1, cutoff=0.6)
         hint = f"「{{{{ {close[0]} }}}}」の誤りではありませんか。" if close else ""
@@ -131,16 +135,18 @@ def _check_text(text: str) -> list[str]:
     rest = PLACEHOLDER_RE.sub("", _WIDE_BRACES.sub("", text))
     if "｛｛" in rest or "｝｝" in rest:
         messages.append(
-            f"全角の括弧「｛｛」「｝｝」があります（「{text.strip()}」）。半角の {_SAMPLE} で入力し直してください。")
+            f"全角の括弧「｛｛」「｝｝」があります（「{text.strip()}」）。半角の {_SAMPLE} で入力し直してください。"
+        )
     elif "{{" in rest or "}}" in rest:
         messages.append(
             f"閉じていない、または書き方の違う差し込み項目があります（「{text.strip()}」）。"
-            f"{_SAMPLE} の形で入力してください。")
+            f"{_SAMPLE} の形で入力してください。"
+        )
     return messages
 
 
 def _around(text: str, match: re.Match) -> str:
-    return text[max(0, match.start() - 10):match.end() + 10].strip()
+    return text[max(0, match.start() - 10) : match.end() + 10].strip()
 
 
 def _trial_render(docx_bytes: bytes) -> list[str]:

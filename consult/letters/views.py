@@ -40,8 +40,10 @@ from consult.rounds.models import Round, RoundItem
 
 bp = Blueprint("letters", __name__, url_prefix="/campaigns")
 
-STALE_MESSAGE = ("他の人がこの内容を先に更新しました。あなたの入力内容は消えていません。"
-                 "保存済みの内容を確かめてから、もう一度保存してください。")
+STALE_MESSAGE = (
+    "他の人がこの内容を先に更新しました。あなたの入力内容は消えていません。"
+    "保存済みの内容を確かめてから、もう一度保存してください。"
+)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OPINION_PAGE = 200
 
@@ -51,6 +53,7 @@ require_hq(bp)
 
 
 # ---------------------------------------------------------------- loading (another campaign's part = unknown)
+
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
     return db.get_or_404(Campaign, campaign_id)
@@ -79,6 +82,7 @@ def _addressee_or_404(campaign: Campaign, addressee_id: int) -> Addressee:
 
 # ---------------------------------------------------------------- display helpers
 
+
 def date_text(campaign: Campaign) -> str:
     """The date as printed on the letters (2025年3月●日 / 令和7年3月●日)."""
     try:
@@ -99,9 +103,17 @@ def item_labels(letter: Letter) -> dict[int, str]:
         sections.append(document.Section(heading.text if heading else "", [item.text for item in items]))
         ids.extend(([heading.id] if heading else []) + [item.id for item in items])
     style = letter.numbering if letter.numbering in numbering.STYLES else numbering.DEFAULT
-    sample = document.Letter(date_text="", addressee=document.Addressee(), sender_org="", sender_title="",
-                             sender_name="", title="", sections=sections, numbering=style,
-                             fullwidth_digits=letter.fullwidth_digits)
+    sample = document.Letter(
+        date_text="",
+        addressee=document.Addressee(),
+        sender_org="",
+        sender_title="",
+        sender_name="",
+        title="",
+        sections=sections,
+        numbering=style,
+        fullwidth_digits=letter.fullwidth_digits,
+    )
     return {item_id: entry.label.strip() for item_id, entry in zip(ids, outline(sample), strict=True)}
 
 
@@ -119,12 +131,18 @@ def scope_text(addressee: Addressee, labels: dict[int, str]) -> str:
 def _load_letter(letter_id: int) -> Letter:
     """The letter with its items, their opinions and the opinions' organisations in a few queries."""
     return db.session.scalars(
-        select(Letter).where(Letter.id == letter_id).options(
+        select(Letter)
+        .where(Letter.id == letter_id)
+        .options(
             selectinload(Letter.items).selectinload(RequestItem.children),
-            selectinload(Letter.items).selectinload(RequestItem.opinions)
-            .joinedload(Opinion.answer).joinedload(Answer.organization),
+            selectinload(Letter.items)
+            .selectinload(RequestItem.opinions)
+            .joinedload(Opinion.answer)
+            .joinedload(Answer.organization),
             selectinload(Letter.items).selectinload(RequestItem.opinions).joinedload(Opinion.item),
-        ).execution_options(populate_existing=True)).one()
+        )
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _rounds():
@@ -138,11 +156,14 @@ def _conflict(form, exc: Exception) -> None:
 
 # ---------------------------------------------------------------- campaigns
 
+
 @bp.route("/")
 def index():
     campaigns = db.session.scalars(
-        select(Campaign).options(selectinload(Campaign.letters), selectinload(Campaign.addressees))
-        .order_by(Campaign.created_at.desc(), Campaign.id.desc())).all()
+        select(Campaign)
+        .options(selectinload(Campaign.letters), selectinload(Campaign.addressees))
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ).all()
     return render_template("letters/index.html", campaigns=campaigns, date_text=date_text)
 
 
@@ -153,10 +174,17 @@ def _typed(field) -> str:
 
 def _campaign_input(form: CampaignForm) -> letters.CampaignInput:
     year, month, day = form.date_values()
-    return letters.CampaignInput(title=_typed(form.title), round_id=form.chosen_round_id(), date_year=year,
-                             date_month=month, date_day=day, date_style=form.date_style.data,
-                             sender_org=_typed(form.sender_org), sender_title=_typed(form.sender_title),
-                             sender_name=_typed(form.sender_name))
+    return letters.CampaignInput(
+        title=_typed(form.title),
+        round_id=form.chosen_round_id(),
+        date_year=year,
+        date_month=month,
+        date_day=day,
+        date_style=form.date_style.data,
+        sender_org=_typed(form.sender_org),
+        sender_title=_typed(form.sender_title),
+        sender_name=_typed(form.sender_name),
+    )
 
 
 def _show_errors(form, exc: DomainError, fallback: str, names: dict[str, str] | None = None) -> None:
@@ -188,17 +216,27 @@ def new():
 
 def _render_detail(campaign: Campaign, form: CampaignForm, letter_form: NewLetterForm, status: int = 200):
     campaign = db.session.scalars(
-        select(Campaign).where(Campaign.id == campaign.id).options(
+        select(Campaign)
+        .where(Campaign.id == campaign.id)
+        .options(
             selectinload(Campaign.letters).selectinload(Letter.items).selectinload(RequestItem.children),
             selectinload(Campaign.addressees).selectinload(Addressee.selected),
-        )).one()
+        )
+    ).one()
     labels = {}
     for letter in campaign.letters:
         labels.update(item_labels(letter))
     source = db.session.get(Round, campaign.round_id) if campaign.round_id else None
-    return render_template("letters/detail.html", campaign=campaign, form=form, letter_form=letter_form,
-                           date_text=date_text(campaign), labels=labels, scope_text=scope_text,
-                           source=source), status
+    return render_template(
+        "letters/detail.html",
+        campaign=campaign,
+        form=form,
+        letter_form=letter_form,
+        date_text=date_text(campaign),
+        labels=labels,
+        scope_text=scope_text,
+        source=source,
+    ), status
 
 
 @bp.route("/<int:campaign_id>", methods=["GET", "POST"])
@@ -209,8 +247,9 @@ def detail(campaign_id: int):
     form = CampaignForm(rounds=_rounds())
     if form.validate_on_submit():
         try:
-            letters.update_campaign(campaign, form.expected_version(), _campaign_input(form),
-                user=current_user, now=request_now())
+            letters.update_campaign(
+                campaign, form.expected_version(), _campaign_input(form), user=current_user, now=request_now()
+            )
         except (ConflictError, StaleDataError) as exc:
             db.session.rollback()
             campaign = _campaign_or_404(campaign_id)
@@ -230,50 +269,87 @@ def add_letter(campaign_id: int):
     letter_form = NewLetterForm()
     if letter_form.validate_on_submit():
         try:
-            letter = letters.add_letter(campaign, letters.LetterInput(title=_typed(letter_form.title)),
-                user=current_user, now=request_now())
+            letter = letters.add_letter(
+                campaign, letters.LetterInput(title=_typed(letter_form.title)), user=current_user, now=request_now()
+            )
         except DomainError as exc:
             _show_errors(letter_form, exc, "title", {name: "title" for name in ("greeting", "closing")})
         else:
-            flash(_("要請書「%(title)s」を作成しました。本文と要請項目を入力してください。", title=letter.title),
-                  "success")
+            flash(
+                _("要請書「%(title)s」を作成しました。本文と要請項目を入力してください。", title=letter.title),
+                "success",
+            )
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter.id))
     return _render_detail(campaign, _campaign_form(campaign), letter_form)
 
 
 def _campaign_form(campaign: Campaign) -> CampaignForm:
-    return CampaignForm(formdata=None, rounds=_rounds(), data={
-        "title": campaign.title, "date_year": str(campaign.date_year), "date_month": str(campaign.date_month),
-        "date_day": "" if campaign.date_day is None else str(campaign.date_day), "date_style": campaign.date_style,
-        "sender_org": campaign.sender_org, "sender_title": campaign.sender_title,
-        "sender_name": campaign.sender_name, "round_id": campaign.round_id or 0, "version": str(campaign.version)})
+    return CampaignForm(
+        formdata=None,
+        rounds=_rounds(),
+        data={
+            "title": campaign.title,
+            "date_year": str(campaign.date_year),
+            "date_month": str(campaign.date_month),
+            "date_day": "" if campaign.date_day is None else str(campaign.date_day),
+            "date_style": campaign.date_style,
+            "sender_org": campaign.sender_org,
+            "sender_title": campaign.sender_title,
+            "sender_name": campaign.sender_name,
+            "round_id": campaign.round_id or 0,
+            "version": str(campaign.version),
+        },
+    )
 
 
 # ---------------------------------------------------------------- letter editor
 
+
 def _letter_form(letter: Letter) -> LetterForm:
-    return LetterForm(formdata=None, data={
-        "title": letter.title, "greeting": letter.greeting, "background": letter.background,
-        "closing": letter.closing, "numbering": letter.numbering, "fullwidth_digits": letter.fullwidth_digits,
-        "version": str(letter.version)})
+    return LetterForm(
+        formdata=None,
+        data={
+            "title": letter.title,
+            "greeting": letter.greeting,
+            "background": letter.background,
+            "closing": letter.closing,
+            "numbering": letter.numbering,
+            "fullwidth_digits": letter.fullwidth_digits,
+            "version": str(letter.version),
+        },
+    )
 
 
-def _render_letter(campaign: Campaign, letter: Letter, form: LetterForm | None = None,
-                   item_forms: dict[int, ItemForm] | None = None, add_forms: dict[str, AddItemForm] | None = None,
-                   status: int = 200):
+def _render_letter(
+    campaign: Campaign,
+    letter: Letter,
+    form: LetterForm | None = None,
+    item_forms: dict[int, ItemForm] | None = None,
+    add_forms: dict[str, AddItemForm] | None = None,
+    status: int = 200,
+):
     letter = _load_letter(letter.id)
     forms = {}
     for item in letter.items:
         forms[item.id] = (item_forms or {}).get(item.id) or ItemForm(
-            formdata=None, prefix=f"item-{item.id}", data={"text": item.text, "shown": item.text})
+            formdata=None, prefix=f"item-{item.id}", data={"text": item.text, "shown": item.text}
+        )
     adds = dict(add_forms or {})
     adds.setdefault("top", AddItemForm(formdata=None, prefix="add-top"))
     for top in letter.top_items():
         adds.setdefault(str(top.id), AddItemForm(formdata=None, prefix=f"add-{top.id}", data={"parent_id": top.id}))
-    return render_template("letters/letter.html", campaign=campaign, letter=letter, form=form or _letter_form(letter),
-                           item_forms=forms, add_forms=adds, labels=item_labels(letter),
-                           two_level=compose.is_two_level(letter.top_items()),
-                           stances=STANCES, excerpt=_excerpt), status
+    return render_template(
+        "letters/letter.html",
+        campaign=campaign,
+        letter=letter,
+        form=form or _letter_form(letter),
+        item_forms=forms,
+        add_forms=adds,
+        labels=item_labels(letter),
+        two_level=compose.is_two_level(letter.top_items()),
+        stances=STANCES,
+        excerpt=_excerpt,
+    ), status
 
 
 def _excerpt(opinion: Opinion, limit: int = 80) -> str:
@@ -292,11 +368,20 @@ def letter(campaign_id: int, letter_id: int):
     form = LetterForm()
     if form.validate_on_submit():
         try:
-            letters.update_letter(letter_, form.expected_version(), letters.LetterInput(
-                title=_typed(form.title), greeting=_typed(form.greeting),
-                background=_typed(form.background), closing=_typed(form.closing),
-                numbering=form.numbering.data, fullwidth_digits=form.fullwidth_digits.data),
-                    user=current_user, now=request_now())
+            letters.update_letter(
+                letter_,
+                form.expected_version(),
+                letters.LetterInput(
+                    title=_typed(form.title),
+                    greeting=_typed(form.greeting),
+                    background=_typed(form.background),
+                    closing=_typed(form.closing),
+                    numbering=form.numbering.data,
+                    fullwidth_digits=form.fullwidth_digits.data,
+                ),
+                user=current_user,
+                now=request_now(),
+            )
         except (ConflictError, StaleDataError) as exc:
             db.session.rollback()
             letter_ = _letter_or_404(campaign, letter_id)
@@ -324,12 +409,13 @@ def remove_letter(campaign_id: int, letter_id: int):
             return redirect(url_for("letters.letter", campaign_id=campaign.id, letter_id=letter_.id))
         flash(_("要請書「%(title)s」を削除しました。", title=title), "success")
         return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#letters")
-    users = db.session.scalars(select(Addressee).where(Addressee.letter_id == letter_.id)
-                               .order_by(Addressee.position, Addressee.id)).all()
-    items = db.session.scalar(select(func.count()).select_from(RequestItem)
-                              .where(RequestItem.letter_id == letter_.id))
-    return render_template("letters/confirm_remove_letter.html", campaign=campaign, letter=letter_, form=form,
-                           users=users, items=items)
+    users = db.session.scalars(
+        select(Addressee).where(Addressee.letter_id == letter_.id).order_by(Addressee.position, Addressee.id)
+    ).all()
+    items = db.session.scalar(select(func.count()).select_from(RequestItem).where(RequestItem.letter_id == letter_.id))
+    return render_template(
+        "letters/confirm_remove_letter.html", campaign=campaign, letter=letter_, form=form, users=users, items=items
+    )
 
 
 def _back_to_item(campaign: Campaign, letter_: Letter, item_id: int | None = None):
@@ -350,8 +436,9 @@ def add_item(campaign_id: int, letter_id: int):
         abort(400)  # two levels only: an item under an item has no number to print
     if form.validate_on_submit():
         try:
-            item = letters.add_request_item(letter_, _typed(form.text), parent=parent,
-                user=current_user, now=request_now())
+            item = letters.add_request_item(
+                letter_, _typed(form.text), parent=parent, user=current_user, now=request_now()
+            )
         except DomainError as exc:
             _show_errors(form, exc, "text")
         else:
@@ -407,13 +494,25 @@ def remove_item(campaign_id: int, letter_id: int, item_id: int):
         else:
             flash(_("項目を削除しました。"), "success")
         return _back_to_item(campaign, letter_)
-    users = db.session.scalars(select(Addressee).join(Addressee.selected).where(
-        RequestItem.id.in_([item.id, *(c.id for c in item.children)])).distinct()).all()
-    return render_template("letters/confirm_remove_item.html", campaign=campaign, letter=letter_, item=item,
-                           form=form, label=item_labels(letter_).get(item.id, ""), users=users)
+    users = db.session.scalars(
+        select(Addressee)
+        .join(Addressee.selected)
+        .where(RequestItem.id.in_([item.id, *(c.id for c in item.children)]))
+        .distinct()
+    ).all()
+    return render_template(
+        "letters/confirm_remove_item.html",
+        campaign=campaign,
+        letter=letter_,
+        item=item,
+        form=form,
+        label=item_labels(letter_).get(item.id, ""),
+        users=users,
+    )
 
 
 # ---------------------------------------------------------------- linking opinions to an item
+
 
 @bp.route("/<int:campaign_id>/letters/<int:letter_id>/items/<int:item_id>/opinions", methods=["GET", "POST"])
 def item_opinions(campaign_id: int, letter_id: int, item_id: int):
@@ -423,8 +522,15 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         chosen = {int(v) for v in request.form.getlist("opinion") if v.isdigit()}
-        allowed = set(db.session.scalars(_submitted_opinions(campaign).with_only_columns(Opinion.id)
-                                         .where(Opinion.id.in_(chosen)))) if chosen else set()
+        allowed = (
+            set(
+                db.session.scalars(
+                    _submitted_opinions(campaign).with_only_columns(Opinion.id).where(Opinion.id.in_(chosen))
+                )
+            )
+            if chosen
+            else set()
+        )
         if not allowed:
             flash(_("結び付ける意見を選んでください。"), "error")
         else:
@@ -439,43 +545,76 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
     round_items, rows, more = [], [], False
     filters = {"item": request.args.get("item", ""), "q": request.args.get("q", "").strip()[:200]}
     if source is not None:
-        round_items = db.session.scalars(select(RoundItem).where(RoundItem.round_id == source.id)
-                                         .order_by(RoundItem.position, RoundItem.id)).all()
+        round_items = db.session.scalars(
+            select(RoundItem).where(RoundItem.round_id == source.id).order_by(RoundItem.position, RoundItem.id)
+        ).all()
         query = _submitted_opinions(campaign).options(
-            joinedload(Opinion.answer).joinedload(Answer.organization), joinedload(Opinion.item))
+            joinedload(Opinion.answer).joinedload(Answer.organization), joinedload(Opinion.item)
+        )
         if filters["item"] == "new":
             query = query.where(Opinion.item_id.is_(None))
         elif filters["item"].isdigit():
             query = query.where(Opinion.item_id == int(filters["item"]))
         if filters["q"]:
             like = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(or_(*(column.ilike(like, escape="\\") for column in (
-                Opinion.heading, Opinion.referred_text, Opinion.proposed_text, Opinion.reason))))
-        rows = db.session.scalars(query.order_by(Opinion.item_id, Opinion.answer_id, Opinion.id)
-                                  .limit(OPINION_PAGE + 1)).unique().all()
+            query = query.where(
+                or_(
+                    *(
+                        column.ilike(like, escape="\\")
+                        for column in (Opinion.heading, Opinion.referred_text, Opinion.proposed_text, Opinion.reason)
+                    )
+                )
+            )
+        rows = (
+            db.session.scalars(query.order_by(Opinion.item_id, Opinion.answer_id, Opinion.id).limit(OPINION_PAGE + 1))
+            .unique()
+            .all()
+        )
         more = len(rows) > OPINION_PAGE
         rows = rows[:OPINION_PAGE]
-    linked_opinions = db.session.scalars(
-        select(Opinion).join(RequestItemOpinion, RequestItemOpinion.opinion_id == Opinion.id)
-        .where(RequestItemOpinion.request_item_id == item.id)
-        .options(joinedload(Opinion.answer).joinedload(Answer.organization), joinedload(Opinion.item))
-        .order_by(Opinion.id)).unique().all()
+    linked_opinions = (
+        db.session.scalars(
+            select(Opinion)
+            .join(RequestItemOpinion, RequestItemOpinion.opinion_id == Opinion.id)
+            .where(RequestItemOpinion.request_item_id == item.id)
+            .options(joinedload(Opinion.answer).joinedload(Answer.organization), joinedload(Opinion.item))
+            .order_by(Opinion.id)
+        )
+        .unique()
+        .all()
+    )
     linked = {op.id for op in linked_opinions}
-    return render_template("letters/item_opinions.html", campaign=campaign, letter=letter_, item=item, form=form,
-                           source=source, round_items=round_items, rows=rows, more=more, linked=linked,
-                           linked_opinions=linked_opinions,
-                           filters=filters, excerpt=_excerpt, label=item_labels(letter_).get(item.id, ""),
-                           limit=OPINION_PAGE)
+    return render_template(
+        "letters/item_opinions.html",
+        campaign=campaign,
+        letter=letter_,
+        item=item,
+        form=form,
+        source=source,
+        round_items=round_items,
+        rows=rows,
+        more=more,
+        linked=linked,
+        linked_opinions=linked_opinions,
+        filters=filters,
+        excerpt=_excerpt,
+        label=item_labels(letter_).get(item.id, ""),
+        limit=OPINION_PAGE,
+    )
 
 
 def _submitted_opinions(campaign: Campaign):
     """Opinions of submitted answers to the campaign's source round: the material the requests rest on."""
-    return (select(Opinion).join(Answer, Opinion.answer_id == Answer.id)
-            .where(Answer.round_id == campaign.round_id, Answer.status == "submitted"))
+    return (
+        select(Opinion)
+        .join(Answer, Opinion.answer_id == Answer.id)
+        .where(Answer.round_id == campaign.round_id, Answer.status == "submitted")
+    )
 
 
-@bp.route("/<int:campaign_id>/letters/<int:letter_id>/items/<int:item_id>/opinions/<int:opinion_id>/unlink",
-          methods=["POST"])
+@bp.route(
+    "/<int:campaign_id>/letters/<int:letter_id>/items/<int:item_id>/opinions/<int:opinion_id>/unlink", methods=["POST"]
+)
 def unlink_opinion(campaign_id: int, letter_id: int, item_id: int, opinion_id: int):
     campaign = _campaign_or_404(campaign_id)
     letter_ = _letter_or_404(campaign, letter_id)
@@ -485,28 +624,38 @@ def unlink_opinion(campaign_id: int, letter_id: int, item_id: int, opinion_id: i
     if form.validate_on_submit():
         name = opinion.answer.organization.name
         if letters.unlink_opinion(item, opinion, user=current_user, now=request_now()):
-            flash(_("%(name)sの意見とこの項目との結び付けを外しました（意見そのものは残ります）。", name=name),
-                  "success")
+            flash(
+                _("%(name)sの意見とこの項目との結び付けを外しました（意見そのものは残ります）。", name=name), "success"
+            )
         else:  # already gone, e.g. the button pressed twice or on a page loaded before someone else's change
             flash(_("この意見はすでにこの項目と結び付いていません。"), "warning")
-    return redirect(url_for("letters.item_opinions", campaign_id=campaign.id, letter_id=letter_.id,
-                            item_id=item.id) + "#linked")
+    return redirect(
+        url_for("letters.item_opinions", campaign_id=campaign.id, letter_id=letter_.id, item_id=item.id) + "#linked"
+    )
 
 
 # ---------------------------------------------------------------- addressees
 
+
 def _letters_with_items(campaign: Campaign) -> list[Letter]:
     return db.session.scalars(
-        select(Letter).where(Letter.campaign_id == campaign.id)
+        select(Letter)
+        .where(Letter.campaign_id == campaign.id)
         .options(selectinload(Letter.items).selectinload(RequestItem.children))
-        .order_by(Letter.position, Letter.id)).all()
+        .order_by(Letter.position, Letter.id)
+    ).all()
 
 
 def _addressee_input(form: AddresseeForm) -> letters.AddresseeInput:
     return letters.AddresseeInput(
-        organisation=_typed(form.organisation), kind=form.kind.data, title=_typed(form.title),
-        name=_typed(form.name), honorific=form.honorific.data, greeting=_typed(form.greeting),
-        extra_paragraph=_typed(form.extra_paragraph))
+        organisation=_typed(form.organisation),
+        kind=form.kind.data,
+        title=_typed(form.title),
+        name=_typed(form.name),
+        honorific=form.honorific.data,
+        greeting=_typed(form.greeting),
+        extra_paragraph=_typed(form.extra_paragraph),
+    )
 
 
 def _chosen_items(form: AddresseeForm, campaign_letters: list[Letter]) -> list[int] | None:
@@ -528,9 +677,16 @@ def _render_addressee(campaign, form, campaign_letters, addressee=None, selected
     removed = []
     if addressee is not None:
         removed = clean_letter(compose.build_letter(addressee))[1]
-    return render_template("letters/addressee_form.html", campaign=campaign, form=form, letters=campaign_letters,
-                           addressee=addressee, selected=set(selected), labels=labels,
-                           removed=describe_characters(removed) if removed else ""), status
+    return render_template(
+        "letters/addressee_form.html",
+        campaign=campaign,
+        form=form,
+        letters=campaign_letters,
+        addressee=addressee,
+        selected=set(selected),
+        labels=labels,
+        removed=describe_characters(removed) if removed else "",
+    ), status
 
 
 @bp.route("/<int:campaign_id>/addressees/new", methods=["GET", "POST"])
@@ -548,8 +704,9 @@ def new_addressee(campaign_id: int):
         if not form.scope.errors:
             letter_ = next(ltr for ltr in campaign_letters if ltr.id == form.letter_id.data)
             try:
-                addressee = letters.add_addressee(campaign, letter_, _addressee_input(form),
-                    user=current_user, now=request_now())
+                addressee = letters.add_addressee(
+                    campaign, letter_, _addressee_input(form), user=current_user, now=request_now()
+                )
                 letters.set_addressee_items(addressee, chosen, user=current_user, now=request_now())
             except DomainError as exc:
                 _show_errors(form, exc, "scope", {"items": "scope"})
@@ -567,11 +724,21 @@ def edit_addressee(campaign_id: int, addressee_id: int):
     addressee = _addressee_or_404(campaign, addressee_id)
     campaign_letters = _letters_with_items(campaign)
     if request.method == "GET":
-        form = AddresseeForm(formdata=None, letters=campaign_letters, data={
-            "organisation": addressee.organisation, "kind": addressee.kind, "title": addressee.title,
-            "name": addressee.name, "honorific": addressee.honorific, "letter_id": addressee.letter_id,
-            "scope": "all" if addressee.all_items else "subset", "greeting": addressee.greeting,
-            "extra_paragraph": addressee.extra_paragraph})
+        form = AddresseeForm(
+            formdata=None,
+            letters=campaign_letters,
+            data={
+                "organisation": addressee.organisation,
+                "kind": addressee.kind,
+                "title": addressee.title,
+                "name": addressee.name,
+                "honorific": addressee.honorific,
+                "letter_id": addressee.letter_id,
+                "scope": "all" if addressee.all_items else "subset",
+                "greeting": addressee.greeting,
+                "extra_paragraph": addressee.extra_paragraph,
+            },
+        )
         return _render_addressee(campaign, form, campaign_letters, addressee, [i.id for i in addressee.selected])
     form = AddresseeForm(letters=campaign_letters)
     selected = [int(v) for v in request.form.getlist("item") if v.isdigit()]
@@ -580,8 +747,9 @@ def edit_addressee(campaign_id: int, addressee_id: int):
         if not form.scope.errors:
             letter_ = next(ltr for ltr in campaign_letters if ltr.id == form.letter_id.data)
             try:
-                letters.update_addressee(addressee, letter_, _addressee_input(form),
-                    user=current_user, now=request_now())
+                letters.update_addressee(
+                    addressee, letter_, _addressee_input(form), user=current_user, now=request_now()
+                )
                 letters.set_addressee_items(addressee, chosen, user=current_user, now=request_now())
             except DomainError as exc:
                 _show_errors(form, exc, "scope", {"items": "scope"})
@@ -614,11 +782,11 @@ def remove_addressee(campaign_id: int, addressee_id: int):
         letters.remove_addressee(addressee, user=current_user, now=request_now())
         flash(_("要請先「%(name)s」を削除しました。", name=name), "success")
         return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#addressees")
-    return render_template("letters/confirm_remove_addressee.html", campaign=campaign, addressee=addressee,
-                           form=form)
+    return render_template("letters/confirm_remove_addressee.html", campaign=campaign, addressee=addressee, form=form)
 
 
 # ---------------------------------------------------------------- preview and downloads
+
 
 @bp.route("/<int:campaign_id>/addressees/<int:addressee_id>/preview")
 def preview(campaign_id: int, addressee_id: int):
@@ -626,10 +794,21 @@ def preview(campaign_id: int, addressee_id: int):
     addressee = _addressee_or_404(campaign, addressee_id)
     letter_, removed = clean_letter(compose.build_letter(addressee))
     if removed:
-        flash(_("Word に入れられない文字（%(chars)s）は、要請書から取り除かれます。元の入力欄を確かめてください。",
-                chars=describe_characters(removed)), "warning")
-    return render_template("letters/preview.html", campaign=campaign, addressee=addressee, doc=letter_,
-                           entries=outline(letter_), filename=compose.letter_filename(addressee))
+        flash(
+            _(
+                "Word に入れられない文字（%(chars)s）は、要請書から取り除かれます。元の入力欄を確かめてください。",
+                chars=describe_characters(removed),
+            ),
+            "warning",
+        )
+    return render_template(
+        "letters/preview.html",
+        campaign=campaign,
+        addressee=addressee,
+        doc=letter_,
+        entries=outline(letter_),
+        filename=compose.letter_filename(addressee),
+    )
 
 
 @bp.route("/<int:campaign_id>/addressees/<int:addressee_id>.docx")
@@ -637,8 +816,15 @@ def download_letter(campaign_id: int, addressee_id: int):
     campaign = _campaign_or_404(campaign_id)
     addressee = _addressee_or_404(campaign, addressee_id)
     data, _removed = compose.render_addressee(addressee)
-    return _private(send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True,
-                              download_name=compose.letter_filename(addressee), max_age=0))
+    return _private(
+        send_file(
+            io.BytesIO(data),
+            mimetype=DOCX_MIME,
+            as_attachment=True,
+            download_name=compose.letter_filename(addressee),
+            max_age=0,
+        )
+    )
 
 
 @bp.route("/<int:campaign_id>/letters.zip")
@@ -655,8 +841,9 @@ def download_zip(campaign_id: int):
         spool.close()
         raise
     name = "".join(ch for ch in campaign.title if ch not in '\\/:*?"<>|').strip()[:80] or "letters"
-    return _private(send_file(spool, mimetype="application/zip", as_attachment=True,
-                              download_name=f"{name}_要請書.zip", max_age=0))
+    return _private(
+        send_file(spool, mimetype="application/zip", as_attachment=True, download_name=f"{name}_要請書.zip", max_age=0)
+    )
 
 
 def _private(response):
@@ -667,12 +854,16 @@ def _private(response):
 
 # ---------------------------------------------------------------- letter template
 
+
 def _current_template_row() -> LetterTemplate | None:
     from sqlalchemy.orm import defer
 
-    return db.session.scalars(select(LetterTemplate).options(defer(LetterTemplate.data))
-                              .order_by(LetterTemplate.uploaded_at.desc(), LetterTemplate.id.desc())
-                              .limit(1)).first()
+    return db.session.scalars(
+        select(LetterTemplate)
+        .options(defer(LetterTemplate.data))
+        .order_by(LetterTemplate.uploaded_at.desc(), LetterTemplate.id.desc())
+        .limit(1)
+    ).first()
 
 
 @bp.route("/templates", methods=["GET", "POST"])
@@ -691,11 +882,15 @@ def templates():
             except DomainError as exc:  # TemplateRejected: every reason, the current template stays in use
                 form.file.errors = list(getattr(exc, "messages", None) or [refused(exc)])
             else:
-                flash(_("雛形「%(filename)s」を登録しました。これからの要請書はこの雛形で作成します。",
-                        filename=template.filename), "success")
+                flash(
+                    _(
+                        "雛形「%(filename)s」を登録しました。これからの要請書はこの雛形で作成します。",
+                        filename=template.filename,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("letters.templates"))
-    return render_template("letters/templates.html", form=form, current=_current_template_row(),
-                           limit="5MB")
+    return render_template("letters/templates.html", form=form, current=_current_template_row(), limit="5MB")
 
 
 @bp.route("/templates/current.docx")
@@ -705,5 +900,4 @@ def download_template():
         data, name = default_template_path().read_bytes(), "要請書_既定の雛形.docx"
     else:
         data, name = db.session.get(LetterTemplate, current.id).data, current.filename
-    return _private(send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name,
-                              max_age=0))
+    return _private(send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name, max_age=0))

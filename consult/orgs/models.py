@@ -48,8 +48,8 @@ class Organization(db.Model):
 
 def prefectures() -> list[Organization]:
     """Every prefecture headquarters in display order."""
-    stmt = select(Organization).where(Organization.kind == "prefecture").order_by(
-        Organization.position, Organization.id
+    stmt = (
+        select(Organization).where(Organization.kind == "prefecture").order_by(Organization.position, Organization.id)
     )
     return list(db.session.scalars(stmt))
 

@@ -62,6 +62,7 @@ def parse_csv(data: bytes | str, columns: tuple[str, ...]) -> list[tuple[int, di
 
 def by_line(errors: list[str]) -> list[str]:
     """Messages in the order of the lines they name."""
+
     def line(message: str) -> int:
         head = message.split("行目", 1)[0]
         return int(head) if head.isdigit() else 0

@@ -59,14 +59,31 @@ def safe_cell(value) -> str:
 def _rows_query(round_id: int, item_id: int | None | str = "all"):
     """Submitted opinions of the round (or of one item, None = proposals) in table order."""
     stmt = (
-        select(Opinion.item_id, RoundItem.number, RoundItem.heading, Opinion.heading.label("proposal_heading"),
-               Opinion.referred_text, Opinion.proposed_text, Opinion.reason, Opinion.stance, Opinion.disposition,
-               Opinion.hq_view, Organization.name.label("organization"))
+        select(
+            Opinion.item_id,
+            RoundItem.number,
+            RoundItem.heading,
+            Opinion.heading.label("proposal_heading"),
+            Opinion.referred_text,
+            Opinion.proposed_text,
+            Opinion.reason,
+            Opinion.stance,
+            Opinion.disposition,
+            Opinion.hq_view,
+            Organization.name.label("organization"),
+        )
         .join(Answer, counted(round_id))
         .join(Organization, Organization.id == Answer.organization_id)
         .outerjoin(RoundItem, RoundItem.id == Opinion.item_id)
-        .order_by(case((Opinion.item_id.is_(None), 1), else_=0), RoundItem.position, RoundItem.id,
-                  Organization.position, Organization.id, Opinion.position, Opinion.id)
+        .order_by(
+            case((Opinion.item_id.is_(None), 1), else_=0),
+            RoundItem.position,
+            RoundItem.id,
+            Organization.position,
+            Organization.id,
+            Opinion.position,
+            Opinion.id,
+        )
     )
     if item_id is None:
         stmt = stmt.where(Opinion.item_id.is_(None))
@@ -93,8 +110,15 @@ def opinion_rows(round_id: int, item_id: int | None | str = "all", session=None)
     """The upper federation's table (連合フォーマット), one tuple per opinion; the header is OPINION_HEADERS."""
     for r in _stream(round_id, item_id, session):
         new = r.item_id is None
-        yield (NEW_ITEM if new else r.number, r.proposal_heading if new else r.heading, r.referred_text,
-               r.proposed_text, r.reason, STANCES.get(r.stance, r.stance), r.organization)
+        yield (
+            NEW_ITEM if new else r.number,
+            r.proposal_heading if new else r.heading,
+            r.referred_text,
+            r.proposed_text,
+            r.reason,
+            STANCES.get(r.stance, r.stance),
+            r.organization,
+        )
 
 
 def answer_rows(round_id: int, item_id: int | None | str = "all", session=None) -> Iterator[tuple[str, ...]]:
@@ -103,8 +127,15 @@ def answer_rows(round_id: int, item_id: int | None | str = "all", session=None) 
         new = r.item_id is None
         item = f"{NEW_ITEM}：{r.proposal_heading}" if new else f"{r.number} {r.heading}"
         opinion = r.proposed_text or r.referred_text
-        yield (r.organization, item, STANCES.get(r.stance, r.stance), opinion, r.reason,
-               DISPOSITIONS.get(r.disposition, "") if r.disposition else "", r.hq_view)
+        yield (
+            r.organization,
+            item,
+            STANCES.get(r.stance, r.stance),
+            opinion,
+            r.reason,
+            DISPOSITIONS.get(r.disposition, "") if r.disposition else "",
+            r.hq_view,
+        )
 
 
 ROWS = {"opinions": opinion_rows, "answers": answer_rows}
@@ -185,8 +216,14 @@ def _repeat_header(row) -> None:
     tr_pr.append(header)
 
 
-def write_docx(fileobj, title: str, headers: tuple[str, ...], widths: tuple[int, ...], rows: Iterable[tuple],
-               max_rows: int = DOCX_MAX_ROWS) -> int:
+def write_docx(
+    fileobj,
+    title: str,
+    headers: tuple[str, ...],
+    widths: tuple[int, ...],
+    rows: Iterable[tuple],
+    max_rows: int = DOCX_MAX_ROWS,
+) -> int:
     """A landscape A4 table; python-docx holds it all in memory, hence max_rows (the caller checks first)."""
     document = Document()
     _set_east_asian_font(document, DOCX_FONT)
@@ -227,11 +264,10 @@ def docx_chunks(title: str, headers, widths, rows: Iterable[tuple]) -> Iterator[
     write_docx(out, title, headers, widths, rows)
     view = out.getbuffer()
     for start in range(0, len(view), CHUNK):
-        yield bytes(view[start:start + CHUNK])
+        yield bytes(view[start : start + CHUNK])
 
 
-def export_chunks(kind: str, fmt: str, round_id: int, round_title: str, item_id="all",
-                  session=None) -> Iterator[bytes]:
+def export_chunks(kind: str, fmt: str, round_id: int, round_title: str, item_id="all", session=None) -> Iterator[bytes]:
     """The bytes of one export, produced as they are read (session: the app's scoped one unless given)."""
     table_title, headers, widths = TABLES[kind]
     rows = ROWS[kind](round_id, item_id, session)

@@ -69,13 +69,20 @@ def disposition_form(opinion, choices: dict, formdata=None) -> DispositionForm:
     # CSRFProtect checks every POST's csrf_token already; a prefixed per-form token would only duplicate it.
     kwargs = {"prefix": f"op-{opinion.id}", "meta": {"csrf": False}}
     if formdata is None:
-        form = DispositionForm(formdata=None, data={
-            "disposition": opinion.disposition or "", "hq_view": opinion.hq_view or "",
-            "seen": disposition_token(opinion.disposition, opinion.hq_view)}, **kwargs)
+        form = DispositionForm(
+            formdata=None,
+            data={
+                "disposition": opinion.disposition or "",
+                "hq_view": opinion.hq_view or "",
+                "seen": disposition_token(opinion.disposition, opinion.hq_view),
+            },
+            **kwargs,
+        )
     else:
         form = DispositionForm(formdata=formdata, **kwargs)
     form.disposition.choices = _options(DISPOSITION_CHOICES)
-    form.request_item.choices = _options([("", _l("（結び付けない）")),
-                                          *((str(c.id), c.option_label) for c in choices.values())])
+    form.request_item.choices = _options(
+        [("", _l("（結び付けない）")), *((str(c.id), c.option_label) for c in choices.values())]
+    )
     form.request_ids = {str(c) for c in choices}
     return form

@@ -15,12 +15,14 @@ from consult.extensions import db
 from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
 from consult.rounds.models import Round
 
-register_actions({
-    "disposition_set": "対応・本部の考え方の記入",
-    "request_link_changed": "要請項目との対応づけ",
-    "answers_published": "回答表の公開",
-    "answers_unpublished": "回答表の公開取り消し",
-})
+register_actions(
+    {
+        "disposition_set": "対応・本部の考え方の記入",
+        "request_link_changed": "要請項目との対応づけ",
+        "answers_published": "回答表の公開",
+        "answers_unpublished": "回答表の公開取り消し",
+    }
+)
 
 HQ_VIEW_LIMIT = 10_000
 STALE_MESSAGE = (
@@ -39,16 +41,21 @@ def opinion_of_round(round_id: int, opinion_id: int, lock: bool = False) -> Opin
     stmt = (
         select(Opinion)
         .join(Answer, Answer.id == Opinion.answer_id)
-        .where(Opinion.id == opinion_id, Answer.round_id == round_id, Answer.status == "submitted",
-               Answer.no_opinion.is_(False))
+        .where(
+            Opinion.id == opinion_id,
+            Answer.round_id == round_id,
+            Answer.status == "submitted",
+            Answer.no_opinion.is_(False),
+        )
     )
     if lock:
         stmt = stmt.with_for_update(of=Opinion)
     return db.session.scalars(stmt).first()
 
 
-def set_disposition(opinion: Opinion, disposition: str | None, hq_view: str, user, now: datetime,
-                    expected: str | None = None) -> Opinion:
+def set_disposition(
+    opinion: Opinion, disposition: str | None, hq_view: str, user, now: datetime, expected: str | None = None
+) -> Opinion:
     """Record HQ's 対応 and 本部の考え方, refusing a save built on what another staff member has since changed."""
     disposition = disposition or None
     if disposition is not None and disposition not in DISPOSITIONS:
@@ -93,11 +100,13 @@ def unlink_request_items(opinion: Opinion, request_item_ids: list[int], *, user,
     """Remove links chosen on the form; returns how many went."""
     if not request_item_ids:
         return 0
-    record_object("request_link_changed", opinion, f"要請項目{len(request_item_ids)}件との対応づけを解除", user=user,
-                  now=now)
+    record_object(
+        "request_link_changed", opinion, f"要請項目{len(request_item_ids)}件との対応づけを解除", user=user, now=now
+    )
     result = db.session.execute(
-        delete(RequestItemOpinion).where(RequestItemOpinion.opinion_id == opinion.id,
-                                         RequestItemOpinion.request_item_id.in_(request_item_ids))
+        delete(RequestItemOpinion).where(
+            RequestItemOpinion.opinion_id == opinion.id, RequestItemOpinion.request_item_id.in_(request_item_ids)
+        )
     )
     db.session.flush()
     return result.rowcount or 0

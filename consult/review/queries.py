@@ -24,8 +24,12 @@ NO_DISPOSITION = "none"  # filter value: opinions headquarters has not weighed y
 
 def counted(round_id: int):
     """The condition that makes an opinion count: its answer is this round's and submitted with opinions."""
-    return and_(Answer.id == Opinion.answer_id, Answer.round_id == round_id, Answer.status == "submitted",
-                Answer.no_opinion.is_(False))
+    return and_(
+        Answer.id == Opinion.answer_id,
+        Answer.round_id == round_id,
+        Answer.status == "submitted",
+        Answer.no_opinion.is_(False),
+    )
 
 
 # ---------------------------------------------------------------- overview
@@ -121,11 +125,17 @@ def stance_counts_for(round_id: int, item_id: int | None) -> dict[str, int]:
 
 def answered_counts(round_id: int) -> tuple[int, int, int]:
     """(targets, targets that submitted, of which 「意見なし」) in one query."""
-    submitted = and_(Answer.round_id == RoundTarget.round_id, Answer.organization_id == RoundTarget.organization_id,
-                     Answer.status == "submitted")
+    submitted = and_(
+        Answer.round_id == RoundTarget.round_id,
+        Answer.organization_id == RoundTarget.organization_id,
+        Answer.status == "submitted",
+    )
     stmt = (
-        select(func.count(RoundTarget.organization_id), func.count(Answer.id),
-               func.coalesce(func.sum(case((Answer.no_opinion.is_(True), 1), else_=0)), 0))
+        select(
+            func.count(RoundTarget.organization_id),
+            func.count(Answer.id),
+            func.coalesce(func.sum(case((Answer.no_opinion.is_(True), 1), else_=0)), 0),
+        )
         .select_from(RoundTarget)
         .outerjoin(Answer, submitted)
         .where(RoundTarget.round_id == round_id)
@@ -180,8 +190,13 @@ class Filters:
 
     def params(self, **override) -> dict:
         """The non-empty parameters, for links and redirects back to the same page."""
-        values = {"stance": self.stance, "org": self.org, "q": self.q, "disposition": self.disposition,
-                  "page": self.page if self.page > 1 else ""}
+        values = {
+            "stance": self.stance,
+            "org": self.org,
+            "q": self.q,
+            "disposition": self.disposition,
+            "page": self.page if self.page > 1 else "",
+        }
         values.update(override)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
@@ -238,8 +253,9 @@ def filtered_opinions(round_id: int, item_id: int | None, filters: Filters):
     if filters.stance:
         stmt = stmt.where(Opinion.stance == filters.stance)
     if filters.org:
-        stmt = stmt.where(or_(Organization.name.icontains(filters.org, autoescape=True),
-                              Organization.code == filters.org))
+        stmt = stmt.where(
+            or_(Organization.name.icontains(filters.org, autoescape=True), Organization.code == filters.org)
+        )
     if filters.q:
         stmt = stmt.where(_text_condition(filters.q))
     if filters.disposition == NO_DISPOSITION:
@@ -249,8 +265,9 @@ def filtered_opinions(round_id: int, item_id: int | None, filters: Filters):
     return stmt
 
 
-def opinion_page(round_id: int, item_id: int | None, filters: Filters, size: int,
-                 choices: dict[int, RequestChoice]) -> Page:
+def opinion_page(
+    round_id: int, item_id: int | None, filters: Filters, size: int, choices: dict[int, RequestChoice]
+) -> Page:
     """One page of an item's opinions in three queries (count, rows, links), however many rows it holds."""
     stmt = filtered_opinions(round_id, item_id, filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -260,7 +277,8 @@ def opinion_page(round_id: int, item_id: int | None, filters: Filters, size: int
         OpinionRow(opinion, org_id, org_name)
         for opinion, org_id, org_name in db.session.execute(
             stmt.order_by(Organization.position, Organization.id, Opinion.position, Opinion.id)
-            .offset((page - 1) * size).limit(size)
+            .offset((page - 1) * size)
+            .limit(size)
         )
     ]
     attach_links(rows, choices)
@@ -308,8 +326,15 @@ class RequestChoice:
 def request_choices(round_id: int) -> dict[int, RequestChoice]:
     """Every request item of the letters of campaigns built on this round, in letter order, in one query."""
     stmt = (
-        select(RequestItem.id, RequestItem.parent_id, RequestItem.text, Letter.id, Letter.title, Letter.numbering,
-               Letter.fullwidth_digits)
+        select(
+            RequestItem.id,
+            RequestItem.parent_id,
+            RequestItem.text,
+            Letter.id,
+            Letter.title,
+            Letter.numbering,
+            Letter.fullwidth_digits,
+        )
         .join(Letter, Letter.id == RequestItem.letter_id)
         .join(Campaign, Campaign.id == Letter.campaign_id)
         .where(Campaign.round_id == round_id)
@@ -330,8 +355,9 @@ def request_choices(round_id: int) -> dict[int, RequestChoice]:
         top_label = _label(style, 1, top_index[letter_id], fullwidth)
         result[row.id] = RequestChoice(row.id, title, top_label, row.text)
         for index, child in enumerate(children.get(row.id, []), start=1):
-            result[child.id] = RequestChoice(child.id, title, top_label + _label(style, 2, index, fullwidth),
-                                             child.text)
+            result[child.id] = RequestChoice(
+                child.id, title, top_label + _label(style, 2, index, fullwidth), child.text
+            )
     return result
 
 
@@ -373,9 +399,16 @@ def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: 
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)
-    ordered = stmt.order_by(case((Opinion.item_id.is_(None), 1), else_=0), RoundItem.position, RoundItem.id,
-                            Organization.position, Organization.id, Opinion.id)
-    rows = [PublishedRow(op, number or "", heading or op.heading, org_id, org_name)
-            for op, number, heading, org_id, org_name in
-            db.session.execute(ordered.offset((page - 1) * size).limit(size))]
+    ordered = stmt.order_by(
+        case((Opinion.item_id.is_(None), 1), else_=0),
+        RoundItem.position,
+        RoundItem.id,
+        Organization.position,
+        Organization.id,
+        Opinion.id,
+    )
+    rows = [
+        PublishedRow(op, number or "", heading or op.heading, org_id, org_name)
+        for op, number, heading, org_id, org_name in db.session.execute(ordered.offset((page - 1) * size).limit(size))
+    ]
     return Page(rows=rows, total=total, page=page, size=size)

@@ -69,8 +69,7 @@ def _item_or_404(round_: Round, item_id: int) -> RoundItem:
 @bp.route("/<int:round_id>/aggregate")
 def overview(round_id: int):
     round_ = _round_or_404(round_id)
-    return render_template("review/overview.html", round=round_, ov=queries.overview(round_),
-                           stances=STANCES)
+    return render_template("review/overview.html", round=round_, ov=queries.overview(round_), stances=STANCES)
 
 
 # ---------------------------------------------------------------- opinions of one item
@@ -80,8 +79,7 @@ def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters
     """The list page; `posted` = (opinion_id, form, stored opinion or None) re-shows a refused row as typed."""
     choices = queries.request_choices(round_.id)
     counts = queries.stance_counts_for(round_.id, item.id if item else None)
-    page = queries.opinion_page(round_.id, item.id if item else None, filters, current_app.config["PAGE_SIZE"],
-                                choices)
+    page = queries.opinion_page(round_.id, item.id if item else None, filters, current_app.config["PAGE_SIZE"], choices)
     forms = {}
     for row in page.rows:
         if posted is not None and posted[0] == row.opinion.id:
@@ -89,10 +87,19 @@ def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters
         else:
             forms[row.opinion.id] = disposition_form(row.opinion, choices)
     return render_template(
-        "review/item.html", round=round_, item=item, counts=counts, page=page, filters=filters, forms=forms,
-        has_choices=bool(choices), stances=STANCES, dispositions=DISPOSITIONS,
+        "review/item.html",
+        round=round_,
+        item=item,
+        counts=counts,
+        page=page,
+        filters=filters,
+        forms=forms,
+        has_choices=bool(choices),
+        stances=STANCES,
+        dispositions=DISPOSITIONS,
         disposition_filters={**DISPOSITIONS, queries.NO_DISPOSITION: "未設定"},
-        conflict=posted[2] if posted else None, conflict_id=posted[0] if posted else None,
+        conflict=posted[2] if posted else None,
+        conflict_id=posted[0] if posted else None,
         # The request-item select is long (every item of every letter): only the row being linked carries it.
         link_id=posted[0] if posted else request.args.get("link", type=int),
     ), status
@@ -133,11 +140,18 @@ def save_opinion(round_id: int, opinion_id: int):
         return _render_list(round_, item, filters, posted=(opinion.id, form, None))
     now = request_now()
     try:
-        reviewing.set_disposition(opinion, form.disposition.data or None, form.hq_view.data or "", current_user,
-                                  now, expected=form.seen.data or "")
+        reviewing.set_disposition(
+            opinion,
+            form.disposition.data or None,
+            form.hq_view.data or "",
+            current_user,
+            now,
+            expected=form.seen.data or "",
+        )
         removed = reviewing.unlink_request_items(opinion, form.unlink_ids(), user=current_user, now=now)
         linked = form.request_item_id() is not None and reviewing.link_request_item(
-            round_, opinion, form.request_item_id(), user=current_user, now=now)
+            round_, opinion, form.request_item_id(), user=current_user, now=now
+        )
     except ConflictError as exc:
         flash(refused(exc), "error")
         stored = reviewing.opinion_of_round(round_.id, opinion_id)
@@ -193,8 +207,9 @@ def published(round_id: int):
     page_no = int(page_arg) if page_arg.isdigit() and int(page_arg) < 10**6 else 1
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
-    return render_template("review/published.html", round=round_, page=page, own_org=own_org,
-                           only_own=only_own, dispositions=DISPOSITIONS)
+    return render_template(
+        "review/published.html", round=round_, page=page, own_org=own_org, only_own=only_own, dispositions=DISPOSITIONS
+    )
 
 
 # ---------------------------------------------------------------- exports
@@ -216,9 +231,15 @@ def _export(round_id: int, kind: str, fmt: str):
     if fmt == "docx":
         rows = exports.count_rows(round_.id, item_id)
         if rows > exports.DOCX_MAX_ROWS:
-            flash(_("Word形式で書き出せるのは%(limit)s件までです（この表は%(rows)s件）。"
+            flash(
+                _(
+                    "Word形式で書き出せるのは%(limit)s件までです（この表は%(rows)s件）。"
                     "項目ごとに書き出すか、Excel形式またはCSV形式を使ってください。",
-                    limit=f"{exports.DOCX_MAX_ROWS:,}", rows=f"{rows:,}"), "error")
+                    limit=f"{exports.DOCX_MAX_ROWS:,}",
+                    rows=f"{rows:,}",
+                ),
+                "error",
+            )
             return redirect(url_for("review.overview", round_id=round_.id))
     filename = f"{FILE_TITLES[kind]}_{round_.title}.{fmt}"
     engine = db.engine
@@ -236,7 +257,8 @@ def _export(round_id: int, kind: str, fmt: str):
     response = Response(chunks(), mimetype=MIMETYPES[fmt])
     ascii_name = f"{kind}_{round_.id}.{fmt}"
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
     return response
 
 
@@ -244,6 +266,7 @@ def _register_exports() -> None:
     """One endpoint per table and format, e.g. aggregation.export_answers_xlsx → /rounds/1/export/answers.xlsx."""
     for kind in ("opinions", "answers"):
         for fmt in ("xlsx", "docx", "csv"):
+
             def view(round_id: int, kind=kind, fmt=fmt):
                 return _export(round_id, kind, fmt)
 

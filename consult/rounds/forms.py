@@ -37,8 +37,13 @@ class MaxChars:
         length = len(field.data or "")
         if length > self.limit:
             raise ValidationError(
-                _("%(label)sは%(limit)s文字以内にしてください（入力は%(length)s文字です）。",
-                  label=self.label, limit=f"{self.limit:,}", length=f"{length:,}"))
+                _(
+                    "%(label)sは%(limit)s文字以内にしてください（入力は%(length)s文字です）。",
+                    label=self.label,
+                    limit=f"{self.limit:,}",
+                    length=f"{length:,}",
+                )
+            )
 
 
 class CleanTextForm(FlaskForm):
@@ -63,15 +68,22 @@ class CleanTextForm(FlaskForm):
 class RoundForm(CleanTextForm):
     text_fields = ("title", "background")
 
-    title = StringField(_l("題名"),
-                        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))])
+    title = StringField(
+        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
+    )
     background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_MAX, _l("背景・趣旨"))])
-    opens_at = DateTimeLocalField(_l("受付開始（日本時間）"), format=DATETIME_FORMATS,
-                                  invalid_value_message=DATETIME_MESSAGE,
-                                  validators=[InputRequired(_l("受付開始の日時を入力してください。"))])
-    deadline = DateTimeLocalField(_l("締切（日本時間）"), format=DATETIME_FORMATS,
-                                  invalid_value_message=DATETIME_MESSAGE,
-                                  validators=[InputRequired(_l("締切の日時を入力してください。"))])
+    opens_at = DateTimeLocalField(
+        _l("受付開始（日本時間）"),
+        format=DATETIME_FORMATS,
+        invalid_value_message=DATETIME_MESSAGE,
+        validators=[InputRequired(_l("受付開始の日時を入力してください。"))],
+    )
+    deadline = DateTimeLocalField(
+        _l("締切（日本時間）"),
+        format=DATETIME_FORMATS,
+        invalid_value_message=DATETIME_MESSAGE,
+        validators=[InputRequired(_l("締切の日時を入力してください。"))],
+    )
     version = HiddenField()
 
     def validate_deadline(self, field) -> None:
@@ -87,18 +99,22 @@ class RoundForm(CleanTextForm):
 class ItemForm(CleanTextForm):
     text_fields = ("number", "heading", "body")
 
-    number = StringField(_l("番号"),
-                         validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_MAX, _l("番号"))])
-    heading = StringField(_l("見出し"), validators=[DataRequired(_l("見出しを入力してください。")),
-                                                    MaxChars(HEADING_MAX, _l("見出し"))])
+    number = StringField(
+        _l("番号"), validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_MAX, _l("番号"))]
+    )
+    heading = StringField(
+        _l("見出し"), validators=[DataRequired(_l("見出しを入力してください。")), MaxChars(HEADING_MAX, _l("見出し"))]
+    )
     body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_MAX, _l("本文"))])
 
 
 class PasteForm(CleanTextForm):
     text_fields = ("text",)
 
-    text = TextAreaField(_l("番号付きの文章を貼り付け"), validators=[
-        DataRequired(_l("貼り付ける文章を入力してください。")), MaxChars(2_000_000, _l("貼り付ける文章"))])
+    text = TextAreaField(
+        _l("番号付きの文章を貼り付け"),
+        validators=[DataRequired(_l("貼り付ける文章を入力してください。")), MaxChars(2_000_000, _l("貼り付ける文章"))],
+    )
 
 
 class UploadForm(FlaskForm):
@@ -116,10 +132,12 @@ class AttachmentForm(FlaskForm):
 class MilestoneForm(CleanTextForm):
     text_fields = ("meeting", "what")
 
-    date = DateField(_l("日付"), invalid_value_message=DATE_MESSAGE,
-                     validators=[InputRequired(_l("日付を入力してください。"))])
-    meeting = StringField(_l("会議など"), validators=[DataRequired(_l("会議名などを入力してください。")),
-                                                      MaxChars(200, _l("会議名"))])
+    date = DateField(
+        _l("日付"), invalid_value_message=DATE_MESSAGE, validators=[InputRequired(_l("日付を入力してください。"))]
+    )
+    meeting = StringField(
+        _l("会議など"), validators=[DataRequired(_l("会議名などを入力してください。")), MaxChars(200, _l("会議名"))]
+    )
     what = TextAreaField(_l("内容"), validators=[MaxChars(2000, _l("内容"))])
 
 
@@ -143,8 +161,13 @@ class ExtensionForm(CleanTextForm):
     text_fields = ("reason",)
 
     organization_id = OrgSelectField(_l("組織"), coerce=int)
-    until = DateTimeLocalField(_l("延長後の締切（日本時間）"), format=DATETIME_FORMATS,
-                               invalid_value_message=DATETIME_MESSAGE,
-                               validators=[InputRequired(_l("延長後の締切の日時を入力してください。"))])
-    reason = TextAreaField(_l("延長の理由"), validators=[DataRequired(_l("延長の理由を入力してください。")),
-                                                         MaxChars(2000, _l("延長の理由"))])
+    until = DateTimeLocalField(
+        _l("延長後の締切（日本時間）"),
+        format=DATETIME_FORMATS,
+        invalid_value_message=DATETIME_MESSAGE,
+        validators=[InputRequired(_l("延長後の締切の日時を入力してください。"))],
+    )
+    reason = TextAreaField(
+        _l("延長の理由"),
+        validators=[DataRequired(_l("延長の理由を入力してください。")), MaxChars(2000, _l("延長の理由"))],
+    )

@@ -26,10 +26,10 @@ _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 # Numbering styles that start an item, tried on the NFKC form of the line (full-width digits become ASCII).
 _STYLES = (
-    ("dot", re.compile(r"^(\d{1,4})[.、)](?!\d)\s*(.*)$")),                    # 1. 見出し / １．見出し / 1) 見出し
-    ("paren", re.compile(r"^\((\d{1,4})\)\s*(.*)$")),                     # （１）見出し
+    ("dot", re.compile(r"^(\d{1,4})[.、)](?!\d)\s*(.*)$")),  # 1. 見出し / １．見出し / 1) 見出し
+    ("paren", re.compile(r"^\((\d{1,4})\)\s*(.*)$")),  # （１）見出し
     ("chapter", re.compile(r"^(第\s*[0-9一二三四五六七八九十百]+\s*[章節条項部])\s*(.*)$")),  # 第1章 見出し
-    ("circled", re.compile(r"^([\u2460-\u2473])\s*(.*)$")),               # ①見出し (NFKC would turn ① into 1)
+    ("circled", re.compile(r"^([\u2460-\u2473])\s*(.*)$")),  # ①見出し (NFKC would turn ① into 1)
 )
 
 
@@ -144,7 +144,7 @@ def _csv_rows(data: bytes) -> tuple[list[list[str]], str | None]:
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""))], None
     except csv.Error:
-        return [], "CSVファイルとして読み込めませんでした。引用符（\"）の対応を確認してください。"
+        return [], 'CSVファイルとして読み込めませんでした。引用符（"）の対応を確認してください。'
 
 
 def _xlsx_rows(data: bytes) -> tuple[list[list[str]], str | None]:
@@ -184,8 +184,9 @@ def parse_rows(rows: list[list[str]]) -> tuple[list[ItemDraft], list[str]]:
         if not name:
             continue
         if name not in KNOWN_HEADERS:
-            errors.append(f"{header_line}行目: 不明な列「{name}」があります。"
-                          "使える列は「番号」「見出し」「本文」です。")
+            errors.append(
+                f"{header_line}行目: 不明な列「{name}」があります。使える列は「番号」「見出し」「本文」です。"
+            )
         elif name in columns:
             errors.append(f"{header_line}行目: 列「{name}」が二つあります。")
         else:
@@ -195,7 +196,7 @@ def parse_rows(rows: list[list[str]]) -> tuple[list[ItemDraft], list[str]]:
     if errors:
         return [], errors
     drafts = []
-    for line_no, row in enumerate(rows[header_index + 1:], start=header_line + 1):
+    for line_no, row in enumerate(rows[header_index + 1 :], start=header_line + 1):
         if not any(cell.strip() for cell in row):
             continue
         extra = [cell for index, cell in enumerate(row) if index >= len(header) or not header[index]]
@@ -203,8 +204,11 @@ def parse_rows(rows: list[list[str]]) -> tuple[list[ItemDraft], list[str]]:
             errors.append(f"{line_no}行目: 見出し行にない列に値があります。")
             continue
         number = _cell(row, columns, HEADER_NUMBER).translate(_DIGITS).strip() or str(len(drafts) + 1)
-        draft = ItemDraft(number=number, heading=_cell(row, columns, HEADER_HEADING).strip(),
-                          body=_cell(row, columns, HEADER_BODY).strip("\n"))
+        draft = ItemDraft(
+            number=number,
+            heading=_cell(row, columns, HEADER_HEADING).strip(),
+            body=_cell(row, columns, HEADER_BODY).strip("\n"),
+        )
         if not draft.heading:
             errors.append(f"{line_no}行目: 見出しがありません。")
         errors.extend(_length_errors(draft, f"{line_no}行目"))
@@ -232,8 +236,10 @@ def drafts_from_json(value: str) -> tuple[list[ItemDraft], list[str]]:
         rows = json.loads(value or "")
     except ValueError:
         rows = None
-    if not isinstance(rows, list) or not rows or not all(
-        isinstance(row, list) and len(row) == 3 and all(isinstance(v, str) for v in row) for row in rows
+    if (
+        not isinstance(rows, list)
+        or not rows
+        or not all(isinstance(row, list) and len(row) == 3 and all(isinstance(v, str) for v in row) for row in rows)
     ):
         return [], ["確認画面の内容を読み取れませんでした。もう一度取り込みからやり直してください。"]
     drafts = [ItemDraft(number=clean(n).strip(), heading=clean(h).strip(), body=clean(b)) for n, h, b in rows]

@@ -232,9 +232,7 @@ class RoundTarget(db.Model):
     __tablename__ = "round_target"
 
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organization.id", ondelete="RESTRICT"), primary_key=True
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), primary_key=True)
 
     organization: Mapped[Organization] = relationship()
 
@@ -259,29 +257,36 @@ class DeadlineExtension(db.Model):
         return Subject("round", self.round_id, self.round_id, words, {"org_id": self.organization_id})
 
 
-register_actions({
-    "round_created": "討議の作成",
-    "round_edited": "討議の編集",
-    "round_opened": "受付開始",
-    "round_closed": "受付終了",
-    "items_added": "項目の追加",
-    "item_edited": "項目の修正",
-    "item_moved": "項目の並べ替え",
-    "item_removed": "項目の削除",
-    "targets_changed": "対象組織の変更",
-    "attachment_added": "添付ファイルの追加",
-    "attachment_removed": "添付ファイルの削除",
-    "milestone_added": "日程の追加",
-    "milestone_removed": "日程の削除",
-    "extension_granted": "締切の延長",
-})
+register_actions(
+    {
+        "round_created": "討議の作成",
+        "round_edited": "討議の編集",
+        "round_opened": "受付開始",
+        "round_closed": "受付終了",
+        "items_added": "項目の追加",
+        "item_edited": "項目の修正",
+        "item_moved": "項目の並べ替え",
+        "item_removed": "項目の削除",
+        "targets_changed": "対象組織の変更",
+        "attachment_added": "添付ファイルの追加",
+        "attachment_removed": "添付ファイルの削除",
+        "milestone_added": "日程の追加",
+        "milestone_removed": "日程の削除",
+        "extension_granted": "締切の延長",
+    }
+)
 
 
 def _round_titles() -> list[tuple[int, str]]:
     return list(db.session.execute(select(Round.id, Round.title).order_by(Round.id.desc())).tuples())
 
 
-register_kind("round", "討議", Round, link=lambda round_id, _event: url_for("rounds.detail", round_id=round_id),
-              choices=_round_titles)
+register_kind(
+    "round",
+    "討議",
+    Round,
+    link=lambda round_id, _event: url_for("rounds.detail", round_id=round_id),
+    choices=_round_titles,
+)
 register_kind("item", "項目")
 register_kind("attachment", "添付ファイル")

@@ -59,16 +59,32 @@ def check_schedule(opens_at: datetime, deadline: datetime) -> None:
 def create_round(title: str, background: str, opens_at: datetime, deadline: datetime, user, now: datetime) -> Round:
     """A new round in the draft state."""
     check_schedule(opens_at, deadline)
-    round_ = Round(title=title, background=background, opens_at=opens_at, deadline=deadline,
-                   status="draft", created_at=now, created_by_id=getattr(user, "id", None))
+    round_ = Round(
+        title=title,
+        background=background,
+        opens_at=opens_at,
+        deadline=deadline,
+        status="draft",
+        created_at=now,
+        created_by_id=getattr(user, "id", None),
+    )
     db.session.add(round_)
     db.session.flush()
     record_object("round_created", round_, user=user, now=now)
     return round_
 
 
-def update_round(round_: Round, expected_version: int | None, *, title: str, background: str,
-                 opens_at: datetime, deadline: datetime, user, now: datetime) -> Round:
+def update_round(
+    round_: Round,
+    expected_version: int | None,
+    *,
+    title: str,
+    background: str,
+    opens_at: datetime,
+    deadline: datetime,
+    user,
+    now: datetime,
+) -> Round:
     """Change the round's own fields, refusing a stale edit."""
     check_version(round_, expected_version)
     check_schedule(opens_at, deadline)
@@ -106,10 +122,17 @@ def add_items(round_: Round, drafts: list[ItemDraft], now: datetime, *, user) ->
     position = _next_position(round_)
     added = []
     for offset, draft in enumerate(drafts):
-        item = RoundItem(round=round_, position=position + offset, number=draft.number,
-                         heading=draft.heading, body=draft.body, revision=1)
-        item.revisions.append(ItemRevision(revision=1, number=draft.number, heading=draft.heading,
-                                           body=draft.body, created_at=now))
+        item = RoundItem(
+            round=round_,
+            position=position + offset,
+            number=draft.number,
+            heading=draft.heading,
+            body=draft.body,
+            revision=1,
+        )
+        item.revisions.append(
+            ItemRevision(revision=1, number=draft.number, heading=draft.heading, body=draft.body, created_at=now)
+        )
         db.session.add(item)
         added.append(item)
     db.session.flush()
@@ -123,8 +146,11 @@ def update_item(item: RoundItem, draft: ItemDraft, now: datetime, *, user) -> bo
         return False
     item.number, item.heading, item.body = draft.number, draft.heading, draft.body
     item.revision += 1
-    item.revisions.append(ItemRevision(revision=item.revision, number=draft.number, heading=draft.heading,
-                                       body=draft.body, created_at=now))
+    item.revisions.append(
+        ItemRevision(
+            revision=item.revision, number=draft.number, heading=draft.heading, body=draft.body, created_at=now
+        )
+    )
     db.session.flush()
     record_object("item_edited", item, f"第{item.revision}版", user=user, now=now)
     return True
@@ -160,14 +186,22 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
     if not data:
         raise DomainError("ファイルが空です。")
     if len(data) > max_bytes:
-        raise DomainError(f"ファイルが大きすぎます（{human_size(len(data))}）。"
-                          f"{human_size(max_bytes)}以下のファイルにしてください。")
+        raise DomainError(
+            f"ファイルが大きすぎます（{human_size(len(data))}）。{human_size(max_bytes)}以下のファイルにしてください。"
+        )
     content_type = sniff_document(data)
     if content_type is None:
         raise DomainError("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。")
     filename = safe_filename(filename, ALLOWED_ATTACHMENT_TYPES[content_type])
-    attachment = Attachment(round=round_, filename=filename, content_type=content_type, size=len(data),
-                            data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
+    attachment = Attachment(
+        round=round_,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        data=data,
+        uploaded_at=now,
+        uploaded_by_id=getattr(user, "id", None),
+    )
     db.session.add(attachment)
     db.session.flush()
     record_object("attachment_added", attachment, user=user, now=now)
@@ -260,8 +294,9 @@ def close_round(round_: Round, now: datetime, *, user) -> None:
     db.session.flush()
 
 
-def grant_extension(round_: Round, organization_id: int, until: datetime, reason: str, user,
-                    now: datetime) -> DeadlineExtension:
+def grant_extension(
+    round_: Round, organization_id: int, until: datetime, reason: str, user, now: datetime
+) -> DeadlineExtension:
     """Give one target organisation more time; the reason and who granted it are kept."""
     if not round_.is_target(organization_id):
         raise DomainError("対象組織ではありません。")
@@ -271,8 +306,14 @@ def grant_extension(round_: Round, organization_id: int, until: datetime, reason
         raise DomainError("延長後の締切は、討議の締切より後の日時にしてください。")
     if not reason.strip():
         raise DomainError("延長の理由を入力してください。")
-    extension = DeadlineExtension(round_id=round_.id, organization_id=organization_id, until=until,
-                                  reason=reason, granted_at=now, granted_by_id=getattr(user, "id", None))
+    extension = DeadlineExtension(
+        round_id=round_.id,
+        organization_id=organization_id,
+        until=until,
+        reason=reason,
+        granted_at=now,
+        granted_by_id=getattr(user, "id", None),
+    )
     round_.extensions.append(extension)
     db.session.flush()
     record_object("extension_granted", extension, user=user, now=now)

@@ -8,11 +8,23 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-answered_organizations = _signals.signal("answered-organizations", doc="""
-    Sender: a Round. Return the ids of the organisations that have an answer to it (they stay targets).""")
-opinion_counts = _signals.signal("opinion-counts", doc="""
-    Sender: a Round. Return {item id: number of opinions} (an item with opinions is withdrawn, never deleted).""")
-answer_states = _signals.signal("answer-states", doc="""
-    Sender: a Round. Return {state: number of target organisations}, states "submitted", "no_opinion", "draft".""")
-submitted_counts = _signals.signal("submitted-counts", doc="""
-    Sender: a list of round ids. Return {round id: number of submitted answers}.""")
+answered_organizations = _signals.signal(
+    "answered-organizations",
+    doc="""
+    Sender: a Round. Return the ids of the organisations that have an answer to it (they stay targets).""",
+)
+opinion_counts = _signals.signal(
+    "opinion-counts",
+    doc="""
+    Sender: a Round. Return {item id: number of opinions} (an item with opinions is withdrawn, never deleted).""",
+)
+answer_states = _signals.signal(
+    "answer-states",
+    doc="""
+    Sender: a Round. Return {state: number of target organisations}, states "submitted", "no_opinion", "draft".""",
+)
+submitted_counts = _signals.signal(
+    "submitted-counts",
+    doc="""
+    Sender: a list of round ids. Return {round id: number of submitted answers}.""",
+)

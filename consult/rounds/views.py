@@ -61,11 +61,16 @@ def _jst_naive(value):
 
 # ---------------------------------------------------------------- list, detail, create, edit
 
+
 @bp.route("/")
 def index():
     listed = db.session.scalars(select(Round).order_by(Round.deadline.desc(), Round.id.desc())).all()
-    return render_template("rounds/index.html", rounds=listed, targets=queries.target_counts(),
-                           submitted=queries.submitted_counts([r.id for r in listed]))
+    return render_template(
+        "rounds/index.html",
+        rounds=listed,
+        targets=queries.target_counts(),
+        submitted=queries.submitted_counts([r.id for r in listed]),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -73,9 +78,14 @@ def new():
     form = RoundForm()
     if form.validate_on_submit():
         try:
-            round_ = rounds.create_round(form.title.data.strip(), form.background.data,
-                                         clock.from_jst(form.opens_at.data), clock.from_jst(form.deadline.data),
-                                         current_user, request_now())
+            round_ = rounds.create_round(
+                form.title.data.strip(),
+                form.background.data,
+                clock.from_jst(form.opens_at.data),
+                clock.from_jst(form.deadline.data),
+                current_user,
+                request_now(),
+            )
         except DomainError as exc:
             form.deadline.errors = [*form.deadline.errors, refused(exc)]
         else:
@@ -88,31 +98,54 @@ def new():
 def detail(round_id: int):
     round_ = _round_or_404(round_id)
     attachments = db.session.scalars(
-        select(Attachment).options(defer(Attachment.data)).where(Attachment.round_id == round_.id)
-        .order_by(Attachment.id)).all()
+        select(Attachment)
+        .options(defer(Attachment.data))
+        .where(Attachment.round_id == round_.id)
+        .order_by(Attachment.id)
+    ).all()
     kinds = db.session.execute(
-        select(Organization.kind, func.count()).join(RoundTarget, RoundTarget.organization_id == Organization.id)
-        .where(RoundTarget.round_id == round_.id).group_by(Organization.kind)).all()
-    return render_template("rounds/detail.html", round=round_, attachments=attachments,
-                           progress=queries.progress(round_),
-                           target_kinds=[(KIND_LABELS.get(kind, kind), count) for kind, count in kinds])
+        select(Organization.kind, func.count())
+        .join(RoundTarget, RoundTarget.organization_id == Organization.id)
+        .where(RoundTarget.round_id == round_.id)
+        .group_by(Organization.kind)
+    ).all()
+    return render_template(
+        "rounds/detail.html",
+        round=round_,
+        attachments=attachments,
+        progress=queries.progress(round_),
+        target_kinds=[(KIND_LABELS.get(kind, kind), count) for kind, count in kinds],
+    )
 
 
 @bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
 def edit(round_id: int):
     round_ = _round_or_404(round_id)
     if request.method == "GET":
-        form = RoundForm(data={"title": round_.title, "background": round_.background,
-                               "opens_at": _jst_naive(round_.opens_at), "deadline": _jst_naive(round_.deadline),
-                               "version": str(round_.version)})
+        form = RoundForm(
+            data={
+                "title": round_.title,
+                "background": round_.background,
+                "opens_at": _jst_naive(round_.opens_at),
+                "deadline": _jst_naive(round_.deadline),
+                "version": str(round_.version),
+            }
+        )
         return render_template("rounds/round_form.html", form=form, round=round_, stored=None)
     form = RoundForm()
     stored = None
     if form.validate_on_submit():
         try:
-            rounds.update_round(round_, form.expected_version(), title=form.title.data.strip(),
-                                background=form.background.data, opens_at=clock.from_jst(form.opens_at.data),
-                                deadline=clock.from_jst(form.deadline.data), user=current_user, now=request_now())
+            rounds.update_round(
+                round_,
+                form.expected_version(),
+                title=form.title.data.strip(),
+                background=form.background.data,
+                opens_at=clock.from_jst(form.opens_at.data),
+                deadline=clock.from_jst(form.deadline.data),
+                user=current_user,
+                now=request_now(),
+            )
         except ConflictError as exc:
             flash(refused(exc), "error")
             round_ = _round_or_404(round_id)
@@ -128,6 +161,7 @@ def edit(round_id: int):
 
 
 # ---------------------------------------------------------------- transitions
+
 
 @bp.route("/<int:round_id>/open", methods=["POST"])
 def open_(round_id: int):
@@ -157,11 +191,14 @@ def _transition(round_id: int, operation, success: str):
 
 # ---------------------------------------------------------------- items
 
+
 def _render_items(round_: Round, form: ItemForm):
     counts = queries.item_opinion_counts(round_)
     withdrawn = db.session.scalars(
-        select(RoundItem).where(RoundItem.round_id == round_.id, RoundItem.removed_at.is_not(None))
-        .order_by(RoundItem.position, RoundItem.id)).all()
+        select(RoundItem)
+        .where(RoundItem.round_id == round_.id, RoundItem.removed_at.is_not(None))
+        .order_by(RoundItem.position, RoundItem.id)
+    ).all()
     return render_template("rounds/items.html", round=round_, form=form, counts=counts, withdrawn=withdrawn)
 
 
@@ -172,8 +209,14 @@ def items(round_id: int):
     if form.validate_on_submit():
         draft = rounds.ItemDraft(form.number.data.strip(), form.heading.data.strip(), form.body.data)
         rounds.add_items(round_, [draft], request_now(), user=current_user)
-        flash(_("項目「%(number)s %(heading)s」を追加しました。", number=form.number.data.strip(),
-                heading=form.heading.data.strip()), "success")
+        flash(
+            _(
+                "項目「%(number)s %(heading)s」を追加しました。",
+                number=form.number.data.strip(),
+                heading=form.heading.data.strip(),
+            ),
+            "success",
+        )
         return redirect(url_for("rounds.items", round_id=round_.id))
     if request.method == "GET":
         form.number.data = str(len(round_.items) + 1)
@@ -192,8 +235,15 @@ def edit_item(round_id: int, item_id: int):
         if not changed:
             flash(_("変更はありませんでした。"), "info")
         elif opinions:
-            flash(_("項目を更新しました。新しい版（第%(revision)s版）になりました。既存の意見 %(opinions)s 件は"
-                    "元の文言に対するものとして残ります。", revision=item.revision, opinions=opinions), "success")
+            flash(
+                _(
+                    "項目を更新しました。新しい版（第%(revision)s版）になりました。既存の意見 %(opinions)s 件は"
+                    "元の文言に対するものとして残ります。",
+                    revision=item.revision,
+                    opinions=opinions,
+                ),
+                "success",
+            )
         else:
             flash(_("項目を更新しました（第%(revision)s版）。", revision=item.revision), "success")
         return redirect(url_for("rounds.items", round_id=round_.id))
@@ -218,9 +268,13 @@ def remove_item(round_id: int, item_id: int):
     label = f"{item.number} {item.heading}"
     outcome = rounds.remove_item(item, request_now(), user=current_user)
     if outcome == "withdrawn":
-        flash(_("項目「%(label)s」を討議案から取り下げました。この項目への意見があるため、項目と意見は記録として残ります。",
-                label=label),
-              "success")
+        flash(
+            _(
+                "項目「%(label)s」を討議案から取り下げました。この項目への意見があるため、項目と意見は記録として残ります。",
+                label=label,
+            ),
+            "success",
+        )
     else:
         flash(_("項目「%(label)s」を削除しました。", label=label), "success")
     return redirect(url_for("rounds.items", round_id=round_.id))
@@ -244,8 +298,9 @@ def import_items(round_id: int):
             drafts, errors = importing.parse_table_file(file.filename, file.read())
             source = f"ファイル「{file.filename}」"
             if errors:
-                upload.file.errors = ["ファイルに誤りがあるため、何も取り込んでいません。下の一覧を直してから、"
-                                      "もう一度選んでください。"]
+                upload.file.errors = [
+                    "ファイルに誤りがあるため、何も取り込んでいません。下の一覧を直してから、もう一度選んでください。"
+                ]
     elif request.method == "POST" and action == "confirm":
         drafts, errors = importing.drafts_from_json(confirm.rows.data)
         if not errors:
@@ -256,11 +311,21 @@ def import_items(round_id: int):
         abort(400)
     if drafts:
         confirm.rows.data = importing.drafts_to_json(drafts)
-    return render_template("rounds/import.html", round=round_, paste=paste, upload=upload, confirm=confirm,
-                           drafts=drafts, errors=errors, source=source, existing=len(round_.items))
+    return render_template(
+        "rounds/import.html",
+        round=round_,
+        paste=paste,
+        upload=upload,
+        confirm=confirm,
+        drafts=drafts,
+        errors=errors,
+        source=source,
+        existing=len(round_.items),
+    )
 
 
 # ---------------------------------------------------------------- attachments
+
 
 @bp.route("/<int:round_id>/attachments", methods=["GET", "POST"])
 def attachments(round_id: int):
@@ -272,16 +337,25 @@ def attachments(round_id: int):
             form.file.errors = ["ファイルを選んでください。"]
         else:
             try:
-                attachment = rounds.add_attachment(round_, file.filename, file.read(), current_user, request_now(),
-                                                   current_app.config["MAX_ATTACHMENT_BYTES"])
+                attachment = rounds.add_attachment(
+                    round_,
+                    file.filename,
+                    file.read(),
+                    current_user,
+                    request_now(),
+                    current_app.config["MAX_ATTACHMENT_BYTES"],
+                )
             except DomainError as exc:
                 form.file.errors = [refused(exc)]
             else:
                 flash(_("「%(filename)s」を添付しました。", filename=attachment.filename), "success")
                 return redirect(url_for("rounds.attachments", round_id=round_.id))
     files = db.session.scalars(
-        select(Attachment).options(defer(Attachment.data)).where(Attachment.round_id == round_.id)
-        .order_by(Attachment.id)).all()
+        select(Attachment)
+        .options(defer(Attachment.data))
+        .where(Attachment.round_id == round_.id)
+        .order_by(Attachment.id)
+    ).all()
     limit = rounds.human_size(current_app.config["MAX_ATTACHMENT_BYTES"])
     return render_template("rounds/attachments.html", round=round_, form=form, files=files, limit=limit)
 
@@ -304,8 +378,13 @@ def download(attachment_id: int):
     attachment = db.get_or_404(Attachment, attachment_id)
     if not attachment.round.can_view(current_user):
         abort(403)
-    response = send_file(io.BytesIO(attachment.data), mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
+    response = send_file(
+        io.BytesIO(attachment.data),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -313,13 +392,15 @@ def download(attachment_id: int):
 
 # ---------------------------------------------------------------- schedule and targets
 
+
 @bp.route("/<int:round_id>/milestones", methods=["GET", "POST"])
 def milestones(round_id: int):
     round_ = _round_or_404(round_id)
     form = MilestoneForm()
     if form.validate_on_submit():
-        rounds.add_milestone(round_, form.date.data, form.meeting.data.strip(), form.what.data, user=current_user,
-                             now=request_now())
+        rounds.add_milestone(
+            round_, form.date.data, form.meeting.data.strip(), form.what.data, user=current_user, now=request_now()
+        )
         flash(_("日程を追加しました。"), "success")
         return redirect(url_for("rounds.milestones", round_id=round_.id))
     return render_template("rounds/milestones.html", round=round_, form=form)
@@ -361,5 +442,12 @@ def targets(round_id: int):
     children: dict[int | None, list[Organization]] = {}
     for org in orgs:
         children.setdefault(org.parent_id, []).append(org)
-    return render_template("rounds/targets.html", round=round_, form=form, roots=children.get(None, []),
-                           children=children, selected=selected, prefecture_count=len(prefecture_ids))
+    return render_template(
+        "rounds/targets.html",
+        round=round_,
+        form=form,
+        roots=children.get(None, []),
+        children=children,
+        selected=selected,
+        prefecture_count=len(prefecture_ids),
+    )

@@ -14,8 +14,15 @@ ROOT = HERE.parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CONSULT_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 STAFF = ("staff", "demo-staff")
@@ -56,8 +63,6 @@ class Server:
         rows = self.query(sql, *params)
         assert len(rows) == 1, (sql, params, rows)
         return rows[0][0] if len(rows[0]) == 1 else rows[0]
-
-
 
 
 def new_context(browser, viewport: dict, **extra):

@@ -60,21 +60,24 @@ def server(tmp_path_factory, playwright_api):
     db_path = work / "consult.sqlite"
     offset_file = work / "clock-offset"
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-    env.update({
-        "CONSULT_INSTANCE_PATH": str(work / "instance"),
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        "CONSULT_CLOCK_OFFSET_FILE": str(offset_file),
-        "SECRET_KEY": "browser-tests",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "CONSULT_INSTANCE_PATH": str(work / "instance"),
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "CONSULT_CLOCK_OFFSET_FILE": str(offset_file),
+            "SECRET_KEY": "browser-tests",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     flask = [sys.executable, "-m", "flask", "--app", "consult"]
     loaded = subprocess.run([*flask, "demo"], env=env, capture_output=True, text=True, timeout=120)
     if loaded.returncode != 0:
         raise RuntimeError(f"consult demo failed:\n{loaded.stdout}\n{loaded.stderr}")
     port = _free_port()
     log = open(work / "server.log", "w")  # noqa: SIM115 - closed after the process ends
-    process = subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*flask, "run", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base_url + "/health", process, work / "server.log")
@@ -123,5 +126,3 @@ def phone(browser):
     context = new_context(browser, PHONE)
     yield context.new_page()
     context.close()
-
-

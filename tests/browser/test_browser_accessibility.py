@@ -62,7 +62,10 @@ def ids(server):
     campaign = server.query("SELECT id FROM campaign WHERE round_id = ? ORDER BY id", dx)[0][0]
     letter = server.query("SELECT id FROM letter WHERE campaign_id = ? ORDER BY position, id", campaign)[0][0]
     return {
-        "dx": dx, "concepts": concepts, "campaign": campaign, "letter": letter,
+        "dx": dx,
+        "concepts": concepts,
+        "campaign": campaign,
+        "letter": letter,
         "dx_item": server.query("SELECT id FROM round_item WHERE round_id = ? ORDER BY position", dx)[0][0],
         "addressee": server.query("SELECT id FROM addressee WHERE letter_id = ? ORDER BY position", letter)[0][0],
         "tokyo_org": server.one("SELECT organization_id FROM user_account WHERE login = 'tokyo'"),

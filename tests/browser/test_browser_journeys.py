@@ -30,14 +30,32 @@ pytestmark = pytest.mark.browser
 
 ROUND_TITLE = "地域公共サービスの人員確保に関する組織討議（ブラウザ試験）"
 HEADINGS = [
-    "人員の確保", "会計年度任用職員の処遇改善", "自治体DXと業務改革", "窓口業務の体制", "保育・子育て支援",
-    "介護・高齢者福祉", "医療・公立病院", "防災・減災", "公共交通の維持", "上下水道の更新",
-    "公共施設の維持管理", "地方財政の確立", "ジェンダー平等", "ハラスメント防止", "長時間労働の是正",
-    "メンタルヘルス対策", "人材育成と研修", "公契約条例", "環境・脱炭素", "地域の担い手づくり",
+    "人員の確保",
+    "会計年度任用職員の処遇改善",
+    "自治体DXと業務改革",
+    "窓口業務の体制",
+    "保育・子育て支援",
+    "介護・高齢者福祉",
+    "医療・公立病院",
+    "防災・減災",
+    "公共交通の維持",
+    "上下水道の更新",
+    "公共施設の維持管理",
+    "地方財政の確立",
+    "ジェンダー平等",
+    "ハラスメント防止",
+    "長時間労働の是正",
+    "メンタルヘルス対策",
+    "人材育成と研修",
+    "公契約条例",
+    "環境・脱炭素",
+    "地域の担い手づくり",
 ]
 PROPOSED = "「必要な人員を確保する」を「正規職員による必要な人員を確保する」に改める。"
-PASTED = "\n".join(f"{n}. {heading}\n{heading}について、現場の実態を踏まえた施策を求める。（本文{n}）"
-                   for n, heading in enumerate(HEADINGS, start=1))
+PASTED = "\n".join(
+    f"{n}. {heading}\n{heading}について、現場の実態を踏まえた施策を求める。（本文{n}）"
+    for n, heading in enumerate(HEADINGS, start=1)
+)
 
 
 def _parse_utc(value: str) -> datetime:
@@ -92,24 +110,31 @@ def hq_round(browser, server):
         screenshot(page, "hq-round-list.png")
     finally:
         context.close()
-    items = server.query("SELECT id, number, heading FROM round_item WHERE round_id = ? AND removed_at IS NULL "
-                         "ORDER BY position", round_id)
+    items = server.query(
+        "SELECT id, number, heading FROM round_item WHERE round_id = ? AND removed_at IS NULL ORDER BY position",
+        round_id,
+    )
     return {"id": round_id, "items": items, "deadline": deadline, "opens_at": opens_at}
 
 
 def test_hq_creates_imports_targets_and_opens_a_round(hq_round, server):
-    title, status, opens, due = server.one("SELECT title, status, opens_at, deadline FROM round WHERE id = ?",
-                                           hq_round["id"])
+    title, status, opens, due = server.one(
+        "SELECT title, status, opens_at, deadline FROM round WHERE id = ?", hq_round["id"]
+    )
     assert (title, status) == (ROUND_TITLE, "open")
     # Typed in Japan time, stored in UTC.
     assert _parse_utc(due) == (hq_round["deadline"] - timedelta(hours=9))
     assert _parse_utc(opens) == (hq_round["opens_at"] - timedelta(hours=9))
     assert [(number, heading) for _id, number, heading in hq_round["items"]] == [
-        (str(n), heading) for n, heading in enumerate(HEADINGS, start=1)]
+        (str(n), heading) for n, heading in enumerate(HEADINGS, start=1)
+    ]
     body = server.one("SELECT body FROM round_item WHERE id = ?", hq_round["items"][4][0])
     assert body == "保育・子育て支援について、現場の実態を踏まえた施策を求める。（本文5）"
-    targets = server.one("SELECT count(*) FROM round_target t JOIN organization o ON o.id = t.organization_id "
-                         "WHERE t.round_id = ? AND o.kind = 'prefecture'", hq_round["id"])
+    targets = server.one(
+        "SELECT count(*) FROM round_target t JOIN organization o ON o.id = t.organization_id "
+        "WHERE t.round_id = ? AND o.kind = 'prefecture'",
+        hq_round["id"],
+    )
     assert targets == 47
     assert server.one("SELECT count(*) FROM round_target WHERE round_id = ?", hq_round["id"]) == 47
 
@@ -158,8 +183,9 @@ def test_branch_answers_on_a_phone_then_the_deadline_passes(hq_round, browser, s
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert "下書きを保存しました" in flash_text(page)
-        status, version = server.one("SELECT status, version FROM answer WHERE round_id = ? AND organization_id = ?",
-                                     round_id, org_id)
+        status, version = server.one(
+            "SELECT status, version FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id
+        )
         assert status == "draft"
 
         # Away and back: the draft is there as typed.
@@ -176,15 +202,17 @@ def test_branch_answers_on_a_phone_then_the_deadline_passes(hq_round, browser, s
         page.get_by_role("button", name="提出する").click()
         assert "回答を提出しました" in flash_text(page)
         status, submitted_version = server.one(
-            "SELECT status, version FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id)
+            "SELECT status, version FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id
+        )
         assert status == "submitted" and submitted_version > version
         opinions = server.query(
             "SELECT o.item_id, o.stance, o.referred_text, o.proposed_text, o.reason FROM opinion o "
             "JOIN answer a ON a.id = o.answer_id WHERE a.round_id = ? AND a.organization_id = ? ORDER BY o.item_id",
-            round_id, org_id)
+            round_id,
+            org_id,
+        )
         assert opinions == [
-            (first_id, "amend", "「人員の確保」の第1段落",
-             PROPOSED, "非正規化が進んでいるため。"),
+            (first_id, "amend", "「人員の確保」の第1段落", PROPOSED, "非正規化が進んでいるため。"),
             (second_id, "agree", "", "", "現場の実感に合っており、賛成します。"),
         ]
 
@@ -201,18 +229,34 @@ def test_branch_answers_on_a_phone_then_the_deadline_passes(hq_round, browser, s
 
         # And the server refuses a forged POST: a new answer and a withdrawal.
         token = page.locator("input[name=csrf_token]").first.input_value()
-        response = page.request.post(server.url(f"/answers/{round_id}/org/{org_id}/edit"), max_redirects=0, form={
-            "csrf_token": token, "version": str(submitted_version), "action": "submit",
-            f"item-{first_id}-stance": "oppose", f"item-{first_id}-reason": "締切後の書き換え"})
+        response = page.request.post(
+            server.url(f"/answers/{round_id}/org/{org_id}/edit"),
+            max_redirects=0,
+            form={
+                "csrf_token": token,
+                "version": str(submitted_version),
+                "action": "submit",
+                f"item-{first_id}-stance": "oppose",
+                f"item-{first_id}-reason": "締切後の書き換え",
+            },
+        )
         assert response.status == 200 and "提出できませんでした" in response.text()
-        response = page.request.post(server.url(f"/answers/{round_id}/org/{org_id}/withdraw"), max_redirects=0,
-                                     form={"csrf_token": token, "version": str(submitted_version)})
+        response = page.request.post(
+            server.url(f"/answers/{round_id}/org/{org_id}/withdraw"),
+            max_redirects=0,
+            form={"csrf_token": token, "version": str(submitted_version)},
+        )
         assert response.status == 200 and "締切を過ぎているため、提出を取り下げることはできません" in response.text()
         status, final_version, late_at = server.one(
-            "SELECT status, version, late_at FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id)
+            "SELECT status, version, late_at FROM answer WHERE round_id = ? AND organization_id = ?", round_id, org_id
+        )
         assert status == "submitted" and late_at is not None  # kept aside for HQ, the submitted answer untouched
-        stances = server.query("SELECT stance FROM opinion o JOIN answer a ON a.id = o.answer_id "
-                               "WHERE a.round_id = ? AND a.organization_id = ? ORDER BY o.item_id", round_id, org_id)
+        stances = server.query(
+            "SELECT stance FROM opinion o JOIN answer a ON a.id = o.answer_id "
+            "WHERE a.round_id = ? AND a.organization_id = ? ORDER BY o.item_id",
+            round_id,
+            org_id,
+        )
         assert stances == [("amend",), ("agree",)]
     finally:
         page.context.close()
@@ -243,8 +287,9 @@ def test_hq_weighs_opinions_and_writes_letters_for_two_addressees(desktop, serve
     assert page.locator("article.opinion").count() >= 2
 
     weighed = []
-    for index, (label, view) in enumerate([("採用", "本部案の第2章に反映します。"),
-                                           ("不採用", "国の制度設計に関わるため、今回は見送ります。")]):
+    for index, (label, view) in enumerate(
+        [("採用", "本部案の第2章に反映します。"), ("不採用", "国の制度設計に関わるため、今回は見送ります。")]
+    ):
         article = page.locator("article.opinion").nth(index)
         opinion_id = int(article.get_attribute("id").removeprefix("op-"))
         article.get_by_label("対応").select_option(label=label)
@@ -274,7 +319,9 @@ def test_hq_weighs_opinions_and_writes_letters_for_two_addressees(desktop, serve
     page.get_by_label("新しい要請書の題名").fill(LETTER_TITLE)
     page.get_by_role("button", name="要請書を追加する").click()
     page.get_by_label("あいさつ").fill("日頃より地方自治の発展にご尽力いただいている貴職に敬意を表します。")
-    page.get_by_label("本文（背景）：1行が1段落").fill("各地で人員不足が深刻です。\n住民サービスの維持が危ぶまれています。")
+    page.get_by_label("本文（背景）：1行が1段落").fill(
+        "各地で人員不足が深刻です。\n住民サービスの維持が危ぶまれています。"
+    )
     page.get_by_label("結びの文").fill("つきましては、以下の通り要請します。")
     page.get_by_role("button", name="要請書を保存").click()
     assert "要請書を保存しました" in flash_text(page)
@@ -285,16 +332,18 @@ def test_hq_weighs_opinions_and_writes_letters_for_two_addressees(desktop, serve
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "hq-letter-editor.png")
     letter_id = server.one("SELECT id FROM letter WHERE campaign_id = ?", campaign_id)
-    assert [t for (t,) in server.query("SELECT text FROM request_item WHERE letter_id = ? ORDER BY position",
-                                       letter_id)] == REQUESTS
+    assert [
+        t for (t,) in server.query("SELECT text FROM request_item WHERE letter_id = ? ORDER BY position", letter_id)
+    ] == REQUESTS
 
     # Two addressees: the ministry of internal affairs gets every item, health and labour only the second.
     _add_addressee(page, server, campaign_id, "総務省", "総務大臣", "村上誠一郎", subset=None)
     _add_addressee(page, server, campaign_id, "厚生労働省", "厚生労働大臣", "福岡資麿", subset=[REQUESTS[1]])
     rows = page.locator("#addressees + .table-wrap tbody tr")
     assert rows.count() == 2
-    ministry, health = server.query("SELECT id, organisation, all_items FROM addressee WHERE campaign_id = ? "
-                                    "ORDER BY position", campaign_id)
+    ministry, health = server.query(
+        "SELECT id, organisation, all_items FROM addressee WHERE campaign_id = ? ORDER BY position", campaign_id
+    )
     assert (ministry[1], ministry[2], health[1], health[2]) == ("総務省", 1, "厚生労働省", 0)
 
     # The preview of the health ministry's letter, then its Word file.

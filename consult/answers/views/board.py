@@ -28,23 +28,37 @@ BOARD_FILTER_STATES = {**STATE_LABELS, "late": "締切後の送信あり", "exte
 def _board_filters() -> dict[str, str]:
     state = request.args.get("state", "")
     kind = request.args.get("kind", "")
-    return {"state": state if state in BOARD_FILTER_STATES else "", "kind": kind if kind in KIND_LABELS else "",
-            "q": request.args.get("q", "")[:200]}
+    return {
+        "state": state if state in BOARD_FILTER_STATES else "",
+        "kind": kind if kind in KIND_LABELS else "",
+        "q": request.args.get("q", "")[:200],
+    }
 
 
 def _render_board(round_: Round, form: ExtensionForm, status: int = 200):
     board = compute_board(round_)
     filters = _board_filters()
     rows = board.filtered(filters["state"], filters["q"], filters["kind"])
-    return render_template("answers/board.html", round=round_, board=board, rows=rows, filters=filters,
-                           form=form, states=BOARD_FILTER_STATES, kinds=KIND_LABELS), status
+    return render_template(
+        "answers/board.html",
+        round=round_,
+        board=board,
+        rows=rows,
+        filters=filters,
+        form=form,
+        states=BOARD_FILTER_STATES,
+        kinds=KIND_LABELS,
+    ), status
 
 
 def _extension_form(round_: Round) -> ExtensionForm:
     form = ExtensionForm()
     targets = db.session.scalars(
-        select(Organization).join(RoundTarget, RoundTarget.organization_id == Organization.id)
-        .where(RoundTarget.round_id == round_.id).order_by(Organization.position, Organization.id)).all()
+        select(Organization)
+        .join(RoundTarget, RoundTarget.organization_id == Organization.id)
+        .where(RoundTarget.round_id == round_.id)
+        .order_by(Organization.position, Organization.id)
+    ).all()
     form.organization_id.choices = [(org.id, org.name) for org in targets]
     return form
 
@@ -67,8 +81,13 @@ def board_download(round_id: int):
     filters = _board_filters()
     rows = compute_board(round_).filtered(filters["state"], filters["q"], filters["kind"])
     title = "".join(ch for ch in round_.title if ch not in '\\/:*?"<>|')[:80].strip() or "round"
-    return send_file(io.BytesIO(board_csv(rows)), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{title}_提出状況.csv", max_age=0)
+    return send_file(
+        io.BytesIO(board_csv(rows)),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{title}_提出状況.csv",
+        max_age=0,
+    )
 
 
 @bp.route("/rounds/<int:round_id>/extensions", methods=["POST"])
@@ -78,13 +97,21 @@ def extensions(round_id: int):
     form = _extension_form(round_)
     if form.validate_on_submit():
         try:
-            extension = rounds.grant_extension(round_, form.organization_id.data, clock.from_jst(form.until.data),
-                                               form.reason.data.strip(), current_user, request_now())
+            extension = rounds.grant_extension(
+                round_,
+                form.organization_id.data,
+                clock.from_jst(form.until.data),
+                form.reason.data.strip(),
+                current_user,
+                request_now(),
+            )
         except DomainError as exc:
             form.until.errors = [*form.until.errors, refused(exc)]
         else:
             name = dict(form.organization_id.choices)[extension.organization_id]
-            flash(_("%(name)sの締切を%(until)sまで延長しました。", name=name,
-                    until=clock.format_jst(extension.until)), "success")
+            flash(
+                _("%(name)sの締切を%(until)sまで延長しました。", name=name, until=clock.format_jst(extension.until)),
+                "success",
+            )
             return redirect(url_for("answers.board", round_id=round_.id))
     return _render_board(round_, form)

@@ -44,8 +44,7 @@ def index():
     now = request_now()
     accepting = sorted((r for r in rounds if r.is_accepting(org_id, now)), key=lambda r: r.deadline_for(org_id))
     others = sorted((r for r in rounds if not r.is_accepting(org_id, now)), key=lambda r: r.deadline, reverse=True)
-    return render_template("answers/index.html", rounds=accepting + others, answers=answers, org_id=org_id,
-                           now=now)
+    return render_template("answers/index.html", rounds=accepting + others, answers=answers, org_id=org_id, now=now)
 
 
 @bp.route("/answers/<int:round_id>")
@@ -57,22 +56,31 @@ def round_page(round_id: int):
         abort(403)
     attachments = db.session.execute(
         select(Attachment.id, Attachment.filename, Attachment.size)
-        .where(Attachment.round_id == round_.id).order_by(Attachment.id)
+        .where(Attachment.round_id == round_.id)
+        .order_by(Attachment.id)
     ).all()
     org_id = current_user.organization_id
     answer = None
     target_rows = []
     if current_user.is_hq:
-        stmt = select(RoundTarget).where(RoundTarget.round_id == round_.id).options(
-            joinedload(RoundTarget.organization))
+        stmt = (
+            select(RoundTarget).where(RoundTarget.round_id == round_.id).options(joinedload(RoundTarget.organization))
+        )
         targets = sorted(db.session.scalars(stmt), key=lambda t: (t.organization.position, t.organization_id))
         answers = {a.organization_id: a for a in db.session.scalars(select(Answer).where(Answer.round_id == round_.id))}
         target_rows = [(t.organization, answers.get(t.organization_id)) for t in targets]
     else:
         answer = answering.find_answer(round_.id, org_id)
-    return render_template("answers/round.html", round=round_, attachments=attachments, answer=answer,
-                           org_id=org_id, target_rows=target_rows, now=request_now(),
-                           **_state(round_, org_id, answer))
+    return render_template(
+        "answers/round.html",
+        round=round_,
+        attachments=attachments,
+        answer=answer,
+        org_id=org_id,
+        target_rows=target_rows,
+        now=request_now(),
+        **_state(round_, org_id, answer),
+    )
 
 
 @bp.route("/answers/<int:round_id>/org/<int:org_id>")
@@ -99,10 +107,10 @@ def edit(round_id: int, org_id: int):
         if not round_.is_accepting(org.id, now) or (answer is not None and answer.status == "submitted"):
             return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
         restored = answering.late_draft_pending(answer)
-        data = (answering.AnswerInput.from_json(answer.late_payload) if restored
-                else answering.answer_input_of(answer))
-        form = answer_form(item_ids, len(data.proposals) + EMPTY_SLOTS, data=data,
-                           version=answer.version if answer else 0)
+        data = answering.AnswerInput.from_json(answer.late_payload) if restored else answering.answer_input_of(answer)
+        form = answer_form(
+            item_ids, len(data.proposals) + EMPTY_SLOTS, data=data, version=answer.version if answer else 0
+        )
         return _render_edit(round_, org, form, answer, restored=restored)
 
     action = request.form.get("action", "save")
@@ -115,8 +123,9 @@ def edit(round_id: int, org_id: int):
         return _render_edit(round_, org, form, answer)
     data = form.to_input()
     try:
-        saved = answering.save_answer(round_, org.id, current_user, data, form.expected_version(), now,
-                                      submit=(action == "submit"))
+        saved = answering.save_answer(
+            round_, org.id, current_user, data, form.expected_version(), now, submit=(action == "submit")
+        )
     except answering.LateError as exc:  # keeps_changes: what was typed stays as a late draft for headquarters
         message = refused(exc)
         form.version.data = str(exc.answer.version)
@@ -176,8 +185,12 @@ def history(round_id: int, org_id: int):
     events = []
     answer = answering.find_answer(round_.id, org.id)
     if answer is not None:
-        stmt = (select(AnswerEvent).where(AnswerEvent.answer_id == answer.id)
-                .options(joinedload(AnswerEvent.user)).order_by(AnswerEvent.id.desc()))
+        stmt = (
+            select(AnswerEvent)
+            .where(AnswerEvent.answer_id == answer.id)
+            .options(joinedload(AnswerEvent.user))
+            .order_by(AnswerEvent.id.desc())
+        )
         events = list(db.session.scalars(stmt))
     return render_template("answers/history.html", round=round_, org=org, answer=answer, events=events)
 
@@ -237,25 +250,56 @@ def _render_show(round_: Round, org: Organization, message: str | None = None):
     late_data = answering.AnswerInput.from_json(answer.late_payload) if late else None
     late_rows = []
     if late_data is not None:
-        late_rows = [(item, late_data.opinions[item.id]) for item in round_.all_items
-                     if item.id in late_data.opinions and not late_data.opinions[item.id].is_empty()]
-    return render_template("answers/show.html", round=round_, org=org, answer=answer, opinions=opinions,
-                           removed=removed, late_data=late_data, late_rows=late_rows, message=message,
-                           stances=dict(STANCE_CHOICES), **_state(round_, org.id, answer))
+        late_rows = [
+            (item, late_data.opinions[item.id])
+            for item in round_.all_items
+            if item.id in late_data.opinions and not late_data.opinions[item.id].is_empty()
+        ]
+    return render_template(
+        "answers/show.html",
+        round=round_,
+        org=org,
+        answer=answer,
+        opinions=opinions,
+        removed=removed,
+        late_data=late_data,
+        late_rows=late_rows,
+        message=message,
+        stances=dict(STANCE_CHOICES),
+        **_state(round_, org.id, answer),
+    )
 
 
-def _render_edit(round_: Round, org: Organization, form, answer: Answer | None, message: str | None = None,
-                 compare: dict | None = None, restored: bool = False):
+def _render_edit(
+    round_: Round,
+    org: Organization,
+    form,
+    answer: Answer | None,
+    message: str | None = None,
+    compare: dict | None = None,
+    restored: bool = False,
+):
     """The form page; status 200 whether fresh or re-rendered with a message."""
     opinions = answer.item_opinions() if answer else {}
     saved_by = ""
     if compare is not None and answer is not None:
         name = answer.updated_by.name if answer.updated_by else "不明な利用者"
         saved_by = f"{name}さんが {clock.to_jst(answer.updated_at):%H:%M} に保存"
-    return render_template("answers/edit.html", round=round_, org=org, form=form, answer=answer,
-                           opinions=opinions, message=message, compare=compare or {}, saved_by=saved_by,
-                           restored=restored, stances=dict(STANCE_CHOICES),
-                           on_behalf=current_user.organization_id != org.id, **_state(round_, org.id, answer))
+    return render_template(
+        "answers/edit.html",
+        round=round_,
+        org=org,
+        form=form,
+        answer=answer,
+        opinions=opinions,
+        message=message,
+        compare=compare or {},
+        saved_by=saved_by,
+        restored=restored,
+        stances=dict(STANCE_CHOICES),
+        on_behalf=current_user.organization_id != org.id,
+        **_state(round_, org.id, answer),
+    )
 
 
 def _compare(typed: answering.AnswerInput, current: Answer | None) -> dict:
@@ -277,5 +321,6 @@ def _normalised(opinion: answering.OpinionInput) -> answering.OpinionInput:
     """A text without a stance is stored as その他; compare as stored."""
     if opinion.is_empty():
         return answering.OpinionInput()
-    return answering.OpinionInput(opinion.stance or "other", opinion.referred_text, opinion.proposed_text,
-                                  opinion.reason)
+    return answering.OpinionInput(
+        opinion.stance or "other", opinion.referred_text, opinion.proposed_text, opinion.reason
+    )
