@@ -4,7 +4,8 @@
 Starts the app under gunicorn on a fresh database (SQLite and/or PostgreSQL), drives it with N concurrent
 branch sessions through the real login and answer form, then checks straight from the database that no
 opinion was lost or duplicated. Beside it, the same server inserts the same rows through a minimal
-plain-SQLAlchemy route (consult/benchroutes.py) so the framework's overhead shows as a ratio.
+plain-SQLAlchemy route (bench/benchapp.py, served only by this benchmark) so the framework's overhead shows as a
+ratio.
 
     python bench/rush.py [--db sqlite|postgresql|both] [--branches 300] [--items 50] [--workers 4]
                          [--concurrency 32] [--servers 1]
@@ -320,7 +321,6 @@ def start_server(url: str, workers: int, tmp: Path, index: int, app_spec: str, p
         os.environ,
         DATABASE_URL=url,
         SECRET_KEY=SECRET_KEY,
-        CONSULT_BENCH_ROUTES="1",
         CONSULT_INSTANCE_PATH=str(instance),
     )
     command = [
@@ -686,8 +686,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="cap on the whole run")
     parser.add_argument("--keep", action="store_true", help="keep the database and temp dir for inspection")
-    parser.add_argument("--app", default="consult:create_app()", help=argparse.SUPPRESS)
-    parser.add_argument("--pythonpath", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--app", default="benchapp:create_app()", help=argparse.SUPPRESS)
+    parser.add_argument("--pythonpath", default=str(Path(__file__).resolve().parent), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.branches, args.items, args.workers, args.concurrency, args.servers) < 1:
         parser.error("counts must be at least 1")

@@ -137,10 +137,6 @@ def _register(app: App) -> None:
     app.register_blueprint(home_bp)
     for views in feature_modules("views"):
         app.register_blueprint(views.bp)
-    if app.config.get("BENCH_ROUTES") or os.environ.get("CONSULT_BENCH_ROUTES") == "1":
-        from consult.benchroutes import bp as bench_bp  # the rush benchmark's plain-SQLAlchemy yardstick
-
-        app.register_blueprint(bench_bp)
     transaction.register(app)
     filters.register(app)
     security.register(app)

@@ -127,3 +127,17 @@ def test_every_feature_has_one_blueprint_named_after_it(feature):
 )
 def test_the_check_sees_an_upward_import(module, source, expected):
     assert len(violations(source, module)) == expected
+
+
+def test_nothing_test_only_or_benchmark_only_is_in_the_package(monkeypatch):
+    """No benchmark route (even with the old switch set) and no clock that reads a file: those live in bench/
+    and tests/."""
+    from consult import create_app
+
+    monkeypatch.setenv("CONSULT_BENCH_ROUTES", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    assert not [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/bench")]
+    words = ("BENCH_ROUTES", "CLOCK_OFFSET", "TEST ONLY", "benchmark only")
+    for path in sources():
+        text = path.read_text(encoding="utf-8")
+        assert not [word for word in words if word in text], path

@@ -352,7 +352,9 @@ def prepare(url: str, items: int, deadline: datetime) -> dict:
 class Server:
     """One gunicorn master on a free 127.0.0.1 port, sync workers."""
 
-    def __init__(self, url: str, tmp: Path, workers: int = 1, env: dict | None = None):
+    def __init__(
+        self, url: str, tmp: Path, workers: int = 1, env: dict | None = None, app: str = "consult:create_app()"
+    ):
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         instance = tmp / "instance"
@@ -378,7 +380,9 @@ class Server:
                     "2",
                     "--log-level",
                     "warning",
-                    "consult:create_app()",
+                    "--pythonpath",
+                    str(Path(__file__).resolve().parent),
+                    app,
                 ],
                 env=environment,
                 cwd=tmp,
@@ -582,7 +586,12 @@ def test_two_servers_keep_the_two_editor_and_deadline_guarantees(tmp_path):
     servers = []
     try:
         fixture = prepare(url, items=3, deadline=deadline)
-        servers = [Server(url, tmp_path, workers=2, env={"CONSULT_CLOCK_OFFSET_FILE": str(offset)}) for _ in range(2)]
+        servers = [
+            Server(
+                url, tmp_path, workers=2, env={"TEST_CLOCK_OFFSET_FILE": str(offset)}, app="clock_server:create_app()"
+            )
+            for _ in range(2)
+        ]
         one, two = (s.base for s in servers)
         round_id, items = fixture["round"], fixture["items"]
         path_x = f"/answers/{round_id}/org/{fixture['x']}/edit"

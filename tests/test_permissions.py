@@ -31,8 +31,6 @@ def classify(endpoint: str) -> str:
             return name
     if endpoint.startswith(HQ_PREFIXES) or endpoint in HQ:
         return "hq"
-    if endpoint.startswith("bench."):
-        return "bench"
     raise AssertionError(f"route {endpoint} is not classified in test_permissions.py")
 
 
@@ -134,7 +132,7 @@ def test_every_route_against_role(app, world, role):
     checked = 0
     for rule, method in _routes(app):
         kind = classify(rule.endpoint)
-        if kind == "bench" or (rule.endpoint == "auth.logout"):
+        if rule.endpoint == "auth.logout":
             continue
         for org_key in ("tokyo", "osaka") if "org_id" in rule.arguments else (None,):
             ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]

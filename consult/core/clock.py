@@ -4,8 +4,7 @@ A request takes its time once (request_now()) and hands it to every predicate an
 clock itself is the app's CLOCK setting (tests move it) or the wall clock.
 """
 
-import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context, has_request_context, request
@@ -29,31 +28,12 @@ def request_now() -> datetime:
 
 
 def app_now() -> datetime:
-    """Current time in UTC from the app's clock, so tests and the browser suite can move it."""
-    offset_file = os.environ.get("CONSULT_CLOCK_OFFSET_FILE")
+    """Current time in UTC from the app's clock (config CLOCK: tests move it), else the wall clock."""
     if has_app_context():
         clock = current_app.config.get("CLOCK")
         if clock is not None:
             return clock()
-        offset_file = current_app.config.get("CLOCK_OFFSET_FILE") or offset_file
-    if offset_file:
-        return system_now() + timedelta(seconds=_offset_seconds(offset_file))
     return system_now()
-
-
-def _offset_seconds(path: str) -> float:
-    """TEST ONLY: seconds to add to the wall clock, read from a file on every call (absent or empty = 0).
-
-    The browser tests run a real server process and move its time past a deadline by writing this file;
-    it is off unless CLOCK_OFFSET_FILE (config) or CONSULT_CLOCK_OFFSET_FILE (environment) names a file.
-    Never set it in production.
-    """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            content = handle.read().strip()
-    except FileNotFoundError:
-        return 0.0
-    return float(content) if content else 0.0
 
 
 def to_jst(value: datetime | None) -> datetime | None:

@@ -23,6 +23,8 @@ import pytest
 
 from .browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Server, missing, new_context
 
+TESTS = Path(__file__).resolve().parents[1]
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives a real chromium against a real server process")
@@ -64,7 +66,8 @@ def server(tmp_path_factory, playwright_api):
         {
             "CONSULT_INSTANCE_PATH": str(work / "instance"),
             "DATABASE_URL": f"sqlite:///{db_path}",
-            "CONSULT_CLOCK_OFFSET_FILE": str(offset_file),
+            "TEST_CLOCK_OFFSET_FILE": str(offset_file),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
             "SECRET_KEY": "browser-tests",
             "PYTHONUNBUFFERED": "1",
         }
@@ -75,8 +78,9 @@ def server(tmp_path_factory, playwright_api):
         raise RuntimeError(f"consult demo failed:\n{loaded.stdout}\n{loaded.stderr}")
     port = _free_port()
     log = open(work / "server.log", "w")  # noqa: SIM115 - closed after the process ends
+    served = [sys.executable, "-m", "flask", "--app", "clock_server:create_app"]  # the app, its CLOCK movable
     process = subprocess.Popen(
-        [*flask, "run", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [*served, "run", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
     try:

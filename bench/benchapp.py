@@ -1,6 +1,8 @@
-"""The rush benchmark's yardstick: the same answer rows written with plain SQLAlchemy Core, nothing else.
+"""The rush benchmark's app: the real app plus its yardstick, the same answer rows written with plain SQLAlchemy
+Core and nothing else (no login, no CSRF, no form class, no history). Lives outside the package: production
+never has this route.
 
-Registered only when BENCH_ROUTES / CONSULT_BENCH_ROUTES=1 is set (see create_app); never in production.
+    gunicorn --pythonpath bench 'benchapp:create_app()'
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 from sqlalchemy import insert, select
 
+from consult import create_app as create_consult_app
 from consult.answers.models import Answer, Opinion
 from consult.core.clock import request_now
 from consult.extensions import csrf, db
@@ -21,7 +24,7 @@ FIELDS = ("referred_text", "proposed_text", "reason")
 @bp.route("/baseline/<int:org_id>", methods=["POST"])
 @csrf.exempt
 def baseline(org_id: int):
-    """Insert one submitted answer and its opinions from the same form the real view takes, in one commit."""
+    """Insert one submitted answer and its opinions from the same form the real view takes (one commit, the app's)."""
     round_id = request.form.get("round_id", type=int)
     if round_id is None:
         abort(400)
@@ -66,3 +69,10 @@ def baseline(org_id: int):
     if rows:
         db.session.execute(insert(OPINION), rows)
     return "", 302, {"Location": "/bench/done"}
+
+
+def create_app(test_config: dict | None = None):
+    """The consult app with the baseline route; the request still commits once, in the app's own place."""
+    app = create_consult_app(test_config)
+    app.register_blueprint(bp)
+    return app
