@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from consult import extensions
 from consult.core.transaction import App
 from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -70,6 +71,14 @@ def create_app(test_config: dict | None = None) -> App:
         BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
         PAGE_SIZE=50,
         CLOCK=None,
+        # The JSON API (/api/v1): its OpenAPI document, and the requests one token may make (counted in the
+        # storage of RATELIMIT_STORAGE_URI, like the login throttle).
+        API_TITLE="consult API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_RATE_LIMIT="600 per minute",
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):
@@ -129,7 +138,8 @@ def _instance_secret(instance: Path) -> str:
 def _register(app: App) -> None:
     """Every feature's models and blueprint (in the order of consult.layers), template helpers, error pages, CLI."""
     from consult import cli
-    from consult.core import faults, filters, security, transaction
+    from consult.core import api, faults, filters, security, transaction
+    from consult.core.api import problems
     from consult.home import bp as home_bp
     from consult.layers import feature_modules
 
@@ -137,6 +147,9 @@ def _register(app: App) -> None:
     app.register_blueprint(home_bp)
     for views in feature_modules("views"):
         app.register_blueprint(views.bp)
+    api.register(app)
+    for resources in feature_modules("api"):
+        extensions.api.register_blueprint(resources.blp)
     transaction.register(app)
     filters.register(app)
     security.register(app)
@@ -145,14 +158,20 @@ def _register(app: App) -> None:
 
     @app.errorhandler(404)
     def not_found(error):
+        if problems.is_api_request():
+            return problems.from_http_exception(error)
         return render_template("error.html", code=404, message=_("ページが見つかりません。")), 404
 
     @app.errorhandler(403)
     def forbidden(error):
+        if problems.is_api_request():
+            return problems.from_http_exception(error)
         return render_template("error.html", code=403, message=_("このページを見る権限がありません。")), 403
 
     @app.errorhandler(413)
     def too_large(error):
+        if problems.is_api_request():
+            return problems.from_http_exception(error)
         message = _("送信されたデータが大きすぎます。ファイルの大きさを確認してください。")
         return render_template("error.html", code=413, message=message), 413
 

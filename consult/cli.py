@@ -15,7 +15,17 @@ def register(app: Flask) -> None:
     from consult.backup import backup, restore
     from consult.letters.cli import letters_command
 
-    for command in (init_db, demo, create_user, import_orgs, import_users, letters_command, backup, restore):
+    for command in (
+        init_db,
+        demo,
+        create_user,
+        create_token,
+        import_orgs,
+        import_users,
+        letters_command,
+        backup,
+        restore,
+    ):
         app.cli.add_command(command)
 
 
@@ -111,6 +121,33 @@ def create_user(login, name, role, org_code, password):
     click.echo(f"利用者 {user.login}（{user.name}、{user.role_label}、{organization.name}）を登録しました。")
     if generated:
         click.echo(f"初期パスワード: {generated}")
+
+
+@click.command("create-token")
+@click.argument("login")
+@click.option("--name", default="コマンドラインで作成", show_default=True, help="トークンの名前（何に使うか）")
+@with_appcontext
+@commits
+def create_token(login, name):
+    """Create a personal API token for LOGIN and print it alone on stdout (only its hash is stored)."""
+    from sqlalchemy import select
+
+    from consult.auth import operations as accounts
+    from consult.auth.models import User
+    from consult.extensions import db
+
+    _require_schema()
+    user = db.session.scalar(select(User).where(User.login == login.strip()))
+    if user is None:
+        _fail([f"ログインID {login} の利用者が見つかりません。"])
+    if not user.active:
+        _fail([f"{user.login} は利用停止中です。トークンを作っても使えません。"])
+    try:
+        _row, token = accounts.create_token(user, name, now=app_now())
+    except accounts.UserError as exc:
+        _fail([str(exc)])
+    click.echo(token)
+    click.echo(f"{user.name}（{user.login}）の API トークン「{name.strip()}」を作成しました。", err=True)
 
 
 @click.command("import-orgs")

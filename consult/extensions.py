@@ -5,6 +5,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -21,3 +22,20 @@ migrate = Migrate()
 babel = Babel()
 # Storage from RATELIMIT_STORAGE_URI; no default limits, only the login's (consult/auth/throttle.py).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
+
+
+class RestApi(Api):
+    """flask-smorest's Api, whose error documents and handlers are the problem+json ones of consult.core.api."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation documents its problems (consult.core.api.Blueprint)
+
+    def _register_error_handlers(self):
+        """consult.core.api registers the handler: problem+json under /api/v1, the pages keep theirs."""
+
+    def _register_responses(self):
+        """consult.core.api.problems registers the problem+json responses."""
+
+
+# The JSON API under /api/v1 (consult/core/api/, each feature's api.py); its OpenAPI document is generated
+# from the schemas that validate the requests.
+api = RestApi()

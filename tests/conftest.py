@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_support import ApiClient
 from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 
@@ -199,3 +200,38 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def make_token(app, clock):
+    """make_token(user, name='テスト用') -> the bearer token (created through the auth feature's operation)."""
+    from consult.auth import operations as accounts
+    from consult.auth.models import User
+
+    def make(user, name: str = "テスト用") -> str:
+        with app.app_context():
+            _row, token = accounts.create_token(db.session.get(User, user.id), name, now=clock())
+            db.session.commit()
+            return token
+
+    return make
+
+
+@pytest.fixture
+def api_as(app, make_token):
+    """api_as(user) -> an ApiClient with a new token of that user; api_as(None) sends no token."""
+
+    def make(user, token: str | None = None) -> ApiClient:
+        if user is None:
+            return ApiClient(app.test_client(), token)
+        return ApiClient(app.test_client(), token or make_token(user))
+
+    return make
+
+
+@pytest.fixture
+def api_world(app, make_org, make_user, hq, clock):
+    """tests/api_support.build_world: a federation, a round, answers, a campaign, and a token per role."""
+    from api_support import build_world
+
+    return build_world(app, make_org, make_user, hq, clock)

@@ -278,6 +278,9 @@ def test_opinions_link_to_request_items_both_ways(app, clock, opinions):
     submitted, draft = opinions["東京都本部"], opinions["大阪府本部"]
     with app.app_context():
         campaign, letter, (a, b) = _setup(clock())
+        with pytest.raises(DomainError, match="もとになった討議の意見だけ"):  # no source round yet
+            ops.link_opinions(a.children[0], submitted, user=None, now=clock())
+        campaign.round_id = db.session.get(Opinion, submitted[0]).answer.round_id
         ops.add_addressee(campaign, letter, ops.AddresseeInput("総務省"), user=None, now=clock())
         kosei = ops.add_addressee(campaign, letter, ops.AddresseeInput("厚生労働省"), user=None, now=clock())
         ops.set_addressee_items(kosei, [b.id], user=None, now=clock())

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion
 from consult.audit.operations import record_object
-from consult.core.errors import ConflictError, DomainError
+from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
 from consult.rounds.models import Round
 
@@ -83,10 +83,12 @@ class LateError(DomainError):
     """The deadline has passed; what was sent is kept on the answer as a late draft."""
 
     keeps_changes = True  # the late draft is written before the refusal, and the request still commits it
+    kind = "late"
 
     def __init__(self, message: str, answer: Answer):
         super().__init__(message)
         self.answer = answer
+        self.current = answer  # what is stored now (its version moved with the late draft)
 
 
 def find_answer(round_id: int, organization_id: int) -> Answer | None:
@@ -131,7 +133,7 @@ def save_answer(
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer is not None and answer.status == "submitted":
-        raise DomainError("この回答は提出済みです。修正するには、先に提出を取り下げてください。")
+        raise TransitionError("この回答は提出済みです。修正するには、先に提出を取り下げてください。")
     if submit and data.is_empty():
         raise DomainError("意見が一つも入力されていません。意見がない場合は「意見なしで提出」を選んでください。")
     if answer is None:
@@ -151,11 +153,11 @@ def submit_no_opinion(round_: Round, organization_id: int, user, expected_versio
     _check_not_before_opening(round_, now)
     answer = find_answer(round_.id, organization_id)
     if not round_.is_accepting(organization_id, now):
-        raise DomainError(_late_message(round_, organization_id, now, kept=False))
+        raise TransitionError(_late_message(round_, organization_id, now, kept=False))
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer is not None and answer.status == "submitted":
-        raise DomainError("この回答は提出済みです。変更するには、先に提出を取り下げてください。")
+        raise TransitionError("この回答は提出済みです。変更するには、先に提出を取り下げてください。")
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
     answer.status, answer.no_opinion = "submitted", True
@@ -168,11 +170,11 @@ def withdraw_answer(round_: Round, answer: Answer, user, expected_version: int |
     """Take a submitted answer back to draft so it can be revised before the deadline."""
     _check_may_answer(round_, answer.organization_id, user)
     if not round_.is_accepting(answer.organization_id, now):
-        raise DomainError("締切を過ぎているため、提出を取り下げることはできません。")
+        raise TransitionError("締切を過ぎているため、提出を取り下げることはできません。")
     if expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer.status != "submitted":
-        raise DomainError("この回答はまだ提出されていません。")
+        raise TransitionError("この回答はまだ提出されていません。")
     answer.status, answer.no_opinion = "draft", False
     answer.submitted_at = None
     _touch(answer, user, now, "withdraw", [])
@@ -187,7 +189,7 @@ def _check_may_answer(round_: Round, organization_id: int, user) -> None:
 def _check_not_before_opening(round_: Round, now: datetime) -> None:
     """Before the opening nothing is late yet: refuse without keeping a late draft."""
     if round_.status == "draft" or now < round_.opens_at:
-        raise DomainError("この討議はまだ回答の受付を始めていません。")
+        raise TransitionError("この討議はまだ回答の受付を始めていません。")
 
 
 def late_draft_pending(answer: Answer | None) -> bool:

@@ -72,6 +72,21 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("パスワードを再設定"))
 
 
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("トークンの名前（何に使うか）"),
+        validators=[
+            DataRequired(_l("トークンの名前を入力してください（例: Excel マクロ）。")),
+            Length(max=100, message=_l("トークンの名前は100文字以内にしてください。")),
+        ],
+    )
+    submit = SubmitField(_l("トークンを作成する"))
+
+
+class RevokeForm(FlaskForm):
+    submit = SubmitField(_l("取り消す"))
+
+
 class ActiveForm(FlaskForm):
     active = SelectField(_l("状態"), choices=[("1", _l("有効")), ("0", _l("停止"))])
     submit = SubmitField(_l("変更する"))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import url_for
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult.audit.models import register_actions, register_kind
+from consult.core.types import UTCDateTime
 from consult.extensions import db
 from consult.orgs.models import Organization
 
@@ -75,8 +77,36 @@ class User(db.Model, UserMixin):
         return self.is_hq or self.organization_id == organization_id
 
 
+class ApiToken(db.Model):
+    """A personal API token: it acts as its user, and only its SHA-256 is stored.
+
+    The token is 32 random bytes (256 bits), so a fast hash is as safe as a slow one and lets a request find
+    its token by an indexed lookup; `prefix` (its first characters) tells the tokens apart on the account page.
+    """
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash", name="api_token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
 register_actions(
     {
+        "token_created": "APIトークンの作成",
+        "token_revoked": "APIトークンの取り消し",
         "login": "ログイン",
         "login_failed": "ログイン失敗",
         "logout": "ログアウト",

@@ -1,13 +1,14 @@
 """Creating users and checking credentials; flush, never commit."""
 
+import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from consult.audit.operations import record
-from consult.auth.models import ROLE_LABELS, User
+from consult.auth.models import ROLE_LABELS, ApiToken, User
 from consult.core.errors import DomainError
 from consult.extensions import db
 from consult.orgs.models import Organization
@@ -222,3 +223,98 @@ def import_users(rows: list[tuple[int, dict[str, str]]], *, now: datetime) -> li
         )
         created.append((user, generated))
     return created
+
+
+# ---------------------------------------------------------------- personal API tokens
+
+TOKEN_PREFIX = "cst_"
+TOKEN_NAME_MAX = 100
+SHOWN_PREFIX = 12  # "cst_" and 8 characters: enough to tell a user's tokens apart, useless to guess the rest
+USE_RESOLUTION = timedelta(minutes=1)  # a token's last use is noted at most once a minute
+
+
+class TokenRefused(DomainError):
+    """A bearer token that does not authenticate; the message says why, in Japanese."""
+
+
+UNKNOWN_TOKEN = "API トークンが正しくありません。"
+REVOKED_TOKEN = "この API トークンは取り消されています。"
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(user: User, name: str, *, now: datetime) -> tuple[ApiToken, str]:
+    """A new token for the user; the token itself is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise UserError("トークンの名前を入力してください（例: Excel マクロ）。")
+    if len(name) > TOKEN_NAME_MAX:
+        raise UserError(f"トークンの名前は{TOKEN_NAME_MAX}文字以内にしてください。")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id, name=name, prefix=token[:SHOWN_PREFIX], token_hash=token_hash(token), created_at=now
+    )
+    db.session.add(row)
+    db.session.flush()
+    record(
+        user, "token_created", "user", user.id, f"{user.name}（{user.login}）が API トークン「{name}」を作成", now=now
+    )
+    return row, token
+
+
+def revoke_token(row: ApiToken, *, user, now: datetime) -> None:
+    """A revoked token is refused from the next request on; it stays listed, with when it was revoked."""
+    if row.revoked_at is not None:
+        return
+    row.revoked_at = now
+    db.session.flush()
+    owner = row.user
+    record(
+        user,
+        "token_revoked",
+        "user",
+        owner.id,
+        f"{owner.name}（{owner.login}）の API トークン「{row.name}」を取り消し",
+        now=now,
+    )
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first."""
+    stmt = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    return list(db.session.scalars(stmt))
+
+
+def token_user(token: str, now: datetime) -> tuple[User, ApiToken]:
+    """The active user a bearer token acts as; TokenRefused when unknown, revoked or the user is disabled."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise TokenRefused(UNKNOWN_TOKEN)
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    if row is None:
+        raise TokenRefused(UNKNOWN_TOKEN)
+    if row.revoked_at is not None:
+        raise TokenRefused(REVOKED_TOKEN)
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise TokenRefused(DISABLED_ACCOUNT)
+    return user, row
+
+
+def token_use_due(row: ApiToken, now: datetime) -> bool:
+    """Whether the token's last use is older than USE_RESOLUTION, so it is worth writing again."""
+    return row.last_used_at is None or now - row.last_used_at >= USE_RESOLUTION
+
+
+def note_token_use(token_id: int, now: datetime) -> None:
+    """Record the token's use: one atomic UPDATE, skipped when another request noted it within the minute."""
+    db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_RESOLUTION),
+        )
+        .values(last_used_at=now)
+    )

@@ -8,17 +8,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consult.auth import throttle
-from consult.auth.forms import ActiveForm, LoginForm, PasswordForm, ResetPasswordForm, UserForm
-from consult.auth.models import User
+from consult.auth.forms import ActiveForm, LoginForm, PasswordForm, ResetPasswordForm, RevokeForm, TokenForm, UserForm
+from consult.auth.models import ApiToken, User
 from consult.auth.operations import (
     LoginRefused,
     UserError,
     change_password,
+    create_token,
     create_user,
     log_in,
     log_out,
     reset_password,
+    revoke_token,
     set_active,
+    user_tokens,
 )
 from consult.core.clock import request_now
 from consult.core.transaction import refused
@@ -88,6 +91,57 @@ def password():
             return redirect(url_for("main.index"))
         form.current.errors.append("現在のパスワードが違います。")
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """Who I am, and my personal API tokens for scripts and spreadsheets."""
+    return _account_page(TokenForm(formdata=None))
+
+
+def _account_page(form: TokenForm, created: str | None = None, status: int = 200):
+    response = make_response(
+        render_template(
+            "auth/account.html",
+            form=form,
+            tokens=user_tokens(current_user),
+            revoke_form=RevokeForm(formdata=None),
+            created=created,
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"  # a new token is on this page once
+    return response
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_api_token():
+    """A new token, shown on this answer only: only its hash is stored."""
+    form = TokenForm()
+    if not form.validate():
+        return _account_page(form)
+    try:
+        _row, token = create_token(current_user, form.name.data, now=request_now())
+    except UserError as exc:
+        form.name.errors.append(refused(exc))
+        return _account_page(form)
+    return _account_page(TokenForm(formdata=None), created=token)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_token(token_id: int):
+    """Revoke one of my tokens; scripts using it are refused from now on."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if not RevokeForm().validate():
+        abort(400)
+    revoke_token(row, user=current_user, now=request_now())
+    flash(_("API トークン「%(name)s」を取り消しました。", name=row.name), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])

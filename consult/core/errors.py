@@ -1,17 +1,23 @@
-"""Domain errors that views turn into messages next to the form."""
+"""Domain errors that views turn into messages next to the form (and the API into problem documents)."""
 
 
 class DomainError(Exception):
     """A rule refused the change; str() is the message for the user.
 
     keeps_changes: the operation wrote something on purpose before refusing (see core.transaction.refused).
+    kind: what sort of refusal it is — "invalid" (the input breaks a rule), "conflict" (someone else changed it
+    first), "state" (not possible in the object's current state), "late" (after the deadline). The API answers
+    422 for the first and 409 for the others.
     """
 
     keeps_changes = False
+    kind = "invalid"
 
 
 class ConflictError(DomainError):
     """Someone else saved first; carries what is stored now so both versions can be shown."""
+
+    kind = "conflict"
 
     def __init__(self, message: str, current=None):
         super().__init__(message)
@@ -20,3 +26,5 @@ class ConflictError(DomainError):
 
 class TransitionError(DomainError):
     """A state change not allowed from the current state."""
+
+    kind = "state"

@@ -69,6 +69,10 @@ def database_unavailable(error: DBAPIError):
     headers = {"Retry-After": RETRY_AFTER, "Cache-Control": "no-store"}
     if request.path == "/health":
         return {"status": "database unavailable"}, 503, headers
+    from consult.core.api import problems
+
+    if problems.is_api_request():
+        return problems.problem(503, problems.default_detail(503), headers=headers)
     posted = request.method == "POST"
     fields, hidden, withheld = _form_fields() if posted else ([], [], False)
     try:

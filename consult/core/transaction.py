@@ -2,11 +2,11 @@
 
 Requests: every view runs inside the request's transaction, which App.dispatch_request ends once the view has
 returned: committed when the request is a POST (or another unsafe method) answered below 400, rolled back
-otherwise (a GET, an abort, an exception, a 4xx). Views and operations never commit. Operations check before
-they write, so a refusal leaves nothing behind; a view that shows a refusal calls refused(error), which rolls
-back what the operation may have flushed, except for the refusals that keep what they wrote on purpose
-(error.keeps_changes: the answer typed after the deadline kept as a late draft, the audit line of a failed
-login), which the same commit then stores.
+otherwise (a GET, an abort, an exception, a 4xx that keeps nothing). Views and operations never commit.
+Operations check before they write, so a refusal leaves nothing behind; a view that shows a refusal calls
+refused(error), which rolls back what the operation may have flushed, except for the refusals that keep what
+they wrote on purpose (error.keeps_changes: the answer typed after the deadline kept as a late draft, the audit
+line of a failed login), which the same commit then stores, whatever the response's status.
 
 CLI commands that write are decorated with @commits: committed when the command returns, rolled back when it
 fails or exits.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
 from consult.core.errors import DomainError
@@ -36,16 +36,21 @@ class App(Flask):
 
 
 def finish(response: Response) -> None:
-    """Commit what a successful write request changed; discard everything else."""
-    if request.method not in SAFE_METHODS and response.status_code < 400:
+    """Commit what a successful write request changed, or what a refusal keeps; discard everything else."""
+    if request.method not in SAFE_METHODS and (response.status_code < 400 or g.get("refusal_keeps_changes")):
         db.session.commit()
     else:
         db.session.rollback()
 
 
 def refused(error: DomainError) -> str:
-    """A view is about to show this refusal: drop what was flushed unless the refusal keeps it; its message."""
-    if not error.keeps_changes:
+    """A view is about to show this refusal: drop what was flushed unless the refusal keeps it; its message.
+
+    A refusal that keeps its changes is committed by finish() even when the response reports it as an error
+    (the API answers the late draft with 409, and keeps it)."""
+    if error.keeps_changes:
+        g.refusal_keeps_changes = True
+    else:
         db.session.rollback()
     return str(error)
 

@@ -22,11 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consult.extensions import db
-from consult.letters import dates, document
+from consult.letters import dates, document, numbering
 from consult.letters.models import Addressee, Campaign, Letter, LetterTemplate, RequestItem
 from consult.letters.render import render_letter_report
 
 _UNSET = object()
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
 _ORG_CHARS, _TITLE_CHARS = 40, 60
 
@@ -40,8 +41,38 @@ def paragraphs_of(text: str | None) -> list[str]:
 
 
 def date_text(campaign: Campaign) -> str:
-    """The campaign's date as printed (● for an undecided day, era or western as the campaign says)."""
-    return dates.format_date(campaign.date_year, campaign.date_month, campaign.date_day, style=campaign.date_style)
+    """The campaign's date as printed (● for an undecided day, era or western as the campaign says); a date that
+    cannot be written in the chosen style still shows, in western numbers."""
+    try:
+        return dates.format_date(campaign.date_year, campaign.date_month, campaign.date_day, style=campaign.date_style)
+    except ValueError:
+        return f"{campaign.date_year}年{campaign.date_month}月{campaign.date_day or dates.UNDECIDED}日"
+
+
+def item_labels(letter: Letter) -> dict[int, str]:
+    """Each item's number as it will print: the letter's items through the sections and document.outline."""
+    tops = letter.top_items()
+    if is_two_level(tops):
+        groups = [(top, list(top.children)) for top in tops]
+    else:
+        groups = [(None, tops)]
+    sections, ids = [], []
+    for heading, items in groups:
+        sections.append(document.Section(heading.text if heading else "", [item.text for item in items]))
+        ids.extend(([heading.id] if heading else []) + [item.id for item in items])
+    style = letter.numbering if letter.numbering in numbering.STYLES else numbering.DEFAULT
+    sample = document.Letter(
+        date_text="",
+        addressee=document.Addressee(),
+        sender_org="",
+        sender_title="",
+        sender_name="",
+        title="",
+        sections=sections,
+        numbering=style,
+        fullwidth_digits=letter.fullwidth_digits,
+    )
+    return {item_id: entry.label.strip() for item_id, entry in zip(ids, document.outline(sample), strict=True)}
 
 
 def title_names_organisation(organisation: str, title: str) -> bool:

@@ -57,6 +57,11 @@ class Campaign(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @staticmethod
+    def visible_to(user) -> bool:
+        """Request campaigns are headquarters' work: a branch neither sees nor changes them."""
+        return user.is_hq
+
     def audit_subject(self) -> Subject:
         return Subject("campaign", self.id, self.round_id, f"要請行動「{self.title}」")
 

@@ -429,6 +429,8 @@ def link_opinions(item: RequestItem, opinion_ids: Iterable[int], *, user, now: d
         raise DomainError("指定された意見が見つかりません。一覧を読み込み直してください。")
     if any(op.answer.status != "submitted" for op in opinions):
         raise DomainError("提出されていない（下書きの）意見は要請項目に結び付けられません。")
+    if any(op.answer.round_id != item.letter.campaign.round_id for op in opinions):
+        raise DomainError("この要請行動のもとになった討議の意見だけを結び付けられます。")
     linked = {op.id for op in item.opinions}
     new = [op for op in sorted(opinions, key=lambda op: op.id) if op.id not in linked]
     item.opinions.extend(new)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -16,12 +16,14 @@ from consult.answers.models import STANCES, Answer, Opinion
 from consult.core import clock
 from consult.core.access import require_hq
 from consult.core.clock import request_now
+from consult.core.downloads import private_file
 from consult.core.errors import ConflictError, DomainError
 from consult.core.text import clean
 from consult.core.transaction import refused
 from consult.extensions import db
-from consult.letters import compose, dates, document, numbering
+from consult.letters import compose
 from consult.letters import operations as letters
+from consult.letters.compose import DOCX_MIME, date_text, item_labels
 from consult.letters.document import clean_letter, describe_characters, outline
 from consult.letters.forms import (
     TEMPLATE_MAX_BYTES,
@@ -44,7 +46,6 @@ STALE_MESSAGE = (
     "他の人がこの内容を先に更新しました。あなたの入力内容は消えていません。"
     "保存済みの内容を確かめてから、もう一度保存してください。"
 )
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OPINION_PAGE = 200
 
 
@@ -81,40 +82,6 @@ def _addressee_or_404(campaign: Campaign, addressee_id: int) -> Addressee:
 
 
 # ---------------------------------------------------------------- display helpers
-
-
-def date_text(campaign: Campaign) -> str:
-    """The date as printed on the letters (2025年3月●日 / 令和7年3月●日)."""
-    try:
-        return dates.format_date(campaign.date_year, campaign.date_month, campaign.date_day, campaign.date_style)
-    except ValueError:
-        return f"{campaign.date_year}年{campaign.date_month}月{campaign.date_day or dates.UNDECIDED}日"
-
-
-def item_labels(letter: Letter) -> dict[int, str]:
-    """Each item's number as it will print: the letter's items through compose's sections and document.outline."""
-    tops = letter.top_items()
-    if compose.is_two_level(tops):
-        groups = [(top, list(top.children)) for top in tops]
-    else:
-        groups = [(None, tops)]
-    sections, ids = [], []
-    for heading, items in groups:
-        sections.append(document.Section(heading.text if heading else "", [item.text for item in items]))
-        ids.extend(([heading.id] if heading else []) + [item.id for item in items])
-    style = letter.numbering if letter.numbering in numbering.STYLES else numbering.DEFAULT
-    sample = document.Letter(
-        date_text="",
-        addressee=document.Addressee(),
-        sender_org="",
-        sender_title="",
-        sender_name="",
-        title="",
-        sections=sections,
-        numbering=style,
-        fullwidth_digits=letter.fullwidth_digits,
-    )
-    return {item_id: entry.label.strip() for item_id, entry in zip(ids, outline(sample), strict=True)}
 
 
 def scope_text(addressee: Addressee, labels: dict[int, str]) -> str:
@@ -816,15 +783,7 @@ def download_letter(campaign_id: int, addressee_id: int):
     campaign = _campaign_or_404(campaign_id)
     addressee = _addressee_or_404(campaign, addressee_id)
     data, _removed = compose.render_addressee(addressee)
-    return _private(
-        send_file(
-            io.BytesIO(data),
-            mimetype=DOCX_MIME,
-            as_attachment=True,
-            download_name=compose.letter_filename(addressee),
-            max_age=0,
-        )
-    )
+    return private_file(io.BytesIO(data), DOCX_MIME, compose.letter_filename(addressee))
 
 
 @bp.route("/<int:campaign_id>/letters.zip")
@@ -841,15 +800,7 @@ def download_zip(campaign_id: int):
         spool.close()
         raise
     name = "".join(ch for ch in campaign.title if ch not in '\\/:*?"<>|').strip()[:80] or "letters"
-    return _private(
-        send_file(spool, mimetype="application/zip", as_attachment=True, download_name=f"{name}_要請書.zip", max_age=0)
-    )
-
-
-def _private(response):
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(spool, "application/zip", f"{name}_要請書.zip")
 
 
 # ---------------------------------------------------------------- letter template
@@ -900,4 +851,4 @@ def download_template():
         data, name = default_template_path().read_bytes(), "要請書_既定の雛形.docx"
     else:
         data, name = db.session.get(LetterTemplate, current.id).data, current.filename
-    return _private(send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name, max_age=0))
+    return private_file(io.BytesIO(data), DOCX_MIME, name)

@@ -242,14 +242,19 @@ def _text_condition(q: str):
     return or_(*(f.icontains(q, autoescape=True) for f in fields))
 
 
-def filtered_opinions(round_id: int, item_id: int | None, filters: Filters):
-    """The SELECT of (Opinion, organisation id, name) for one item (None: proposals) under the filters."""
+ALL_ITEMS = "all"
+
+
+def filtered_opinions(round_id: int, item_id: int | None | str, filters: Filters):
+    """The SELECT of (Opinion, organisation id, name) for one item (None: proposals; ALL_ITEMS: the whole
+    round) under the filters."""
     stmt = (
         select(Opinion, Organization.id, Organization.name)
         .join(Answer, counted(round_id))
         .join(Organization, Organization.id == Answer.organization_id)
-        .where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
     )
+    if item_id != ALL_ITEMS:
+        stmt = stmt.where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
     if filters.stance:
         stmt = stmt.where(Opinion.stance == filters.stance)
     if filters.org:
@@ -285,20 +290,28 @@ def opinion_page(
     return Page(rows=rows, total=total, page=page, size=size)
 
 
+def linked_request_items(opinion_ids: list[int]) -> dict[int, list[int]]:
+    """The request items that take up each of these opinions, in one query."""
+    links: dict[int, list[int]] = {opinion_id: [] for opinion_id in opinion_ids}
+    if not opinion_ids:
+        return links
+    stmt = (
+        select(RequestItemOpinion.opinion_id, RequestItemOpinion.request_item_id)
+        .where(RequestItemOpinion.opinion_id.in_(opinion_ids))
+        .order_by(RequestItemOpinion.opinion_id, RequestItemOpinion.request_item_id)
+    )
+    for opinion_id, request_item_id in db.session.execute(stmt):
+        links[opinion_id].append(request_item_id)
+    return links
+
+
 def attach_links(rows: list[OpinionRow], choices: dict[int, RequestChoice]) -> None:
     """Fill each row's request items in one query for the whole page."""
     if not rows:
         return
-    by_id = {row.opinion.id: row for row in rows}
-    stmt = (
-        select(RequestItemOpinion.opinion_id, RequestItemOpinion.request_item_id)
-        .where(RequestItemOpinion.opinion_id.in_(list(by_id)))
-        .order_by(RequestItemOpinion.opinion_id, RequestItemOpinion.request_item_id)
-    )
-    for opinion_id, request_item_id in db.session.execute(stmt):
-        choice = choices.get(request_item_id)
-        if choice is not None:
-            by_id[opinion_id].links.append(choice)
+    links = linked_request_items([row.opinion.id for row in rows])
+    for row in rows:
+        row.links.extend(choices[i] for i in links[row.opinion.id] if i in choices)
 
 
 # ---------------------------------------------------------------- request items of the round's letters
@@ -381,9 +394,13 @@ class PublishedRow:
     organization_id: int
     organization_name: str
 
+    def shows_name(self, own_org_id: int | None) -> bool:
+        """Headquarters (own_org_id None) reads every name; a branch its own, and 「他の組織」 for the others."""
+        return own_org_id is None or self.organization_id == own_org_id
 
-def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: int, size: int) -> Page:
-    """Opinions headquarters weighed (and a branch's own ones), in item order, two queries per page."""
+
+def published_rows(round_id: int, own_org_id: int | None, only_own: bool):
+    """The SELECT of the answer table's rows: opinions headquarters weighed, and a branch's own ones."""
     shown = or_(Opinion.disposition.is_not(None), Opinion.hq_view != "")
     if own_org_id is not None:
         shown = or_(shown, Answer.organization_id == own_org_id)
@@ -396,6 +413,12 @@ def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: 
     )
     if only_own and own_org_id is not None:
         stmt = stmt.where(Answer.organization_id == own_org_id)
+    return stmt
+
+
+def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: int, size: int) -> Page:
+    """Opinions headquarters weighed (and a branch's own ones), in item order, two queries per page."""
+    stmt = published_rows(round_id, own_org_id, only_own)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)

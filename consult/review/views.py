@@ -198,11 +198,10 @@ def published(round_id: int):
     """The answer table as the target branches read it (headquarters sees it too, published or not)."""
     round_ = _round_or_404(round_id)
     own_org = None if current_user.is_hq else current_user.organization_id
-    if own_org is not None:
-        if round_.status == "draft" or not round_.is_target(own_org):
-            abort(403)
-        if round_.answers_published_at is None:
-            abort(404)
+    if not round_.can_view(current_user):
+        abort(403)
+    if not round_.answer_table_visible_to(current_user):
+        abort(404)
     page_arg = request.args.get("page", "1")
     page_no = int(page_arg) if page_arg.isdigit() and int(page_arg) < 10**6 else 1
     only_own = own_org is not None and request.args.get("mine") == "1"

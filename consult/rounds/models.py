@@ -127,6 +127,16 @@ class Round(db.Model):
             and self.is_accepting(organization_id, now)
         )
 
+    def may_see_answer_of(self, user, organization_id: int) -> bool:
+        """Headquarters sees the answer of every target; a branch only its own, to a round it may see."""
+        if user.is_hq:
+            return self.is_target(organization_id)
+        return organization_id == user.organization_id and self.can_view(user)
+
+    def answer_table_visible_to(self, user) -> bool:
+        """Headquarters reads the answer table at any time; a branch that may see the round once it is published."""
+        return user.is_hq or (self.can_view(user) and self.answers_published_at is not None)
+
     def can_manage(self, user) -> bool:
         """HQ staff and admins run rounds."""
         return user.is_hq

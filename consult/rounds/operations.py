@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
+from consult.orgs.models import Organization
 from consult.rounds.models import (
     Attachment,
     DeadlineExtension,
@@ -98,8 +99,20 @@ def update_round(
     return round_
 
 
-def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetime) -> None:
-    """Put the round to exactly these organisations; those that already answered stay."""
+def untargetable(organization_ids: set[int]) -> set[int]:
+    """The ids that cannot be a round's targets: unknown organisations, and headquarters (it runs the round)."""
+    if not organization_ids:
+        return set()
+    targetable = db.session.scalars(
+        select(Organization.id).where(Organization.id.in_(organization_ids), Organization.kind != "hq")
+    )
+    return set(organization_ids) - set(targetable)
+
+
+def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetime) -> set[int]:
+    """Put the round to exactly these organisations; those that already answered stay (returned)."""
+    if untargetable(set(organization_ids)):
+        raise DomainError("対象にできない組織（存在しない組織、または本部）が含まれています。")
     answered = answered_org_ids(round_)
     keep = set(organization_ids) | answered
     for target in list(round_.targets):
@@ -110,6 +123,7 @@ def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetim
         round_.targets.append(RoundTarget(round_id=round_.id, organization_id=org_id))
     record_object("targets_changed", round_, f"{len(keep)}組織", user=user, now=now)
     db.session.flush()
+    return answered - set(organization_ids)
 
 
 def _next_position(round_: Round) -> int:

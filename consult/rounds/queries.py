@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from consult.auth.models import User
 from consult.core.signals import answers
@@ -35,6 +36,18 @@ def extension_entries(round_: Round) -> list[ExtensionEntry]:
         .order_by(DeadlineExtension.granted_at, DeadlineExtension.id)
     ).all()
     return [ExtensionEntry(ext, org, name or "（不明）") for ext, org, name in reversed(granted)]
+
+
+def visible_rounds(user) -> list[Round]:
+    """The rounds the user may see (Round.can_view): every round for headquarters, for a branch the rounds put
+    to its organisation once they are no longer being prepared. Newest deadline first."""
+    stmt = select(Round).options(selectinload(Round.targets), selectinload(Round.extensions))
+    if not user.is_hq:  # narrow in SQL to the rounds put to the organisation; can_view decides
+        stmt = stmt.join(RoundTarget, RoundTarget.round_id == Round.id).where(
+            RoundTarget.organization_id == user.organization_id
+        )
+    rounds = db.session.scalars(stmt.order_by(Round.deadline.desc(), Round.id.desc())).unique().all()
+    return [round_ for round_ in rounds if round_.can_view(user)]
 
 
 def target_count(round_: Round) -> int:

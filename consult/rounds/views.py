@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.core import clock
 from consult.core.access import require_hq
 from consult.core.clock import request_now
+from consult.core.downloads import private_file
 from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.core.transaction import refused
 from consult.extensions import db
@@ -378,16 +379,7 @@ def download(attachment_id: int):
     attachment = db.get_or_404(Attachment, attachment_id)
     if not attachment.round.can_view(current_user):
         abort(403)
-    response = send_file(
-        io.BytesIO(attachment.data),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(io.BytesIO(attachment.data), attachment.content_type, attachment.filename)
 
 
 # ---------------------------------------------------------------- schedule and targets
@@ -426,11 +418,10 @@ def targets(round_id: int):
     form = TargetsForm()
     if form.validate_on_submit():
         chosen = {int(v) for v in request.form.getlist("org") if v.isdigit() and int(v) in by_id}
-        chosen = {org_id for org_id in chosen if by_id[org_id].parent_id is not None}
         if form.all_prefectures.data:
             chosen |= prefecture_ids
-        rounds.set_targets(round_, chosen, user=current_user, now=request_now())
-        kept = round_.target_ids() - chosen
+        chosen -= rounds.untargetable(chosen)  # a forged value (headquarters) is dropped, as the page offers none
+        kept = rounds.set_targets(round_, chosen, user=current_user, now=request_now())
         flash(_("対象組織を%(count)s組織にしました。", count=len(round_.target_ids())), "success")
         if kept:
             names = "、".join(by_id[org_id].name for org_id in sorted(kept))

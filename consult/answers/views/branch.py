@@ -19,6 +19,7 @@ from consult.core.transaction import refused
 from consult.extensions import csrf, db
 from consult.orgs.models import Organization
 from consult.rounds.models import Attachment, Round, RoundItem, RoundTarget
+from consult.rounds.queries import visible_rounds
 
 EMPTY_SLOTS = 2
 
@@ -30,13 +31,7 @@ def index():
     if current_user.is_hq:
         return redirect(url_for("rounds.index"))
     org_id = current_user.organization_id
-    stmt = (
-        select(Round)
-        .join(RoundTarget, RoundTarget.round_id == Round.id)
-        .where(RoundTarget.organization_id == org_id, Round.status != "draft")
-        .options(selectinload(Round.extensions))
-    )
-    rounds = list(db.session.scalars(stmt))
+    rounds = visible_rounds(current_user)
     answers = {}
     if rounds:
         stmt = select(Answer).where(Answer.organization_id == org_id, Answer.round_id.in_([r.id for r in rounds]))
@@ -199,11 +194,8 @@ def _scope(round_id: int, org_id: int) -> tuple[Round, Organization]:
     """Load round and organisation; a branch sees only its own answer to a round put to it, HQ sees all."""
     round_ = db.get_or_404(Round, round_id)
     org = db.get_or_404(Organization, org_id)
-    if current_user.is_hq:
-        if not round_.is_target(org.id):
-            abort(404)
-    elif org.id != current_user.organization_id or not round_.can_view(current_user):
-        abort(403)
+    if not round_.may_see_answer_of(current_user, org.id):
+        abort(404 if current_user.is_hq else 403)
     return round_, org
 
 

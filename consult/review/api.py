@@ -1,0 +1,314 @@
+"""Aggregation in the API: counts per item and stance, the opinions (filtered, paged by cursor), headquarters'
+対応 and 本部の考え方, and the published answer table that the target branches read.
+
+Everything is headquarters' work, except the published answer table (Round.answer_table_visible_to).
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult.answers.models import DISPOSITIONS, STANCES, Opinion
+from consult.core import api
+from consult.core.api import schemas as s
+from consult.core.clock import request_now
+from consult.extensions import db
+from consult.review import operations as reviewing
+from consult.review import queries
+from consult.review.operations import HQ_VIEW_LIMIT
+from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
+from consult.rounds.models import Round
+
+blp = api.blueprint(
+    "review", "集約: 項目・区分ごとの件数、意見（絞り込み・カーソルでページ送り）、対応と本部の考え方、回答表"
+)
+
+
+# ---------------------------------------------------------------- schemas
+
+StanceCountsSchema = type(
+    "StanceCountsSchema",
+    (s.Schema,),
+    {stance: s.Integer(required=True, metadata={"description": label}) for stance, label in STANCES.items()},
+)
+
+
+class ItemCountsSchema(s.Schema):
+    item_id = s.Integer(allow_none=True, required=True, metadata={"description": "null: 新しい項目の提案"})
+    number = s.String(required=True)
+    heading = s.String(required=True)
+    withdrawn = s.Boolean(required=True)
+    counts = s.Nested(StanceCountsSchema, required=True)
+    total = s.Integer(required=True)
+
+
+class AggregateSchema(s.Schema):
+    round_id = s.Integer(required=True)
+    targets = s.Integer(required=True, metadata={"description": "対象組織の数"})
+    answered = s.Integer(required=True, metadata={"description": "提出した対象組織（意見なしを含む）"})
+    no_opinion = s.Integer(required=True)
+    items = s.List(s.Nested(ItemCountsSchema), required=True)
+    proposals = s.Nested(ItemCountsSchema, required=True)
+    stance_totals = s.Nested(StanceCountsSchema, required=True)
+
+
+class OpinionRowSchema(s.Schema):
+    id = s.Integer(required=True)
+    answer_id = s.Integer(required=True)
+    organization_id = s.Integer(required=True)
+    organization_name = s.String(required=True)
+    item_id = s.Integer(allow_none=True, required=True, metadata={"description": "null: 新しい項目の提案"})
+    item_revision = s.Integer(allow_none=True, required=True)
+    stance = s.Choice(list(STANCES), required=True)
+    heading = s.String(required=True, metadata={"description": "提案の見出し（項目への意見では空）"})
+    referred_text = s.String(required=True)
+    proposed_text = s.String(required=True)
+    reason = s.String(required=True)
+    disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True, metadata={"description": "対応"})
+    hq_view = s.String(required=True, metadata={"description": "本部の考え方"})
+    request_item_ids = s.List(s.Integer(), required=True, metadata={"description": "この意見を取り上げた要請項目"})
+    seen = s.String(
+        required=True,
+        metadata={"description": "対応と本部の考え方の指紋。PUT …/disposition の If-Match か seen に渡す"},
+    )
+
+
+class OpinionFilters(s.PageArgs):
+    item_id = s.Id(metadata={"description": "この項目への意見だけ"})
+    proposals = s.Boolean(metadata={"description": "true: 新しい項目の提案だけ"})
+    stance = s.Choice(list(STANCES))
+    disposition = s.Choice([*DISPOSITIONS, queries.NO_DISPOSITION], metadata={"description": "none: 未設定"})
+    org = s.String(max_length=queries.FILTER_TEXT_LIMIT, metadata={"description": "組織名の一部、または組織コード"})
+    q = s.String(max_length=queries.FILTER_TEXT_LIMIT, metadata={"description": "意見と本部の考え方の本文を検索"})
+
+
+class DispositionSchema(s.Schema):
+    disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True, metadata={"description": "null: 未設定"})
+    hq_view = s.String(load_default="", max_length=HQ_VIEW_LIMIT, metadata={"description": "本部の考え方"})
+    seen = s.String(max_length=40, metadata={"description": "GET で受け取った seen。違えば 409（If-Match でも可）"})
+
+
+class PublishedRowSchema(s.Schema):
+    opinion_id = s.Integer(required=True)
+    item_id = s.Integer(allow_none=True, required=True)
+    item_number = s.String(required=True)
+    item_heading = s.String(required=True)
+    organization_id = s.Integer(allow_none=True, required=True, metadata={"description": "他の組織の意見では null"})
+    organization_name = s.String(required=True, metadata={"description": "他の組織の意見では「他の組織」"})
+    own = s.Boolean(required=True, metadata={"description": "自組織の意見"})
+    stance = s.Choice(list(STANCES), required=True)
+    proposed_text = s.String(required=True)
+    reason = s.String(required=True)
+    disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True)
+    disposition_label = s.String(allow_none=True, required=True)
+    hq_view = s.String(required=True)
+
+
+class PublishedFilters(s.PageArgs):
+    mine = s.Boolean(metadata={"description": "true: 自組織の意見だけ（支部）"})
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _page(stmt, id_column, args: dict):
+    """One keyset page of a statement in id order, and the cursor of the next one."""
+    try:
+        after = s.decode_cursor(args.get("cursor"))
+    except s.CursorError:
+        api.invalid("cursor", _("カーソルが正しくありません。前のページの next_cursor をそのまま渡してください。"))
+    limit = args["limit"]
+    rows = db.session.execute(stmt.where(id_column > after).order_by(id_column).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (s.encode_cursor(rows[-1][0].id) if more else None)
+
+
+def _opinion_row(opinion: Opinion, org_id: int, org_name: str, links: list[int]) -> dict:
+    return {
+        "id": opinion.id,
+        "answer_id": opinion.answer_id,
+        "organization_id": org_id,
+        "organization_name": org_name,
+        "item_id": opinion.item_id,
+        "item_revision": opinion.item_revision,
+        "stance": opinion.stance,
+        "heading": opinion.heading,
+        "referred_text": opinion.referred_text,
+        "proposed_text": opinion.proposed_text,
+        "reason": opinion.reason,
+        "disposition": opinion.disposition,
+        "hq_view": opinion.hq_view,
+        "request_item_ids": links,
+        "seen": reviewing.disposition_token(opinion.disposition, opinion.hq_view),
+    }
+
+
+def _counts_row(row: queries.ItemRow) -> dict:
+    item = row.item
+    return {
+        "item_id": item.id if item else None,
+        "number": item.number if item else "",
+        "heading": item.heading if item else _("新しい項目の提案"),
+        "withdrawn": bool(item and item.removed_at is not None),
+        "counts": row.counts,
+        "total": row.total,
+    }
+
+
+# ---------------------------------------------------------------- counts and opinions
+
+
+@blp.route("/rounds/<id:round_id>/aggregate")
+class Aggregate(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.response(200, AggregateSchema)
+    def get(self, round_id):
+        """Counts per item and stance of the submitted opinions, and how many targets answered."""
+        overview = queries.overview(self.round)
+        return {
+            "round_id": self.round.id,
+            "targets": overview.targets,
+            "answered": overview.answered,
+            "no_opinion": overview.no_opinion,
+            "items": [_counts_row(row) for row in overview.rows],
+            "proposals": _counts_row(overview.proposals),
+            "stance_totals": overview.stance_totals,
+        }
+
+
+@blp.route("/rounds/<id:round_id>/opinions")
+class Opinions(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.arguments(OpinionFilters, location="query")
+    @blp.response(200, s.page_of(OpinionRowSchema))
+    def get(self, args, round_id):
+        """The submitted opinions in id order, 100 a page by default; filters as on the aggregation pages."""
+        if args.get("proposals"):
+            item_id = None
+        else:
+            item_id = args.get("item_id", queries.ALL_ITEMS)
+        filters = queries.Filters(
+            stance=args.get("stance", ""),
+            org=args.get("org", "").strip(),
+            q=args.get("q", "").strip(),
+            disposition=args.get("disposition", ""),
+        )
+        rows, next_cursor = _page(queries.filtered_opinions(self.round.id, item_id, filters), Opinion.id, args)
+        links = queries.linked_request_items([opinion.id for opinion, _id, _name in rows])
+        items = [_opinion_row(opinion, org_id, name, links[opinion.id]) for opinion, org_id, name in rows]
+        return {"items": items, "next_cursor": next_cursor}
+
+
+def _opinion_of(round_: Round, opinion_id: int, lock: bool = False) -> Opinion:
+    return api.found(reviewing.opinion_of_round(round_.id, opinion_id, lock=lock))
+
+
+def _one(opinion: Opinion):
+    org = opinion.answer.organization
+    links = queries.linked_request_items([opinion.id])[opinion.id]
+    row = _opinion_row(opinion, org.id, org.name, links)
+    return row, {"ETag": f'"{row["seen"]}"'}
+
+
+@blp.route("/rounds/<id:round_id>/opinions/<id:opinion_id>")
+class OpinionResource(api.Resource):
+    def load(self, round_id, opinion_id):
+        self.round = managed_round(round_id)
+        self.opinion = _opinion_of(self.round, opinion_id)
+
+    @blp.response(200, OpinionRowSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def get(self, round_id, opinion_id):
+        """One submitted opinion; the ETag is the fingerprint of its 対応 and 本部の考え方."""
+        return _one(self.opinion)
+
+
+@blp.route("/rounds/<id:round_id>/opinions/<id:opinion_id>/disposition")
+class Disposition(api.Resource):
+    def load(self, round_id, opinion_id):
+        self.round = managed_round(round_id)
+        self.opinion = _opinion_of(self.round, opinion_id, lock=True)
+
+    @blp.arguments(DispositionSchema)
+    @blp.response(200, OpinionRowSchema)
+    def put(self, data, round_id, opinion_id):
+        """Record 対応 and 本部の考え方; built on a stale `seen` (or If-Match), it answers 409."""
+        expected = data.get("seen") or _if_match()
+        reviewing.set_disposition(
+            self.opinion, data["disposition"], data["hq_view"], current_user, request_now(), expected=expected
+        )
+        return _one(self.opinion)
+
+
+def _if_match() -> str | None:
+    tag = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    return tag or None
+
+
+# ---------------------------------------------------------------- the answer table
+
+
+@blp.route("/rounds/<id:round_id>/publish")
+class Publish(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.response(200, RoundDetailSchema)
+    def post(self, round_id):
+        """Let the target branches read the answer table from now on."""
+        reviewing.publish_answers(self.round, request_now(), user=current_user)
+        return round_data(self.round, detail=True)
+
+
+@blp.route("/rounds/<id:round_id>/unpublish")
+class Unpublish(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.response(200, RoundDetailSchema)
+    def post(self, round_id):
+        """Take the answer table back from the branches (for a correction)."""
+        reviewing.unpublish_answers(self.round, user=current_user, now=request_now())
+        return round_data(self.round, detail=True)
+
+
+@blp.route("/rounds/<id:round_id>/published")
+class Published(api.Resource):
+    def load(self, round_id):
+        self.round = api.found(visible_round(round_id), lambda r: r.answer_table_visible_to(current_user))
+
+    @blp.arguments(PublishedFilters, location="query")
+    @blp.response(200, s.page_of(PublishedRowSchema))
+    def get(self, args, round_id):
+        """The answer table (意見・対応・本部の考え方): other organisations' names read 「他の組織」 for a branch."""
+        own = None if current_user.is_hq else current_user.organization_id
+        stmt = queries.published_rows(self.round.id, own, bool(args.get("mine")))
+        rows, next_cursor = _page(stmt, Opinion.id, args)
+        items = []
+        for opinion, number, heading, org_id, org_name in rows:
+            row = queries.PublishedRow(opinion, number or "", heading or opinion.heading, org_id, org_name)
+            named = row.shows_name(own)
+            items.append(
+                {
+                    "opinion_id": opinion.id,
+                    "item_id": opinion.item_id,
+                    "item_number": row.item_number,
+                    "item_heading": row.item_heading,
+                    "organization_id": org_id if named else None,
+                    "organization_name": org_name if named else _("他の組織"),
+                    "own": own is not None and org_id == own,
+                    "stance": opinion.stance,
+                    "proposed_text": opinion.proposed_text,
+                    "reason": opinion.reason,
+                    "disposition": opinion.disposition,
+                    "disposition_label": DISPOSITIONS.get(opinion.disposition),
+                    "hq_view": opinion.hq_view,
+                }
+            )
+        return {"items": items, "next_cursor": next_cursor}
