@@ -150,6 +150,7 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             "users": people,
             "tokens": {role: secret for role, (_row, secret) in tokens.items()} | {"revoked": revoked},
             "token_ids": {role: row.id for role, (row, _secret) in tokens.items()},
+            "revoked_token_id": revoked_row.id,
         }
     db_orgs = {"admin": hq, "staff": hq, "prefecture": tokyo, "union": hachioji, "other_prefecture": osaka}
     world["own_org"] = {role: org.id for role, org in db_orgs.items()}

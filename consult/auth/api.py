@@ -144,7 +144,8 @@ class MyTokens(api.Resource):
     def post(self, data):
         """Create a token for myself; `token` is shown in this answer only."""
         row, token = accounts.create_token(current_user, data["name"], now=request_now())
-        return {**TokenSchema().dump(row), "token": token}
+        fields = ("id", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+        return {**{name: getattr(row, name) for name in fields}, "token": token}
 
 
 @blp.route("/me/tokens/<id:token_id>")

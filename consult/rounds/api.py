@@ -486,6 +486,9 @@ class Attachments(api.Resource):
         )
 
 
+_BINARY = {"type": "string", "format": "binary"}
+
+
 @blp.route("/rounds/<id:round_id>/attachments/<id:attachment_id>")
 class AttachmentResource(api.Resource):
     def load(self, round_id, attachment_id):
@@ -495,11 +498,14 @@ class AttachmentResource(api.Resource):
             lambda a: a.round_id == self.round.id,
         )
 
-    @blp.response(
-        200,
-        {"type": "string", "format": "binary"},
-        content_type="application/octet-stream",
-        description="The file as it was attached (PDF or DOCX)",
+    @blp.response(200, _BINARY, content_type="application/pdf", description="The file as it was attached")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The file as it was attached (PDF or DOCX)",
+                "content": {kind: {"schema": _BINARY} for kind in rounds.ALLOWED_ATTACHMENT_TYPES},
+            }
+        }
     )
     def get(self, round_id, attachment_id):
         """Download the file."""
