@@ -76,7 +76,7 @@ class OpinionRowSchema(s.Schema):
 
 
 class OpinionFilters(s.PageArgs):
-    item_id = s.Id(metadata={"description": "この項目への意見だけ"})
+    item_id = s.Id(strict=False, metadata={"description": "この項目への意見だけ"})
     proposals = s.Boolean(metadata={"description": "true: 新しい項目の提案だけ"})
     stance = s.Choice(list(STANCES))
     disposition = s.Choice([*DISPOSITIONS, queries.NO_DISPOSITION], metadata={"description": "none: 未設定"})

@@ -61,7 +61,8 @@ class Integer(_Japanese, ma.fields.Integer):
     default_error_messages = {**_COMMON, "invalid": _l("整数で入力してください。"), "too_large": _l("大きすぎます。")}
 
     def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
+        kwargs.setdefault("strict", True)  # "12" is not an integer in JSON; query parameters pass strict=False
+        super().__init__(**kwargs)
 
 
 def at_least(minimum: int) -> validate.Range:
@@ -215,6 +216,7 @@ class PageArgs(Schema):
 
     cursor = String(max_length=200, metadata={"description": "前のページの next_cursor（最初のページでは省略）"})
     limit = Integer(
+        strict=False,
         load_default=PAGE_DEFAULT,
         validate=validate.Range(1, PAGE_LIMIT, error=_l("{min} から {max} の間で指定してください。")),
         metadata={"description": "1ページの件数（1〜500、既定は100）"},
