@@ -95,6 +95,7 @@ def fuzz(database_url):
             "API_RATE_LIMIT": "1000000 per minute",
         }
     )
+    STATS["started"] = time.monotonic()
     make = _Factories(app)
     hq = make.org("全日本自治団体労働組合", kind="hq", code="hq")
     world = build_world(app, make.org, make.user, hq, clock)
