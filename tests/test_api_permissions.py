@@ -56,7 +56,7 @@ ROUTES = {
     "api_review.Unpublish": {"POST": HQ},
     "api_review.Published": {"GET": VIEWER},
     "api_letters.Campaigns": {"GET": HQ, "POST": HQ},
-    "api_letters.CampaignResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
+    "api_letters.CampaignResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS},
     "api_letters.Letters": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},
     "api_letters.LetterResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
     "api_letters.RequestItems": {"POST": CAMPAIGNS},

@@ -313,8 +313,9 @@ def test_a_campaign_from_letter_to_documents(as_role, api_world):
     assert [a["organisation"] for a in detail["addressees"]] == ["総務省"] and len(detail["letters"]) == 1
     empty = staff.post("/campaigns", json={"title": "空", "date_year": 2026, "date_month": 1}).get_json()
     assert staff.get(f"/campaigns/{empty['id']}/letters.zip").status_code == 409
-    assert staff.delete(f"/campaigns/{cid}").status_code == 204
-    assert staff.get(f"/campaigns/{cid}").status_code == 404
+    assert staff.delete(f"/campaigns/{cid}/addressees/{aid}").status_code == 204
+    assert staff.delete(f"/campaigns/{cid}/letters/{lid}").status_code == 204
+    assert staff.get(f"/campaigns/{cid}").get_json()["letters"] == []
 
 
 def test_opinions_of_another_round_are_not_linked(as_role, api_world):
@@ -329,7 +330,7 @@ def test_opinions_of_another_round_are_not_linked(as_role, api_world):
         f"/campaigns/{other['id']}/letters/{letter['id']}/items/{item['id']}/opinions",
         json={"opinion_ids": [ids["opinion_id"]]},
     )
-    assert refused.status_code == 422 and "もとになった討議" in refused.get_json()["detail"]
+    assert refused.status_code == 422 and "もとになる討議" in refused.get_json()["detail"]
 
 
 # ---------------------------------------------------------------- users

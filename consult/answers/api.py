@@ -13,8 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.answers import operations as answering
-from consult.answers.forms import HEADING_LIMIT, TEXT_LIMIT
-from consult.answers.models import ACTION_LABELS, STANCES, Answer, AnswerEvent, Opinion
+from consult.answers.models import ACTION_LABELS, HEADING_LENGTH, STANCES, TEXT_LIMIT, Answer, AnswerEvent, Opinion
 from consult.answers.queries import STATE_LABELS, answer_state, compute_board
 from consult.core import api
 from consult.core.api import schemas as s
@@ -63,7 +62,7 @@ class OpinionInSchema(s.Schema):
 
 
 class ProposalInSchema(s.Schema):
-    heading = s.String(load_default="", max_length=HEADING_LIMIT)
+    heading = s.String(load_default="", max_length=HEADING_LENGTH)
     proposed_text = s.String(load_default="", max_length=TEXT_LIMIT)
     reason = s.String(load_default="", max_length=TEXT_LIMIT)
 

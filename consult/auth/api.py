@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consult.auth import operations as accounts
-from consult.auth.models import ROLE_LABELS, ApiToken, User
+from consult.auth.models import EMAIL_LENGTH, LOGIN_LENGTH, NAME_LENGTH, ROLE_LABELS, ApiToken, User
 from consult.core import api
 from consult.core.api import schemas as s
 from consult.core.clock import request_now
@@ -61,13 +61,13 @@ class MeSchema(UserSchema):
 class NewUserSchema(s.Schema):
     login = s.String(
         required=True,
-        max_length=64,
+        max_length=LOGIN_LENGTH,
         validate=validate.Regexp(
             accounts.LOGIN_PATTERN, error=_l("ログインIDは64文字以内の半角英数字と . _ @ - で入力してください。")
         ),
     )
-    name = s.String(required=True, max_length=100, blank=False, strip=True)
-    email = s.String(max_length=200, load_default="")
+    name = s.String(required=True, max_length=NAME_LENGTH, blank=False, strip=True)
+    email = s.String(max_length=EMAIL_LENGTH, load_default="")
     role = s.Choice(list(ROLE_LABELS), required=True)
     organization_id = s.Id(required=True)
     password = s.String(

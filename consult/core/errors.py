@@ -28,3 +28,11 @@ class TransitionError(DomainError):
     """A state change not allowed from the current state."""
 
     kind = "state"
+
+
+class RowErrors(DomainError):
+    """Some rows of an import are wrong; nothing was written. Each message names its line."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors

@@ -1,23 +1,61 @@
-"""Cleaning and checking the text people type or paste."""
+"""The one text module: how lines end, which characters the app never keeps, names of files.
+
+is_forbidden(ch) is the single rule for characters: C0 and C1 control characters other than tab, line feed and
+carriage return, lone surrogates, and the Unicode non-characters (U+FDD0–U+FDEF and U+nFFFE/U+nFFFF in every
+plane). That is everything XML 1.0 (so Word, Excel and every export) cannot hold, plus the C1 controls and
+non-characters that no document should carry. Forms clean it away (and say so), operations refuse it.
+"""
+
+from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import PurePosixPath
 
-# C0/C1 control characters except tab, line feed and carriage return; lone surrogates.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NONCHARACTERS = "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+_FORBIDDEN_SET = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS
+_FORBIDDEN = re.compile(f"[{_FORBIDDEN_SET}]")
+# What Windows refuses in a file name, every forbidden character, and the line ends and tabs.
+_UNSAFE_IN_FILE_NAME = '\\\\/:*?"<>|\t\n\r' + _FORBIDDEN_SET
+
+
+def is_forbidden(ch: str) -> bool:
+    """Whether a character is one the app never keeps (see the module's note)."""
+    return _FORBIDDEN.match(ch) is not None
+
+
+def normalise_newlines(value: str) -> str:
+    """CRLF and CR (browsers send CRLF from a textarea, old Macs CR) become LF."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def forbidden_in(value: str | None) -> list[str]:
+    """The distinct forbidden characters of a text, in the order they first appear."""
+    return list(dict.fromkeys(_FORBIDDEN.findall(value or "")))
+
+
+def has_forbidden(value: str | None) -> bool:
+    """Whether clean() would remove anything from the text."""
+    return bool(value) and _FORBIDDEN.search(value.replace("\r", "")) is not None
+
+
+def strip_forbidden(value: str) -> tuple[str, list[str]]:
+    """The text with line ends normalised and forbidden characters dropped, and the characters dropped (each one)."""
+    value = normalise_newlines(value)
+    removed = _FORBIDDEN.findall(value)
+    return (_FORBIDDEN.sub("", value) if removed else value), removed
 
 
 def clean(value: str | None) -> str:
-    """Normalise line ends and drop control characters no document can hold; keep everything else."""
+    """Normalise line ends and drop forbidden characters; keep everything else."""
     if value is None:
         return ""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", value)
+    return _FORBIDDEN.sub("", normalise_newlines(value))
 
 
-def has_control(value: str | None) -> bool:
-    """Whether the text holds characters that would be removed by clean()."""
-    return bool(value) and bool(_CONTROL.search(value.replace("\r", "")))
+def describe_characters(chars: list[str]) -> str:
+    """「U+0007、U+FFFF」: forbidden characters are invisible, so messages name them by code point."""
+    return "、".join(f"U+{ord(ch):04X}" for ch in chars)
 
 
 def paragraphs(value: str | None) -> list[str]:
@@ -28,3 +66,24 @@ def paragraphs(value: str | None) -> list[str]:
 def normalise_number(value: str) -> str:
     """Full-width digits and punctuation typed by an input method become their plain forms."""
     return unicodedata.normalize("NFKC", value).strip()
+
+
+def file_name(text: str, limit: int, fallback: str, *, joiner: str | None = None) -> str:
+    """A file name made from any text: what Windows refuses in names (\\ / : * ? " < > |) and control characters
+    are dropped, or, with a joiner, every run of them and of blanks becomes one joiner; at most `limit` characters."""
+    if joiner is None:
+        name = re.sub(f"[{_UNSAFE_IN_FILE_NAME}]+", "", text).strip()[:limit].strip()
+    else:
+        name = re.sub(rf"[{_UNSAFE_IN_FILE_NAME}\s]+", joiner, text).strip("." + joiner)[:limit]
+    return name or fallback
+
+
+def uploaded_file_name(name: str | None, extension: str, fallback: str, limit: int = 200) -> str:
+    """The name an uploaded file came with, without its folders or unsafe characters, ending in its real type."""
+    base = PurePosixPath(clean(name or "").replace("\\", "/").replace("\n", "")).name
+    base = file_name(base, limit, "").strip(" .") or fallback
+    if not base.lower().endswith(extension):
+        base += extension
+    if len(base) > limit:
+        base = base[: limit - len(extension)] + extension
+    return base

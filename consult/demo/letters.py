@@ -317,7 +317,7 @@ def _link(campaign: Campaign, round_: Round, now: datetime) -> None:
         .where(Answer.round_id == round_.id, Answer.status == "submitted", Opinion.stance.in_(LINKED_STANCES))
         .order_by(Opinion.id)
     ).all()
-    campaign.round_id = round_.id  # first: a request item takes up opinions of its campaign's round only
+    campaign.round_id = round_.id  # the requests rest on this round's opinions
     db.session.flush()
     for key, letter in zip(LETTERS, campaign.letters, strict=True):
         for number, keyword, item in _requests_by_round_item(key, letter):

@@ -21,6 +21,7 @@ from consult.core import api
 from consult.core.api import schemas as s
 from consult.core.clock import request_now
 from consult.core.downloads import private_file
+from consult.core.text import file_name
 from consult.extensions import db
 from consult.letters import compose, numbering
 from consult.letters import operations as letters
@@ -34,6 +35,7 @@ from consult.letters.models import (
     RequestItem,
     RequestItemOpinion,
 )
+from consult.letters.views.common import DOCX_MIME
 
 blp = api.blueprint("letters", "要請行動: 要請書、要請項目と結び付けた意見、要請先、要請書の DOCX と一括 ZIP")
 
@@ -344,12 +346,6 @@ class CampaignResource(api.Resource):
         )
         return _detail(self.campaign.id)
 
-    @blp.response(204)
-    def delete(self, campaign_id):
-        """Delete the campaign with its letters and addressees (the opinions stay)."""
-        letters.remove_campaign(self.campaign, user=current_user, now=request_now())
-        return api.no_content()
-
 
 # ---------------------------------------------------------------- letters
 
@@ -572,11 +568,11 @@ class AddresseeLetter(api.Resource):
         self.campaign = _campaign(campaign_id)
         self.addressee = _addressee_of(self.campaign, addressee_id)
 
-    @blp.response(200, _BINARY, content_type=compose.DOCX_MIME, description="The addressee's letter in Word format")
+    @blp.response(200, _BINARY, content_type=DOCX_MIME, description="The addressee's letter in Word format")
     def get(self, campaign_id, addressee_id):
         """The addressee's letter as DOCX, from the current Word template (the same file as the page's)."""
         data, _removed = compose.render_addressee(self.addressee)
-        return private_file(io.BytesIO(data), compose.DOCX_MIME, compose.letter_filename(self.addressee))
+        return private_file(io.BytesIO(data), DOCX_MIME, compose.letter_filename(self.addressee))
 
 
 @blp.route("/campaigns/<id:campaign_id>/letters.zip")
@@ -598,5 +594,5 @@ class CampaignZip(api.Resource):
         except BaseException:
             spool.close()
             raise
-        name = compose.safe_name(self.campaign.title, 80)
+        name = file_name(self.campaign.title, 80, "letters")
         return private_file(spool, "application/zip", f"{name}_要請書.zip")

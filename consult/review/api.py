@@ -1,7 +1,7 @@
 """Aggregation in the API: counts per item and stance, the opinions (filtered, paged by cursor), headquarters'
 対応 and 本部の考え方, and the published answer table that the target branches read.
 
-Everything is headquarters' work, except the published answer table (Round.answer_table_visible_to).
+Everything is headquarters' work, except the published answer table (Round.may_read_answer_table).
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.answers.models import DISPOSITIONS, STANCES, Opinion
+from consult.answers.models import DISPOSITIONS, STANCES, TEXT_LIMIT, Opinion
 from consult.core import api
 from consult.core.api import schemas as s
 from consult.core.clock import request_now
 from consult.extensions import db
 from consult.review import operations as reviewing
 from consult.review import queries
-from consult.review.operations import HQ_VIEW_LIMIT
 from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
 from consult.rounds.models import Round
 
@@ -86,7 +85,7 @@ class OpinionFilters(s.PageArgs):
 
 class DispositionSchema(s.Schema):
     disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True, metadata={"description": "null: 未設定"})
-    hq_view = s.String(load_default="", max_length=HQ_VIEW_LIMIT, metadata={"description": "本部の考え方"})
+    hq_view = s.String(load_default="", max_length=TEXT_LIMIT, metadata={"description": "本部の考え方"})
     seen = s.String(max_length=40, metadata={"description": "GET で受け取った seen。違えば 409（If-Match でも可）"})
 
 
@@ -281,7 +280,7 @@ class Unpublish(api.Resource):
 @blp.route("/rounds/<id:round_id>/published")
 class Published(api.Resource):
     def load(self, round_id):
-        self.round = api.found(visible_round(round_id), lambda r: r.answer_table_visible_to(current_user))
+        self.round = api.found(visible_round(round_id), lambda r: r.may_read_answer_table(current_user))
 
     @blp.arguments(PublishedFilters, location="query")
     @blp.response(200, s.page_of(PublishedRowSchema))

@@ -26,10 +26,10 @@ from openpyxl.styles import Font
 from sqlalchemy import case, func, select
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
+from consult.answers.queries import counted
 from consult.core.text import clean
 from consult.extensions import db
 from consult.orgs.models import Organization
-from consult.review.queries import counted
 from consult.rounds.models import RoundItem
 
 BATCH = 1000

@@ -4,32 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
 
-from consult.answers.forms import max_chars, no_control
-from consult.answers.models import DISPOSITIONS
-from consult.review.operations import HQ_VIEW_LIMIT, disposition_token
-
-try:  # WTForms 3.3 names options; older versions take (value, label) pairs
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
+from consult.answers.models import DISPOSITIONS, TEXT_LIMIT
+from consult.core.forms import IdListField, MaxChars, newlines, no_forbidden, options
+from consult.review.operations import disposition_token
 
 DISPOSITION_CHOICES = [("", _l("（未設定）")), *DISPOSITIONS.items()]
-
-
-def _options(pairs) -> list:
-    if SelectChoice is None:  # pragma: no cover
-        return list(pairs)
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _newlines(value):
-    """Browsers send CRLF from a textarea; store plain line feeds."""
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    return value
 
 
 def valid_disposition(form, field):
@@ -49,15 +31,12 @@ class DispositionForm(FlaskForm):
     """One opinion's weighing; `seen` fingerprints what the page showed, to refuse a stale save."""
 
     disposition = SelectField(_l("対応"), validate_choice=False, validators=[valid_disposition])
-    hq_view = TextAreaField(_l("本部の考え方"), filters=[_newlines], validators=[max_chars(HQ_VIEW_LIMIT), no_control])
+    hq_view = TextAreaField(_l("本部の考え方"), filters=[newlines], validators=[MaxChars(TEXT_LIMIT), no_forbidden])
     request_item = SelectField(_l("要請項目に結び付ける"), validate_choice=False, validators=[valid_request_item])
-    unlink = SelectMultipleField(_l("結び付けを外す"), validate_choice=False)
+    unlink = IdListField(_l("結び付けを外す"))
     seen = HiddenField()
 
     request_ids: set[str] = set()
-
-    def unlink_ids(self) -> list[int]:
-        return [int(v) for v in (self.unlink.data or []) if str(v).isdigit()]
 
     def request_item_id(self) -> int | None:
         value = self.request_item.data or ""
@@ -80,8 +59,8 @@ def disposition_form(opinion, choices: dict, formdata=None) -> DispositionForm:
         )
     else:
         form = DispositionForm(formdata=formdata, **kwargs)
-    form.disposition.choices = _options(DISPOSITION_CHOICES)
-    form.request_item.choices = _options(
+    form.disposition.choices = options(DISPOSITION_CHOICES)
+    form.request_item.choices = options(
         [("", _l("（結び付けない）")), *((str(c.id), c.option_label) for c in choices.values())]
     )
     form.request_ids = {str(c) for c in choices}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, func, or_, select
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
+from consult.answers.queries import counted
 from consult.extensions import db
 from consult.letters import numbering
 from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
@@ -20,16 +21,6 @@ from consult.rounds.models import Round, RoundItem, RoundTarget
 
 FILTER_TEXT_LIMIT = 200
 NO_DISPOSITION = "none"  # filter value: opinions headquarters has not weighed yet
-
-
-def counted(round_id: int):
-    """The condition that makes an opinion count: its answer is this round's and submitted with opinions."""
-    return and_(
-        Answer.id == Opinion.answer_id,
-        Answer.round_id == round_id,
-        Answer.status == "submitted",
-        Answer.no_opinion.is_(False),
-    )
 
 
 # ---------------------------------------------------------------- overview

@@ -21,7 +21,7 @@ from consult.core.api import schemas as s
 from consult.core.clock import request_now
 from consult.core.downloads import private_file
 from consult.extensions import db
-from consult.rounds import forms, queries
+from consult.rounds import models, queries
 from consult.rounds import operations as rounds
 from consult.rounds.models import STATUS_LABELS, Attachment, DeadlineExtension, Milestone, Round, RoundItem
 
@@ -105,15 +105,15 @@ class _Schedule:
 
 
 class NewRoundSchema(_Schedule, s.Schema):
-    title = s.String(required=True, max_length=forms.TITLE_MAX, blank=False, strip=True)
-    background = s.String(load_default="", max_length=forms.BACKGROUND_MAX)
+    title = s.String(required=True, max_length=models.TITLE_LENGTH, blank=False, strip=True)
+    background = s.String(load_default="", max_length=models.BACKGROUND_LIMIT)
     opens_at = s.Time(required=True, metadata={"description": "受付開始（オフセットなしは日本時間）"})
     deadline = s.Time(required=True, metadata={"description": "締切（オフセットなしは日本時間）"})
 
 
 class RoundChangeSchema(_Schedule, s.Schema):
-    title = s.String(max_length=forms.TITLE_MAX, blank=False, strip=True)
-    background = s.String(max_length=forms.BACKGROUND_MAX)
+    title = s.String(max_length=models.TITLE_LENGTH, blank=False, strip=True)
+    background = s.String(max_length=models.BACKGROUND_LIMIT)
     opens_at = s.Time()
     deadline = s.Time()
     version = s.Integer(
@@ -122,15 +122,15 @@ class RoundChangeSchema(_Schedule, s.Schema):
 
 
 class NewItemSchema(s.Schema):
-    number = s.String(required=True, max_length=forms.NUMBER_MAX, blank=False, strip=True)
-    heading = s.String(required=True, max_length=forms.HEADING_MAX, blank=False, strip=True)
-    text = s.String(load_default="", max_length=forms.BODY_MAX, metadata={"description": "討議案の文言"})
+    number = s.String(required=True, max_length=models.NUMBER_LENGTH, blank=False, strip=True)
+    heading = s.String(required=True, max_length=models.HEADING_LENGTH, blank=False, strip=True)
+    text = s.String(load_default="", max_length=models.BODY_LIMIT, metadata={"description": "討議案の文言"})
 
 
 class ItemChangeSchema(s.Schema):
-    number = s.String(max_length=forms.NUMBER_MAX, blank=False, strip=True)
-    heading = s.String(max_length=forms.HEADING_MAX, blank=False, strip=True)
-    text = s.String(max_length=forms.BODY_MAX)
+    number = s.String(max_length=models.NUMBER_LENGTH, blank=False, strip=True)
+    heading = s.String(max_length=models.HEADING_LENGTH, blank=False, strip=True)
+    text = s.String(max_length=models.BODY_LIMIT)
 
 
 class RemovedSchema(s.Schema):
@@ -152,8 +152,8 @@ class TargetsResultSchema(s.Schema):
 
 class NewMilestoneSchema(s.Schema):
     date = s.Day(required=True)
-    meeting = s.String(required=True, max_length=200, blank=False, strip=True)
-    what = s.String(load_default="", max_length=2000)
+    meeting = s.String(required=True, max_length=models.MEETING_LENGTH, blank=False, strip=True)
+    what = s.String(load_default="", max_length=models.WHAT_LIMIT)
 
 
 class UploadSchema(s.Schema):
@@ -172,7 +172,7 @@ class ExtensionSchema(s.Schema):
 class NewExtensionSchema(s.Schema):
     organization_id = s.Id(required=True)
     until = s.Time(required=True, metadata={"description": "延長後の締切"})
-    reason = s.String(required=True, max_length=2000, blank=False, strip=True)
+    reason = s.String(required=True, max_length=models.EXTENSION_REASON_LIMIT, blank=False, strip=True)
 
 
 # ---------------------------------------------------------------- loading and access (the pages' predicates)
@@ -410,7 +410,7 @@ class Targets(api.Resource):
     def put(self, data, round_id):
         """Put the round to exactly these organisations; those that have already answered stay targets."""
         wanted = set(data["organization_ids"])
-        refused = rounds.untargetable(wanted)
+        refused = wanted - rounds.targetable(wanted)
         if refused:
             api.invalid(
                 "organization_ids",

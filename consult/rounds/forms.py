@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -17,61 +16,30 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from consult.core.text import clean, has_control
+from consult.core.forms import CleanTextForm, IdListField, MaxChars, VersionedForm
+from consult.rounds.models import (
+    BACKGROUND_LIMIT,
+    BODY_LIMIT,
+    EXTENSION_REASON_LIMIT,
+    HEADING_LENGTH,
+    MEETING_LENGTH,
+    NUMBER_LENGTH,
+    TITLE_LENGTH,
+    WHAT_LIMIT,
+)
 
-CONTROL_MESSAGE = _l("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 DATETIME_MESSAGE = _l("日時を「2025-03-17 17:00」のように入力してください。")
 DATE_MESSAGE = _l("日付を「2025-03-17」のように入力してください。")
 
-TITLE_MAX, BACKGROUND_MAX, HEADING_MAX, BODY_MAX, NUMBER_MAX = 300, 20_000, 300, 20_000, 20
 
-
-class MaxChars:
-    """Length limit whose message names the limit and how much was typed, so a huge paste is understood."""
-
-    def __init__(self, limit: int, label: str):
-        self.limit, self.label = limit, label
-
-    def __call__(self, form, field) -> None:
-        length = len(field.data or "")
-        if length > self.limit:
-            raise ValidationError(
-                _(
-                    "%(label)sは%(limit)s文字以内にしてください（入力は%(length)s文字です）。",
-                    label=self.label,
-                    limit=f"{self.limit:,}",
-                    length=f"{length:,}",
-                )
-            )
-
-
-class CleanTextForm(FlaskForm):
-    """Cleans the named text fields before validating; removed control characters refuse the save once."""
-
-    text_fields: tuple[str, ...] = ()
-
-    def validate(self, extra_validators=None) -> bool:
-        had_control = []
-        for name in self.text_fields:
-            field = self[name]
-            if isinstance(field.data, str):
-                if has_control(field.data):
-                    had_control.append(field)
-                field.data = clean(field.data)
-        valid = super().validate(extra_validators=extra_validators)
-        for field in had_control:
-            field.errors = [*field.errors, CONTROL_MESSAGE]
-        return valid and not had_control
-
-
-class RoundForm(CleanTextForm):
+class RoundForm(VersionedForm):
     text_fields = ("title", "background")
 
     title = StringField(
-        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
+        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_LENGTH, _l("題名"))]
     )
-    background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_MAX, _l("背景・趣旨"))])
+    background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_LIMIT, _l("背景・趣旨"))])
     opens_at = DateTimeLocalField(
         _l("受付開始（日本時間）"),
         format=DATETIME_FORMATS,
@@ -84,28 +52,23 @@ class RoundForm(CleanTextForm):
         invalid_value_message=DATETIME_MESSAGE,
         validators=[InputRequired(_l("締切の日時を入力してください。"))],
     )
-    version = HiddenField()
 
     def validate_deadline(self, field) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError(_l("締切は受付開始より後の日時にしてください。"))
-
-    def expected_version(self) -> int | None:
-        """The round version the page was built from; None on a new round."""
-        value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else -1 if value else None
 
 
 class ItemForm(CleanTextForm):
     text_fields = ("number", "heading", "body")
 
     number = StringField(
-        _l("番号"), validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_MAX, _l("番号"))]
+        _l("番号"), validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_LENGTH, _l("番号"))]
     )
     heading = StringField(
-        _l("見出し"), validators=[DataRequired(_l("見出しを入力してください。")), MaxChars(HEADING_MAX, _l("見出し"))]
+        _l("見出し"),
+        validators=[DataRequired(_l("見出しを入力してください。")), MaxChars(HEADING_LENGTH, _l("見出し"))],
     )
-    body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_MAX, _l("本文"))])
+    body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_LIMIT, _l("本文"))])
 
 
 class PasteForm(CleanTextForm):
@@ -136,13 +99,15 @@ class MilestoneForm(CleanTextForm):
         _l("日付"), invalid_value_message=DATE_MESSAGE, validators=[InputRequired(_l("日付を入力してください。"))]
     )
     meeting = StringField(
-        _l("会議など"), validators=[DataRequired(_l("会議名などを入力してください。")), MaxChars(200, _l("会議名"))]
+        _l("会議など"),
+        validators=[DataRequired(_l("会議名などを入力してください。")), MaxChars(MEETING_LENGTH, _l("会議名"))],
     )
-    what = TextAreaField(_l("内容"), validators=[MaxChars(2000, _l("内容"))])
+    what = TextAreaField(_l("内容"), validators=[MaxChars(WHAT_LIMIT, _l("内容"))])
 
 
 class TargetsForm(FlaskForm):
     all_prefectures = BooleanField(_l("全県本部（すべての県本部を対象にする）"))
+    org = IdListField()  # the organisations ticked in the tree
 
 
 class OrgSelectField(SelectField):
@@ -169,5 +134,8 @@ class ExtensionForm(CleanTextForm):
     )
     reason = TextAreaField(
         _l("延長の理由"),
-        validators=[DataRequired(_l("延長の理由を入力してください。")), MaxChars(2000, _l("延長の理由"))],
+        validators=[
+            DataRequired(_l("延長の理由を入力してください。")),
+            MaxChars(EXTENSION_REASON_LIMIT, _l("延長の理由")),
+        ],
     )

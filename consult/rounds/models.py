@@ -25,6 +25,16 @@ from consult.extensions import db
 from consult.orgs.models import Organization
 
 STATUS_LABELS = {"draft": "準備中", "open": "受付中", "closed": "締切済"}
+# How long each text may be: the String columns' sizes, and the bounds of the free texts. The forms check them.
+TITLE_LENGTH = 300
+BACKGROUND_LIMIT = 20_000
+NUMBER_LENGTH = 20
+HEADING_LENGTH = 300
+BODY_LIMIT = 20_000
+MEETING_LENGTH = 200
+WHAT_LIMIT = 2000
+EXTENSION_REASON_LIMIT = 2000
+ITEMS_PER_IMPORT = 500
 # new status -> the statuses it may be reached from
 TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
 
@@ -39,7 +49,7 @@ class Round(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     background: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default="draft")
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -78,7 +88,7 @@ class Round(db.Model):
 
     def display_status(self, now: datetime) -> tuple[str, str]:
         """The state as people read it: an open round is 受付前 before its opening, 締切経過 after its deadline."""
-        if self.status == "open" and now < self.opens_at:
+        if self.status == "open" and not self.has_opened(now):
             return "draft", "受付前"
         if self.status == "open" and now > self.deadline:
             return "closed", "締切経過"
@@ -104,9 +114,14 @@ class Round(db.Model):
             return extension.until
         return self.deadline
 
+    def has_opened(self, now: datetime) -> bool:
+        """Out of draft and past the opening: before that nothing is taken, and nothing is late either."""
+        return self.status != "draft" and now >= self.opens_at
+
     def is_accepting(self, organization_id: int, now: datetime) -> bool:
-        """Answers are taken from the opening until the deadline second, inclusive; later only with an extension."""
-        if self.status == "draft" or now < self.opens_at:
+        """THE rule of "is the round accepting this organisation's answer now", used by every page and operation:
+        a target, from the opening until the deadline second inclusive, later only within its extension."""
+        if not self.is_target(organization_id) or not self.has_opened(now):
             return False
         extension = self.extension_for(organization_id)
         if extension is not None and now <= extension.until:
@@ -119,13 +134,13 @@ class Round(db.Model):
             return True
         return self.status != "draft" and self.is_target(user.organization_id)
 
+    def may_answer(self, user, organization_id: int) -> bool:
+        """Whether this user writes this organisation's answer at all: its own member, or HQ on its behalf."""
+        return user.may_answer_for(organization_id) and self.is_target(organization_id)
+
     def can_submit(self, user, organization_id: int, now: datetime) -> bool:
         """Whether this user may save or submit this organisation's answer right now."""
-        return (
-            user.may_answer_for(organization_id)
-            and self.is_target(organization_id)
-            and self.is_accepting(organization_id, now)
-        )
+        return self.may_answer(user, organization_id) and self.is_accepting(organization_id, now)
 
     def may_see_answer_of(self, user, organization_id: int) -> bool:
         """Headquarters sees the answer of every target; a branch only its own, to a round it may see."""
@@ -133,12 +148,12 @@ class Round(db.Model):
             return self.is_target(organization_id)
         return organization_id == user.organization_id and self.can_view(user)
 
-    def answer_table_visible_to(self, user) -> bool:
-        """Headquarters reads the answer table at any time; a branch that may see the round once it is published."""
+    def may_read_answer_table(self, user) -> bool:
+        """HQ reads the answer table (本部の考え方) always; a target branch once HQ has published it."""
         return user.is_hq or (self.can_view(user) and self.answers_published_at is not None)
 
     def can_manage(self, user) -> bool:
-        """HQ staff and admins run rounds."""
+        """HQ staff and admins run rounds (the round pages' require_hq; the API's changes to a round)."""
         return user.is_hq
 
     def can_transition(self, new_status: str) -> bool:
@@ -160,8 +175,8 @@ class RoundItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    number: Mapped[str] = mapped_column(String(20))
-    heading: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    heading: Mapped[str] = mapped_column(String(HEADING_LENGTH))
     body: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(default=1)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -191,8 +206,8 @@ class ItemRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("round_item.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int]
-    number: Mapped[str] = mapped_column(String(20))
-    heading: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    heading: Mapped[str] = mapped_column(String(HEADING_LENGTH))
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -227,7 +242,7 @@ class Milestone(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     date: Mapped[date] = mapped_column(Date)
-    meeting: Mapped[str] = mapped_column(String(200))
+    meeting: Mapped[str] = mapped_column(String(MEETING_LENGTH))
     what: Mapped[str] = mapped_column(Text, default="")
 
     round: Mapped[Round] = relationship(back_populates="milestones")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError, TransitionError
+from consult.core.text import uploaded_file_name
 from consult.extensions import db
 from consult.orgs.models import Organization
 from consult.rounds.models import (
@@ -99,22 +99,27 @@ def update_round(
     return round_
 
 
-def untargetable(organization_ids: set[int]) -> set[int]:
-    """The ids that cannot be a round's targets: unknown organisations, and headquarters (it runs the round)."""
+def targetable(organization_ids: set[int]) -> set[int]:
+    """The ids among these that can be a round's targets: organisations, but never headquarters (it runs them)."""
     if not organization_ids:
         return set()
-    targetable = db.session.scalars(
-        select(Organization.id).where(Organization.id.in_(organization_ids), Organization.kind != "hq")
+    return set(
+        db.session.scalars(
+            select(Organization.id).where(Organization.id.in_(organization_ids), Organization.kind != "hq")
+        )
     )
-    return set(organization_ids) - set(targetable)
 
 
-def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetime) -> set[int]:
-    """Put the round to exactly these organisations; those that already answered stay (returned)."""
-    if untargetable(set(organization_ids)):
-        raise DomainError("対象にできない組織（存在しない組織、または本部）が含まれています。")
+def set_targets(
+    round_: Round, organization_ids: set[int], *, all_prefectures: bool = False, user, now: datetime
+) -> set[int]:
+    """Put the round to exactly these organisations (every prefecture headquarters too when asked; never
+    headquarters itself, nor an id that is no organisation); those that already answered stay, and are returned."""
+    chosen = targetable(organization_ids)
+    if all_prefectures:
+        chosen |= set(db.session.scalars(select(Organization.id).where(Organization.kind == "prefecture")))
     answered = answered_org_ids(round_)
-    keep = set(organization_ids) | answered
+    keep = chosen | answered
     for target in list(round_.targets):
         if target.organization_id not in keep:
             round_.targets.remove(target)
@@ -123,7 +128,7 @@ def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetim
         round_.targets.append(RoundTarget(round_id=round_.id, organization_id=org_id))
     record_object("targets_changed", round_, f"{len(keep)}組織", user=user, now=now)
     db.session.flush()
-    return answered - set(organization_ids)
+    return answered - chosen
 
 
 def _next_position(round_: Round) -> int:
@@ -206,7 +211,7 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
     content_type = sniff_document(data)
     if content_type is None:
         raise DomainError("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。")
-    filename = safe_filename(filename, ALLOWED_ATTACHMENT_TYPES[content_type])
+    filename = uploaded_file_name(filename, ALLOWED_ATTACHMENT_TYPES[content_type], "draft")
     attachment = Attachment(
         round=round_,
         filename=filename,
@@ -229,19 +234,6 @@ def human_size(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.3g}KB"
     return f"{size}バイト"
-
-
-def safe_filename(filename: str, extension: str) -> str:
-    """Keep the name people gave the file, without folders or control characters, ending in its real type."""
-    from consult.core.text import clean
-
-    name = PurePosixPath(clean(filename or "").replace("\\", "/").replace("\n", "")).name
-    name = name.replace('"', "").strip(" .") or "draft"
-    if not name.lower().endswith(extension):
-        name += extension
-    if len(name) > 200:
-        name = name[: 200 - len(extension)] + extension
-    return name
 
 
 def remove_attachment(attachment: Attachment, *, user, now: datetime) -> None:

@@ -16,6 +16,7 @@ from consult.core.access import require_hq
 from consult.core.clock import request_now
 from consult.core.downloads import private_file
 from consult.core.errors import ConflictError, DomainError, TransitionError
+from consult.core.forms import move_step
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.orgs.models import KIND_LABELS, Organization
@@ -255,9 +256,7 @@ def edit_item(round_id: int, item_id: int):
 def move_item(round_id: int, item_id: int):
     round_ = _round_or_404(round_id)
     item = _item_or_404(round_, item_id)
-    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
-    if step is None:
-        abort(400)
+    step = move_step(request.form)
     rounds.move_item(round_, item, step, user=current_user, now=request_now())
     return redirect(url_for("rounds.items", round_id=round_.id) + f"#item-{item.id}")
 
@@ -417,11 +416,9 @@ def targets(round_id: int):
     prefecture_ids = {org.id for org in orgs if org.kind == "prefecture"}
     form = TargetsForm()
     if form.validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("org") if v.isdigit() and int(v) in by_id}
-        if form.all_prefectures.data:
-            chosen |= prefecture_ids
-        chosen -= rounds.untargetable(chosen)  # a forged value (headquarters) is dropped, as the page offers none
-        kept = rounds.set_targets(round_, chosen, user=current_user, now=request_now())
+        kept = rounds.set_targets(
+            round_, set(form.org.data), all_prefectures=form.all_prefectures.data, user=current_user, now=request_now()
+        )
         flash(_("対象組織を%(count)s組織にしました。", count=len(round_.target_ids())), "success")
         if kept:
             names = "、".join(by_id[org_id].name for org_id in sorted(kept))

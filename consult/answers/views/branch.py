@@ -223,10 +223,9 @@ def _posted_version() -> int:
 def _state(round_: Round, org_id: int, answer: Answer | None) -> dict:
     """What the pages need to know to offer the right buttons."""
     now = request_now()
-    accepting = round_.is_accepting(org_id, now) and round_.is_target(org_id)
     return {
-        "accepting": accepting,
-        "not_yet_open": round_.status == "draft" or now < round_.opens_at,
+        "accepting": round_.can_submit(current_user, org_id, now),
+        "not_yet_open": not round_.has_opened(now),
         "deadline": round_.deadline_for(org_id),
         "extension": round_.extension_for(org_id),
         "submitted": answer is not None and answer.status == "submitted",
@@ -289,6 +288,7 @@ def _render_edit(
         saved_by=saved_by,
         restored=restored,
         stances=dict(STANCE_CHOICES),
+        stance_choices=[(value, str(label)) for value, label in STANCE_CHOICES],
         on_behalf=current_user.organization_id != org.id,
         **_state(round_, org.id, answer),
     )

@@ -5,8 +5,8 @@ request and describe it in the OpenAPI document, so the two cannot drift apart.
 
 - Times go out as ISO 8601 in Japan time (2025-03-17T17:00:00+09:00). Any offset is accepted on input; a time
   without an offset is read as Japan time, as the web forms read what people type.
-- Text refuses what no document can hold (control characters, lone surrogates, U+FFFE/U+FFFF) instead of
-  dropping it, and stores line ends as \\n.
+- Text refuses what no document can hold (core.text.has_forbidden: control characters, lone surrogates,
+  noncharacters) instead of dropping it, and stores line ends as \\n.
 - Lists that can reach 150,000 rows are paged by cursor: {"items": [...], "next_cursor": "…" or null}; pass
   next_cursor back as ?cursor= for the next page. Pages are in id order, so new rows never shift a page.
 """
@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
 from consult.core.clock import JST, to_jst
-from consult.core.text import has_control
+from consult.core.text import has_forbidden, normalise_newlines
 
 YEARS = (1900, 2100)
 MAX_ID = 2**31 - 1
@@ -104,9 +104,9 @@ class String(_Japanese, ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if has_control(text) or "\ufffe" in text or "\uffff" in text:
+        if has_forbidden(text):
             raise self.make_error("illegal")
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = normalise_newlines(text)
         if self.strip:
             text = text.strip()
         if not self.allow_blank and not text.strip():
