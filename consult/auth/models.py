@@ -90,7 +90,7 @@ class ApiToken(db.Model):
     """
 
     __tablename__ = "api_token"
-    __table_args__ = (UniqueConstraint("token_hash", name="api_token_hash"),)
+    __table_args__ = (UniqueConstraint("token_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)

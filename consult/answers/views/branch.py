@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from consult.answers import fields
 from consult.answers import operations as answering
 from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count
-from consult.answers.models import Answer, AnswerEvent, Opinion
+from consult.answers.models import Answer, AnswerEvent
 from consult.answers.views import bp
 from consult.core import clock
 from consult.core.clock import request_now
@@ -18,7 +19,7 @@ from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import csrf, db
 from consult.orgs.models import Organization
-from consult.rounds.models import Attachment, Round, RoundItem, RoundTarget
+from consult.rounds.models import Attachment, Round, RoundTarget
 from consult.rounds.queries import visible_rounds
 
 EMPTY_SLOTS = 2
@@ -95,10 +96,10 @@ def edit(round_id: int, org_id: int):
     if round_.status == "draft":
         abort(403)
     now = request_now()
-    answer = _load_answer(round_.id, org.id)
     item_ids = [item.id for item in round_.items]
 
     if request.method == "GET":
+        answer = _load_answer(round_.id, org.id)
         if not round_.is_accepting(org.id, now) or (answer is not None and answer.status == "submitted"):
             return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
         restored = answering.late_draft_pending(answer)
@@ -108,14 +109,15 @@ def edit(round_id: int, org_id: int):
         )
         return _render_edit(round_, org, form, answer, restored=restored)
 
+    # A POST saves first and loads the stored answer with everything the page shows only to show it again.
     action = request.form.get("action", "save")
     count = posted_proposal_count(request.form)
     if action == "more":
         form = answer_form(item_ids, count + 1)
-        return _render_edit(round_, org, form, answer)
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
     form = answer_form(item_ids, count)
     if not form.validate():
-        return _render_edit(round_, org, form, answer)
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
     data = form.to_input()
     try:
         saved = answering.save_answer(
@@ -124,14 +126,15 @@ def edit(round_id: int, org_id: int):
     except answering.LateError as exc:  # keeps_changes: what was typed stays as a late draft for headquarters
         message = refused(exc)
         form.version.data = str(exc.answer.version)
-        return _render_edit(round_, org, form, exc.answer, message=message)
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     except ConflictError as exc:
         message = refused(exc)
         current = _load_answer(round_.id, org.id)
         form.version.data = str(current.version if current else 0)
         return _render_edit(round_, org, form, current, message=message, compare=_compare(data, current))
     except DomainError as exc:
-        return _render_edit(round_, org, form, answer, message=refused(exc))
+        message = refused(exc)
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     if saved.status == "submitted":
         flash(_("回答を提出しました。締切までは、提出を取り下げて修正できます。"), "success")
         return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
@@ -200,16 +203,12 @@ def _scope(round_id: int, org_id: int) -> tuple[Round, Organization]:
 
 
 def _load_answer(round_id: int, org_id: int) -> Answer | None:
-    """The answer with its opinions, their items and old wordings, and its events, in a few queries."""
+    """The answer with its opinions and who saved and submitted it, in two queries (the round's items are loaded
+    already; an old wording or the events load only when the page needs them)."""
     stmt = (
         select(Answer)
         .where(Answer.round_id == round_id, Answer.organization_id == org_id)
-        .options(
-            selectinload(Answer.opinions).selectinload(Opinion.item).selectinload(RoundItem.revisions),
-            selectinload(Answer.events),
-            joinedload(Answer.updated_by),
-            joinedload(Answer.submitted_by),
-        )
+        .options(selectinload(Answer.opinions), joinedload(Answer.updated_by), joinedload(Answer.submitted_by))
         .execution_options(populate_existing=True)
     )
     return db.session.scalars(stmt).first()
@@ -289,6 +288,7 @@ def _render_edit(
         restored=restored,
         stances=dict(STANCE_CHOICES),
         stance_choices=[(value, str(label)) for value, label in STANCE_CHOICES],
+        fields=fields,
         on_behalf=current_user.organization_id != org.id,
         **_state(round_, org.id, answer),
     )

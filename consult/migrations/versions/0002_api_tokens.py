@@ -1,19 +1,18 @@
-"""personal API tokens, stored as SHA-256 (only the hash of a token is kept)
+"""personal API tokens (only the SHA-256 of a token is kept)
 
-Revision ID: 28aa0522dbae
-Revises: d5966b12e90a
-Create Date: 2026-12-01 17:58:01.509973
-
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 import consult.core.types
 
 
-# revision identifiers, used by Alembic.
-revision = '28aa0522dbae'
-down_revision = 'd5966b12e90a'
+revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
@@ -29,9 +28,9 @@ def upgrade():
     sa.Column('created_at', consult.core.types.UTCDateTime(), nullable=False),
     sa.Column('last_used_at', consult.core.types.UTCDateTime(), nullable=True),
     sa.Column('revoked_at', consult.core.types.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('token_hash', name='api_token_hash')
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
     )
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
