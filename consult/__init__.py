@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -135,8 +134,9 @@ def _from_environment(app: Flask) -> None:
 def _instance_folder(instance: Path) -> Path:
     """The instance folder, created 700; warn when it would sit inside the installation (a venv)."""
     if not instance.is_dir() and Path(sys.prefix) in instance.parents:
-        warnings.warn(f"instance folder inside the installation ({instance}): set CONSULT_INSTANCE_PATH "
-                      "(consult -e /etc/consult/consult.env …, see docs/PRODUCTION.md)", stacklevel=3)
+        print(f"警告: インスタンスフォルダ（SQLite のデータベース・secret_key）をインストール先の中に作ります:"
+              f" {instance}\n  本番では CONSULT_INSTANCE_PATH を設定してください"
+              "（consult -e /etc/consult/consult.env …、docs/PRODUCTION.md）。", file=sys.stderr)
     return private_folder(instance)
 
 

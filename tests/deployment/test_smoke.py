@@ -315,6 +315,22 @@ def test_login_over_https_on_a_port_that_is_not_443(site):
     assert "本部 管理者" in home.text
 
 
+def test_login_over_http2_as_browsers_send_it(site, tmp_path):
+    """Browsers speak HTTP/2 to nginx: the name and port come as :authority, and must reach the app as Host."""
+    curl = need("curl", "curl")
+    url = f"https://{SERVER_NAME}:{site.https}/login"
+    jar = tmp_path / "cookies"
+    base = [curl, "--http2", "-sS", "--cacert", str(site.cert), "--resolve", f"{SERVER_NAME}:{site.https}:127.0.0.1",
+            "-c", str(jar), "-b", str(jar)]
+    page = subprocess.run([*base, "-w", "\n%{http_version}", url], capture_output=True, text=True, timeout=60)
+    assert page.returncode == 0 and page.stdout.endswith("\n2"), page.stderr
+    sent = subprocess.run([*base, "-o", "/dev/null", "-w", "%{http_code} %{http_version}", "-e", url,
+                           "--data-urlencode", f"login={ADMIN_LOGIN}", "--data-urlencode", f"password={ADMIN_PASSWORD}",
+                           "--data-urlencode", f"csrf_token={csrf_token(page.stdout)}", url],
+                          capture_output=True, text=True, timeout=60)
+    assert sent.stdout == "302 2", sent.stdout + sent.stderr
+
+
 def test_health_through_nginx(site):
     response = site.browser().get("/health")
     assert response.status == 200
@@ -364,8 +380,9 @@ def test_client_address_comes_from_nginx_and_failed_logins_count_in_redis_with_i
                                .order_by(AuditEvent.id.desc())).scalars().first()
     assert address == "127.0.0.2"
 
-    with pytest.raises(redis.exceptions.AuthenticationError):
-        redis.Redis(port=site.redis_port).keys()
+    with socket.create_connection(("127.0.0.1", site.redis_port), timeout=10) as raw:  # without the password
+        raw.sendall(b"KEYS *\r\n")
+        assert raw.recv(100).startswith(b"-NOAUTH")
     keys = redis.Redis(port=site.redis_port, password=REDIS_PASSWORD).keys()
     assert any(ADMIN_LOGIN.encode() in key for key in keys), keys
     assert any(b"127.0.0.2" in key for key in keys), keys
