@@ -16,9 +16,10 @@ import pytest
 from .deploy_support import CONSULT, DEPLOY, SYSTEMD_PATH, VENV, read_unit, run_unit, substituted
 
 
-@pytest.fixture
-def sqlite_site(tmp_path):
+@pytest.fixture(scope="module")
+def sqlite_site(tmp_path_factory):
     """The environment file for SQLite (the guide: delete the DATABASE_URL line), an initialised database."""
+    tmp_path = tmp_path_factory.mktemp("sqlite_site")
     srv = tmp_path / "srv" / "consult"
     srv.mkdir(parents=True)
     env_file = tmp_path / "consult.env"
@@ -94,7 +95,8 @@ def test_backup_unit_makes_a_private_copy_and_removes_those_older_than_the_days_
 
 
 def test_backup_script_refuses_a_missing_folder_or_days(sqlite_site, tmp_path):
-    srv, env_file, backups = sqlite_site
+    backups = tmp_path / "backups"
+    backups.mkdir()
     python = str(VENV / "bin" / "python")
     for args in ([str(backups)], [str(backups), "0"], [str(backups), "x"], [str(tmp_path / "nowhere"), "14"]):
         run = subprocess.run([python, str(DEPLOY / "consult-backup"), *args], capture_output=True, text=True)
