@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from consult import extensions
 from consult.core.transaction import App
 from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
+from consult.core.files import create_private_file, private_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -38,9 +40,9 @@ def create_app(test_config: dict | None = None) -> App:
         template_folder=str(resource_dir("templates")),
         instance_path=os.environ.get("CONSULT_INSTANCE_PATH") or None,
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance = Path(app.instance_path)
     app.config.from_mapping(
-        SQLALCHEMY_DATABASE_URI="sqlite:///" + str(Path(app.instance_path) / "consult.sqlite"),
+        SQLALCHEMY_DATABASE_URI="sqlite:///" + str(instance / "consult.sqlite"),
         LETTER_TEMPLATES_DIR=str(resource_dir("letter_templates")),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         MAX_ATTACHMENT_BYTES=20 * 1024 * 1024,
@@ -81,18 +83,14 @@ def create_app(test_config: dict | None = None) -> App:
         API_RATE_LIMIT="600 per minute",
     )
     app.config.from_pyfile("config.py", silent=True)
-    if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    if os.environ.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
-    if os.environ.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+    _from_environment(app)
     if test_config is not None:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+        app.config["SECRET_KEY"] = _instance_secret(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+        _create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"], instance)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -126,13 +124,57 @@ def _proxy_fix(app: App) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{name}": count for name, count in counts.items()})
 
 
+# Read from the environment under these plain names too (before the CONSULT_ ones, which win).
+PLAIN_ENVIRONMENT = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "SECRET_KEY": "SECRET_KEY",
+                     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI"}
+
+
+def _from_environment(app: App) -> None:
+    """DATABASE_URL, SECRET_KEY, RATELIMIT_STORAGE_URI, then every CONSULT_<SETTING> (values parsed as JSON)."""
+    for variable, key in PLAIN_ENVIRONMENT.items():
+        if os.environ.get(variable):
+            app.config[key] = os.environ[variable]
+    app.config.from_prefixed_env("CONSULT")
+    if "DATABASE_URL" in app.config:  # CONSULT_DATABASE_URL, by analogy with the plain name
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config.pop("DATABASE_URL")
+    for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI"):
+        if app.config.get(key) is not None and not isinstance(app.config[key], str):
+            app.config[key] = str(os.environ.get(f"CONSULT_{key}", app.config[key]))  # all digits: still text
+
+
+def _instance_folder(instance: Path) -> Path:
+    """The instance folder, created 700; warn when it would sit inside the installation (a venv)."""
+    if not instance.is_dir() and Path(sys.prefix) in instance.parents:
+        print(f"警告: インスタンスフォルダ（SQLite のデータベース・secret_key）をインストール先の中に作ります:"
+              f" {instance}\n  本番では CONSULT_INSTANCE_PATH を設定してください"
+              "（consult -e /etc/consult/consult.env …、docs/PRODUCTION.md）。", file=sys.stderr)
+    return private_folder(instance)
+
+
 def _instance_secret(instance: Path) -> str:
     """Generate SECRET_KEY into the instance folder on first run; never committed."""
-    path = instance / "secret_key"
+    path = _instance_folder(instance) / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        create_private_file(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
+
+
+def _create_sqlite_file(uri: str, instance: Path) -> None:
+    """Create the SQLite file as 600 before SQLite does (it would follow the umask); -wal and -shm copy its mode."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent == instance:
+        _instance_folder(instance)
+    if path.exists() or not path.parent.is_dir():
+        return  # SQLite itself says so when the folder is missing
+    try:
+        create_private_file(path)
+    except FileExistsError:
+        pass  # another process made it first
 
 
 def _register(app: App) -> None:

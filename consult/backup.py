@@ -14,6 +14,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.engine import URL, make_url
 
+from consult.core.files import create_private_file, private_folder
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -126,6 +128,8 @@ def backup(file: str, force: bool):
     source = _sqlite_path(url)
     if source is None or not source.exists():
         _fail(f"データベースのファイルが見つかりません: {url.database}")
+    if source.stat().st_size == 0:
+        _fail("データベースが初期化されていません。先に「consult init-db」を実行してください。")
     target = Path(file).resolve()
     if _same_file(source, target):
         _fail("バックアップ先が、使用中のデータベースそのものです。別のファイル名を指定してください。")
@@ -135,6 +139,7 @@ def backup(file: str, force: bool):
         _fail(f"保存先のフォルダがありません: {target.parent}")
     partial = target.with_name(target.name + ".part")
     partial.unlink(missing_ok=True)
+    create_private_file(partial)  # 600 from the start: it holds password hashes
     try:
         copy_database(source, partial)
         with sqlite3.connect(partial) as conn:
@@ -144,7 +149,6 @@ def backup(file: str, force: bool):
         conn.close()
         if check != "ok":
             _fail(f"バックアップの検査で問題が見つかりました（{check}）。元のデータベースを確認してください。")
-        partial.chmod(0o600)  # it holds password hashes
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -173,7 +177,10 @@ def restore(file: str, yes: bool):
     from consult.extensions import db
 
     db.engine.dispose()  # this process holds no connection while the file is replaced
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
+    if not target.exists():
+        create_private_file(target)
+    target.chmod(0o600)  # -wal and -shm follow the database file's mode
     copy_database(source, target)
     with sqlite3.connect(target) as conn:
         conn.execute("PRAGMA journal_mode=WAL")

@@ -1,5 +1,6 @@
 """The `consult` console command: Flask's CLI bound to this app, plus our own commands."""
 
+import sys
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
         init_db,
         demo,
         create_user,
+        reset_password,
         create_token,
         import_orgs,
         import_users,
@@ -94,16 +96,47 @@ def demo():
         click.echo(f"  {login} / {password}  … {who}")
 
 
+PASSWORD_ON_COMMAND_LINE = ("警告: --password で渡したパスワードは、ps やシェルの履歴から他の人に読まれます。"
+                            "入力を求める画面か、--password-file（- で標準入力）を使ってください。")
+
+
+def password_options(command):
+    """--password-file FILE|- (the first line), and the old --password, which warns."""
+    deprecated = "非推奨（ps やシェルの履歴に残ります）。--password-file か入力画面を使ってください"
+    command = click.option("--password", default=None, help=deprecated)(command)
+    return click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
+                        help="パスワードをこのファイルの1行目から読む（- で標準入力）")(command)
+
+
+def given_password(password: str | None, password_file) -> str | None:
+    """The password from a file or stdin, typed twice at a terminal, or the old option; None means generate one."""
+    if password is not None:
+        click.echo(PASSWORD_ON_COMMAND_LINE, err=True)
+        return password
+    if password_file is not None:
+        line = password_file.readline().rstrip("\r\n")
+        if not line:
+            _fail([f"{password_file.name} の1行目にパスワードがありません。"])
+        return line
+    if not sys.stdin.isatty():
+        return None  # a script without a password: generate one and print it, as before
+    typed = click.prompt("パスワード（空のまま Enter で自動生成）", hide_input=True, default="", show_default=False,
+                         err=True)
+    if typed and click.prompt("確認のため、もう一度入力してください", hide_input=True, err=True) != typed:
+        _fail(["2回の入力が一致しません。"])
+    return typed or None
+
+
 @click.command("create-user")
 @click.argument("login")
 @click.option("--name", required=True, help="氏名")
 @click.option("--role", required=True, type=click.Choice(["admin", "staff", "member"]), help="役割")
 @click.option("--org", "org_code", required=True, help="所属組織のコード（例: hq, pref13）")
-@click.option("--password", default=None, help="初期パスワード（省略すると生成して表示します）")
+@password_options
 @with_appcontext
 @commits
-def create_user(login, name, role, org_code, password):
-    """Add one user; without --password a password is generated and printed."""
+def create_user(login, name, role, org_code, password, password_file):
+    """Add one user; the password is asked for at a terminal, read with --password-file, or generated and printed."""
     from sqlalchemy import select
 
     from consult.auth import operations as accounts
@@ -111,6 +144,7 @@ def create_user(login, name, role, org_code, password):
     from consult.orgs.models import Organization
 
     _require_schema()
+    password = given_password(password, password_file)
     errors = accounts.check_new_user(login, name.strip(), role, org_code, password=password or "")
     if errors:
         _fail(errors)
@@ -122,6 +156,34 @@ def create_user(login, name, role, org_code, password):
     click.echo(f"利用者 {user.login}（{user.name}、{user.role_label}、{organization.name}）を登録しました。")
     if generated:
         click.echo(f"初期パスワード: {generated}")
+
+
+@click.command("reset-password")
+@click.argument("login")
+@password_options
+@with_appcontext
+@commits
+def reset_password(login, password, password_file):
+    """Set a new password for LOGIN (asked for, read with --password-file, or generated); their sessions end."""
+    from sqlalchemy import select
+
+    from consult.auth import operations as accounts
+    from consult.auth.models import User
+    from consult.extensions import db
+
+    _require_schema()
+    user = db.session.scalar(select(User).where(User.login == login.strip()))
+    if user is None:
+        _fail([f"ログインID「{login}」の利用者はいません。"])
+    chosen = given_password(password, password_file)
+    try:
+        new_password = accounts.reset_password(user, None, chosen, now=app_now())
+    except accounts.UserError as exc:
+        _fail([str(exc)])
+    click.echo(f"利用者 {user.login}（{user.name}）のパスワードを再設定しました。"
+               "ログイン中の画面はログアウトされます。")
+    if chosen is None:
+        click.echo(f"新しいパスワード: {new_password}")
 
 
 @click.command("create-token")
@@ -203,6 +265,9 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+# No .env or .flaskenv picked up from the current folder: the environment file is named with -e, as in the units.
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False,
+             load_dotenv=False)
+@click.version_option(package_name="consult", prog_name="consult", message="%(prog)s %(version)s")
 def main():
     """consult: 組織討議・意見集約・要請書の管理。"""
