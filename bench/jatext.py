@@ -82,6 +82,66 @@ TALKING_POINTS = [
     "子ども・子育て支援金の負担が医療保険料に上乗せされることについて、国民への丁寧な説明を行うこと。",
 ]
 
+# The same talking points in other words, as another branch would put them.
+PARAPHRASES = [
+    [
+        "現行の健康保険証を当面残すこと。マイナンバーカードとの一体化は拙速で、保険証の廃止時期を見直すべきである。",
+        "ﾏｲﾅ保険証のトラブルが続いており、紙の健康保険証の廃止は延期すべきである。",
+    ],
+    [
+        "資格確認書の発行が窓口の負担となっており、その経費は国の責任で全額措置すること。",
+        "市町村窓口での資格確認書の交付事務について、必要な経費を国が全額負担されたい。",
+    ],
+    [
+        "医療・介護・保育に従事する職員の賃金を全産業平均並みに引き上げ、処遇を改善すること。",
+        "ケア労働者の処遇改善を進め、全産業平均との賃金格差を解消すること。",
+    ],
+    [
+        "会計年度任用職員の雇用を安定させ、勤勉手当を確実に支給すること。",
+        "会計年度任用職員について、期末・勤勉手当の支給と処遇改善を確実に進めること。",
+    ],
+    [
+        "少人数学級の早期実現と教職員定数の改善により、教職員の長時間労働を解消すること。",
+        "教員の長時間勤務を是正するため、定数改善と少人数学級を進めること。",
+    ],
+    [
+        "義務教育の給食費を無償とし、国の責任で実施して自治体間の格差をなくすこと。",
+        "学校給食費を含め、義務教育を国の責任で無償化すること。",
+    ],
+    [
+        "給付型奨学金を拡充し、奨学金返済の負担を軽減すること。",
+        "所得連動返還の要件緩和と給付型奨学金の拡大で、奨学金の返済負担を軽くすること。",
+    ],
+    [
+        "給付付き税額控除を早期に導入し、消費税の逆進性を緩和すること。",
+        "消費税の逆進性対策として、給付付き税額控除の導入を急ぐこと。",
+    ],
+    [
+        "地方一般財源の総額を確保するため、地方交付税の法定率を引き上げること。",
+        "地方交付税の法定率引き上げにより、地方の一般財源総額を確保されたい。",
+    ],
+    [
+        "所得再分配機能の回復にむけ、金融所得への課税を強化すること。",
+        "金融所得課税の強化によって、税の再分配機能を取り戻すこと。",
+    ],
+    [
+        "国民健康保険料の負担は限界であり、国庫負担の引き上げを求める。",
+        "国保の保険料負担が重くなっており、国庫負担を引き上げること。",
+    ],
+    [
+        "公立病院の機能を維持し、地域医療構想の推進にあたっては医師確保を国の責任で行うこと。",
+        "地域医療構想の名による公立病院の縮小ではなく、医師の確保を国の責任で進めること。",
+    ],
+    [
+        "福祉事務所の体制を強化し、ケースワーカーの標準数を見直すこと。",
+        "生活保護の現業員（ケースワーカー）の標準数を見直し、体制を強化すること。",
+    ],
+    [
+        "子ども・子育て支援金の医療保険料への上乗せについて、国民に丁寧に説明すること。",
+        "医療保険料に上乗せされる子ども・子育て支援金について、負担の丁寧な説明を行うこと。",
+    ],
+]
+
 # Wordings people swap for one another.
 SYNONYMS = [
     ("延期すること", "先送りすること"),
@@ -166,31 +226,42 @@ def round_opinions(n: int, seed: int = 2025):
         yield i, opinion_fields(rng, i // 50)
 
 
-def near_duplicate(rng: random.Random, point: str) -> str:
-    """Another branch saying the same thing: a prefix, synonyms, an ending, sometimes an extra sentence."""
-    text = rng.choice(PREFIXES) + _vary(rng, point)
+def near_duplicate(rng: random.Random, point: int) -> tuple[str, bool]:
+    """Another branch saying the same thing: the point or one of its paraphrases, varied; now and then a clause
+    left out, or a sentence on another matter added (then the opinion says two things: mixed is True)."""
+    base = TALKING_POINTS[point] if rng.random() < 0.6 else rng.choice(PARAPHRASES[point])
+    text = _vary(rng, base)
+    clauses = text.split("、")
+    if len(clauses) > 2 and rng.random() < 0.2:
+        del clauses[rng.randrange(1, len(clauses) - 1)]
+        text = "、".join(clauses)
+    text = rng.choice(PREFIXES) + text
     if rng.random() < 0.4:
         text += rng.choice(EXTRA_CLAUSES)
-    if rng.random() < 0.2:
-        text = rng.choice(EXTRA_CLAUSES) + text
-    return text
+    mixed = rng.random() < 0.15
+    if mixed:
+        text += _vary(rng, rng.choice(LETTER_SENTENCES))
+    return text, mixed
 
 
 def unrelated(rng: random.Random) -> str:
-    """An opinion on something else: one or two sentences of the letters, varied."""
-    picked = rng.sample(LETTER_SENTENCES, rng.choice([1, 1, 2]))
-    return "".join(_vary(rng, s) for s in picked)
+    """An opinion on something else: clauses of two or three different letters' sentences, joined and varied."""
+    clauses = [c for s in rng.sample(LETTER_SENTENCES, 3) for c in s.rstrip("。").split("、")]
+    picked = rng.sample(clauses, min(len(clauses), rng.choice([2, 3])))
+    return rng.choice(PREFIXES) + _vary(rng, "、".join(picked) + "こと。")
 
 
 def item_opinions(n: int = 3000, points: int = 12, share: float = 0.7, seed: int = 2025):
-    """n opinions of one item as (id, text, label): `share` of them near-duplicates of `points` talking points
-    (label = the point's number), the rest unrelated (label None)."""
+    """n opinions of one item as (id, text, label, mixed): `share` of them near-duplicates or paraphrases of
+    `points` talking points (label = the point's number; mixed when a sentence on another matter was added), the
+    rest on other matters (label None)."""
     rng = random.Random(seed)
     rows = []
     for i in range(1, n + 1):
         if rng.random() < share:
             label = rng.randrange(points)
-            rows.append((i, near_duplicate(rng, TALKING_POINTS[label]), label))
+            text, mixed = near_duplicate(rng, label)
+            rows.append((i, text, label, mixed))
         else:
-            rows.append((i, unrelated(rng), None))
+            rows.append((i, unrelated(rng), None, False))
     return rows
