@@ -225,6 +225,19 @@ def test_index_entries_commit_and_roll_back_with_the_change(engine, index):
             meta.drop_all(conn)
 
 
+def test_clear_empties_the_index_and_it_fills_again(engine, index, loaded):
+    with engine.begin() as conn:
+        index.clear(conn)
+    with engine.connect() as conn:
+        assert index.count(conn, "こと") == 0
+        index.check(conn)
+    with engine.begin() as conn:
+        index.upsert_many(conn, "opinion", loaded.items())
+    with engine.connect() as conn:
+        assert index.ref_ids(conn, "国費", "opinion") == _expected(loaded, "国費")
+        index.check(conn)
+
+
 def test_kinds_are_kept_apart_and_hits_come_in_order(engine, index):
     with engine.begin() as conn:
         index.upsert(conn, "opinion", 2, "税制改革")

@@ -7,11 +7,11 @@ into (segment, is_match) pairs. No HTML is produced here: templates escape the s
 
 The steps, in order (each is one regular expression or one table, shared by `fold` and `fold_map`):
 
-1. the spacing sound marks ゛゜ become combining marks, so that NFKC joins テ゛ into デ as it joins ﾃﾞ;
+1. the spacing sound marks ゛゜ become combining marks, so that NFKC joins テ゛ into デ as it joins ﾃﾞ, and
+   characters that carry no text are dropped (zero-width spaces, soft hyphens, variation selectors);
 2. NFKC (full and half width: ＤＸ→DX, ﾃﾞｼﾞﾀﾙ→デジタル, ①→1, the ideographic space → space), case folding, NFKC
-   again (Unicode's NFKC_Casefold; it makes folding idempotent);
-3. characters that carry no text are dropped (zero-width spaces, soft hyphens, variation selectors), control
-   characters become spaces, and a few name variants are unified (﨑→崎, 髙→高, 𠮷→吉);
+   again (Unicode's NFKC_Casefold; it makes folding idempotent: a folded term folds to itself);
+3. control characters become spaces, and a few name variants are unified (﨑→崎, 髙→高, 𠮷→吉);
 4. long-vowel marks: a dash-like character right after katakana (サ－バ, サ―バ, サ‐バ typed for サーバ) is a
    long-vowel mark ー; every other dash-like character is a hyphen "-". Runs of ー become one;
 5. the long-vowel mark that ends a katakana word of two or more sounds is dropped, as JIS Z 8301 lets writers

@@ -255,6 +255,17 @@ class SearchIndex:
         _executemany(conn, f"DELETE FROM {self.document} WHERE doc_id = ?", [(d,) for d, _ in old.values()])
         return len(old)
 
+    def clear(self, conn: Connection | Session) -> None:
+        """Remove every document (between tests, or before indexing everything again)."""
+        conn = _connection(conn)
+        n = self.name
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"TRUNCATE {self.document} RESTART IDENTITY")
+            return
+        for fts in (f"{n}_trigram", f"{n}_gram"):
+            conn.exec_driver_sql(f"INSERT INTO {fts} ({fts}) VALUES ('delete-all')")
+        conn.exec_driver_sql(f"DELETE FROM {self.document}")
+
     def prune(self, conn: Connection | Session, kind: str, existing: Select) -> int:
         """Remove the documents of a kind whose ref_id `existing` (a SELECT of ids) no longer holds; how many."""
         conn = _connection(conn)
