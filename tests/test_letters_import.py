@@ -11,6 +11,7 @@ import pytest
 import word_letters
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 
 from consult import zipguard
 from consult.letters import numbering
@@ -444,3 +445,23 @@ def test_the_zip_guard_takes_its_limits_and_passes_a_real_letter():
         zipguard.check_zip(letter, zipguard.ZipLimits(max_total_bytes=10_000))
     with pytest.raises(DocxImportError):
         import_docx("not bytes")  # type: ignore[arg-type]
+
+
+def test_items_with_folded_sub_lines_are_not_spread_to_the_margin(tmp_path):
+    """An item holding ① sub-lines (line breaks) in a justified paragraph: Word's compat flag keeps its spacing."""
+    exported = render_letter(import_docx(word_letters.typed_letter()).to_letter())
+    settings = Document(io.BytesIO(exported)).settings.element
+    assert len(settings.findall(f"{qn('w:compat')}/{qn('w:doNotExpandShiftReturn')}")) == 1
+    template = tmp_path / "again.docx"
+    template.write_bytes(exported)  # a template that already has the flag keeps exactly one
+    settings = Document(
+        io.BytesIO(render_letter(Letter("●", Addressee(title="総務大臣"), "組合", "", "", "要請書"), template))
+    ).settings.element
+    assert len(settings.findall(f"{qn('w:compat')}/{qn('w:doNotExpandShiftReturn')}")) == 1
+
+
+def test_a_member_that_inflates_beyond_its_declared_size_is_a_broken_file_not_a_bomb():
+    """zipfile stops at the declared size and fails the CRC check, so a lying header cannot inflate further."""
+    members = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"x" * 10_000_000}
+    with pytest.raises(DocxImportError, match="壊れているか"):
+        import_docx(_lie_about_size(_zip(members), 100))
