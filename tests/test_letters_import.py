@@ -297,6 +297,10 @@ def test_lines_that_are_no_date(text):
         ("㉑こと", "circle", 21, None, "こと"),
         ("⑴こと", "paren", 1, None, "こと"),
         ("⒉こと", "dot", 2, None, "こと"),
+        ("3) こと", "rparen", 3, None, "こと"),
+        ("（イ）こと", "kana-paren", 2, None, "こと"),
+        ("ウ．こと", "kana", 3, None, "こと"),
+        ("二、こと", "kanji", 2, None, "こと"),
     ],
 )
 def test_parse_label(text, kind, number, fullwidth, rest):
@@ -304,7 +308,7 @@ def test_parse_label(text, kind, number, fullwidth, rest):
     assert (label.kind, label.number, label.fullwidth, label.rest) == (kind, number, fullwidth, rest)
 
 
-@pytest.mark.parametrize("text", ["1.5倍にすること。", "2025年度", "2026年度以降", "一．こと", "(a) こと", ""])
+@pytest.mark.parametrize("text", ["1.5倍にすること。", "2025年度", "2026年度以降", "(a) こと", ""])
 def test_texts_that_do_not_start_with_a_label(text):
     assert parse_label(text) is None
 
@@ -465,3 +469,28 @@ def test_a_member_that_inflates_beyond_its_declared_size_is_a_broken_file_not_a_
     members = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"x" * 10_000_000}
     with pytest.raises(DocxImportError, match="壊れているか"):
         import_docx(_lie_about_size(_zip(members), 100))
+
+
+def _under_record_mark(*lines: str) -> bytes:
+    head = [("2025年3月17日", R), ("総務大臣　様", None), ("組合", R), ("要請書", C), ("以下の通り要請します。", None)]
+    return _doc(*head, ("記", C), *((line, None) for line in lines), ("以上", R))
+
+
+def test_labels_no_style_of_the_app_prints_are_still_items_and_said_so():
+    imported = import_docx(_under_record_mark("1) 人員を確保すること。", "2) 財源を確保すること。"))
+    assert [(i.label, i.text) for i in imported.items] == [
+        ("1)", "人員を確保すること。"),
+        ("2)", "財源を確保すること。"),
+    ]
+    assert imported.numbering is None and imported.numbering_style() == numbering.DOT
+    assert imported.warnings == ["番号の付け方（1)）はこのアプリの書式にないため、「１．（一段）」で付け直します。"]
+
+
+def test_katakana_below_paren_is_a_third_level_folded_into_its_item():
+    imported = import_docx(
+        _under_record_mark(
+            "1. 財政について", "(1) 次の経費を国が負担すること。", "ア. システム改修の経費", "イ. 研修の経費"
+        )
+    )
+    assert imported.label_kinds == ["dot", "paren", "kana"] and imported.numbering == numbering.DOT_PAREN
+    assert imported.items[1].text == "次の経費を国が負担すること。\nア. システム改修の経費\nイ. 研修の経費"

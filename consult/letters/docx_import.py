@@ -247,6 +247,23 @@ _CIRCLED.update({chr(0x3251 + i): i + 21 for i in range(15)})
 _CIRCLED.update({chr(0x32B1 + i): i + 36 for i in range(15)})
 _PAREN_DIGITS = {chr(0x2474 + i): i + 1 for i in range(20)}  # ⑴..⒇
 _FULLSTOP_DIGITS = {chr(0x2488 + i): i + 1 for i in range(20)}  # ⒈..⒛
+_KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+_KANJI = "〇一二三四五六七八九十"
+_OTHER_LABELS = (
+    ("rparen", re.compile(r"([0-9０-９]{1,3})[)）]")),  # 1)
+    ("kana-paren", re.compile(rf"[（(]([{_KANA}])[）)]")),  # （ア）
+    ("kana", re.compile(rf"([{_KANA}])[.．、]")),  # ア．
+    ("kanji", re.compile(rf"([{_KANJI}])[、．.]")),  # 一、
+)
+LABEL_EXAMPLES = {
+    "dot": "１．",
+    "paren": "（１）",
+    "circle": "①",
+    "rparen": "1)",
+    "kana-paren": "（ア）",
+    "kana": "ア．",
+    "kanji": "一、",
+}
 
 
 def parse_label(text: str) -> Label | None:
@@ -265,6 +282,12 @@ def parse_label(text: str) -> Label | None:
     match = _PAREN_LABEL.match(head)
     if match:
         return Label("paren", _number(match.group(2)), match.group(1) == "（", match.group(0), _rest(head, match))
+    for kind, pattern in _OTHER_LABELS:  # labels people use that no numbering style of the app prints
+        match = pattern.match(head)
+        if match:
+            value = match.group(1)
+            number = _number(value) if value.isdigit() else _KANA.find(value) + 1 or _KANJI.find(value)
+            return Label(kind, number, None, match.group(0), _rest(head, match))
     return None
 
 
@@ -849,6 +872,7 @@ class _Reader:
                 continue
             entries.append((p, numbered))
         keys: list[str] = []
+        examples: dict[str, str] = {}
         last_circle = 0
         placed: list[tuple[_Para, str, str, str, bool]] = []  # para, key, label, text, automatic
         for p, numbered in entries:
@@ -863,9 +887,10 @@ class _Reader:
                 last_circle = label.number
             if key not in keys:
                 keys.append(key)
+                examples[key] = LABEL_EXAMPLES.get(key, label_text)
             placed.append((p, key, label_text, text, p.auto is not None))
         self.letter.label_kinds = keys
-        self.set_numbering(keys, [n[1] for _p, n in entries if n and n[1]])
+        self.set_numbering(keys, [n[1] for _p, n in entries if n and n[1]], examples)
         self.place_items(placed, keys)
 
     @staticmethod
@@ -875,14 +900,15 @@ class _Reader:
             return label.kind
         return f"{p.auto.fmt}:{p.auto.abstract}:{p.auto.level}" if p.auto is not None else "other"
 
-    def set_numbering(self, keys: list[str], labels: list[Label]) -> None:
+    def set_numbering(self, keys: list[str], labels: list[Label], examples: dict[str, str]) -> None:
         kinds = tuple(keys[:2])
         styles = {levels: style for style, levels in numbering.LEVELS.items()}
         self.letter.numbering = styles.get(kinds)
         if kinds and self.letter.numbering is None:
+            seen = "／".join(examples[k] for k in kinds)
+            chosen = dict(numbering.CHOICES)[self.letter.numbering_style()]
             self.letter.warnings.append(
-                f"番号の付け方（{'／'.join(keys[:2])}）はこのアプリの書式にありません。"
-                "番号は書式を選び直して付け直されます。"
+                f"番号の付け方（{seen}）はこのアプリの書式にないため、「{chosen}」で付け直します。"
             )
         if len(keys) > 2:
             self.letter.warnings.append("3 段目以下の番号付きの行は、上の項目の本文に含めました。")
@@ -897,7 +923,7 @@ class _Reader:
             if key:
                 level = keys.index(key) + 1
                 if level > 2 and items:
-                    items[-1].text += "\n" + label + text
+                    items[-1].text += "\n" + (label + text if automatic else p.stripped)  # as printed
                     continue
                 items.append(ImportedItem(p.index, min(level, 2), label, text, automatic))
                 continue
