@@ -154,11 +154,12 @@ class ImportedLetter:
 
 _WS = " \u3000\t"
 _DIGITS = "[0-9０-９]"
+_KANJI_NUMBER = "[〇一二三四五六七八九十]*[一二三四五六七八九十][〇一二三四五六七八九十]*"  # 七, 十七, 二〇二五
 _HOLE = "(?:[●○〇]+|[ \u3000]*)"  # a number not fixed yet: ●, or left blank
 _DATE_RE = re.compile(
-    rf"(?P<era>令和|平成|昭和|大正|明治)?[ \u3000]*(?P<year>元|{_DIGITS}{{1,4}}|{_HOLE})[ \u3000]*年"
-    rf"[ \u3000]*(?P<month>{_DIGITS}{{1,2}}|{_HOLE})[ \u3000]*月"
-    rf"[ \u3000]*(?P<day>{_DIGITS}{{1,2}}|{_HOLE})[ \u3000]*日(?:[ \u3000]*[（(][月火水木金土日][）)])?"
+    rf"(?P<era>令和|平成|昭和|大正|明治)?[ \u3000]*(?P<year>元|{_DIGITS}{{1,4}}|{_KANJI_NUMBER}|{_HOLE})[ \u3000]*年"
+    rf"[ \u3000]*(?P<month>{_DIGITS}{{1,2}}|{_KANJI_NUMBER}|{_HOLE})[ \u3000]*月"
+    rf"[ \u3000]*(?P<day>{_DIGITS}{{1,2}}|{_KANJI_NUMBER}|{_HOLE})[ \u3000]*日(?:[ \u3000]*[（(][月火水木金土日][）)])?"
 )
 _ONLY_HOLE = re.compile(r"[●○〇]+")
 _TITLE_END = re.compile(
@@ -199,13 +200,25 @@ def parse_date(text: str) -> ImportedDate | None:
     era, year_text, month_text, day_text = match.group("era", "year", "month", "day")
     fullwidth = any("０" <= ch <= "９" for ch in text)
     found = ImportedDate(text, dates.ERA if era else dates.WESTERN, fullwidth=fullwidth)
-    known = {k: _number(v) for k, v in (("month", month_text), ("day", day_text)) if re.fullmatch(f"{_DIGITS}+", v)}
-    found.month, found.day = known.get("month"), known.get("day")
-    if year_text == "元" or re.fullmatch(f"{_DIGITS}+", year_text):
-        era_year = 1 if year_text == "元" else _number(year_text)
+    found.month, found.day = _date_number(month_text), _date_number(day_text)
+    era_year = 1 if year_text == "元" else _date_number(year_text)
+    if era_year is not None:
         found.year = _era_start(era).year + era_year - 1 if era else era_year
     found.problem = _date_problem(found, era)
     return found
+
+
+def _date_number(text: str) -> int | None:
+    """17, １７ or 十七 (二〇二五 digit by digit); None for ● or a blank."""
+    if re.fullmatch(f"{_DIGITS}+", text):
+        return _number(text)
+    if not re.fullmatch(_KANJI_NUMBER, text):
+        return None
+    digit = "〇一二三四五六七八九".find
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (digit(tens) if tens else 1) * 10 + (digit(ones) if ones else 0)
+    return int("".join(str(digit(ch)) for ch in text))
 
 
 def _era_start(era: str):
@@ -658,8 +671,8 @@ class _Reader:
         used = {date_k} - {None}
         if hon_k is not None:
             block = [hon_k]
-            while len(block) < 3 and block[0] - 1 >= 0 and block[0] - 1 != date_k and self.left(paras[block[0] - 1]):
-                block.insert(0, block[0] - 1)
+            while len(block) < 3 and block[0] > 0 and block[0] - 1 != date_k and self.beside(paras[block[0] - 1]):
+                block.insert(0, block[0] - 1)  # the organisation and title lines above the honorific's line
             self.read_addressee([paras[k] for k in block])
             sender_from = hon_k + 1
         else:
@@ -700,6 +713,11 @@ class _Reader:
             ),
             None,
         )
+
+    @staticmethod
+    def beside(p: _Para) -> bool:
+        """Neither right-aligned (date, sender) nor centred (title): a line of the addressee block."""
+        return not p.right and not p.centred
 
     def left(self, p: _Para) -> bool:
         """A short line on the left: part of an addressee block, not the sender, the title or the body."""
