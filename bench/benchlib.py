@@ -89,3 +89,13 @@ class StatementCounter:
 
     def close(self):
         self._event.remove(self.engine, "before_cursor_execute", self._on)
+
+
+def write_result(name: str, result: dict) -> Path:
+    """bench/out/<name>.json, the figures of the last run, for the README and for comparing runs."""
+    import json
+
+    out = Path(__file__).resolve().parent / "out" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    return out

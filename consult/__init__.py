@@ -16,9 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from consult import extensions
+from consult.core.files import create_private_file, private_folder
 from consult.core.transaction import App
 from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
-from consult.core.files import create_private_file, private_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -125,8 +125,11 @@ def _proxy_fix(app: App) -> None:
 
 
 # Read from the environment under these plain names too (before the CONSULT_ ones, which win).
-PLAIN_ENVIRONMENT = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "SECRET_KEY": "SECRET_KEY",
-                     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI"}
+PLAIN_ENVIRONMENT = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+}
 
 
 def _from_environment(app: App) -> None:
@@ -145,9 +148,12 @@ def _from_environment(app: App) -> None:
 def _instance_folder(instance: Path) -> Path:
     """The instance folder, created 700; warn when it would sit inside the installation (a venv)."""
     if not instance.is_dir() and Path(sys.prefix) in instance.parents:
-        print(f"警告: インスタンスフォルダ（SQLite のデータベース・secret_key）をインストール先の中に作ります:"
-              f" {instance}\n  本番では CONSULT_INSTANCE_PATH を設定してください"
-              "（consult -e /etc/consult/consult.env …、docs/PRODUCTION.md）。", file=sys.stderr)
+        print(
+            f"警告: インスタンスフォルダ（SQLite のデータベース・secret_key）をインストール先の中に作ります:"
+            f" {instance}\n  本番では CONSULT_INSTANCE_PATH を設定してください"
+            "（consult -e /etc/consult/consult.env …、docs/PRODUCTION.md）。",
+            file=sys.stderr,
+        )
     return private_folder(instance)
 
 

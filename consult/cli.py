@@ -96,16 +96,22 @@ def demo():
         click.echo(f"  {login} / {password}  … {who}")
 
 
-PASSWORD_ON_COMMAND_LINE = ("警告: --password で渡したパスワードは、ps やシェルの履歴から他の人に読まれます。"
-                            "入力を求める画面か、--password-file（- で標準入力）を使ってください。")
+PASSWORD_ON_COMMAND_LINE = (
+    "警告: --password で渡したパスワードは、ps やシェルの履歴から他の人に読まれます。"
+    "入力を求める画面か、--password-file（- で標準入力）を使ってください。"
+)
 
 
 def password_options(command):
     """--password-file FILE|- (the first line), and the old --password, which warns."""
     deprecated = "非推奨（ps やシェルの履歴に残ります）。--password-file か入力画面を使ってください"
     command = click.option("--password", default=None, help=deprecated)(command)
-    return click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
-                        help="パスワードをこのファイルの1行目から読む（- で標準入力）")(command)
+    return click.option(
+        "--password-file",
+        type=click.File("r", encoding="utf-8"),
+        default=None,
+        help="パスワードをこのファイルの1行目から読む（- で標準入力）",
+    )(command)
 
 
 def given_password(password: str | None, password_file) -> str | None:
@@ -120,8 +126,9 @@ def given_password(password: str | None, password_file) -> str | None:
         return line
     if not sys.stdin.isatty():
         return None  # a script without a password: generate one and print it, as before
-    typed = click.prompt("パスワード（空のまま Enter で自動生成）", hide_input=True, default="", show_default=False,
-                         err=True)
+    typed = click.prompt(
+        "パスワード（空のまま Enter で自動生成）", hide_input=True, default="", show_default=False, err=True
+    )
     if typed and click.prompt("確認のため、もう一度入力してください", hide_input=True, err=True) != typed:
         _fail(["2回の入力が一致しません。"])
     return typed or None
@@ -180,8 +187,9 @@ def reset_password(login, password, password_file):
         new_password = accounts.reset_password(user, None, chosen, now=app_now())
     except accounts.UserError as exc:
         _fail([str(exc)])
-    click.echo(f"利用者 {user.login}（{user.name}）のパスワードを再設定しました。"
-               "ログイン中の画面はログアウトされます。")
+    click.echo(
+        f"利用者 {user.login}（{user.name}）のパスワードを再設定しました。ログイン中の画面はログアウトされます。"
+    )
     if chosen is None:
         click.echo(f"新しいパスワード: {new_password}")
 
@@ -266,8 +274,9 @@ def _create_app():
 
 
 # No .env or .flaskenv picked up from the current folder: the environment file is named with -e, as in the units.
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False,
-             load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False, load_dotenv=False
+)
 @click.version_option(package_name="consult", prog_name="consult", message="%(prog)s %(version)s")
 def main():
     """consult: 組織討議・意見集約・要請書の管理。"""

@@ -31,8 +31,10 @@ def stored(app, login: str) -> User | None:
 
 
 def test_create_user_reads_the_password_from_stdin(app, runner, client, hq):
-    result = runner.invoke(args=["create-user", "boss", "--name", "本部 太郎", "--role", "admin", "--org", "hq",
-                                 "--password-file", "-"], input="from-stdin-pass\n")
+    result = runner.invoke(
+        args=["create-user", "boss", "--name", "本部 太郎", "--role", "admin", "--org", "hq", "--password-file", "-"],
+        input="from-stdin-pass\n",
+    )
     assert result.exit_code == 0, result.output
     assert "初期パスワード" not in result.output and "警告" not in result.output
     assert client.post("/login", data={"login": "boss", "password": "from-stdin-pass"}).status_code == 302
@@ -41,8 +43,20 @@ def test_create_user_reads_the_password_from_stdin(app, runner, client, hq):
 def test_create_user_reads_the_first_line_of_a_password_file(app, runner, client, hq, tmp_path):
     path = tmp_path / "password"
     path.write_text("from-a-file-pass\r\nsecond line\n", encoding="utf-8")
-    result = runner.invoke(args=["create-user", "boss", "--name", "本部 太郎", "--role", "admin", "--org", "hq",
-                                 "--password-file", str(path)])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "boss",
+            "--name",
+            "本部 太郎",
+            "--role",
+            "admin",
+            "--org",
+            "hq",
+            "--password-file",
+            str(path),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert client.post("/login", data={"login": "boss", "password": "from-a-file-pass"}).status_code == 302
 
@@ -50,18 +64,22 @@ def test_create_user_reads_the_first_line_of_a_password_file(app, runner, client
 def test_an_empty_password_file_or_a_short_password_creates_nobody(app, runner, hq, tmp_path):
     empty = tmp_path / "empty"
     empty.write_text("", encoding="utf-8")
-    result = runner.invoke(args=["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq",
-                                 "--password-file", str(empty)])
+    result = runner.invoke(
+        args=["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq", "--password-file", str(empty)]
+    )
     assert result.exit_code == 1 and "1行目にパスワードがありません" in result.output
-    short = runner.invoke(args=["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq",
-                                "--password-file", "-"], input="short\n")
+    short = runner.invoke(
+        args=["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq", "--password-file", "-"],
+        input="short\n",
+    )
     assert short.exit_code == 1 and "8文字以上" in short.output
     assert stored(app, "boss") is None
 
 
 def test_password_on_the_command_line_still_works_with_a_warning(app, runner, client, hq):
-    result = runner.invoke(args=["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq",
-                                 "--password", "visible-in-ps"])
+    result = runner.invoke(
+        args=["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq", "--password", "visible-in-ps"]
+    )
     assert result.exit_code == 0, result.output
     assert "ps やシェルの履歴" in result.stderr
     assert client.post("/login", data={"login": "boss", "password": "visible-in-ps"}).status_code == 302
@@ -108,10 +126,22 @@ def on_terminal(database_url: str, tmp_path, args: list[str], answers: list[str]
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "DATABASE_URL": database_url,
-           "SECRET_KEY": "test", "CONSULT_INSTANCE_PATH": str(tmp_path / "instance")}
-    process = subprocess.Popen([str(CONSULT), *args], stdin=slave, stdout=slave, stderr=slave, env=env,
-                               preexec_fn=controlling_terminal, close_fds=True)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test",
+        "CONSULT_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    process = subprocess.Popen(
+        [str(CONSULT), *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        preexec_fn=controlling_terminal,
+        close_fds=True,
+    )
     os.close(slave)
     shown, pending, deadline = b"", list(answers), time.monotonic() + 60
     answered = 0  # what was shown up to the last answer: only a new prompt after it gets the next one
@@ -136,8 +166,12 @@ def on_terminal(database_url: str, tmp_path, args: list[str], answers: list[str]
 
 
 def test_create_user_at_a_terminal_asks_twice_without_echo(app, database_url, hq, tmp_path, client):
-    status, shown = on_terminal(database_url, tmp_path, ["create-user", "boss", "--name", "本部 太郎", "--role",
-                                                         "admin", "--org", "hq"], ["typed-at-tty", "typed-at-tty"])
+    status, shown = on_terminal(
+        database_url,
+        tmp_path,
+        ["create-user", "boss", "--name", "本部 太郎", "--role", "admin", "--org", "hq"],
+        ["typed-at-tty", "typed-at-tty"],
+    )
     assert status == 0, shown
     assert "パスワード（空のまま Enter で自動生成）" in shown and "もう一度" in shown
     assert "typed-at-tty" not in shown  # not echoed
@@ -146,8 +180,12 @@ def test_create_user_at_a_terminal_asks_twice_without_echo(app, database_url, hq
 
 
 def test_create_user_at_a_terminal_refuses_two_different_entries(app, database_url, hq, tmp_path):
-    status, shown = on_terminal(database_url, tmp_path, ["create-user", "boss", "--name", "x", "--role", "admin",
-                                                         "--org", "hq"], ["first-entry", "second-entry"])
+    status, shown = on_terminal(
+        database_url,
+        tmp_path,
+        ["create-user", "boss", "--name", "x", "--role", "admin", "--org", "hq"],
+        ["first-entry", "second-entry"],
+    )
     assert status == 1 and "2回の入力が一致しません" in shown, shown
     assert stored(app, "boss") is None
 

@@ -7,6 +7,7 @@ models in consult.letters.models, which consult.letters.compose turns into these
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from consult.core.text import strip_forbidden
@@ -14,6 +15,7 @@ from consult.letters import numbering
 
 RECORD_MARK = "記"
 END_MARK = "以上"
+_SPREAD_GAP = re.compile(r"(?<=\S)(?=\S)")
 
 
 @dataclass
@@ -24,15 +26,25 @@ class PrintedAddressee:
     title: str = ""
     name: str = ""
     honorific: str = "様"
+    one_line: bool = False  # title and name on one line (総務大臣　村上誠一郎　様) instead of two
+    spread: bool = False  # title and name spread with spaces (均等割り: 総 務 大 臣)
 
     def lines(self) -> list[str]:
         """Organisation, title, then the name with the honorific; without a name the honorific follows the title."""
-        lines = [text for text in (self.organisation, self.title) if text]
-        if self.name:
-            lines.append("　" + _join(self.name, self.honorific))
+        title, name = (spread_text(self.title), spread_text(self.name)) if self.spread else (self.title, self.name)
+        lines = [text for text in (self.organisation, title) if text]
+        if name and self.one_line and lines:
+            lines[-1] = _join(lines[-1], name, self.honorific)
+        elif name:
+            lines.append("　" + _join(name, self.honorific))
         elif lines and self.honorific:
             lines[-1] = _join(lines[-1], self.honorific)
         return lines
+
+
+def spread_text(text: str) -> str:
+    """均等割り as people type it: a half-width space between neighbouring characters (村 上　誠 一 郎)."""
+    return _SPREAD_GAP.sub(" ", text)
 
 
 @dataclass
@@ -127,9 +139,8 @@ def clean_letter(letter: PrintedLetter) -> tuple[PrintedLetter, list[str]]:
         removed.extend(dropped)
         return result
 
-    addressee = dataclasses.replace(
-        letter.addressee, **{f.name: c(getattr(letter.addressee, f.name)) for f in dataclasses.fields(PrintedAddressee)}
-    )
+    texts = {f.name: getattr(letter.addressee, f.name) for f in dataclasses.fields(PrintedAddressee)}
+    addressee = dataclasses.replace(letter.addressee, **{k: c(v) for k, v in texts.items() if isinstance(v, str)})
     copy = dataclasses.replace(
         letter,
         date_text=c(letter.date_text),

@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
@@ -61,9 +62,43 @@ def render_letter_report(letter: PrintedLetter, template_path: Template | None =
     letter, removed = clean_letter(letter)
     document = open_template(default_template_path() if template_path is None else template_path)
     _Writer(document, letter).write()
+    keep_broken_lines_unstretched(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue(), removed
+
+
+# The members of w:compat that the schema puts before w:doNotExpandShiftReturn.
+_COMPAT_BEFORE = frozenset(
+    qn(f"w:{name}")
+    for name in (
+        "useSingleBorderforContiguousCells",
+        "wpJustification",
+        "noTabHangInd",
+        "noLeading",
+        "spaceForUL",
+        "noColumnBalance",
+        "balanceSingleByteDoubleByteWidth",
+        "noExtraLineSpacing",
+        "doNotLeaveBackslashAlone",
+        "ulTrailSpace",
+    )
+)
+
+
+def keep_broken_lines_unstretched(document) -> None:
+    """Word's 「Shift+Enter で終わる行の文字間隔を広げない」: in a justified item, the line before a line break
+    (an item with ① sub-lines) keeps its spacing instead of being spread to the margin. Set when the template
+    has a w:compat (every template Word or LibreOffice saves)."""
+    compat = document.settings.element.find(qn("w:compat"))
+    if compat is None or compat.find(qn("w:doNotExpandShiftReturn")) is not None:
+        return
+    flag = OxmlElement("w:doNotExpandShiftReturn")
+    earlier = [child for child in compat if child.tag in _COMPAT_BEFORE]
+    if earlier:
+        earlier[-1].addnext(flag)
+    else:
+        compat.insert(0, flag)
 
 
 def open_template(template: Template):

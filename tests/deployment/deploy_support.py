@@ -56,6 +56,7 @@ def substituted(text: str, replacements: dict[str, str]) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # systemd
 
+
 @dataclass
 class Unit:
     """The [Section] Key=value lines of a unit file, continuation lines joined, comments dropped."""
@@ -113,8 +114,9 @@ def run_unit(unit: Unit, env_file: Path, extra_env: dict[str, str] | None = None
     assert Path(unit.get("Service.EnvironmentFile")) == env_file
     env.update(read_environment_file(env_file))
     env.update(extra_env or {})
-    return subprocess.Popen(unit.command(), cwd=unit.get("Service.WorkingDirectory"), env=env,
-                            preexec_fn=lambda: os.umask(umask), **popen)
+    return subprocess.Popen(
+        unit.command(), cwd=unit.get("Service.WorkingDirectory"), env=env, preexec_fn=lambda: os.umask(umask), **popen
+    )
 
 
 def wait_until(check, timeout: float = 60, what: str = "the server") -> None:
@@ -132,6 +134,7 @@ def wait_until(check, timeout: float = 60, what: str = "the server") -> None:
 # ---------------------------------------------------------------------------------------------------------
 # nginx
 
+
 def nginx_main_config(site: Path, work: Path) -> Path:
     """Debian's own /etc/nginx/nginx.conf with our site as the only one, logs and temporary files in `work`."""
     debian = Path("/etc/nginx/nginx.conf")
@@ -143,8 +146,9 @@ def nginx_main_config(site: Path, work: Path) -> Path:
     text = re.sub(r"^pid\s+[^;]+;", f"pid {work}/nginx.pid;", text, flags=re.M)
     text = re.sub(r"error_log\s+[^;]+;", f"error_log {work}/error.log;", text)
     text = re.sub(r"access_log\s+[^;]+;", f"access_log {work}/access.log;", text)
-    temp = "".join(f"    {kind}_temp_path {work}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                          "scgi"))
+    temp = "".join(
+        f"    {kind}_temp_path {work}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     text = text.replace("include /etc/nginx/sites-enabled/*;", f"include {site};\n{temp}")
     assert str(site) in text, "Debian's nginx.conf no longer includes sites-enabled/*"
     main = work / "nginx.conf"
@@ -156,14 +160,36 @@ def self_signed_certificate(folder: Path, name: str = SERVER_NAME) -> tuple[Path
     openssl = need("openssl", "openssl")
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / "fullchain.pem", folder / "privkey.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-days", "2", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
 # ---------------------------------------------------------------------------------------------------------
 # A browser's requests: to 127.0.0.1, with the server's name in SNI and in Host (with the port), and cookies
+
 
 @dataclass
 class Response:
@@ -200,11 +226,19 @@ class Browser:
             conn = http.client.HTTPConnection(SERVER_NAME, port, timeout=30)
         source = self.source
         conn._create_connection = lambda address, timeout=30, *_: socket.create_connection(
-            ("127.0.0.1", address[1]), timeout, (source, 0))
+            ("127.0.0.1", address[1]), timeout, (source, 0)
+        )
         return conn
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                scheme: str = "https", port: int | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        scheme: str = "https",
+        port: int | None = None,
+    ) -> Response:
         conn = self._connection(scheme, port or self.https_port)
         sent = dict(headers or {})
         if self.cookies:
@@ -231,20 +265,34 @@ class Browser:
     def post_form(self, path: str, fields: dict[str, str], referer: str | None = None) -> Response:
         from urllib.parse import urlencode
 
-        return self.request("POST", path, body=urlencode(fields).encode(),
-                            headers={"Content-Type": "application/x-www-form-urlencoded",
-                                     "Referer": referer or self.origin + path})
+        return self.request(
+            "POST",
+            path,
+            body=urlencode(fields).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": referer or self.origin + path},
+        )
 
-    def post_file(self, path: str, fields: dict[str, str], name: str, filename: str, data: bytes,
-                  content_type: str) -> Response:
+    def post_file(
+        self, path: str, fields: dict[str, str], name: str, filename: str, data: bytes, content_type: str
+    ) -> Response:
         boundary = "----consult-smoke-" + os.urandom(8).hex()
-        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                 for k, v in fields.items()]
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        ]
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request("POST", path, body=body, headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": self.origin + path})
+        return self.request(
+            "POST",
+            path,
+            body=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": self.origin + path},
+        )
 
 
 def csrf_token(page: str) -> str:

@@ -24,15 +24,27 @@ def sqlite_site(tmp_path_factory):
     srv.mkdir(parents=True)
     env_file = tmp_path / "consult.env"
     text = (DEPLOY / "consult.env.example").read_text(encoding="utf-8")
-    env_file.write_text(substituted(text, {
-        "DATABASE_URL=postgresql+psycopg:///consult\n": "",
-        "@SECRET_KEY@": "ab" * 32,
-        "@REDIS_PASSWORD@": "cd" * 32,
-        "/srv/consult": str(srv),
-    }), encoding="utf-8")
+    env_file.write_text(
+        substituted(
+            text,
+            {
+                "DATABASE_URL=postgresql+psycopg:///consult\n": "",
+                "@SECRET_KEY@": "ab" * 32,
+                "@REDIS_PASSWORD@": "cd" * 32,
+                "/srv/consult": str(srv),
+            },
+        ),
+        encoding="utf-8",
+    )
     # A root shell's umask (022): the app sets the modes itself, not only the units' UMask=0077.
-    run = subprocess.run([str(CONSULT), "-e", str(env_file), "demo"], capture_output=True, text=True, timeout=300,
-                         env={"PATH": SYSTEMD_PATH, "LANG": "C.UTF-8"}, preexec_fn=lambda: os.umask(0o022))
+    run = subprocess.run(
+        [str(CONSULT), "-e", str(env_file), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": SYSTEMD_PATH, "LANG": "C.UTF-8"},
+        preexec_fn=lambda: os.umask(0o022),
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     backups = tmp_path / "backups"
     backups.mkdir(mode=0o700)
@@ -62,17 +74,22 @@ def test_the_app_creates_its_instance_folder_700_and_the_database_600_whatever_t
 
 def test_backup_unit_makes_a_private_copy_and_removes_those_older_than_the_days_it_keeps(sqlite_site):
     srv, env_file, backups = sqlite_site
-    unit = read_unit("consult-backup.service", {
-        "/srv/consult/venv": str(VENV),
-        "/usr/local/sbin/consult-backup": str(DEPLOY / "consult-backup"),
-        "/var/backups/consult": str(backups),
-        "/etc/consult/consult.env": str(env_file),
-        "/srv/consult": str(srv),
-    })
+    unit = read_unit(
+        "consult-backup.service",
+        {
+            "/srv/consult/venv": str(VENV),
+            "/usr/local/sbin/consult-backup": str(DEPLOY / "consult-backup"),
+            "/var/backups/consult": str(backups),
+            "/etc/consult/consult.env": str(env_file),
+            "/srv/consult": str(srv),
+        },
+    )
     days = int(unit.command()[-1])
     now = time.time()
-    old = {"consult-20250101-001500.sqlite": now - days * 86400 - 3600, "consult-20250101-011500.dump":
-           now - days * 86400 - 60}
+    old = {
+        "consult-20250101-001500.sqlite": now - days * 86400 - 3600,
+        "consult-20250101-011500.dump": now - days * 86400 - 60,
+    }
     kept = {"consult-20250102-001500.sqlite": now - days * 86400 + 3600, "notes.txt": now - 400 * 86400}
     for name, mtime in {**old, **kept}.items():
         (backups / name).write_bytes(b"x")

@@ -54,8 +54,10 @@ def test_every_server_block_hides_the_version_and_https_ones_allow_tls_1_2_and_1
 
 def test_environment_example_gives_the_production_settings(tmp_path, monkeypatch):
     env = read_environment_file(DEPLOY / "consult.env.example")
-    text = substituted((DEPLOY / "consult.env.example").read_text(encoding="utf-8"),
-                       {"@SECRET_KEY@": "ab" * 32, "@REDIS_PASSWORD@": "cd" * 32, "/srv/consult": str(tmp_path)})
+    text = substituted(
+        (DEPLOY / "consult.env.example").read_text(encoding="utf-8"),
+        {"@SECRET_KEY@": "ab" * 32, "@REDIS_PASSWORD@": "cd" * 32, "/srv/consult": str(tmp_path)},
+    )
     for key in env:
         monkeypatch.delenv(key, raising=False)
     (tmp_path / "consult.env").write_text(text, encoding="utf-8")
@@ -98,9 +100,14 @@ def test_systemd_accepts_the_units(tmp_path):
     names = SERVICES + TIMERS
     for name in names:
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
-        text = text.replace("/srv/consult/venv", str(VENV)).replace("/usr/local/sbin/consult-backup",
-                                                                      str(DEPLOY / "consult-backup"))
+        text = text.replace("/srv/consult/venv", str(VENV)).replace(
+            "/usr/local/sbin/consult-backup", str(DEPLOY / "consult-backup")
+        )
         (tmp_path / name).write_text(text, encoding="utf-8")
-    run = subprocess.run([analyze, "verify", "--man=no", *(str(tmp_path / name) for name in names)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [analyze, "verify", "--man=no", *(str(tmp_path / name) for name in names)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0 and not run.stderr.strip(), run.stderr

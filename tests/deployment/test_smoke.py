@@ -78,8 +78,15 @@ class Site:
 
     def consult(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         """A CLI line of the guide: the venv's consult with the environment file, and nothing else, loaded."""
-        run = subprocess.run([str(CONSULT), "-e", str(self.env_file), *args], input=stdin, capture_output=True,
-                             text=True, env={"PATH": SYSTEMD_PATH, "LANG": "C.UTF-8"}, cwd=self.work, timeout=300)
+        run = subprocess.run(
+            [str(CONSULT), "-e", str(self.env_file), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={"PATH": SYSTEMD_PATH, "LANG": "C.UTF-8"},
+            cwd=self.work,
+            timeout=300,
+        )
         assert run.returncode == 0, run.stdout + run.stderr
         return run
 
@@ -140,9 +147,26 @@ def site(tmp_path_factory):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         redis_port = free_port()
-        processes.append(subprocess.Popen(
-            [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--requirepass", REDIS_PASSWORD,
-             "--save", "", "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                [
+                    redis_server,
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--requirepass",
+                    REDIS_PASSWORD,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(work),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        )
         wait_until(lambda: _tcp_open(redis_port), what="redis-server")
 
         # /etc/consult/consult.env from the example, as the guide's step writes it (mode 640)
@@ -151,13 +175,19 @@ def site(tmp_path_factory):
         db_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         env_file = work / "etc" / "consult" / "consult.env"
         env_file.parent.mkdir(parents=True)
-        env_file.write_text(substituted((DEPLOY / "consult.env.example").read_text(encoding="utf-8"), {
-            "postgresql+psycopg:///consult": db_url,
-            "@SECRET_KEY@": SECRET_KEY,
-            "@REDIS_PASSWORD@": REDIS_PASSWORD,
-            "127.0.0.1:6379": f"127.0.0.1:{redis_port}",
-            "/srv/consult": str(srv),
-        }), encoding="utf-8")
+        env_file.write_text(
+            substituted(
+                (DEPLOY / "consult.env.example").read_text(encoding="utf-8"),
+                {
+                    "postgresql+psycopg:///consult": db_url,
+                    "@SECRET_KEY@": SECRET_KEY,
+                    "@REDIS_PASSWORD@": REDIS_PASSWORD,
+                    "127.0.0.1:6379": f"127.0.0.1:{redis_port}",
+                    "/srv/consult": str(srv),
+                },
+            ),
+            encoding="utf-8",
+        )
         env_file.chmod(0o640)
 
         app_port, http_port, https_port = free_port(), free_port(), free_port()
@@ -175,16 +205,38 @@ def site(tmp_path_factory):
             "/srv/consult": str(srv),
         }
         (work / "backups").mkdir(mode=0o700)
-        site = Site(work, env_file, db_url, https_port, http_port, app_port, redis_port,
-                    self_signed_certificate(work / "ssl")[0], nginx, app, backup)
+        site = Site(
+            work,
+            env_file,
+            db_url,
+            https_port,
+            http_port,
+            app_port,
+            redis_port,
+            self_signed_certificate(work / "ssl")[0],
+            nginx,
+            app,
+            backup,
+        )
 
         # the guide's steps 6 and 7: schema, organisations, the first admin; the demo for rows to keep
         site.consult("init-db")
         orgs = work / "orgs.csv"
         orgs.write_text(ORGS_CSV, encoding="utf-8")
         site.consult("import-orgs", str(orgs))
-        site.consult("create-user", ADMIN_LOGIN, "--name", "本部 管理者", "--role", "admin", "--org", "hq",
-                     "--password-file", "-", stdin=ADMIN_PASSWORD + "\n")
+        site.consult(
+            "create-user",
+            ADMIN_LOGIN,
+            "--name",
+            "本部 管理者",
+            "--role",
+            "admin",
+            "--org",
+            "hq",
+            "--password-file",
+            "-",
+            stdin=ADMIN_PASSWORD + "\n",
+        )
         site.consult("demo")
 
         site.start_app()
@@ -194,23 +246,30 @@ def site(tmp_path_factory):
         (work / "log").mkdir()
         (work / "www").mkdir()
         (work / "nginx").mkdir()
-        conf = substituted((DEPLOY / "nginx" / "consult.conf").read_text(encoding="utf-8"), {
-            "listen 80": f"listen 127.0.0.1:{http_port}",
-            "listen [::]:80": f"listen [::1]:{http_port}",
-            "listen 443": f"listen 127.0.0.1:{https_port}",
-            "listen [::]:443": f"listen [::1]:{https_port}",
-            "$host:443": f"$host:{https_port}",
-            "127.0.0.1:8000": f"127.0.0.1:{app_port}",
-            "/etc/ssl/consult": str(work / "ssl"),
-            "/var/log/nginx": str(work / "log"),
-            "/srv/consult/maintenance": str(work / "maintenance"),
-            "/var/www/html": str(work / "www"),
-        })
+        conf = substituted(
+            (DEPLOY / "nginx" / "consult.conf").read_text(encoding="utf-8"),
+            {
+                "listen 80": f"listen 127.0.0.1:{http_port}",
+                "listen [::]:80": f"listen [::1]:{http_port}",
+                "listen 443": f"listen 127.0.0.1:{https_port}",
+                "listen [::]:443": f"listen [::1]:{https_port}",
+                "$host:443": f"$host:{https_port}",
+                "127.0.0.1:8000": f"127.0.0.1:{app_port}",
+                "/etc/ssl/consult": str(work / "ssl"),
+                "/var/log/nginx": str(work / "log"),
+                "/srv/consult/maintenance": str(work / "maintenance"),
+                "/var/www/html": str(work / "www"),
+            },
+        )
         site_file = work / "nginx" / "consult.conf"
         site_file.write_text(conf, encoding="utf-8")
         site.nginx_conf = main = nginx_main_config(site_file, work / "nginx")
-        processes.append(subprocess.Popen([nginx, "-c", str(main), "-e", str(work / "nginx" / "error.log"),
-                                           "-g", "daemon off;"], stderr=subprocess.PIPE))
+        processes.append(
+            subprocess.Popen(
+                [nginx, "-c", str(main), "-e", str(work / "nginx" / "error.log"), "-g", "daemon off;"],
+                stderr=subprocess.PIPE,
+            )
+        )
         wait_until(lambda: _tcp_open(https_port), what="nginx")
         yield site
     finally:
@@ -230,16 +289,20 @@ def site(tmp_path_factory):
 def log_in(browser: Browser, password: str = ADMIN_PASSWORD, referer: str | None = None):
     page = browser.get("/login")
     assert page.status == 200, page.status
-    return browser.post_form("/login", {"login": ADMIN_LOGIN, "password": password,
-                                        "csrf_token": csrf_token(page.text)}, referer=referer)
+    return browser.post_form(
+        "/login", {"login": ADMIN_LOGIN, "password": password, "csrf_token": csrf_token(page.text)}, referer=referer
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
 
 
 def test_nginx_t_passes_on_the_shipped_site_inside_debians_nginx_conf(site):
-    check = subprocess.run([site.nginx, "-t", "-c", str(site.nginx_conf), "-e", str(site.work / "nginx" / "t.log")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [site.nginx, "-t", "-c", str(site.nginx_conf), "-e", str(site.work / "nginx" / "t.log")],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stderr
     assert "syntax is ok" in check.stderr and "test is successful" in check.stderr
     assert "[warn]" not in check.stderr and "[emerg]" not in check.stderr, check.stderr
@@ -320,14 +383,42 @@ def test_login_over_http2_as_browsers_send_it(site, tmp_path):
     curl = need("curl", "curl")
     url = f"https://{SERVER_NAME}:{site.https}/login"
     jar = tmp_path / "cookies"
-    base = [curl, "--http2", "-sS", "--cacert", str(site.cert), "--resolve", f"{SERVER_NAME}:{site.https}:127.0.0.1",
-            "-c", str(jar), "-b", str(jar)]
+    base = [
+        curl,
+        "--http2",
+        "-sS",
+        "--cacert",
+        str(site.cert),
+        "--resolve",
+        f"{SERVER_NAME}:{site.https}:127.0.0.1",
+        "-c",
+        str(jar),
+        "-b",
+        str(jar),
+    ]
     page = subprocess.run([*base, "-w", "\n%{http_version}", url], capture_output=True, text=True, timeout=60)
     assert page.returncode == 0 and page.stdout.endswith("\n2"), page.stderr
-    sent = subprocess.run([*base, "-o", "/dev/null", "-w", "%{http_code} %{http_version}", "-e", url,
-                           "--data-urlencode", f"login={ADMIN_LOGIN}", "--data-urlencode", f"password={ADMIN_PASSWORD}",
-                           "--data-urlencode", f"csrf_token={csrf_token(page.stdout)}", url],
-                          capture_output=True, text=True, timeout=60)
+    sent = subprocess.run(
+        [
+            *base,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{http_version}",
+            "-e",
+            url,
+            "--data-urlencode",
+            f"login={ADMIN_LOGIN}",
+            "--data-urlencode",
+            f"password={ADMIN_PASSWORD}",
+            "--data-urlencode",
+            f"csrf_token={csrf_token(page.stdout)}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert sent.stdout == "302 2", sent.stdout + sent.stderr
 
 
@@ -347,19 +438,22 @@ def test_a_10_mb_attachment_goes_through_nginx_and_comes_back_the_same(site):
     assert log_in(browser).status == 302
     path = f"/rounds/{round_id}/attachments"
     data = b"%PDF-1.4\n" + os.urandom(10 * 1024 * 1024) + b"\n%%EOF\n"
-    response = browser.post_file(path, {"csrf_token": csrf_token(browser.get(path).text)}, "file", "素案.pdf", data,
-                                 "application/pdf")
+    response = browser.post_file(
+        path, {"csrf_token": csrf_token(browser.get(path).text)}, "file", "素案.pdf", data, "application/pdf"
+    )
     assert response.status == 302, response.text[:2000]
     with site.engine().connect() as conn:
-        attachment_id, size = conn.execute(select(Attachment.id, Attachment.size).where(
-            Attachment.round_id == round_id).order_by(Attachment.id.desc())).first()
+        attachment_id, size = conn.execute(
+            select(Attachment.id, Attachment.size).where(Attachment.round_id == round_id).order_by(Attachment.id.desc())
+        ).first()
     assert size == len(data)
     download = browser.get(f"/rounds/attachments/{attachment_id}")
     assert download.status == 200
     assert hashlib.sha256(download.body).digest() == hashlib.sha256(data).digest()
 
-    too_big = browser.post_file(path, {"csrf_token": "x"}, "file", "big.pdf", b"%PDF-" + b"0" * (26 * 1024 * 1024),
-                                "application/pdf")
+    too_big = browser.post_file(
+        path, {"csrf_token": "x"}, "file", "big.pdf", b"%PDF-" + b"0" * (26 * 1024 * 1024), "application/pdf"
+    )
     assert too_big.status == 413  # nginx's client_max_body_size, the same 25 MB as the app's MAX_CONTENT_LENGTH
 
 
@@ -370,14 +464,25 @@ def test_client_address_comes_from_nginx_and_failed_logins_count_in_redis_with_i
 
     browser = site.browser(source="127.0.0.2")  # nginx sees 127.0.0.2; gunicorn sees nginx at 127.0.0.1
     page = browser.get("/login")
-    response = browser.request("POST", "/login", body=(
-        f"login={ADMIN_LOGIN}&password=wrong-password&csrf_token={csrf_token(page.text)}").encode(), headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Referer": browser.origin + "/login",
-        "X-Forwarded-For": "203.0.113.9"})  # a client's own claim: nginx appends the real address, the app takes it
+    response = browser.request(
+        "POST",
+        "/login",
+        body=(f"login={ADMIN_LOGIN}&password=wrong-password&csrf_token={csrf_token(page.text)}").encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": browser.origin + "/login",
+            "X-Forwarded-For": "203.0.113.9",
+        },
+    )  # a client's own claim: nginx appends the real address, the app takes it
     assert response.status == 200 and "ログインIDまたはパスワードが違います" in response.text
     with site.engine().connect() as conn:
-        address = conn.execute(select(AuditEvent.address).where(AuditEvent.action == "login_failed")
-                               .order_by(AuditEvent.id.desc())).scalars().first()
+        address = (
+            conn.execute(
+                select(AuditEvent.address).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id.desc())
+            )
+            .scalars()
+            .first()
+        )
     assert address == "127.0.0.2"
 
     with socket.create_connection(("127.0.0.1", site.redis_port), timeout=10) as raw:  # without the password
@@ -397,6 +502,7 @@ def test_with_postgresql_and_the_secret_key_in_the_environment_file_the_app_writ
 def rows(url: str) -> dict[str, list[tuple]]:
     """Every row of every table, in primary-key order."""
     import consult.models  # noqa: F401  (every table registered)
+
     from consult.extensions import db
 
     engine = create_engine(url)
@@ -404,8 +510,9 @@ def rows(url: str) -> dict[str, list[tuple]]:
         with engine.connect() as conn:
             result = {"alembic_version": conn.execute(text("SELECT version_num FROM alembic_version")).all()}
             for table in db.metadata.sorted_tables:
-                result[table.name] = [tuple(row) for row in conn.execute(
-                    select(table).order_by(*table.primary_key.columns))]
+                result[table.name] = [
+                    tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+                ]
     finally:
         engine.dispose()
     return result
@@ -415,8 +522,12 @@ def test_backup_by_the_timer_then_restore_with_the_app_stopped_keeps_every_row(s
     before = rows(site.db_url)
     assert len(before["opinion"]) > 50 and before["attachment"] and before["audit_event"] and before["letter"]
 
-    backup = run_unit(read_unit("consult-backup.service", site.backup_replacements), site.env_file,
-                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    backup = run_unit(
+        read_unit("consult-backup.service", site.backup_replacements),
+        site.env_file,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     output = backup.communicate(timeout=300)[0].decode()
     assert backup.returncode == 0, output
     dumps = list((site.work / "backups").glob("consult-*.dump"))
@@ -432,8 +543,19 @@ def test_backup_by_the_timer_then_restore_with_the_app_stopped_keeps_every_row(s
     with site.engine().begin() as conn:  # what the restore must undo
         conn.execute(text("DELETE FROM attachment"))
         conn.execute(text("UPDATE organization SET name = name || '（変更）'"))
-    site.consult("create-user", "extra", "--name", "後から", "--role", "member", "--org", "pref13",
-                 "--password-file", "-", stdin="another-password\n")
+    site.consult(
+        "create-user",
+        "extra",
+        "--name",
+        "後から",
+        "--role",
+        "member",
+        "--org",
+        "pref13",
+        "--password-file",
+        "-",
+        stdin="another-password\n",
+    )
 
     from sqlalchemy.engine import make_url
 
