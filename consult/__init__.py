@@ -7,13 +7,15 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app, render_template, request, session
+from flask import current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from consult.core import convert
+from consult.core.text import guard_sessions
 from consult.core.transaction import App
 from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -38,6 +40,8 @@ def create_app(test_config: dict | None = None) -> App:
         instance_path=os.environ.get("CONSULT_INSTANCE_PATH") or None,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    convert.register(app)  # every <int:…> of every route is a bounded id
+    guard_sessions()  # no forbidden character is ever stored, whatever path the text took
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI="sqlite:///" + str(Path(app.instance_path) / "consult.sqlite"),
         LETTER_TEMPLATES_DIR=str(resource_dir("letter_templates")),
@@ -99,8 +103,8 @@ def create_app(test_config: dict | None = None) -> App:
 
 
 def select_locale() -> str:
-    """The language chosen for this browser session, if supported; Japanese otherwise."""
-    lang = session.get("lang")
+    """The language chosen for this browser session, if supported; Japanese otherwise (and outside a request)."""
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]

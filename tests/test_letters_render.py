@@ -11,7 +11,8 @@ from docx.shared import Mm, Pt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consult.letters.document import Addressee, Letter, Section, clean_letter, describe_characters
+from consult.core.text import describe_characters
+from consult.letters.document import Addressee, Letter, Section, clean_letter
 from consult.letters.render import default_template_path, render_letter, render_letter_report
 
 TEMPLATE = default_template_path()

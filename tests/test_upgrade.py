@@ -462,6 +462,8 @@ def test_upgrade_from_the_first_migration_keeps_every_row(fresh_url):
         assert answer.late_payload["general_comment"] == "締切後に届いた意見"
         opinions = {op.id: op for op in answer.opinions}
         assert opinions[1].disposition == "adopted" and opinions[1].hq_view == "本部の考え方"
+        # What headquarters had answered was answered in the wording stored then.
+        assert opinions[1].answered_revision == opinions[1].revision == 1 and opinions[4].answered_revision is None
         assert opinions[4].item_id is None and opinions[4].heading == "新しい項目の提案"
         assert [e.changes for e in answer.events][0][0]["after"] == "修正案の文言"
         db.session.remove()
@@ -487,9 +489,9 @@ def test_upgrade_to_head_with_letters_data_keeps_their_links(fresh_url):
         insert_initial_data()
         upgrade(revision="2149508c75ab")
         insert_letters_data()
-        before = dump()
+        before, columns = dump(), columns_of()
         upgrade()
-        after = dump({name: columns for name, columns in columns_of().items() if name in before})
+        after = dump(columns)  # the columns that existed then (later revisions may add some)
         assert after == before
         assert len(after["request_item_opinion"]) == 3 and len(after["addressee_item"]) == 1
         if head_revision() != "2149508c75ab":

@@ -6,14 +6,15 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from consult.answers.models import STANCES
 from consult.answers.operations import AnswerInput, OpinionInput, ProposalInput
 from consult.core import faults
-from consult.core.text import clean, has_control
+from consult.core.convert import parse_int
+from consult.core.forms import Form
+from consult.core.text import clean
 
 try:  # WTForms 3.3 names options; older versions take (value, label) pairs
     from wtforms import SelectChoice
@@ -23,7 +24,6 @@ except ImportError:  # pragma: no cover
 TEXT_LIMIT = 10_000
 HEADING_LIMIT = 300
 STANCE_CHOICES = [("", _l("意見なし")), *STANCES.items()]
-CONTROL_MESSAGE = _l("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。")
 OPINION_FIELDS = ("referred_text", "proposed_text", "reason")
 OPINION_LABELS = {
     "stance": _l("区分"),
@@ -60,13 +60,6 @@ def max_chars(limit: int):
     return check
 
 
-def no_control(form, field):
-    """Drop control characters, show the cleaned text and ask the writer to look before saving."""
-    if has_control(field.data):
-        field.data = clean(field.data)
-        raise ValidationError(CONTROL_MESSAGE)
-
-
 def valid_stance(form, field):
     """A forged or outdated stance value gets a message, never a 500."""
     if (field.data or "") not in dict(STANCE_CHOICES):
@@ -76,10 +69,10 @@ def valid_stance(form, field):
 
 def _text(label: str, limit: int = TEXT_LIMIT, area: bool = True):
     kind = TextAreaField if area else StringField
-    return kind(label, filters=[_newlines], validators=[max_chars(limit), no_control])
+    return kind(label, filters=[_newlines], validators=[max_chars(limit)])
 
 
-class AnswerFormBase(FlaskForm):
+class AnswerFormBase(Form):
     """Fields every answer has; the per-item and proposal fields are added by answer_form()."""
 
     version = HiddenField()
@@ -90,8 +83,8 @@ class AnswerFormBase(FlaskForm):
 
     def expected_version(self) -> int:
         """The answer version the page was built from; anything unreadable counts as "none yet"."""
-        raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() else 0
+        version = parse_int(self.version.data)
+        return version if version is not None else 0
 
     def item_field(self, item_id: int, name: str):
         return self[f"item-{item_id}-{name}"]

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion
+from consult.answers import signals
+from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion, OpinionRevision
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError
 from consult.extensions import db
@@ -136,12 +137,15 @@ def save_answer(
         raise DomainError("意見が一つも入力されていません。意見がない場合は「意見なしで提出」を選んでください。")
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
-    changes = _apply(answer, round_, data)
+    revised: list[Opinion] = []
+    changes = _apply(answer, round_, data, revised, now)
     action = "submit" if submit else "save"
     if submit:
         answer.status, answer.no_opinion = "submitted", False
         answer.submitted_at, answer.submitted_by_id = now, user.id
     _touch(answer, user, now, action, changes)
+    for opinion in revised:  # the one point where "a branch changed an answered opinion" happens
+        signals.answered_opinion_changed.send(opinion, answer=answer, user=user, now=now)
     return answer
 
 
@@ -241,8 +245,9 @@ def _start_answer(round_: Round, organization_id: int, now: datetime) -> Answer:
     return answer
 
 
-def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
-    """Write the typed opinions onto the stored ones and list what changed."""
+def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[Opinion], now: datetime) -> list[dict]:
+    """Write the typed opinions onto the stored ones and list what changed; `revised` collects the opinions
+    headquarters had answered whose wording changes now."""
     changes: list[dict] = []
     existing = answer.item_opinions()
     numbers = {item.id: item for item in round_.items}
@@ -263,6 +268,8 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
             before = OpinionInput(stored.stance, stored.referred_text, stored.proposed_text, stored.reason)
         changed = _field_changes(label, before, typed)
         changes.extend(changed)
+        if changed and stored.id is not None:
+            _revise(stored, now, revised)
         stored.stance = typed.stance or "other"
         stored.referred_text, stored.proposed_text, stored.reason = (
             typed.referred_text,
@@ -272,14 +279,14 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
         if changed or stored.item_revision is None:
             stored.item_revision = item.revision  # an untouched opinion still answers the wording it was written for
         stored.position = position
-    changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()]))
+    changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()], revised, now))
     if answer.general_comment != data.general_comment:
         changes.append(_change("全体", "総括的な意見", answer.general_comment, data.general_comment))
         answer.general_comment = data.general_comment
     return changes
 
 
-def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
+def _apply_proposals(answer: Answer, typed: list[ProposalInput], revised: list[Opinion], now: datetime) -> list[dict]:
     """Proposals are matched by position: update, add or remove to fit what was typed."""
     changes = []
     stored = answer.proposals()
@@ -289,6 +296,7 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
             row = stored[index]
             before = (row.heading, row.proposed_text, row.reason)
             if before != (proposal.heading, proposal.proposed_text, proposal.reason):
+                _revise(row, now, revised)
                 changes.append(
                     _change(
                         label,
@@ -307,6 +315,25 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
         changes.append(_change(f"新規提案{index + 1}", "内容", row.heading, "（削除）"))
         answer.opinions.remove(row)
     return changes
+
+
+def _revise(opinion: Opinion, now: datetime, revised: list[Opinion]) -> None:
+    """The branch is about to change this opinion's wording: a new revision, keeping the one headquarters answered."""
+    if opinion.answered_revision is not None and opinion.answered_revision == opinion.revision:
+        opinion.revisions.append(
+            OpinionRevision(
+                revision=opinion.revision,
+                stance=opinion.stance,
+                heading=opinion.heading,
+                referred_text=opinion.referred_text,
+                proposed_text=opinion.proposed_text,
+                reason=opinion.reason,
+                created_at=now,
+            )
+        )
+    opinion.revision += 1
+    if opinion.answered_revision is not None:
+        revised.append(opinion)
 
 
 def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> list[dict]:

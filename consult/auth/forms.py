@@ -1,15 +1,15 @@
 """Login, password and user forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from consult.auth.models import ROLE_LABELS
 from consult.core import faults
+from consult.core.forms import Form, IdSelectField
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(
         _l("ログインID"), validators=[DataRequired(_l("ログインIDを入力してください。")), Length(max=64)]
     )
@@ -17,7 +17,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("ログイン"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(
         _l("現在のパスワード"), validators=[DataRequired(_l("現在のパスワードを入力してください。"))]
     )
@@ -35,7 +35,7 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("変更する"))
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     login = StringField(
         _l("ログインID"),
         validators=[
@@ -53,7 +53,7 @@ class UserForm(FlaskForm):
     )
     email = StringField(_l("メールアドレス"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("役割"), choices=list(ROLE_LABELS.items()))
-    organization_id = SelectField(_l("所属組織"), coerce=int)
+    organization_id = IdSelectField(_l("所属組織"), message=_l("所属組織を一覧から選んでください。"))
     password = PasswordField(
         _l("初期パスワード"),
         validators=[
@@ -64,7 +64,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("登録する"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         _l("新しいパスワード"),
         validators=[Optional(), Length(min=8, max=200, message=_l("パスワードは8文字以上にしてください。"))],
@@ -72,7 +72,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("パスワードを再設定"))
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(Form):
     active = SelectField(_l("状態"), choices=[("1", _l("有効")), ("0", _l("停止"))])
     submit = SubmitField(_l("変更する"))
 

@@ -79,6 +79,7 @@ register_actions(
     {
         "login": "ログイン",
         "login_failed": "ログイン失敗",
+        "login_throttled": "ログイン試行の制限",
         "logout": "ログアウト",
         "password_changed": "パスワード変更",
         "password_reset": "パスワード再設定（管理者）",

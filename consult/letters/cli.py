@@ -28,9 +28,9 @@ def letters_command(out_dir: Path, campaign_id: int | None):
     """Write one DOCX per addressee and print each path; characters Word cannot hold are reported, not hidden."""
     from sqlalchemy import select
 
+    from consult.core.text import describe_characters
     from consult.extensions import db
     from consult.letters.compose import current_template, letter_filename, preload, render_addressee
-    from consult.letters.document import describe_characters
     from consult.letters.models import Campaign
 
     if campaign_id is not None:

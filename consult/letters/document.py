@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from dataclasses import dataclass, field
 
+from consult.core.text import FORBIDDEN, normalise_newlines
 from consult.letters import numbering
 
 HONORIFICS = ("様", "殿")
@@ -112,22 +112,15 @@ def _join(*parts: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Characters Word cannot hold
-
-
-def is_removed(ch: str) -> bool:
-    """Control characters other than tab and line breaks, surrogates, U+FFFE/U+FFFF: XML (and Word) refuse them."""
-    if ch in "\t\n\r":
-        return False
-    return unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff"
+# Characters Word cannot hold (one definition: consult.core.text.FORBIDDEN)
 
 
 def clean_text(text: str) -> tuple[str, list[str]]:
-    """Text with line ends normalised to \\n and unholdable characters dropped, plus the characters dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    removed = [ch for ch in text if is_removed(ch)]
+    """Text with line ends normalised to \\n and forbidden characters (core.text) dropped, plus those dropped."""
+    text = normalise_newlines(text)
+    removed = FORBIDDEN.findall(text)
     if removed:
-        text = "".join(ch for ch in text if not is_removed(ch))
+        text = FORBIDDEN.sub("", text)
     return text, removed
 
 
@@ -163,11 +156,6 @@ def clean_letter(letter: Letter) -> tuple[Letter, list[str]]:
 def removed_characters(letter: Letter) -> list[str]:
     """The distinct characters render_letter will drop, so the screen can tell the user."""
     return clean_letter(letter)[1]
-
-
-def describe_characters(chars: list[str]) -> str:
-    """「U+0007、U+FFFF」: removed characters are invisible, so name them by code point."""
-    return "、".join(f"U+{ord(ch):04X}" for ch in chars)
 
 
 def sample_letter() -> Letter:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from consult.core.convert import parse_int
+from consult.core.forms import Form, IdSelectField
 from consult.core.text import normalise_number
 from consult.letters import dates, numbering
 from consult.letters.models import ADDRESSEE_KINDS, DATE_STYLES, HONORIFICS
 from consult.letters.operations import YEAR_RANGE
-from consult.rounds.forms import CleanTextForm, MaxChars
+from consult.rounds.forms import MaxChars
 
 TITLE_MAX, ITEM_MAX, PARAGRAPHS_MAX = 300, 5_000, 20_000
 ORG_MAX, PERSON_TITLE_MAX, NAME_MAX = 200, 200, 100
@@ -26,7 +27,8 @@ def _number(field, label: str, low: int, high: int) -> int | None:
     text = normalise_number(field.data or "")
     if not text:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = parse_int(text, low, high)
+    if number is None:
         raise ValidationError(
             _(
                 "%(label)sは %(low)s〜%(high)s の数字で入力してください（入力：「%(value)s」）。",
@@ -36,10 +38,10 @@ def _number(field, label: str, low: int, high: int) -> int | None:
                 value=field.data,
             )
         )
-    return int(text)
+    return number
 
 
-class VersionedForm(CleanTextForm):
+class VersionedForm(Form):
     """A form with the hidden version of the record the page was built from, to refuse a stale edit."""
 
     version = HiddenField()
@@ -47,12 +49,11 @@ class VersionedForm(CleanTextForm):
     def expected_version(self) -> int | None:
         """The version the page showed; None on a new record, -1 when the hidden value was tampered with."""
         value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else -1 if value else None
+        version = parse_int(value)
+        return version if version is not None else -1 if value else None
 
 
 class CampaignForm(VersionedForm):
-    text_fields = ("title", "sender_org", "sender_title", "sender_name")
-
     title = StringField(
         _l("要請行動の名前"), validators=[DataRequired(_l("名前を入力してください。")), MaxChars(TITLE_MAX, _l("名前"))]
     )
@@ -71,15 +72,11 @@ class CampaignForm(VersionedForm):
     )
     sender_title = StringField(_l("差出人の肩書"), validators=[MaxChars(PERSON_TITLE_MAX, _l("差出人の肩書"))])
     sender_name = StringField(_l("差出人の氏名"), validators=[MaxChars(NAME_MAX, _l("差出人の氏名"))])
-    round_id = SelectField(_l("元にした組織討議"), coerce=int, validators=[Optional()])
+    round_id = IdSelectField(_l("元にした組織討議"), validators=[Optional()])
 
     def __init__(self, *args, rounds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.round_id.choices = [(0, _l("（なし）"))] + [(r.id, r.title) for r in rounds]
-
-    def validate_round_id(self, field) -> None:
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("一覧の中から選んでください。"))
 
     def validate_date_year(self, field) -> None:
         _number(field, _l("年"), YEAR_MIN, YEAR_MAX)
@@ -115,9 +112,7 @@ class CampaignForm(VersionedForm):
         return self.round_id.data or None
 
 
-class NewLetterForm(CleanTextForm):
-    text_fields = ("title",)
-
+class NewLetterForm(Form):
     title = StringField(
         _l("新しい要請書の題名"),
         validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))],
@@ -125,8 +120,6 @@ class NewLetterForm(CleanTextForm):
 
 
 class LetterForm(VersionedForm):
-    text_fields = ("title", "greeting", "background", "closing")
-
     title = StringField(
         _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
     )
@@ -143,10 +136,8 @@ class LetterForm(VersionedForm):
     fullwidth_digits = BooleanField(_l("数字を全角にする（１．（１））"))
 
 
-class ItemForm(CleanTextForm):
+class ItemForm(Form):
     """One request item or section heading, edited inline on the letter page."""
-
-    text_fields = ("text",)
 
     text = TextAreaField(
         _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))]
@@ -154,9 +145,7 @@ class ItemForm(CleanTextForm):
     shown = HiddenField()  # the text the page showed: a change saved meanwhile by someone else is not overwritten
 
 
-class AddItemForm(CleanTextForm):
-    text_fields = ("text",)
-
+class AddItemForm(Form):
     text = TextAreaField(
         _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))]
     )
@@ -164,8 +153,6 @@ class AddItemForm(CleanTextForm):
 
 
 class AddresseeForm(VersionedForm):
-    text_fields = ("organisation", "title", "name", "greeting", "extra_paragraph")
-
     organisation = StringField(
         _l("要請先の組織（省庁・政党など）"),
         validators=[DataRequired(_l("要請先の組織を入力してください。")), MaxChars(ORG_MAX, _l("要請先の組織"))],
@@ -184,7 +171,7 @@ class AddresseeForm(VersionedForm):
         default="様",
         validators=[DataRequired(_l("敬称を選んでください。"))],
     )
-    letter_id = SelectField(_l("渡す要請書"), coerce=int)
+    letter_id = IdSelectField(_l("渡す要請書"), message=_l("要請書を選んでください（先に要請書を作成してください）。"))
     scope = RadioField(
         _l("要請項目"),
         choices=[("all", _l("すべての項目")), ("subset", _l("一部の項目だけ（下で選ぶ）"))],
@@ -203,14 +190,10 @@ class AddresseeForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.letter_id.choices = [(letter.id, letter.title) for letter in letters]
 
-    def validate_letter_id(self, field) -> None:
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("要請書を選んでください（先に要請書を作成してください）。"))
 
-
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A POST with nothing but the CSRF token: removing after a confirm page."""
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     file = FileField(_l("新しい雛形（Word 文書 .docx、5MB まで）"))

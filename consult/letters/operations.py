@@ -18,11 +18,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers.models import Answer, Opinion
 from consult.audit.operations import record_object
+from consult.core.convert import YEAR_MAX, YEAR_MIN
 from consult.core.errors import ConflictError, DomainError
+from consult.core.text import describe_characters, forbidden_in, normalise_newlines
 from consult.extensions import db
 from consult.letters import dates, numbering
 from consult.letters.compose import included_ids, is_two_level
-from consult.letters.document import Entry, Section, describe_characters, is_removed, outline
+from consult.letters.document import Entry, Section, outline
 from consult.letters.document import Letter as PrintedLetter
 from consult.letters.models import (
     ADDRESSEE_KINDS,
@@ -41,7 +43,7 @@ CONFLICT_MESSAGE = (
     "他の人が先に更新しました。あなたの入力内容は消えていません。"
     "保存済みの内容と見比べてから、もう一度保存してください。"
 )
-YEAR_RANGE = (1900, 2100)
+YEAR_RANGE = (YEAR_MIN, YEAR_MAX)  # the one bound on every year (core.convert)
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
 # Field limits (characters): the columns' sizes, and generous bounds for the free texts.
@@ -89,8 +91,8 @@ class _Checker:
         self, name: str, value: str | None, label: str, limit: int, *, required: bool = False, single_line: bool = False
     ) -> str:
         """The value with line ends normalised and surrounding ASCII blanks trimmed, or a message recorded."""
-        value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip(" \t\n")
-        removed = list(dict.fromkeys(ch for ch in value if is_removed(ch)))
+        value = normalise_newlines(value or "").strip(" \t\n")
+        removed = forbidden_in(value)
         if removed:
             self.errors[name] = (
                 f"{label}に文書に書き込めない文字（{describe_characters(removed)}）が含まれています。"

@@ -16,13 +16,14 @@ from consult.answers.models import STANCES, Answer, Opinion
 from consult.core import clock
 from consult.core.access import require_hq
 from consult.core.clock import request_now
+from consult.core.convert import parse_id, parse_ids
 from consult.core.errors import ConflictError, DomainError
-from consult.core.text import clean
+from consult.core.text import clean, describe_characters
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.letters import compose, dates, document, numbering
 from consult.letters import operations as letters
-from consult.letters.document import clean_letter, describe_characters, outline
+from consult.letters.document import clean_letter, outline
 from consult.letters.forms import (
     TEMPLATE_MAX_BYTES,
     AddItemForm,
@@ -428,10 +429,11 @@ def add_item(campaign_id: int, letter_id: int):
     campaign = _campaign_or_404(campaign_id)
     letter_ = _letter_or_404(campaign, letter_id)
     key = request.form.get("form", "top")
-    if key != "top" and not key.isdigit():
+    parent_id = None if key == "top" else parse_id(key)
+    if key != "top" and parent_id is None:
         abort(400)
     form = AddItemForm(prefix=f"add-{key}")
-    parent = _item_or_404(letter_, int(key)) if key != "top" else None
+    parent = _item_or_404(letter_, parent_id) if parent_id is not None else None
     if parent is not None and parent.parent_id is not None:
         abort(400)  # two levels only: an item under an item has no number to print
     if form.validate_on_submit():
@@ -521,7 +523,7 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
     item = _item_or_404(letter_, item_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("opinion") if v.isdigit()}
+        chosen = set(parse_ids(request.form.getlist("opinion")) or ())
         allowed = (
             set(
                 db.session.scalars(
@@ -543,7 +545,7 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
                 return _back_to_item(campaign, letter_, item.id)
     source = db.session.get(Round, campaign.round_id) if campaign.round_id else None
     round_items, rows, more = [], [], False
-    filters = {"item": request.args.get("item", ""), "q": request.args.get("q", "").strip()[:200]}
+    filters = {"item": request.args.get("item", ""), "q": clean(request.args.get("q", "")).strip()[:200]}
     if source is not None:
         round_items = db.session.scalars(
             select(RoundItem).where(RoundItem.round_id == source.id).order_by(RoundItem.position, RoundItem.id)
@@ -553,8 +555,8 @@ def item_opinions(campaign_id: int, letter_id: int, item_id: int):
         )
         if filters["item"] == "new":
             query = query.where(Opinion.item_id.is_(None))
-        elif filters["item"].isdigit():
-            query = query.where(Opinion.item_id == int(filters["item"]))
+        elif parse_id(filters["item"]) is not None:
+            query = query.where(Opinion.item_id == parse_id(filters["item"]))
         if filters["q"]:
             like = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             query = query.where(
@@ -664,10 +666,15 @@ def _chosen_items(form: AddresseeForm, campaign_letters: list[Letter]) -> list[i
         return None
     letter_ = next((ltr for ltr in campaign_letters if ltr.id == form.letter_id.data), None)
     own = {item.id for item in letter_.items} if letter_ else set()
-    chosen = [int(v) for v in request.form.getlist("item") if v.isdigit() and int(v) in own]
+    chosen = [item_id for item_id in _posted_item_ids() if item_id in own]
     if not chosen:
         form.scope.errors = [*form.scope.errors, "一部の項目を渡すときは、渡す要請書の項目を一つ以上選んでください。"]
     return chosen
+
+
+def _posted_item_ids() -> list[int]:
+    """The request items ticked on the addressee page; a value that is no id is ignored like an unknown id."""
+    return [item_id for item_id in map(parse_id, request.form.getlist("item")) if item_id is not None]
 
 
 def _render_addressee(campaign, form, campaign_letters, addressee=None, selected=(), status=200):
@@ -714,7 +721,7 @@ def new_addressee(campaign_id: int):
                 flash(_("要請先「%(name)s」を登録しました。", name=addressee.organisation), "success")
                 return redirect(url_for("letters.detail", campaign_id=campaign.id) + "#addressees")
     elif request.method == "POST":
-        selected = [int(v) for v in request.form.getlist("item") if v.isdigit()]
+        selected = _posted_item_ids()
     return _render_addressee(campaign, form, campaign_letters, selected=selected)
 
 
@@ -741,7 +748,7 @@ def edit_addressee(campaign_id: int, addressee_id: int):
         )
         return _render_addressee(campaign, form, campaign_letters, addressee, [i.id for i in addressee.selected])
     form = AddresseeForm(letters=campaign_letters)
-    selected = [int(v) for v in request.form.getlist("item") if v.isdigit()]
+    selected = _posted_item_ids()
     if form.validate_on_submit():
         chosen = _chosen_items(form, campaign_letters)
         if not form.scope.errors:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from consult.core.errors import DomainError
-from consult.core.text import clean, has_control
+from consult.core.text import clean, describe_characters, forbidden_in
 from consult.extensions import db
 from consult.orgs.models import KIND_LABELS, Organization
 
@@ -75,8 +75,8 @@ def _check_text(errors: list[str], line: int, label: str, value: str, max_length
         errors.append(f"{line}行目: {label}が空です。")
     elif len(value) > max_length:
         errors.append(f"{line}行目: {label}は{max_length}文字以内にしてください。")
-    elif has_control(value):
-        errors.append(f"{line}行目: {label}に使えない制御文字が含まれています。")
+    elif chars := forbidden_in(value):
+        errors.append(f"{line}行目: {label}に文書に書き込めない文字（{describe_characters(chars)}）が含まれています。")
 
 
 def import_orgs(rows: list[tuple[int, dict[str, str]]]) -> ImportSummary:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
 
-from consult.answers.forms import max_chars, no_control
+from consult.answers.forms import max_chars
 from consult.answers.models import DISPOSITIONS
+from consult.core.convert import parse_id
+from consult.core.forms import Form, IdMultipleField
 from consult.review.operations import HQ_VIEW_LIMIT, disposition_token
 
 try:  # WTForms 3.3 names options; older versions take (value, label) pairs
@@ -45,23 +46,22 @@ def valid_request_item(form, field):
         raise ValidationError(_l("要請項目は一覧から選んでください。"))
 
 
-class DispositionForm(FlaskForm):
+class DispositionForm(Form):
     """One opinion's weighing; `seen` fingerprints what the page showed, to refuse a stale save."""
 
     disposition = SelectField(_l("対応"), validate_choice=False, validators=[valid_disposition])
-    hq_view = TextAreaField(_l("本部の考え方"), filters=[_newlines], validators=[max_chars(HQ_VIEW_LIMIT), no_control])
+    hq_view = TextAreaField(_l("本部の考え方"), filters=[_newlines], validators=[max_chars(HQ_VIEW_LIMIT)])
     request_item = SelectField(_l("要請項目に結び付ける"), validate_choice=False, validators=[valid_request_item])
-    unlink = SelectMultipleField(_l("結び付けを外す"), validate_choice=False)
+    unlink = IdMultipleField(_l("結び付けを外す"), message=_l("外す要請項目は一覧から選んでください。"))
     seen = HiddenField()
 
     request_ids: set[str] = set()
 
     def unlink_ids(self) -> list[int]:
-        return [int(v) for v in (self.unlink.data or []) if str(v).isdigit()]
+        return list(self.unlink.data or [])
 
     def request_item_id(self) -> int | None:
-        value = self.request_item.data or ""
-        return int(value) if value.isdigit() else None
+        return parse_id(self.request_item.data)
 
 
 def disposition_form(opinion, choices: dict, formdata=None) -> DispositionForm:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from consult.answers.models import DISPOSITIONS, STANCES
 from consult.core.access import require_hq
 from consult.core.clock import request_now
+from consult.core.convert import parse_id, parse_page
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
@@ -203,8 +204,7 @@ def published(round_id: int):
             abort(403)
         if round_.answers_published_at is None:
             abort(404)
-    page_arg = request.args.get("page", "1")
-    page_no = int(page_arg) if page_arg.isdigit() and int(page_arg) < 10**6 else 1
+    page_no = parse_page(request.args.get("page"))
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
     return render_template(
@@ -220,8 +220,11 @@ def _export_item_arg(round_: Round):
     value = request.args.get("item", "")
     if value == "proposals":
         return None
-    if value.isdigit():
-        return _item_or_404(round_, int(value)).id
+    if value.isascii() and value.isdigit():
+        item_id = parse_id(value)
+        if item_id is None:  # digits beyond any id
+            abort(404)
+        return _item_or_404(round_, item_id).id
     return "all"
 
 

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    DateField,
-    DateTimeLocalField,
-    HiddenField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from consult.core.text import clean, has_control
-
-CONTROL_MESSAGE = _l("表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。")
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-DATETIME_MESSAGE = _l("日時を「2025-03-17 17:00」のように入力してください。")
-DATE_MESSAGE = _l("日付を「2025-03-17」のように入力してください。")
+from consult.core.convert import parse_int
+from consult.core.forms import BoundedDateField, Form, IdSelectField, JSTDateTimeField
 
 TITLE_MAX, BACKGROUND_MAX, HEADING_MAX, BODY_MAX, NUMBER_MAX = 300, 20_000, 300, 20_000, 20
 
@@ -46,44 +33,20 @@ class MaxChars:
             )
 
 
-class CleanTextForm(FlaskForm):
-    """Cleans the named text fields before validating; removed control characters refuse the save once."""
-
-    text_fields: tuple[str, ...] = ()
-
-    def validate(self, extra_validators=None) -> bool:
-        had_control = []
-        for name in self.text_fields:
-            field = self[name]
-            if isinstance(field.data, str):
-                if has_control(field.data):
-                    had_control.append(field)
-                field.data = clean(field.data)
-        valid = super().validate(extra_validators=extra_validators)
-        for field in had_control:
-            field.errors = [*field.errors, CONTROL_MESSAGE]
-        return valid and not had_control
-
-
-class RoundForm(CleanTextForm):
-    text_fields = ("title", "background")
-
+class RoundForm(Form):
     title = StringField(
         _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
     )
     background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_MAX, _l("背景・趣旨"))])
-    opens_at = DateTimeLocalField(
+    opens_at = JSTDateTimeField(
         _l("受付開始（日本時間）"),
-        format=DATETIME_FORMATS,
-        invalid_value_message=DATETIME_MESSAGE,
         validators=[InputRequired(_l("受付開始の日時を入力してください。"))],
     )
-    deadline = DateTimeLocalField(
+    deadline = JSTDateTimeField(
         _l("締切（日本時間）"),
-        format=DATETIME_FORMATS,
-        invalid_value_message=DATETIME_MESSAGE,
         validators=[InputRequired(_l("締切の日時を入力してください。"))],
     )
+    confirm_past_deadline = BooleanField(_l("締切を過去の日時にします（受付はすぐに締切経過になります）"))
     version = HiddenField()
 
     def validate_deadline(self, field) -> None:
@@ -93,12 +56,11 @@ class RoundForm(CleanTextForm):
     def expected_version(self) -> int | None:
         """The round version the page was built from; None on a new round."""
         value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else -1 if value else None
+        version = parse_int(value)
+        return version if version is not None else -1 if value else None
 
 
-class ItemForm(CleanTextForm):
-    text_fields = ("number", "heading", "body")
-
+class ItemForm(Form):
     number = StringField(
         _l("番号"), validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_MAX, _l("番号"))]
     )
@@ -108,63 +70,41 @@ class ItemForm(CleanTextForm):
     body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_MAX, _l("本文"))])
 
 
-class PasteForm(CleanTextForm):
-    text_fields = ("text",)
-
+class PasteForm(Form):
     text = TextAreaField(
         _l("番号付きの文章を貼り付け"),
         validators=[DataRequired(_l("貼り付ける文章を入力してください。")), MaxChars(2_000_000, _l("貼り付ける文章"))],
     )
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("CSV または Excel（XLSX）ファイル"))
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(Form):
     rows = HiddenField()
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("討議案のファイル（PDF または Word（DOCX））"))
 
 
-class MilestoneForm(CleanTextForm):
-    text_fields = ("meeting", "what")
-
-    date = DateField(
-        _l("日付"), invalid_value_message=DATE_MESSAGE, validators=[InputRequired(_l("日付を入力してください。"))]
-    )
+class MilestoneForm(Form):
+    date = BoundedDateField(_l("日付"), validators=[InputRequired(_l("日付を入力してください。"))])
     meeting = StringField(
         _l("会議など"), validators=[DataRequired(_l("会議名などを入力してください。")), MaxChars(200, _l("会議名"))]
     )
     what = TextAreaField(_l("内容"), validators=[MaxChars(2000, _l("内容"))])
 
 
-class TargetsForm(FlaskForm):
+class TargetsForm(Form):
     all_prefectures = BooleanField(_l("全県本部（すべての県本部を対象にする）"))
 
 
-class OrgSelectField(SelectField):
-    """A select of organisation ids whose refusals are in Japanese."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            self.data = int(valuelist[0]) if valuelist[0].isdigit() else None
-
-    def pre_validate(self, form):
-        if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("対象組織の中から選んでください。"))
-
-
-class ExtensionForm(CleanTextForm):
-    text_fields = ("reason",)
-
-    organization_id = OrgSelectField(_l("組織"), coerce=int)
-    until = DateTimeLocalField(
+class ExtensionForm(Form):
+    organization_id = IdSelectField(_l("組織"), message=_l("対象組織の中から選んでください。"))
+    until = JSTDateTimeField(
         _l("延長後の締切（日本時間）"),
-        format=DATETIME_FORMATS,
-        invalid_value_message=DATETIME_MESSAGE,
         validators=[InputRequired(_l("延長後の締切の日時を入力してください。"))],
     )
     reason = TextAreaField(

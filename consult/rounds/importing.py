@@ -13,12 +13,14 @@ import re
 import unicodedata
 
 from consult.core.text import clean
+from consult.core.zipguard import BROKEN, ZipRefused, check_zip
 from consult.rounds.operations import ItemDraft
 
 MAX_NUMBER = 20
 MAX_HEADING = 300
 MAX_BODY = 20_000
 MAX_ITEMS = 500
+XLSX_UNREADABLE = "XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。"
 
 HEADER_NUMBER, HEADER_HEADING, HEADER_BODY = "番号", "見出し", "本文"
 KNOWN_HEADERS = (HEADER_NUMBER, HEADER_HEADING, HEADER_BODY)
@@ -117,6 +119,10 @@ def parse_table_file(filename: str, data: bytes) -> tuple[list[ItemDraft], list[
     if not data:
         return [], ["ファイルが空です。"]
     if data.startswith(b"PK\x03\x04"):
+        try:
+            check_zip(data)  # before openpyxl opens it: no zip bombs
+        except ZipRefused as exc:
+            return [], [XLSX_UNREADABLE if exc.message is BROKEN else str(exc)]
         rows, error = _xlsx_rows(data)
     else:
         rows, error = _csv_rows(data)
@@ -153,7 +159,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], str | None]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error on a file that is not a workbook
-        return [], "XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。"
+        return [], XLSX_UNREADABLE
     try:
         sheet = workbook.worksheets[0]
         rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.core import clock
 from consult.core.access import require_hq
 from consult.core.clock import request_now
+from consult.core.convert import parse_id
 from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.core.transaction import refused
 from consult.extensions import db
@@ -81,8 +82,8 @@ def new():
             round_ = rounds.create_round(
                 form.title.data.strip(),
                 form.background.data,
-                clock.from_jst(form.opens_at.data),
-                clock.from_jst(form.deadline.data),
+                form.opens_at.utc(),
+                form.deadline.utc(),
                 current_user,
                 request_now(),
             )
@@ -141,11 +142,14 @@ def edit(round_id: int):
                 form.expected_version(),
                 title=form.title.data.strip(),
                 background=form.background.data,
-                opens_at=clock.from_jst(form.opens_at.data),
-                deadline=clock.from_jst(form.deadline.data),
+                opens_at=form.opens_at.utc(),
+                deadline=form.deadline.utc(),
                 user=current_user,
                 now=request_now(),
+                past_deadline_confirmed=form.confirm_past_deadline.data,
             )
+        except rounds.PastDeadlineError as exc:  # told next to the box that confirms it; the typed text stays
+            form.confirm_past_deadline.errors = [refused(exc)]
         except ConflictError as exc:
             flash(refused(exc), "error")
             round_ = _round_or_404(round_id)
@@ -425,7 +429,7 @@ def targets(round_id: int):
     prefecture_ids = {org.id for org in orgs if org.kind == "prefecture"}
     form = TargetsForm()
     if form.validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("org") if v.isdigit() and int(v) in by_id}
+        chosen = {org_id for org_id in map(parse_id, request.form.getlist("org")) if org_id in by_id}
         chosen = {org_id for org_id in chosen if by_id[org_id].parent_id is not None}
         if form.all_prefectures.data:
             chosen |= prefecture_ids

@@ -14,6 +14,7 @@ from consult.answers.models import Answer, AnswerEvent, Opinion
 from consult.answers.views import bp
 from consult.core import clock
 from consult.core.clock import request_now
+from consult.core.convert import parse_int
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import csrf, db
@@ -79,7 +80,7 @@ def round_page(round_id: int):
         org_id=org_id,
         target_rows=target_rows,
         now=request_now(),
-        **_state(round_, org_id, answer),
+        **_state(round_, None if current_user.is_hq else org_id, answer),
     )
 
 
@@ -224,18 +225,18 @@ def _load_answer(round_id: int, org_id: int) -> Answer | None:
 
 
 def _posted_version() -> int:
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else 0
+    version = parse_int(request.form.get("version"))
+    return version if version is not None else 0
 
 
-def _state(round_: Round, org_id: int, answer: Answer | None) -> dict:
-    """What the pages need to know to offer the right buttons."""
-    now = request_now()
-    accepting = round_.is_accepting(org_id, now) and round_.is_target(org_id)
+def _state(round_: Round, org_id: int | None, answer: Answer | None) -> dict:
+    """What the pages need to know to offer the right buttons; org_id None: headquarters reading the round."""
+    state = round_.state_for(org_id, request_now())
     return {
-        "accepting": accepting,
-        "not_yet_open": round_.status == "draft" or now < round_.opens_at,
-        "deadline": round_.deadline_for(org_id),
+        "state": state,
+        "accepting": state.accepting and org_id is not None and round_.is_target(org_id),
+        "not_yet_open": state.key == "draft",
+        "deadline": state.deadline,
         "extension": round_.extension_for(org_id),
         "submitted": answer is not None and answer.status == "submitted",
         "state_label": answer.status_label if answer is not None else "未着手",
