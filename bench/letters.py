@@ -101,10 +101,10 @@ GREETING = "日頃より市民生活の向上にむけ、ご尽力いただい�
 CLOSING = "つきましては、以下の通り要請します。"
 
 
-def sample_letter(sections: int, items: int) -> doc.Letter:
-    return doc.Letter(
+def sample_letter(sections: int, items: int) -> doc.PrintedLetter:
+    return doc.PrintedLetter(
         date_text="2025年3月●日",
-        addressee=doc.Addressee(title="総務大臣", name="村上誠一郎", honorific="様"),
+        addressee=doc.PrintedAddressee(title="総務大臣", name="村上誠一郎", honorific="様"),
         sender_org="全日本自治団体労働組合",
         sender_title="中央執行委員長",
         sender_name="石上千博",
@@ -124,7 +124,7 @@ def sample_letter(sections: int, items: int) -> doc.Letter:
 # The yardstick: the same paragraphs in plain python-docx.
 
 
-def yardstick(letter: doc.Letter, template_path: Path) -> bytes:
+def yardstick(letter: doc.PrintedLetter, template_path: Path) -> bytes:
     """What a developer writes by hand: open the template, append the paragraphs, set font and indents."""
     document = Document(str(template_path))
     body = document.element.body

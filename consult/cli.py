@@ -45,10 +45,11 @@ def _require_schema() -> None:
 
 
 def _read_rows(path: str, columns: tuple[str, ...]):
-    from consult.orgs.operations import RowErrors, parse_csv
+    from consult.core.csvfile import read_records
+    from consult.core.errors import RowErrors
 
     try:
-        return parse_csv(Path(path).read_bytes(), columns)
+        return read_records(Path(path).read_bytes(), columns)
     except RowErrors as exc:
         _fail(exc.errors)
 
@@ -119,7 +120,8 @@ def create_user(login, name, role, org_code, password):
 @commits
 def import_orgs(file):
     """Create or update organisations from a CSV: code, name, kind (hq/prefecture/local/council), parent_code."""
-    from consult.orgs.operations import ORG_COLUMNS, RowErrors
+    from consult.core.errors import RowErrors
+    from consult.orgs.operations import ORG_COLUMNS
     from consult.orgs.operations import import_orgs as run
 
     _require_schema()
@@ -142,7 +144,7 @@ def import_users(file):
     """Create users from a CSV: login, name, role, org_code, email, password (empty → generated and printed)."""
     from consult.auth.operations import USER_COLUMNS
     from consult.auth.operations import import_users as run
-    from consult.orgs.operations import RowErrors
+    from consult.core.errors import RowErrors
 
     _require_schema()
     rows = _read_rows(file, USER_COLUMNS)

@@ -1,8 +1,10 @@
 """The two request letters of the seed (別紙１ to 総務大臣, 別紙２ to 法務大臣), copied from
 ../shared/fixtures/jichiro-2025-dx-requests.json so the tests run where that file is absent."""
 
+from dataclasses import dataclass
+
 from consult.letters import numbering
-from consult.letters.document import Addressee, Letter, Section
+from consult.letters.document import PrintedAddressee, PrintedLetter, Section
 
 LETTERS = {
     "b1": {
@@ -180,17 +182,19 @@ LETTERS = {
 }
 
 
-def letter(key: str) -> Letter:
-    """The fixture letter as a Letter: b1 has numbered sections, b2 a flat list of items."""
+def letter(key: str) -> PrintedLetter:
+    """The fixture letter as a PrintedLetter: b1 has numbered sections, b2 a flat list of items."""
     data = LETTERS[key]
     two_level = any(item["children"] for item in data["items"])
     if two_level:
         sections = [Section(item["text"], list(item["children"])) for item in data["items"]]
     else:
         sections = [Section("", [item["text"] for item in data["items"]])]
-    return Letter(
+    return PrintedLetter(
         date_text=data["date_text"],
-        addressee=Addressee(title=data["addressee_title"], name=data["addressee_name"], honorific=data["honorific"]),
+        addressee=PrintedAddressee(
+            title=data["addressee_title"], name=data["addressee_name"], honorific=data["honorific"]
+        ),
         sender_org=data["sender_org"],
         sender_title=data["sender_title"],
         sender_name=data["sender_name"],
@@ -201,3 +205,27 @@ def letter(key: str) -> Letter:
         sections=sections,
         numbering=numbering.DOT_PAREN if two_level else numbering.DOT,
     )
+
+
+@dataclass
+class Trace:
+    """A request item that takes an opinion up, its letter and campaign, and the addressees who receive it."""
+
+    item: object
+    letter: object
+    campaign: object
+    addressees: list
+
+
+def where_it_went(opinion) -> list[Trace]:
+    """Where an opinion went: each request item linked to it, with the addressees whose letter prints that item
+    (the items' links and compose.included_ids, as the letters show them)."""
+    from consult.letters.compose import included_ids
+
+    traces = []
+    for item in sorted(opinion.request_items, key=lambda i: (i.letter_id, i.position, i.id)):
+        receiving = [
+            a for a in item.letter.campaign.addressees if a.letter_id == item.letter_id and item.id in included_ids(a)
+        ]
+        traces.append(Trace(item, item.letter, item.letter.campaign, receiving))
+    return traces

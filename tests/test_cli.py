@@ -228,11 +228,21 @@ def test_import_orgs_refuses_a_second_headquarters_and_a_file_without_the_column
     columns = write(tmp_path, "cols.csv", "code,name\nx,X\n")
     result = runner.invoke(args=["import-orgs", columns])
     assert result.exit_code == 1 and "1行目: 見出しに kind, parent_code の列がありません" in result.output
-    sjis = tmp_path / "sjis.csv"
-    sjis.write_bytes((ORG_HEADER + "x,東京,local,hq\n").encode("shift_jis"))
-    result = runner.invoke(args=["import-orgs", str(sjis)])
+    unreadable = tmp_path / "neither.csv"  # bytes that are neither UTF-8 nor CP932
+    unreadable.write_bytes(ORG_HEADER.encode() + b"x,\x81\x20\xe9,local,hq\n")
+    result = runner.invoke(args=["import-orgs", str(unreadable)])
     assert result.exit_code == 1 and "UTF-8" in result.output
     assert count(app, Organization) == 1
+
+
+def test_import_orgs_reads_the_csv_excel_saves_in_japan(app, runner, hq, tmp_path):
+    """Excel's 「CSV」 in Japan is CP932 (Shift_JIS): it imports like UTF-8 (issue 7 item 9)."""
+    sjis = tmp_path / "sjis.csv"
+    sjis.write_bytes((ORG_HEADER + "x,東京都本部,prefecture,hq\n").encode("cp932"))
+    result = runner.invoke(args=["import-orgs", str(sjis)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Organization.name).where(Organization.code == "x")) == "東京都本部"
 
 
 # --- import-users -----------------------------------------------------------------------------------------

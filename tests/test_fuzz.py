@@ -453,6 +453,11 @@ class Run:
         self.results = []
         self.forms: dict[str, dict[str, list[dict]]] = {}  # role -> action path -> fields
         self.logs = LogCatcher()
+        # Alembic's fileConfig (any test that migrated) disables the loggers that existed then: listen to the
+        # app's logger itself, enabled again, as well as to the root.
+        self.app.logger.disabled = False
+        self.app.logger.addHandler(self.logs)
+        self.app.logger.propagate = False
         logging.getLogger().addHandler(self.logs)
         self.done = 0
 
@@ -514,6 +519,7 @@ def run(database_url):
     state = Run(database_url)
     yield state
     logging.getLogger().removeHandler(state.logs)
+    state.app.logger.removeHandler(state.logs)
     with state.app.app_context():
         db.engine.dispose()
     _empty_tables(database_url)

@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from letter_fixture import where_it_went
 from sqlalchemy import func, select, update
 
 from consult.answers.models import Opinion
@@ -18,7 +19,7 @@ from consult.demo.letters import LETTERS, TITLE, load_demo_campaign
 from consult.extensions import db
 from consult.letters.compose import campaign_zip, letter_filename
 from consult.letters.models import Addressee, Campaign, Letter, RequestItem, RequestItemOpinion
-from consult.letters.operations import items_with_opinions, letters_for_opinion
+from consult.letters.queries import items_with_opinions
 from consult.orgs.models import Organization
 
 FULL = "０１２３４５６７８９"
@@ -245,7 +246,7 @@ def test_request_items_link_to_the_dx_rounds_opinions_on_the_matching_item(app, 
         campaign = db.session.get(Campaign, with_rounds)
         assert campaign.round_id is not None
         b1, b2 = campaign.letters
-        traces = items_with_opinions(b1)
+        traces = items_with_opinions(b1.id)[1]
         assert [t.label for t in traces][:5] == ["１．", "（１）", "（２）", "（３）", "２．"]
         requests = [t for t in traces if t.level == 2]
         assert sum(bool(t.opinions) for t in requests) >= 12  # nearly every request rests on opinions
@@ -261,7 +262,7 @@ def test_request_items_link_to_the_dx_rounds_opinions_on_the_matching_item(app, 
             assert all(op.answer.status == "submitted" for op in trace.opinions)
         first = requests[0]
         assert all("安全第一" in op.proposed_text for op in first.opinions)
-        flat = items_with_opinions(b2)
+        flat = items_with_opinions(b2.id)[1]
         assert [t.label for t in flat] == ["１．", "２．", "３．", "４．", "５．"]
         assert all({op.item.number for op in t.opinions} == {"4"} for t in flat)
 
@@ -273,7 +274,7 @@ def test_an_opinion_leads_to_every_addressee_who_carries_it(app, with_rounds):
         section2_item = b1.top_items()[1].children[0]
         section1_item = b1.top_items()[0].children[0]
         opinion = section2_item.opinions[0]
-        (trace,) = letters_for_opinion(opinion)
+        (trace,) = where_it_went(opinion)
         assert trace.item.id == section2_item.id and trace.campaign.id == campaign.id
         assert [a.organisation for a in trace.addressees] == [
             "立憲民主党",
@@ -284,10 +285,10 @@ def test_an_opinion_leads_to_every_addressee_who_carries_it(app, with_rounds):
             "デジタル庁",
             "厚生労働省",
         ]
-        (trace,) = letters_for_opinion(section1_item.opinions[0])
+        (trace,) = where_it_went(section1_item.opinions[0])
         assert "厚生労働省" not in [a.organisation for a in trace.addressees]
         assert "法務省" not in [a.organisation for a in trace.addressees]
         koseki = db.session.get(Letter, campaign.letters[1].id).top_items()[2].opinions[0]
-        assert [a.organisation for t in letters_for_opinion(koseki) for a in t.addressees] == ["法務省"]
+        assert [a.organisation for t in where_it_went(koseki) for a in t.addressees] == ["法務省"]
         unlinked = db.session.scalars(select(Opinion).where(Opinion.stance == "agree")).first()
-        assert letters_for_opinion(unlinked) == []
+        assert where_it_went(unlinked) == []

@@ -3,7 +3,7 @@
 import pytest
 
 from consult.letters import numbering as n
-from consult.letters.document import Addressee, Letter, Section, outline
+from consult.letters.document import PrintedAddressee, PrintedLetter, Section, outline
 
 
 @pytest.mark.parametrize(
@@ -61,9 +61,9 @@ def test_levels_and_indexes_outside_the_style_are_refused():
 
 
 def _letter(sections, style):
-    return Letter(
+    return PrintedLetter(
         "2025年3月●日",
-        Addressee(title="総務大臣"),
+        PrintedAddressee(title="総務大臣"),
         "組合",
         "委員長",
         "氏名",

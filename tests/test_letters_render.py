@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consult.core.text import describe_characters
-from consult.letters.document import Addressee, Letter, Section, clean_letter
+from consult.letters.document import PrintedAddressee, PrintedLetter, Section, clean_letter
 from consult.letters.render import default_template_path, render_letter, render_letter_report
 
 TEMPLATE = default_template_path()
@@ -116,9 +116,9 @@ def test_items_and_headings_have_hanging_indents_of_their_label_width():
     assert heading.paragraph_format.keep_with_next
 
 
-def _letter_with(greeting: str, items: list[str], **extra) -> Letter:
-    addressee = Addressee("全国市町村職員共済組合連合会", "理事長", "", "殿")
-    return Letter(
+def _letter_with(greeting: str, items: list[str], **extra) -> PrintedLetter:
+    addressee = PrintedAddressee("全国市町村職員共済組合連合会", "理事長", "", "殿")
+    return PrintedLetter(
         "令和7年3月●日",
         addressee,
         "組合",
@@ -150,7 +150,7 @@ def test_characters_word_cannot_hold_are_removed_and_reported():
 
 
 def test_letter_without_items_has_no_record_mark():
-    letter = Letter("2025年3月17日", Addressee(title="総務大臣"), "組合", "", "", "お礼", greeting="拝啓")
+    letter = PrintedLetter("2025年3月17日", PrintedAddressee(title="総務大臣"), "組合", "", "", "お礼", greeting="拝啓")
     texts = _texts(_open(render_letter(letter, TEMPLATE)))
     assert texts == ["2025年3月17日", "総務大臣　様", "組合", "お礼", "拝啓"]
 

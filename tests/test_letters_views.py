@@ -174,7 +174,7 @@ def test_campaign_required_fields_limits_and_control_characters(hq_client, app):
     page = hq_client.post("/campaigns/new", data=campaign_data(title="あ" * 301)).get_data(as_text=True)
     assert "名前は300文字以内にしてください（入力は301文字です）。" in page
     page = hq_client.post("/campaigns/new", data=campaign_data(title="省庁\x07要請")).get_data(as_text=True)
-    assert "文書に書き込めない文字（U+0007）を取り除きました" in page and 'value="省庁要請"' in page
+    assert "制御文字を取り除きました" in page and "（取り除いた文字：U+0007）" in page and 'value="省庁要請"' in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
 

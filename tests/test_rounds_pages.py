@@ -75,8 +75,7 @@ def test_100000_character_background_is_refused_with_limit_and_text_kept(app, st
 def test_control_characters_are_removed_put_back_and_need_a_second_save(app, staff_client):
     data = {**VALID, "title": "題名\x00に\x1b制御文字", "background": "一行目\r\n二行目\x07"}
     page = staff_client.post("/rounds/new", data=data).get_data(as_text=True)
-    assert "文書に書き込めない文字（U+0000、U+001B）を取り除きました。" in page
-    assert "文書に書き込めない文字（U+0007）を取り除きました。" in page
+    assert "表示できない制御文字を取り除きました。内容を確認して、もう一度保存してください。" in page
     assert 'value="題名に制御文字"' in page
     with app.app_context():
         assert db.session.query(Round).count() == 0

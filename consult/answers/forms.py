@@ -1,28 +1,26 @@
-"""The answer form, built per round: one group of fields per draft item plus proposals for new items."""
+"""The answer form, built per round: one group of fields per draft item plus proposals for new items.
+
+The form class of a round is built once per set of items (and number of proposal slots) and kept: it only
+holds field definitions, so every request of every branch reuses it. The page renders these fields with the
+light macros of templates/answers/_fields.html instead of WTForms' widgets (200 fields on one page).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from consult.answers.models import STANCES
+from consult.answers.models import HEADING_LENGTH, STANCES, TEXT_LIMIT
 from consult.answers.operations import AnswerInput, OpinionInput, ProposalInput
 from consult.core import faults
 from consult.core.convert import parse_int
-from consult.core.forms import Form
+from consult.core.forms import CleanTextForm, MaxChars, newlines, options
 from consult.core.text import clean
 
-try:  # WTForms 3.3 names options; older versions take (value, label) pairs
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
-
-TEXT_LIMIT = 10_000
-HEADING_LIMIT = 300
 STANCE_CHOICES = [("", _l("意見なし")), *STANCES.items()]
 OPINION_FIELDS = ("referred_text", "proposed_text", "reason")
 OPINION_LABELS = {
@@ -36,30 +34,6 @@ _PROPOSAL_KEY = re.compile(r"^proposal-(\d+)-(heading|proposed_text|reason)$")
 MAX_PROPOSALS = 200
 
 
-def _newlines(value):
-    """Browsers send CRLF from a textarea; store plain line feeds."""
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    return value
-
-
-def max_chars(limit: int):
-    """Refuse an over-long text, telling how long it is so the writer knows how much to cut."""
-
-    def check(form, field):
-        length = len(field.data or "")
-        if length > limit:
-            raise ValidationError(
-                _(
-                    "%(limit)s文字以内で入力してください（現在 %(length)s 文字）。",
-                    limit=f"{limit:,}",
-                    length=f"{length:,}",
-                )
-            )
-
-    return check
-
-
 def valid_stance(form, field):
     """A forged or outdated stance value gets a message, never a 500."""
     if (field.data or "") not in dict(STANCE_CHOICES):
@@ -69,10 +43,10 @@ def valid_stance(form, field):
 
 def _text(label: str, limit: int = TEXT_LIMIT, area: bool = True):
     kind = TextAreaField if area else StringField
-    return kind(label, filters=[_newlines], validators=[max_chars(limit)])
+    return kind(label, filters=[newlines], validators=[MaxChars(limit)])  # forbidden characters: CleanTextForm
 
 
-class AnswerFormBase(Form):
+class AnswerFormBase(CleanTextForm):
     """Fields every answer has; the per-item and proposal fields are added by answer_form()."""
 
     version = HiddenField()
@@ -123,28 +97,28 @@ class AnswerFormBase(Form):
 def answer_form(
     item_ids: list[int], proposal_count: int, data: AnswerInput | None = None, version: int | None = None, **kwargs
 ) -> AnswerFormBase:
-    """A form class for this round's items (field names fixed by the URL contract), instantiated."""
-    attrs: dict = {"item_ids": list(item_ids), "proposal_count": proposal_count}
-    for item_id in item_ids:
-        attrs[f"item-{item_id}-stance"] = SelectField(
-            OPINION_LABELS["stance"], choices=_stance_options(), validate_choice=False, validators=[valid_stance]
-        )
-        for name in OPINION_FIELDS:
-            attrs[f"item-{item_id}-{name}"] = _text(OPINION_LABELS[name])
-    for index in range(proposal_count):
-        attrs[f"proposal-{index}-heading"] = _text(PROPOSAL_LABELS["heading"], HEADING_LIMIT, area=False)
-        attrs[f"proposal-{index}-proposed_text"] = _text(PROPOSAL_LABELS["proposed_text"])
-        attrs[f"proposal-{index}-reason"] = _text(PROPOSAL_LABELS["reason"])
-    form_class = type("AnswerForm", (AnswerFormBase,), attrs)
+    """The form of a round's items (field names fixed by the URL contract), instantiated."""
+    form_class = answer_form_class(tuple(item_ids), min(proposal_count, MAX_PROPOSALS))
     if data is not None:
         kwargs["data"] = _initial(data, version)
     return form_class(**kwargs)
 
 
-def _stance_options() -> list:
-    if SelectChoice is None:  # pragma: no cover
-        return list(STANCE_CHOICES)
-    return [SelectChoice(value, label) for value, label in STANCE_CHOICES]
+@functools.lru_cache(maxsize=256)
+def answer_form_class(item_ids: tuple[int, ...], proposal_count: int) -> type[AnswerFormBase]:
+    """The form class for these items and proposal slots, built once and shared by every request."""
+    attrs: dict = {"item_ids": list(item_ids), "proposal_count": proposal_count}
+    for item_id in item_ids:
+        attrs[f"item-{item_id}-stance"] = SelectField(
+            OPINION_LABELS["stance"], choices=options(STANCE_CHOICES), validate_choice=False, validators=[valid_stance]
+        )
+        for name in OPINION_FIELDS:
+            attrs[f"item-{item_id}-{name}"] = _text(OPINION_LABELS[name])
+    for index in range(proposal_count):
+        attrs[f"proposal-{index}-heading"] = _text(PROPOSAL_LABELS["heading"], HEADING_LENGTH, area=False)
+        attrs[f"proposal-{index}-proposed_text"] = _text(PROPOSAL_LABELS["proposed_text"])
+        attrs[f"proposal-{index}-reason"] = _text(PROPOSAL_LABELS["reason"])
+    return type("AnswerForm", (AnswerFormBase,), attrs)
 
 
 def _initial(data: AnswerInput, version: int | None) -> dict:

@@ -23,6 +23,9 @@ STANCES = {
     "oppose": "反対",
     "other": "その他",
 }
+# How long each text may be (the forms check it): a proposed item's heading is a String column, the rest free text.
+HEADING_LENGTH = 300
+TEXT_LIMIT = 10_000  # 該当箇所・修正案・理由, the general comment, and 本部の考え方 each
 ANSWER_STATUS_LABELS = {"draft": "下書き", "submitted": "提出済"}
 ACTION_LABELS = {
     "save": "下書き保存",
@@ -120,7 +123,7 @@ class Opinion(db.Model):
     item_revision: Mapped[int | None]
     position: Mapped[int] = mapped_column(default=0)
     stance: Mapped[str] = mapped_column(String(10))
-    heading: Mapped[str] = mapped_column(String(300), default="")  # title of a proposed new item
+    heading: Mapped[str] = mapped_column(String(HEADING_LENGTH), default="")  # title of a proposed new item
     referred_text: Mapped[str] = mapped_column(Text, default="")  # 該当箇所・現行の文言
     proposed_text: Mapped[str] = mapped_column(Text, default="")  # 修正案・提案
     reason: Mapped[str] = mapped_column(Text, default="")  # 理由

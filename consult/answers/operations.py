@@ -184,13 +184,13 @@ def withdraw_answer(round_: Round, answer: Answer, user, expected_version: int |
 
 
 def _check_may_answer(round_: Round, organization_id: int, user) -> None:
-    if not user.may_answer_for(organization_id) or not round_.is_target(organization_id):
+    if not round_.may_answer(user, organization_id):
         raise DomainError("この組織の回答を入力する権限がありません。")
 
 
 def _check_not_before_opening(round_: Round, now: datetime) -> None:
     """Before the opening nothing is late yet: refuse without keeping a late draft."""
-    if round_.status == "draft" or now < round_.opens_at:
+    if not round_.has_opened(now):
         raise DomainError("この討議はまだ回答の受付を始めていません。")
 
 

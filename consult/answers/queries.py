@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from consult.answers.models import Answer, Opinion
 from consult.core.clock import to_jst
@@ -87,6 +87,16 @@ class Board:
                 if text in row.organization.name.casefold() or text in row.organization.code.casefold()
             ]
         return rows
+
+
+def counted(round_id: int):
+    """The condition that makes an opinion count: its answer is this round's and submitted with opinions."""
+    return and_(
+        Answer.id == Opinion.answer_id,
+        Answer.round_id == round_id,
+        Answer.status == "submitted",
+        Answer.no_opinion.is_(False),
+    )
 
 
 def answer_state(answer) -> str:
@@ -213,6 +223,4 @@ def submitted_counts(round_ids: list[int]) -> dict[int, int]:
 
 def answer_state_column():
     """answer_state() as SQL: draft, submitted or no_opinion."""
-    from sqlalchemy import case
-
     return case((Answer.status != "submitted", "draft"), (Answer.no_opinion.is_(True), "no_opinion"), else_="submitted")

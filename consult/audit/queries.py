@@ -59,11 +59,12 @@ def filtered(criteria: AuditFilter) -> Select:
     text = criteria.text.strip()
     if text:
         user = _user_model()
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         matching_users = select(user.id).where(
-            or_(user.name.ilike(pattern, escape="\\"), user.login.ilike(pattern, escape="\\"))
+            or_(user.name.icontains(text, autoescape=True), user.login.icontains(text, autoescape=True))
         )
-        stmt = stmt.where(or_(AuditEvent.summary.ilike(pattern, escape="\\"), AuditEvent.user_id.in_(matching_users)))
+        stmt = stmt.where(
+            or_(AuditEvent.summary.icontains(text, autoescape=True), AuditEvent.user_id.in_(matching_users))
+        )
     return stmt
 
 

@@ -10,13 +10,13 @@ from wtforms.validators import Length, Optional
 from consult.audit.models import ACTIONS, KINDS
 from consult.audit.queries import AuditFilter, existing_ids, link_of, page_of_events, user_id_of
 from consult.core.convert import parse_id, parse_page
-from consult.core.forms import BoundedDateField, Form
+from consult.core.forms import BoundedDateField, CleanTextForm
 
 bp = Blueprint("audit", __name__)
 DATE_MESSAGE = "日付は 2025-03-17 の形で入力してください。"
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(CleanTextForm):
     """A GET form: nothing changes, so no CSRF token; bad input is shown next to its field."""
 
     class Meta:

@@ -14,6 +14,11 @@ from consult.audit.models import register_actions, register_kind
 from consult.extensions import db
 from consult.orgs.models import Organization
 
+LOGIN_LENGTH = 64
+NAME_LENGTH = 100
+EMAIL_LENGTH = 200
+PASSWORD_MIN = 8
+PASSWORD_MAX = 200
 ROLE_LABELS = {
     "admin": "本部管理者",
     "staff": "本部職員",
@@ -27,9 +32,9 @@ class User(db.Model, UserMixin):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str | None] = mapped_column(String(200))
+    login: Mapped[str] = mapped_column(String(LOGIN_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="member")
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult.audit.operations import record
-from consult.auth.models import ROLE_LABELS, User
-from consult.core.errors import DomainError
+from consult.auth.models import EMAIL_LENGTH, LOGIN_LENGTH, NAME_LENGTH, PASSWORD_MIN, ROLE_LABELS, User
+from consult.core.errors import DomainError, RowErrors
 from consult.core.text import describe_characters, forbidden_in
 from consult.extensions import db
 from consult.orgs.models import Organization
@@ -165,8 +165,8 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> boo
 
 
 USER_COLUMNS = ("login", "name", "role", "org_code", "email", "password")
-LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
-MIN_PASSWORD = 8
+LOGIN_PATTERN = re.compile(rf"^[A-Za-z0-9._@-]{{1,{LOGIN_LENGTH}}}$")
+MIN_PASSWORD = PASSWORD_MIN
 
 
 def generate_password() -> str:
@@ -187,8 +187,8 @@ def check_new_user(
         errors.append(f"ログインID {login} は既に使われています。")
     if not name:
         errors.append("氏名が空です。")
-    elif len(name) > 100:
-        errors.append("氏名は100文字以内にしてください。")
+    elif len(name) > NAME_LENGTH:
+        errors.append(f"氏名は{NAME_LENGTH}文字以内にしてください。")
     elif chars := forbidden_in(name + email):
         errors.append(f"文書に書き込めない文字（{describe_characters(chars)}）が含まれています。")
     if role not in ROLE_LABELS:
@@ -198,7 +198,7 @@ def check_new_user(
         errors.append(f"組織コード {org_code} が見つかりません。" if org_code else "組織コードが空です。")
     elif role in ("admin", "staff") and not organization.is_headquarters:
         errors.append("本部管理者・本部職員（admin, staff）は本部に所属させてください。")
-    if email and (len(email) > 200 or "@" not in email):
+    if email and (len(email) > EMAIL_LENGTH or "@" not in email):
         errors.append(f"メールアドレス {email} の形式が正しくありません。")
     if password and len(password) < MIN_PASSWORD:
         errors.append(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
@@ -207,8 +207,6 @@ def check_new_user(
 
 def import_users(rows: list[tuple[int, dict[str, str]]], *, now: datetime) -> list[tuple[User, str | None]]:
     """Create every user of the file, or none; returns each user with the password generated for it."""
-    from consult.orgs.operations import RowErrors
-
     errors: list[str] = []
     taken: set[str] = set()
     for line, row in rows:

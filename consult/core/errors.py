@@ -37,3 +37,11 @@ class TranslatedError(DomainError):
     def __str__(self) -> str:
         text = str(self.message)
         return text % self.values if self.values else text
+
+
+class RowErrors(DomainError):
+    """Some rows of an import are wrong; nothing was written. Each message names its line."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors

@@ -1,76 +1,67 @@
-"""Cleaning and checking the text people type or paste, and making it safe for every document we write.
+"""The one text module: how lines end, which characters the app never keeps, names of files.
 
-One definition of a forbidden character (FORBIDDEN / is_forbidden): what XML 1.0 cannot hold, and so no DOCX or
-XLSX can carry (C0 controls other than tab and line breaks, lone surrogates, U+FFFE/U+FFFF), together with the
-C1 controls and every Unicode non-character (U+FDD0–U+FDEF and the last two code points of each plane). Forms
-refuse it (core.forms), the session refuses to store it (guard_session), and every writer drops it (clean).
+is_forbidden(ch) is the single rule for characters: C0 and C1 control characters other than tab, line feed and
+carriage return, lone surrogates, and the Unicode non-characters (U+FDD0–U+FDEF and U+nFFFE/U+nFFFF in every
+plane). That is everything XML 1.0 (so Word, Excel and every export) cannot hold, plus the C1 controls and
+non-characters that no document should carry. Forms clean it away (and say so), operations refuse it, the
+session refuses to store it whatever path a text took (guard_sessions), and every writer drops it (clean,
+safe_cell), so a row stored before can never break an export.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import PurePosixPath
 
 from flask_babel import lazy_gettext as _l
 
 from consult.core.errors import TranslatedError
 
-_NONCHARACTERS = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]")
-# Characters a spreadsheet reads as the start of a formula (full-width ones too: Excel converts them).
-FORMULA_START = "=+-@＝＋－＠"
-_LEADING_BLANKS = " \t\u3000"
-
-FORBIDDEN_MESSAGE = _l(
-    "文書に書き込めない文字（%(chars)s）を取り除きました。内容を確認して、もう一度保存してください。"
-)
+_NONCHARACTERS = "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+_FORBIDDEN_SET = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS
+_FORBIDDEN = re.compile(f"[{_FORBIDDEN_SET}]")
+# What Windows refuses in a file name, every forbidden character, and the line ends and tabs.
+_UNSAFE_IN_FILE_NAME = '\\\\/:*?"<>|\t\n\r' + _FORBIDDEN_SET
 
 
 def is_forbidden(ch: str) -> bool:
-    """Whether one character can never be stored or written into a document."""
-    return FORBIDDEN.match(ch) is not None
-
-
-def forbidden_in(value: str | None) -> list[str]:
-    """The distinct forbidden characters of a text, first seen first (CR counts as a line break, not as one)."""
-    if not value:
-        return []
-    return list(dict.fromkeys(FORBIDDEN.findall(value)))
+    """Whether a character is one the app never keeps (see the module's note)."""
+    return _FORBIDDEN.match(ch) is not None
 
 
 def normalise_newlines(value: str) -> str:
-    """CRLF and lone CR (browsers, old Macs) become the plain line feed we store."""
+    """CRLF and CR (browsers send CRLF from a textarea, old Macs CR) become LF."""
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def forbidden_in(value: str | None) -> list[str]:
+    """The distinct forbidden characters of a text, in the order they first appear."""
+    return list(dict.fromkeys(_FORBIDDEN.findall(value or "")))
+
+
+def has_forbidden(value: str | None) -> bool:
+    """Whether clean() would remove anything from the text."""
+    return bool(value) and _FORBIDDEN.search(value.replace("\r", "")) is not None
+
+
+def strip_forbidden(value: str) -> tuple[str, list[str]]:
+    """The text with line ends normalised and forbidden characters dropped, and the characters dropped (each one)."""
+    value = normalise_newlines(value)
+    removed = _FORBIDDEN.findall(value)
+    return (_FORBIDDEN.sub("", value) if removed else value), removed
+
+
 def clean(value: str | None) -> str:
-    """Normalise line ends and drop every forbidden character; keep everything else."""
+    """Normalise line ends and drop forbidden characters; keep everything else."""
     if value is None:
         return ""
-    return FORBIDDEN.sub("", normalise_newlines(value))
+    return _FORBIDDEN.sub("", normalise_newlines(value))
 
 
 def describe_characters(chars: list[str]) -> str:
-    """「U+0007、U+FFFF」: forbidden characters are invisible, so name them by code point."""
+    """「U+0007、U+FFFF」: forbidden characters are invisible, so messages name them by code point."""
     return "、".join(f"U+{ord(ch):04X}" for ch in chars)
-
-
-def forbidden_message(chars: list[str]) -> str:
-    """The message shown next to a field whose forbidden characters were taken out."""
-    return str(FORBIDDEN_MESSAGE) % {"chars": describe_characters(chars)}
-
-
-def safe_cell(value) -> str:
-    """A cell every spreadsheet shows as typed: forbidden characters dropped, and each line that a spreadsheet
-    would start a formula with (=, +, -, @, their full-width forms, also after blanks or a line break) made
-    inert with a leading apostrophe. Every CSV and XLSX writer goes through here."""
-    lines = clean("" if value is None else str(value)).split("\n")
-    return "\n".join("'" + line if _starts_formula(line) else line for line in lines)
-
-
-def _starts_formula(line: str) -> bool:
-    first = line.lstrip(_LEADING_BLANKS)[:1]
-    return line[:1] == "\t" or (first != "" and first in FORMULA_START)
 
 
 def paragraphs(value: str | None) -> list[str]:
@@ -83,11 +74,52 @@ def normalise_number(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+def file_name(text: str, limit: int, fallback: str, *, joiner: str | None = None) -> str:
+    """A file name made from any text: what Windows refuses in names (\\ / : * ? " < > |) and control characters
+    are dropped, or, with a joiner, every run of them and of blanks becomes one joiner; at most `limit` characters."""
+    if joiner is None:
+        name = re.sub(f"[{_UNSAFE_IN_FILE_NAME}]+", "", text).strip()[:limit].strip()
+    else:
+        name = re.sub(rf"[{_UNSAFE_IN_FILE_NAME}\s]+", joiner, text).strip("." + joiner)[:limit]
+    return name or fallback
+
+
+def uploaded_file_name(name: str | None, extension: str, fallback: str, limit: int = 200) -> str:
+    """The name an uploaded file came with, without its folders or unsafe characters, ending in its real type."""
+    base = PurePosixPath(clean(name or "").replace("\\", "/").replace("\n", "")).name
+    base = file_name(base, limit, "").strip(" .") or fallback
+    if not base.lower().endswith(extension):
+        base += extension
+    if len(base) > limit:
+        base = base[: limit - len(extension)] + extension
+    return base
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+# Characters a spreadsheet reads as the start of a formula (the full-width ones too: Excel converts them).
+FORMULA_START = "=+-@＝＋－＠"
+_LEADING_BLANKS = " \t\u3000"
+
+
+def safe_cell(value) -> str:
+    """A cell every spreadsheet shows as typed: forbidden characters dropped, and each line that a spreadsheet
+    would start a formula with (=, +, -, @, their full-width forms, also after blanks or after a line break)
+    made inert with a leading apostrophe. Every CSV and XLSX writer goes through here."""
+    lines = clean("" if value is None else str(value)).split("\n")
+    return "\n".join("'" + line if _starts_formula(line) else line for line in lines)
+
+
+def _starts_formula(line: str) -> bool:
+    first = line.lstrip(_LEADING_BLANKS)[:1]
+    return line[:1] == "\t" or (first != "" and first in FORMULA_START)
+
+
 # ---------------------------------------------------------------- the last line of defence: never stored
 
 
 class ForbiddenText(TranslatedError):
-    """A text about to be stored holds forbidden characters (a path that skipped the forms, e.g. an import)."""
+    """A text about to be stored holds forbidden characters (a path that skipped the forms: an import, the API)."""
 
     message = _l(
         "文書に書き込めない文字（%(chars)s）が含まれているため保存できません。その文字を削除してから保存してください。"

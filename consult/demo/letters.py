@@ -317,9 +317,9 @@ def _link(campaign: Campaign, round_: Round, now: datetime) -> None:
         .where(Answer.round_id == round_.id, Answer.status == "submitted", Opinion.stance.in_(LINKED_STANCES))
         .order_by(Opinion.id)
     ).all()
+    campaign.round_id = round_.id  # the requests rest on this round's opinions
+    db.session.flush()
     for key, letter in zip(LETTERS, campaign.letters, strict=True):
         for number, keyword, item in _requests_by_round_item(key, letter):
             ids = [op.id for op, on in opinions if on == number and keyword in op.proposed_text]
             letters.link_opinions(item, ids, user=None, now=now)
-    campaign.round_id = round_.id
-    db.session.flush()

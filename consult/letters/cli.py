@@ -66,6 +66,6 @@ def letters_command(out_dir: Path, campaign_id: int | None):
 
 
 def _folder_name(campaign) -> str:
-    from consult.letters.compose import safe_name
+    from consult.core.text import file_name
 
-    return f"{campaign.id:03d}_{safe_name(campaign.title, 60)}"
+    return f"{campaign.id:03d}_{file_name(campaign.title, 60, '_', joiner='_')}"

@@ -14,20 +14,19 @@ Rules decided here (and relied on by the screens):
 
 from __future__ import annotations
 
-import re
 import zipfile
 from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from consult.core.text import file_name, normalise_newlines
 from consult.extensions import db
-from consult.letters import dates, document
+from consult.letters import dates, document, numbering
 from consult.letters.models import Addressee, Campaign, Letter, LetterTemplate, RequestItem
 from consult.letters.render import render_letter_report
 
 _UNSET = object()
-_FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
 _ORG_CHARS, _TITLE_CHARS = 40, 60
 
 
@@ -35,13 +34,15 @@ def paragraphs_of(text: str | None) -> list[str]:
     """One paragraph per line, blank lines dropped; the characters themselves are left for the renderer."""
     if not text:
         return []
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [line for line in lines if line.strip()]
+    return [line for line in normalise_newlines(text).split("\n") if line.strip()]
 
 
 def date_text(campaign: Campaign) -> str:
     """The campaign's date as printed (● for an undecided day, era or western as the campaign says)."""
-    return dates.format_date(campaign.date_year, campaign.date_month, campaign.date_day, style=campaign.date_style)
+    try:
+        return dates.format_date(campaign.date_year, campaign.date_month, campaign.date_day, style=campaign.date_style)
+    except ValueError:  # a date stored by some other path than the forms: still show what is there
+        return f"{campaign.date_year}年{campaign.date_month}月{campaign.date_day or dates.UNDECIDED}日"
 
 
 def title_names_organisation(organisation: str, title: str) -> bool:
@@ -52,17 +53,41 @@ def title_names_organisation(organisation: str, title: str) -> bool:
     return stem in title
 
 
-def document_addressee(addressee: Addressee) -> document.Addressee:
+def document_addressee(addressee: Addressee) -> document.PrintedAddressee:
     """The printed addressee block of one addressee."""
     organisation = "" if title_names_organisation(addressee.organisation, addressee.title) else addressee.organisation
-    return document.Addressee(
+    return document.PrintedAddressee(
         organisation=organisation, title=addressee.title, name=addressee.name, honorific=addressee.honorific
     )
 
 
-def is_two_level(items: list[RequestItem]) -> bool:
-    """A letter with sections: some top-level item has children."""
+def has_sections(items: list[RequestItem]) -> bool:
+    """A letter with sections (two levels of stored items): some top-level item has children. Not to be confused
+    with numbering.is_two_level_style, which is about how a style numbers them."""
     return any(item.children for item in items if item.parent_id is None)
+
+
+def item_labels(letter: Letter) -> dict[int, str]:
+    """Each item's number as it prints in the whole letter (１．, （２）…), by item id."""
+    tops = letter.top_items()
+    groups = [(top, list(top.children)) for top in tops] if has_sections(tops) else [(None, tops)]
+    sections, ids = [], []
+    for heading, items in groups:
+        sections.append(document.Section(heading.text if heading else "", [item.text for item in items]))
+        ids.extend(([heading.id] if heading else []) + [item.id for item in items])
+    style = letter.numbering if letter.numbering in numbering.STYLES else numbering.DEFAULT
+    sample = document.PrintedLetter(
+        date_text="",
+        addressee=document.PrintedAddressee(),
+        sender_org="",
+        sender_title="",
+        sender_name="",
+        title="",
+        sections=sections,
+        numbering=style,
+        fullwidth_digits=letter.fullwidth_digits,
+    )
+    return {item_id: entry.label.strip() for item_id, entry in zip(ids, document.outline(sample), strict=True)}
 
 
 def included_ids(addressee: Addressee) -> set[int]:
@@ -86,7 +111,7 @@ def sections_for(addressee: Addressee) -> list[document.Section]:
     """The sections (or the one flat section) of the letter, reduced to what this addressee gets."""
     tops = addressee.letter.top_items()
     kept = included_ids(addressee)
-    if is_two_level(tops):
+    if has_sections(tops):
         return [
             document.Section(top.text, [c.text for c in top.children if c.id in kept]) for top in tops if top.id in kept
         ]
@@ -94,10 +119,10 @@ def sections_for(addressee: Addressee) -> list[document.Section]:
     return [document.Section("", items)] if items else []
 
 
-def build_letter(addressee: Addressee) -> document.Letter:
+def build_letter(addressee: Addressee) -> document.PrintedLetter:
     """Everything printed on this addressee's letter, from the campaign, the letter and the addressee's own text."""
     campaign, letter = addressee.campaign, addressee.letter
-    return document.Letter(
+    return document.PrintedLetter(
         date_text=date_text(campaign),
         addressee=document_addressee(addressee),
         sender_org=campaign.sender_org,
@@ -114,10 +139,6 @@ def build_letter(addressee: Addressee) -> document.Letter:
     )
 
 
-def safe_name(text: str, limit: int) -> str:
-    return _FILENAME_UNSAFE.sub("_", text).strip("._")[:limit] or "_"
-
-
 def letter_filename(addressee: Addressee) -> str:
     """「01_総務省_自治体DXの推進に関する要請書.docx」: the addressee's place in the campaign keeps names unique."""
     siblings = addressee.campaign.addressees
@@ -127,8 +148,8 @@ def letter_filename(addressee: Addressee) -> str:
     )
     width = max(2, len(str(len(siblings))))
     return (
-        f"{number:0{width}d}_{safe_name(addressee.organisation, _ORG_CHARS)}_"
-        f"{safe_name(addressee.letter.title, _TITLE_CHARS)}.docx"
+        f"{number:0{width}d}_{file_name(addressee.organisation, _ORG_CHARS, '_', joiner='_')}_"
+        f"{file_name(addressee.letter.title, _TITLE_CHARS, '_', joiner='_')}.docx"
     )
 
 

@@ -1,20 +1,23 @@
-"""The parts of a request letter as plain data, independent of Word, and the characters Word cannot hold."""
+"""The parts of a request letter as printed, plain data independent of the database and of Word.
+
+PrintedLetter and PrintedAddressee are what one DOCX shows; the stored campaign, letter and addressee are the
+models in consult.letters.models, which consult.letters.compose turns into these.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
 
-from consult.core.text import FORBIDDEN, normalise_newlines
+from consult.core.text import strip_forbidden
 from consult.letters import numbering
 
-HONORIFICS = ("様", "殿")
 RECORD_MARK = "記"
 END_MARK = "以上"
 
 
 @dataclass
-class Addressee:
+class PrintedAddressee:
     """Who the letter goes to: a title alone (総務大臣), an organisation and title, and/or a person."""
 
     organisation: str = ""
@@ -41,11 +44,11 @@ class Section:
 
 
 @dataclass
-class Letter:
+class PrintedLetter:
     """Everything printed on one letter to one addressee."""
 
     date_text: str
-    addressee: Addressee
+    addressee: PrintedAddressee
     sender_org: str
     sender_title: str
     sender_name: str
@@ -81,7 +84,7 @@ class Entry:
     is_heading: bool
 
 
-def outline(letter: Letter) -> list[Entry]:
+def outline(letter: PrintedLetter) -> list[Entry]:
     """Number the sections and items the way the letter's style asks.
 
     Two-level styles: a section with a heading is numbered at level 1 and its items at level 2 (restarting
@@ -89,7 +92,7 @@ def outline(letter: Letter) -> list[Entry]:
     numbered at level 1 in one run; a heading, if any, is printed without a number.
     """
     style, wide = letter.numbering, letter.fullwidth_digits
-    two_level = numbering.is_two_level(style)
+    two_level = numbering.is_two_level_style(style)
     entries: list[Entry] = []
     top = 0
     for section in letter.sections:
@@ -112,29 +115,20 @@ def _join(*parts: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Characters Word cannot hold (one definition: consult.core.text.FORBIDDEN)
+# Characters Word cannot hold: the one rule is consult.core.text.is_forbidden
 
 
-def clean_text(text: str) -> tuple[str, list[str]]:
-    """Text with line ends normalised to \\n and forbidden characters (core.text) dropped, plus those dropped."""
-    text = normalise_newlines(text)
-    removed = FORBIDDEN.findall(text)
-    if removed:
-        text = FORBIDDEN.sub("", text)
-    return text, removed
-
-
-def clean_letter(letter: Letter) -> tuple[Letter, list[str]]:
+def clean_letter(letter: PrintedLetter) -> tuple[PrintedLetter, list[str]]:
     """A copy of the letter safe to write into a DOCX, and the distinct characters removed (first seen first)."""
     removed: list[str] = []
 
     def c(text: str) -> str:
-        result, dropped = clean_text(text or "")
+        result, dropped = strip_forbidden(text or "")
         removed.extend(dropped)
         return result
 
     addressee = dataclasses.replace(
-        letter.addressee, **{f.name: c(getattr(letter.addressee, f.name)) for f in dataclasses.fields(Addressee)}
+        letter.addressee, **{f.name: c(getattr(letter.addressee, f.name)) for f in dataclasses.fields(PrintedAddressee)}
     )
     copy = dataclasses.replace(
         letter,
@@ -153,16 +147,11 @@ def clean_letter(letter: Letter) -> tuple[Letter, list[str]]:
     return copy, list(dict.fromkeys(removed))
 
 
-def removed_characters(letter: Letter) -> list[str]:
-    """The distinct characters render_letter will drop, so the screen can tell the user."""
-    return clean_letter(letter)[1]
-
-
-def sample_letter() -> Letter:
+def sample_letter() -> PrintedLetter:
     """A short two-level letter used to try a template before it is accepted."""
-    return Letter(
+    return PrintedLetter(
         date_text="2025年3月●日",
-        addressee=Addressee(title="総務大臣", name="村上誠一郎", honorific="様"),
+        addressee=PrintedAddressee(title="総務大臣", name="村上誠一郎", honorific="様"),
         sender_org="全日本自治団体労働組合",
         sender_title="中央執行委員長",
         sender_name="石上千博",

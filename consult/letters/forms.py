@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileSize
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from consult.core.convert import parse_int
-from consult.core.forms import Form, IdSelectField
+from consult.core.forms import CleanTextForm, IdListField, IdSelectField, MaxChars, VersionedForm
 from consult.core.text import normalise_number
 from consult.letters import dates, numbering
-from consult.letters.models import ADDRESSEE_KINDS, DATE_STYLES, HONORIFICS
+from consult.letters.models import (
+    ADDRESSEE_KINDS,
+    ADDRESSEE_NAME_LENGTH,
+    ADDRESSEE_TITLE_LENGTH,
+    DATE_STYLES,
+    HONORIFICS,
+    ITEM_TEXT_LIMIT,
+    ORGANISATION_LENGTH,
+    PARAGRAPHS_LIMIT,
+    SENDER_NAME_LENGTH,
+    SENDER_ORG_LENGTH,
+    SENDER_TITLE_LENGTH,
+    TEMPLATE_MAX_BYTES,
+    TITLE_LENGTH,
+)
 from consult.letters.operations import YEAR_RANGE
-from consult.rounds.forms import MaxChars
 
-TITLE_MAX, ITEM_MAX, PARAGRAPHS_MAX = 300, 5_000, 20_000
-ORG_MAX, PERSON_TITLE_MAX, NAME_MAX = 200, 200, 100
-TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
 YEAR_MIN, YEAR_MAX = YEAR_RANGE  # the operations refuse other years
 
 
@@ -41,21 +51,10 @@ def _number(field, label: str, low: int, high: int) -> int | None:
     return number
 
 
-class VersionedForm(Form):
-    """A form with the hidden version of the record the page was built from, to refuse a stale edit."""
-
-    version = HiddenField()
-
-    def expected_version(self) -> int | None:
-        """The version the page showed; None on a new record, -1 when the hidden value was tampered with."""
-        value = (self.version.data or "").strip()
-        version = parse_int(value)
-        return version if version is not None else -1 if value else None
-
-
 class CampaignForm(VersionedForm):
     title = StringField(
-        _l("要請行動の名前"), validators=[DataRequired(_l("名前を入力してください。")), MaxChars(TITLE_MAX, _l("名前"))]
+        _l("要請行動の名前"),
+        validators=[DataRequired(_l("名前を入力してください。")), MaxChars(TITLE_LENGTH, _l("名前"))],
     )
     date_year = StringField(_l("年（西暦）"), validators=[DataRequired(_l("年を西暦で入力してください（例：2025）。"))])
     date_month = StringField(_l("月"), validators=[DataRequired(_l("月を入力してください（1〜12）。"))])
@@ -68,10 +67,13 @@ class CampaignForm(VersionedForm):
     )
     sender_org = StringField(
         _l("差出人の組織"),
-        validators=[DataRequired(_l("差出人の組織を入力してください。")), MaxChars(ORG_MAX, _l("差出人の組織"))],
+        validators=[
+            DataRequired(_l("差出人の組織を入力してください。")),
+            MaxChars(SENDER_ORG_LENGTH, _l("差出人の組織")),
+        ],
     )
-    sender_title = StringField(_l("差出人の肩書"), validators=[MaxChars(PERSON_TITLE_MAX, _l("差出人の肩書"))])
-    sender_name = StringField(_l("差出人の氏名"), validators=[MaxChars(NAME_MAX, _l("差出人の氏名"))])
+    sender_title = StringField(_l("差出人の肩書"), validators=[MaxChars(SENDER_TITLE_LENGTH, _l("差出人の肩書"))])
+    sender_name = StringField(_l("差出人の氏名"), validators=[MaxChars(SENDER_NAME_LENGTH, _l("差出人の氏名"))])
     round_id = IdSelectField(_l("元にした組織討議"), validators=[Optional()])
 
     def __init__(self, *args, rounds=(), **kwargs):
@@ -112,22 +114,22 @@ class CampaignForm(VersionedForm):
         return self.round_id.data or None
 
 
-class NewLetterForm(Form):
+class NewLetterForm(CleanTextForm):
     title = StringField(
         _l("新しい要請書の題名"),
-        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))],
+        validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_LENGTH, _l("題名"))],
     )
 
 
 class LetterForm(VersionedForm):
     title = StringField(
-        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
+        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_LENGTH, _l("題名"))]
     )
-    greeting = TextAreaField(_l("あいさつ"), validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))])
+    greeting = TextAreaField(_l("あいさつ"), validators=[MaxChars(PARAGRAPHS_LIMIT, _l("あいさつ"))])
     background = TextAreaField(
-        _l("本文（背景）：1行が1段落"), validators=[MaxChars(PARAGRAPHS_MAX, _l("本文（背景）"))]
+        _l("本文（背景）：1行が1段落"), validators=[MaxChars(PARAGRAPHS_LIMIT, _l("本文（背景）"))]
     )
-    closing = TextAreaField(_l("結びの文"), validators=[MaxChars(PARAGRAPHS_MAX, _l("結びの文"))])
+    closing = TextAreaField(_l("結びの文"), validators=[MaxChars(PARAGRAPHS_LIMIT, _l("結びの文"))])
     numbering = SelectField(
         _l("番号の付け方"),
         choices=list(numbering.CHOICES),
@@ -136,18 +138,18 @@ class LetterForm(VersionedForm):
     fullwidth_digits = BooleanField(_l("数字を全角にする（１．（１））"))
 
 
-class ItemForm(Form):
+class ItemForm(CleanTextForm):
     """One request item or section heading, edited inline on the letter page."""
 
     text = TextAreaField(
-        _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))]
+        _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_TEXT_LIMIT, _l("文言"))]
     )
     shown = HiddenField()  # the text the page showed: a change saved meanwhile by someone else is not overwritten
 
 
-class AddItemForm(Form):
+class AddItemForm(CleanTextForm):
     text = TextAreaField(
-        _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_MAX, _l("文言"))]
+        _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_TEXT_LIMIT, _l("文言"))]
     )
     parent_id = HiddenField()
 
@@ -155,7 +157,10 @@ class AddItemForm(Form):
 class AddresseeForm(VersionedForm):
     organisation = StringField(
         _l("要請先の組織（省庁・政党など）"),
-        validators=[DataRequired(_l("要請先の組織を入力してください。")), MaxChars(ORG_MAX, _l("要請先の組織"))],
+        validators=[
+            DataRequired(_l("要請先の組織を入力してください。")),
+            MaxChars(ORGANISATION_LENGTH, _l("要請先の組織")),
+        ],
     )
     kind = RadioField(
         _l("種類"),
@@ -163,8 +168,10 @@ class AddresseeForm(VersionedForm):
         default="ministry",
         validators=[DataRequired(_l("種類を選んでください。"))],
     )
-    title = StringField(_l("宛名の肩書（例：総務大臣）"), validators=[MaxChars(PERSON_TITLE_MAX, _l("宛名の肩書"))])
-    name = StringField(_l("宛名の氏名（任意）"), validators=[MaxChars(NAME_MAX, _l("宛名の氏名"))])
+    title = StringField(
+        _l("宛名の肩書（例：総務大臣）"), validators=[MaxChars(ADDRESSEE_TITLE_LENGTH, _l("宛名の肩書"))]
+    )
+    name = StringField(_l("宛名の氏名（任意）"), validators=[MaxChars(ADDRESSEE_NAME_LENGTH, _l("宛名の氏名"))])
     honorific = RadioField(
         _l("敬称"),
         choices=[(h, h) for h in HONORIFICS],
@@ -178,12 +185,13 @@ class AddresseeForm(VersionedForm):
         default="all",
         validators=[DataRequired(_l("すべてか一部かを選んでください。"))],
     )
+    item = IdListField()  # the sections and items ticked for an addressee who gets part of the letter
     greeting = TextAreaField(
         _l("この要請先だけのあいさつ（空欄なら要請書のあいさつ）"),
-        validators=[MaxChars(PARAGRAPHS_MAX, _l("あいさつ"))],
+        validators=[MaxChars(PARAGRAPHS_LIMIT, _l("あいさつ"))],
     )
     extra_paragraph = TextAreaField(
-        _l("この要請先だけに加える段落"), validators=[MaxChars(PARAGRAPHS_MAX, _l("加える段落"))]
+        _l("この要請先だけに加える段落"), validators=[MaxChars(PARAGRAPHS_LIMIT, _l("加える段落"))]
     )
 
     def __init__(self, *args, letters=(), **kwargs):
@@ -191,9 +199,18 @@ class AddresseeForm(VersionedForm):
         self.letter_id.choices = [(letter.id, letter.title) for letter in letters]
 
 
-class ConfirmForm(Form):
+class ConfirmForm(CleanTextForm):
     """A POST with nothing but the CSRF token: removing after a confirm page."""
 
 
-class TemplateForm(Form):
-    file = FileField(_l("新しい雛形（Word 文書 .docx、5MB まで）"))
+class LinkOpinionsForm(CleanTextForm):
+    """The opinions ticked on an item's page, to be linked to it."""
+
+    opinion = IdListField()
+
+
+class TemplateForm(CleanTextForm):
+    file = FileField(
+        _l("新しい雛形（Word 文書 .docx、5MB まで）"),
+        validators=[FileSize(TEMPLATE_MAX_BYTES, message=_l("雛形のファイルは 5MB までにしてください。"))],
+    )

@@ -20,6 +20,18 @@ from consult.audit.models import Subject, register_actions, register_kind
 from consult.core.types import UTCDateTime
 from consult.extensions import db
 
+# How long each text may be: the String columns' sizes, and the bounds of the free texts (the forms check them).
+TITLE_LENGTH = 300  # a campaign's and a letter's
+SENDER_ORG_LENGTH = 200
+SENDER_TITLE_LENGTH = 200
+SENDER_NAME_LENGTH = 100
+ORGANISATION_LENGTH = 200  # an addressee's
+ADDRESSEE_TITLE_LENGTH = 200
+ADDRESSEE_NAME_LENGTH = 100
+FILENAME_LENGTH = 255
+ITEM_TEXT_LIMIT = 5_000  # a section heading or a request
+PARAGRAPHS_LIMIT = 20_000  # a greeting, the background, the closing, an addressee's own paragraphs
+TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
 ADDRESSEE_KINDS = {"ministry": "省庁", "party": "政党", "other": "その他"}
 HONORIFICS = ("様", "殿")
 DATE_STYLES = {"western": "西暦（2025年3月●日）", "era": "和暦（令和7年3月●日）"}
@@ -36,15 +48,15 @@ class Campaign(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"), index=True)
     date_year: Mapped[int]
     date_month: Mapped[int]
     date_day: Mapped[int | None]  # None prints as ● until the visit is booked
     date_style: Mapped[str] = mapped_column(String(10), default="western")
-    sender_org: Mapped[str] = mapped_column(String(200))
-    sender_title: Mapped[str] = mapped_column(String(200), default="")
-    sender_name: Mapped[str] = mapped_column(String(100), default="")
+    sender_org: Mapped[str] = mapped_column(String(SENDER_ORG_LENGTH))
+    sender_title: Mapped[str] = mapped_column(String(SENDER_TITLE_LENGTH), default="")
+    sender_name: Mapped[str] = mapped_column(String(SENDER_NAME_LENGTH), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -69,7 +81,7 @@ class Letter(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     greeting: Mapped[str] = mapped_column(Text, default="")
     background: Mapped[str] = mapped_column(Text, default="")  # paragraphs, one per line
     closing: Mapped[str] = mapped_column(Text, default="")
@@ -146,10 +158,10 @@ class Addressee(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    organisation: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(ORGANISATION_LENGTH))
     kind: Mapped[str] = mapped_column(String(10), default="ministry")
-    title: Mapped[str] = mapped_column(String(200), default="")
-    name: Mapped[str] = mapped_column(String(100), default="")
+    title: Mapped[str] = mapped_column(String(ADDRESSEE_TITLE_LENGTH), default="")
+    name: Mapped[str] = mapped_column(String(ADDRESSEE_NAME_LENGTH), default="")
     honorific: Mapped[str] = mapped_column(String(2), default="様")
     greeting: Mapped[str] = mapped_column(Text, default="")  # empty: the letter's greeting
     extra_paragraph: Mapped[str] = mapped_column(Text, default="")
@@ -183,7 +195,7 @@ class LetterTemplate(db.Model):
     __tablename__ = "letter_template"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(FILENAME_LENGTH))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -201,6 +213,7 @@ register_actions(
         "letter_edited": "要請書の編集",
         "letter_removed": "要請書の削除",
         "request_item_changed": "要請項目の変更",
+        "request_link_changed": "要請項目との対応づけ",
         "addressee_added": "要請先の追加",
         "addressee_edited": "要請先の編集",
         "addressee_removed": "要請先の削除",

@@ -38,7 +38,7 @@ _CIRCLED = [chr(0x2460 + i) for i in range(20)]  # ①..⑳; fonts rarely hold �
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-def is_two_level(style: str) -> bool:
+def is_two_level_style(style: str) -> bool:
     """Whether the style numbers sections and the items inside them separately."""
     return len(_levels(style)) == 2
 

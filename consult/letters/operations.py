@@ -1,18 +1,20 @@
-"""Changes to request campaigns, letters, request items and addressees; each flushes and leaves the commit to the view.
+"""Changes to request campaigns, letters, request items, addressees and templates; each flushes, the request commits.
 
-Every text is checked before it is stored: what Word cannot hold (control characters, U+FFFE/U+FFFF) is refused
-with a message naming the characters, so nothing a user typed is dropped silently from a letter later.
-Invalid input raises InputErrors (a DomainError) whose ``errors`` maps each form field to its Japanese message.
+The forms check shape and length. What stays here are the letters' own invariants, whoever calls: what Word
+cannot hold (consult.core.text.is_forbidden) is refused with a message naming the characters, so nothing typed is
+dropped silently from a letter later; names and titles are present, on one line and fit their columns; dates
+exist; an addressee receives a letter of its own campaign; links join a request to submitted opinions of the
+round its campaign rests on. Refusals raise InputErrors (a DomainError) whose ``errors`` maps each form field to
+its Japanese message.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,16 +22,21 @@ from consult.answers.models import Answer, Opinion
 from consult.audit.operations import record_object
 from consult.core.convert import YEAR_MAX, YEAR_MIN
 from consult.core.errors import ConflictError, DomainError
-from consult.core.text import describe_characters, forbidden_in, normalise_newlines
+from consult.core.text import clean, describe_characters, forbidden_in, normalise_newlines, uploaded_file_name
 from consult.extensions import db
 from consult.letters import dates, numbering
-from consult.letters.compose import included_ids, is_two_level
-from consult.letters.document import Entry, Section, outline
-from consult.letters.document import Letter as PrintedLetter
 from consult.letters.models import (
     ADDRESSEE_KINDS,
+    ADDRESSEE_NAME_LENGTH,
+    ADDRESSEE_TITLE_LENGTH,
     DATE_STYLES,
+    FILENAME_LENGTH,
     HONORIFICS,
+    ORGANISATION_LENGTH,
+    SENDER_NAME_LENGTH,
+    SENDER_ORG_LENGTH,
+    SENDER_TITLE_LENGTH,
+    TITLE_LENGTH,
     Addressee,
     Campaign,
     Letter,
@@ -43,26 +50,11 @@ CONFLICT_MESSAGE = (
     "他の人が先に更新しました。あなたの入力内容は消えていません。"
     "保存済みの内容と見比べてから、もう一度保存してください。"
 )
+STALE_MESSAGE = (
+    "他の人がこの内容を先に更新しました。あなたの入力内容は消えていません。"
+    "保存済みの内容を確かめてから、もう一度保存してください。"
+)
 YEAR_RANGE = (YEAR_MIN, YEAR_MAX)  # the one bound on every year (core.convert)
-MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
-
-# Field limits (characters): the columns' sizes, and generous bounds for the free texts.
-LIMITS = {
-    "title": 300,
-    "sender_org": 200,
-    "sender_title": 200,
-    "sender_name": 100,
-    "greeting": 1000,
-    "background": 20000,
-    "closing": 1000,
-    "text": 2000,
-    "organisation": 200,
-    "addressee_title": 200,
-    "name": 100,
-    "extra_paragraph": 5000,
-    "hq_view": 5000,
-    "filename": 255,
-}
 
 
 class InputErrors(DomainError):
@@ -88,9 +80,18 @@ class _Checker:
         self.errors: dict[str, str] = {}
 
     def text(
-        self, name: str, value: str | None, label: str, limit: int, *, required: bool = False, single_line: bool = False
+        self,
+        name: str,
+        value: str | None,
+        label: str,
+        limit: int | None = None,
+        *,
+        required: bool = False,
+        single_line: bool = False,
     ) -> str:
-        """The value with line ends normalised and surrounding ASCII blanks trimmed, or a message recorded."""
+        """The value with line ends normalised and surrounding ASCII blanks trimmed, or a message recorded.
+
+        limit: the size of a String column (a free text's bound is the form's business)."""
         value = normalise_newlines(value or "").strip(" \t\n")
         removed = forbidden_in(value)
         if removed:
@@ -100,7 +101,7 @@ class _Checker:
             )
         elif required and not value:
             self.errors[name] = f"{label}を入力してください。"
-        elif len(value) > limit:
+        elif limit is not None and len(value) > limit:
             self.errors[name] = f"{label}は{limit}文字以内で入力してください（現在{len(value)}文字）。"
         elif single_line and "\n" in value:
             self.errors[name] = f"{label}は改行を入れずに一行で入力してください。"
@@ -150,12 +151,12 @@ class CampaignInput:
 
 def _check_campaign(data: CampaignInput) -> CampaignInput:
     c = _Checker()
-    title = c.text("title", data.title, "要請行動の名称", LIMITS["title"], required=True, single_line=True)
+    title = c.text("title", data.title, "要請行動の名称", TITLE_LENGTH, required=True, single_line=True)
     sender_org = c.text(
-        "sender_org", data.sender_org, "差出人の団体名", LIMITS["sender_org"], required=True, single_line=True
+        "sender_org", data.sender_org, "差出人の団体名", SENDER_ORG_LENGTH, required=True, single_line=True
     )
-    sender_title = c.text("sender_title", data.sender_title, "差出人の役職", LIMITS["sender_title"], single_line=True)
-    sender_name = c.text("sender_name", data.sender_name, "差出人の氏名", LIMITS["sender_name"], single_line=True)
+    sender_title = c.text("sender_title", data.sender_title, "差出人の役職", SENDER_TITLE_LENGTH, single_line=True)
+    sender_name = c.text("sender_name", data.sender_name, "差出人の氏名", SENDER_NAME_LENGTH, single_line=True)
     c.choice("date_style", data.date_style, DATE_STYLES, "日付の書式は西暦か和暦を選んでください。")
     _check_date(c, data)
     if data.round_id is not None and db.session.get(Round, data.round_id) is None:
@@ -240,19 +241,6 @@ def update_campaign(
     return campaign
 
 
-def remove_campaign(campaign: Campaign, *, user, now: datetime) -> None:
-    """Delete a campaign with its letters and addressees (the opinions stay)."""
-    record_object("campaign_removed", campaign, user=user, now=now)
-    for addressee in list(campaign.addressees):
-        db.session.delete(addressee)
-    db.session.flush()
-    db.session.expire(campaign, ["addressees"])
-    for letter in campaign.letters:
-        _delete_items(letter)
-    db.session.delete(campaign)
-    db.session.flush()
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Letters
 
@@ -272,10 +260,10 @@ class LetterInput:
 def _check_letter(data: LetterInput) -> LetterInput:
     c = _Checker()
     result = LetterInput(
-        title=c.text("title", data.title, "要請書の題名", LIMITS["title"], required=True, single_line=True),
-        greeting=c.text("greeting", data.greeting, "あいさつ文", LIMITS["greeting"]),
-        background=c.text("background", data.background, "背景の文章", LIMITS["background"]),
-        closing=c.text("closing", data.closing, "結びの文", LIMITS["closing"]),
+        title=c.text("title", data.title, "要請書の題名", TITLE_LENGTH, required=True, single_line=True),
+        greeting=c.text("greeting", data.greeting, "あいさつ文"),
+        background=c.text("background", data.background, "背景の文章"),
+        closing=c.text("closing", data.closing, "結びの文"),
         numbering=c.choice("numbering", data.numbering, numbering.LEVELS, "番号の書式を一覧から選んでください。"),
         fullwidth_digits=bool(data.fullwidth_digits),
     )
@@ -336,7 +324,7 @@ def _delete_items(letter: Letter) -> None:
 
 def _check_item_text(text: str) -> str:
     c = _Checker()
-    text = c.text("text", text, "要請項目", LIMITS["text"], required=True)
+    text = c.text("text", text, "要請項目", required=True)
     c.raise_if_any()
     return text
 
@@ -375,8 +363,11 @@ def add_request_item(
     return item
 
 
-def update_request_item(item: RequestItem, text: str, *, user, now: datetime) -> RequestItem:
-    """Change the wording of a section heading or a request."""
+def update_request_item(item: RequestItem, text: str, *, shown: str | None = None, user, now: datetime) -> RequestItem:
+    """Change the wording of a section heading or a request; `shown` is the wording the page showed, and a change
+    saved meanwhile by someone else is refused rather than overwritten."""
+    if shown is not None and clean(shown).strip() != item.text.strip():
+        raise ConflictError(STALE_MESSAGE, current=item)
     item.text = _check_item_text(text)
     db.session.flush()
     record_object("request_item_changed", item, "文言の変更", user=user, now=now)
@@ -420,32 +411,42 @@ def remove_request_item(item: RequestItem, *, user, now: datetime) -> None:
 
 
 def link_opinions(item: RequestItem, opinion_ids: Iterable[int], *, user, now: datetime) -> int:
-    """Record that the item answers these submitted opinions; returns how many links were new."""
+    """Record that a request item takes these opinions up; how many links are new.
+
+    The one writer of the link (the letter's item page and the review of opinions both call it): the opinions
+    must count in the round the item's campaign rests on (submitted, not 「意見なし」: answers.queries.counted)."""
     wanted = set(opinion_ids)
     if not wanted:
         return 0
-    opinions = db.session.scalars(
-        select(Opinion).where(Opinion.id.in_(wanted)).options(selectinload(Opinion.answer))
+    round_id = item.letter.campaign.round_id
+    if round_id is None:
+        raise DomainError("この要請行動はもとになる討議がないため、意見を結び付けられません。")
+    found = db.session.execute(
+        select(Opinion, Answer).join(Answer, Answer.id == Opinion.answer_id).where(Opinion.id.in_(wanted))
     ).all()
-    if len(opinions) != len(wanted):
+    if len(found) != len(wanted):
         raise DomainError("指定された意見が見つかりません。一覧を読み込み直してください。")
-    if any(op.answer.status != "submitted" for op in opinions):
+    if any(answer.status != "submitted" or answer.no_opinion for _op, answer in found):
         raise DomainError("提出されていない（下書きの）意見は要請項目に結び付けられません。")
+    if any(answer.round_id != round_id for _op, answer in found):
+        raise DomainError("選んだ要請項目はこの討議の要請書にありません。一覧から選び直してください。")
     linked = {op.id for op in item.opinions}
-    new = [op for op in sorted(opinions, key=lambda op: op.id) if op.id not in linked]
+    new = [op for op, _answer in sorted(found, key=lambda row: row[0].id) if op.id not in linked]
+    if not new:
+        return 0
     item.opinions.extend(new)
     db.session.flush()
-    record_object("request_item_changed", item, f"意見{len(new)}件を対応づけ", user=user, now=now)
+    record_object("request_link_changed", item, f"意見{len(new)}件を対応づけ", user=user, now=now)
     return len(new)
 
 
 def unlink_opinion(item: RequestItem, opinion: Opinion, *, user, now: datetime) -> bool:
-    """Remove one link; False when it did not exist."""
+    """Remove one link between a request item and an opinion; False when it did not exist."""
     if opinion not in item.opinions:
         return False
     item.opinions.remove(opinion)
     db.session.flush()
-    record_object("request_item_changed", item, f"意見#{opinion.id}の対応づけを解除", user=user, now=now)
+    record_object("request_link_changed", item, f"意見#{opinion.id}の対応づけを解除", user=user, now=now)
     return True
 
 
@@ -470,16 +471,14 @@ def _check_addressee(data: AddresseeInput) -> AddresseeInput:
     c = _Checker()
     result = AddresseeInput(
         organisation=c.text(
-            "organisation", data.organisation, "要請先の団体名", LIMITS["organisation"], required=True, single_line=True
+            "organisation", data.organisation, "要請先の団体名", ORGANISATION_LENGTH, required=True, single_line=True
         ),
         kind=c.choice("kind", data.kind, ADDRESSEE_KINDS, "要請先の種類（省庁・政党・その他）を選んでください。"),
-        title=c.text("title", data.title, "要請先の役職", LIMITS["addressee_title"], single_line=True),
-        name=c.text("name", data.name, "要請先の氏名", LIMITS["name"], single_line=True),
+        title=c.text("title", data.title, "要請先の役職", ADDRESSEE_TITLE_LENGTH, single_line=True),
+        name=c.text("name", data.name, "要請先の氏名", ADDRESSEE_NAME_LENGTH, single_line=True),
         honorific=c.choice("honorific", data.honorific, HONORIFICS, "敬称は「様」か「殿」を選んでください。"),
-        greeting=c.text("greeting", data.greeting, "この要請先へのあいさつ文", LIMITS["greeting"]),
-        extra_paragraph=c.text(
-            "extra_paragraph", data.extra_paragraph, "この要請先への追加の段落", LIMITS["extra_paragraph"]
-        ),
+        greeting=c.text("greeting", data.greeting, "この要請先へのあいさつ文"),
+        extra_paragraph=c.text("extra_paragraph", data.extra_paragraph, "この要請先への追加の段落"),
     )
     c.raise_if_any()
     return result
@@ -567,13 +566,8 @@ def remove_addressee(addressee: Addressee, *, user, now: datetime) -> None:
 
 def upload_template(filename: str, data: bytes, user, now: datetime) -> LetterTemplate:
     """Keep a new Word template once it passes every check; a refused one leaves the current template in use."""
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
-    if len(data or b"") > MAX_TEMPLATE_BYTES:
-        raise TemplateRejected([f"ファイルが大きすぎます（{MAX_TEMPLATE_BYTES // (1024 * 1024)}MB まで）。"])
+    name = uploaded_file_name(filename, ".docx", "template.docx", FILENAME_LENGTH)
     messages = check_template(data or b"")
-    c = _Checker()
-    name = c.text("filename", name or "template.docx", "ファイル名", LIMITS["filename"], single_line=True)
-    messages.extend(c.errors.values())
     if messages:
         raise TemplateRejected(messages)
     template = LetterTemplate(filename=name, data=data, uploaded_at=now, uploaded_by_id=getattr(user, "id", None))
@@ -581,100 +575,3 @@ def upload_template(filename: str, data: bytes, user, now: datetime) -> LetterTe
     db.session.flush()
     record_object("template_uploaded", template, user=user, now=now)
     return template
-
-
-def template_count() -> int:
-    """How many templates were uploaded (0: the default one is in use)."""
-    return db.session.scalar(select(func.count()).select_from(LetterTemplate)) or 0
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Traceability: request item → opinions, opinion → letters and addressees
-
-
-@dataclass
-class ItemTrace:
-    """A request item in print order, its label in the full letter, and the opinions it answers."""
-
-    item: RequestItem
-    level: int
-    label: str
-    opinions: list[Opinion] = field(default_factory=list)
-
-
-def items_with_opinions(letter: Letter) -> list[ItemTrace]:
-    """Every item of the letter in print order with its opinions, their answers and organisations loaded."""
-    items = db.session.scalars(
-        select(RequestItem)
-        .where(RequestItem.letter_id == letter.id)
-        .order_by(RequestItem.position, RequestItem.id)
-        .options(
-            selectinload(RequestItem.children),
-            selectinload(RequestItem.opinions).selectinload(Opinion.answer).selectinload(Answer.organization),
-            selectinload(RequestItem.opinions).selectinload(Opinion.item),
-        )
-    ).all()
-    tops = [i for i in items if i.parent_id is None]
-    if is_two_level(tops):
-        ordered = [(i, 1 if i.parent_id is None else 2) for top in tops for i in (top, *top.children)]
-        sections = [Section(top.text, [c.text for c in top.children]) for top in tops]
-    else:
-        ordered = [(top, 1) for top in tops]
-        sections = [Section("", [top.text for top in tops])] if tops else []
-    entries: list[Entry] = outline(
-        PrintedLetter(
-            "",
-            None,
-            "",
-            "",
-            "",
-            "",
-            sections=sections,
-            numbering=letter.numbering,
-            fullwidth_digits=letter.fullwidth_digits,
-        )
-    )
-    return [
-        ItemTrace(item, level, entry.label.strip(), list(item.opinions))
-        for (item, level), entry in zip(ordered, entries, strict=True)
-    ]
-
-
-@dataclass
-class OpinionTrace:
-    """A request item that answers an opinion, its letter and campaign, and the addressees who receive it."""
-
-    item: RequestItem
-    letter: Letter
-    campaign: Campaign
-    addressees: list[Addressee]
-
-
-def letters_for_opinion(opinion: Opinion) -> list[OpinionTrace]:
-    """Where an opinion went: each request item linked to it and the addressees whose letter prints that item."""
-    items = db.session.scalars(
-        select(RequestItem)
-        .join(RequestItem.opinions)
-        .where(Opinion.id == opinion.id)
-        .options(
-            selectinload(RequestItem.letter).selectinload(Letter.campaign),
-            selectinload(RequestItem.letter).selectinload(Letter.items).selectinload(RequestItem.children),
-        )
-        .order_by(RequestItem.letter_id, RequestItem.position, RequestItem.id)
-    ).all()
-    letter_ids = {item.letter_id for item in items}
-    addressees = (
-        db.session.scalars(
-            select(Addressee)
-            .where(Addressee.letter_id.in_(letter_ids))
-            .options(selectinload(Addressee.selected))
-            .order_by(Addressee.position, Addressee.id)
-        ).all()
-        if letter_ids
-        else []
-    )
-    traces = []
-    for item in items:
-        receiving = [a for a in addressees if a.letter_id == item.letter_id and item.id in included_ids(a)]
-        traces.append(OpinionTrace(item, item.letter, item.letter.campaign, receiving))
-    return traces

@@ -30,7 +30,7 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
 from consult.letters import numbering
-from consult.letters.document import END_MARK, RECORD_MARK, Letter, clean_letter, outline
+from consult.letters.document import END_MARK, RECORD_MARK, PrintedLetter, clean_letter, outline
 
 PLACEHOLDER = "content"
 PLACEHOLDERS = frozenset({PLACEHOLDER})
@@ -51,12 +51,12 @@ def default_template_path() -> Path:
     return Path(str(files("consult.letter_templates") / "default.docx"))
 
 
-def render_letter(letter: Letter, template_path: Template | None = None) -> bytes:
-    """The letter as DOCX bytes; characters Word cannot hold are dropped (see removed_characters)."""
+def render_letter(letter: PrintedLetter, template_path: Template | None = None) -> bytes:
+    """The letter as DOCX bytes; characters Word cannot hold are dropped (see clean_letter)."""
     return render_letter_report(letter, template_path)[0]
 
 
-def render_letter_report(letter: Letter, template_path: Template | None = None) -> tuple[bytes, list[str]]:
+def render_letter_report(letter: PrintedLetter, template_path: Template | None = None) -> tuple[bytes, list[str]]:
     """The DOCX bytes and the distinct characters removed, so the screen can say what was dropped."""
     letter, removed = clean_letter(letter)
     document = open_template(default_template_path() if template_path is None else template_path)
@@ -121,7 +121,7 @@ def font_size(document):
 class _Writer:
     """Adds the letter's paragraphs at the placeholder (or the end of the body)."""
 
-    def __init__(self, document, letter: Letter):
+    def __init__(self, document, letter: PrintedLetter):
         self.document = document
         self.letter = letter
         self.font = east_asian_font(document)

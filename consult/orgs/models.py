@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.extensions import db
 
+CODE_LENGTH = 64
+NAME_LENGTH = 200
 KIND_LABELS = {
     "hq": "本部",
     "prefecture": "県本部",
@@ -21,8 +23,8 @@ class Organization(db.Model):
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     kind: Mapped[str] = mapped_column(String(20), default="local")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column(default=0)

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from consult.core.errors import DomainError
-from consult.core.text import clean, describe_characters, forbidden_in
+from consult.core.errors import RowErrors
+from consult.core.text import has_forbidden
 from consult.extensions import db
-from consult.orgs.models import KIND_LABELS, Organization
+from consult.orgs.models import CODE_LENGTH, KIND_LABELS, NAME_LENGTH, Organization
 
 ORG_COLUMNS = ("code", "name", "kind", "parent_code")
-
-
-class RowErrors(DomainError):
-    """Some rows of an import are wrong; nothing was written. Each line says where and what."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 @dataclass
@@ -31,33 +21,6 @@ class ImportSummary:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def parse_csv(data: bytes | str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a UTF-8 CSV (BOM or not) with their line numbers in the file, the header being line 1."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise RowErrors(["ファイルを UTF-8 として読めません。UTF-8（BOM付きでも可）で保存してください。"]) from exc
-    data = data.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(data, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise RowErrors(["ファイルが空です。1行目に見出し（" + ", ".join(columns) + "）を書いてください。"])
-    header = [name.strip().lower() for name in header]
-    missing = [name for name in columns if name not in header]
-    if missing:
-        raise RowErrors([f"1行目: 見出しに {', '.join(missing)} の列がありません（必要な列: {', '.join(columns)}）。"])
-    rows = []
-    line = reader.line_num + 1
-    for values in reader:
-        start, line = line, reader.line_num + 1
-        if not any(v.strip() for v in values):
-            continue
-        row = {name: clean(values[i]).strip() if i < len(values) else "" for i, name in enumerate(header)}
-        rows.append((start, row))
-    return rows
 
 
 def by_line(errors: list[str]) -> list[str]:
@@ -75,8 +38,8 @@ def _check_text(errors: list[str], line: int, label: str, value: str, max_length
         errors.append(f"{line}行目: {label}が空です。")
     elif len(value) > max_length:
         errors.append(f"{line}行目: {label}は{max_length}文字以内にしてください。")
-    elif chars := forbidden_in(value):
-        errors.append(f"{line}行目: {label}に文書に書き込めない文字（{describe_characters(chars)}）が含まれています。")
+    elif has_forbidden(value):
+        errors.append(f"{line}行目: {label}に使えない制御文字が含まれています。")
 
 
 def import_orgs(rows: list[tuple[int, dict[str, str]]]) -> ImportSummary:
@@ -87,8 +50,8 @@ def import_orgs(rows: list[tuple[int, dict[str, str]]]) -> ImportSummary:
     file_codes = {row.get("code") for _, row in rows}
     for line, row in rows:
         code, name, kind, parent = (row.get(k, "") for k in ORG_COLUMNS)
-        _check_text(errors, line, "組織コード", code, 64)
-        _check_text(errors, line, "組織名", name, 200)
+        _check_text(errors, line, "組織コード", code, CODE_LENGTH)
+        _check_text(errors, line, "組織名", name, NAME_LENGTH)
         if kind not in KIND_LABELS:
             errors.append(f"{line}行目: 種別「{kind}」は使えません（hq, prefecture, local, council のいずれか）。")
         if code and code in seen:

@@ -27,10 +27,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion, OpinionRevision
+from consult.answers.queries import counted
 from consult.core.text import clean, safe_cell
 from consult.extensions import db
 from consult.orgs.models import Organization
-from consult.review.queries import counted
 from consult.rounds.models import RoundItem
 
 BATCH = 1000

@@ -6,31 +6,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
 
-from consult.answers.forms import max_chars
-from consult.answers.models import DISPOSITIONS
+from consult.answers.models import DISPOSITIONS, TEXT_LIMIT
 from consult.core.convert import parse_id
-from consult.core.forms import Form, IdMultipleField
-from consult.review.operations import HQ_VIEW_LIMIT, disposition_token
-
-try:  # WTForms 3.3 names options; older versions take (value, label) pairs
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
+from consult.core.forms import CleanTextForm, IdListField, MaxChars, newlines, options
+from consult.review.operations import disposition_token
 
 DISPOSITION_CHOICES = [("", _l("（未設定）")), *DISPOSITIONS.items()]
-
-
-def _options(pairs) -> list:
-    if SelectChoice is None:  # pragma: no cover
-        return list(pairs)
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _newlines(value):
-    """Browsers send CRLF from a textarea; store plain line feeds."""
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    return value
 
 
 def valid_disposition(form, field):
@@ -46,19 +27,16 @@ def valid_request_item(form, field):
         raise ValidationError(_l("要請項目は一覧から選んでください。"))
 
 
-class DispositionForm(Form):
+class DispositionForm(CleanTextForm):
     """One opinion's weighing; `seen` fingerprints what the page showed, to refuse a stale save."""
 
     disposition = SelectField(_l("対応"), validate_choice=False, validators=[valid_disposition])
-    hq_view = TextAreaField(_l("本部の考え方"), filters=[_newlines], validators=[max_chars(HQ_VIEW_LIMIT)])
+    hq_view = TextAreaField(_l("本部の考え方"), filters=[newlines], validators=[MaxChars(TEXT_LIMIT)])
     request_item = SelectField(_l("要請項目に結び付ける"), validate_choice=False, validators=[valid_request_item])
-    unlink = IdMultipleField(_l("結び付けを外す"), message=_l("外す要請項目は一覧から選んでください。"))
+    unlink = IdListField(_l("結び付けを外す"))
     seen = HiddenField()
 
     request_ids: set[str] = set()
-
-    def unlink_ids(self) -> list[int]:
-        return list(self.unlink.data or [])
 
     def request_item_id(self) -> int | None:
         return parse_id(self.request_item.data)
@@ -80,8 +58,8 @@ def disposition_form(opinion, choices: dict, formdata=None) -> DispositionForm:
         )
     else:
         form = DispositionForm(formdata=formdata, **kwargs)
-    form.disposition.choices = _options(DISPOSITION_CHOICES)
-    form.request_item.choices = _options(
+    form.disposition.choices = options(DISPOSITION_CHOICES)
+    form.request_item.choices = options(
         [("", _l("（結び付けない）")), *((str(c.id), c.option_label) for c in choices.values())]
     )
     form.request_ids = {str(c) for c in choices}

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
+from consult.answers.queries import counted
 from consult.core.convert import parse_page
 from consult.core.text import clean
 from consult.extensions import db
@@ -23,16 +24,6 @@ from consult.rounds.models import Round, RoundItem, RoundTarget
 
 FILTER_TEXT_LIMIT = 200
 NO_DISPOSITION = "none"  # filter value: opinions headquarters has not weighed yet
-
-
-def counted(round_id: int):
-    """The condition that makes an opinion count: its answer is this round's and submitted with opinions."""
-    return and_(
-        Answer.id == Opinion.answer_id,
-        Answer.round_id == round_id,
-        Answer.status == "submitted",
-        Answer.no_opinion.is_(False),
-    )
 
 
 # ---------------------------------------------------------------- overview

@@ -149,9 +149,9 @@ def save_opinion(round_id: int, opinion_id: int):
             now,
             expected=form.seen.data or "",
         )
-        removed = reviewing.unlink_request_items(opinion, form.unlink_ids(), user=current_user, now=now)
+        removed = reviewing.unlink_request_items(opinion, form.unlink.data, user=current_user, now=now)
         linked = form.request_item_id() is not None and reviewing.link_request_item(
-            round_, opinion, form.request_item_id(), user=current_user, now=now
+            opinion, form.request_item_id(), user=current_user, now=now
         )
     except ConflictError as exc:
         flash(refused(exc), "error")
@@ -198,12 +198,11 @@ def unpublish(round_id: int):
 def published(round_id: int):
     """The answer table as the target branches read it (headquarters sees it too, published or not)."""
     round_ = _round_or_404(round_id)
+    if not round_.can_view(current_user):
+        abort(403)
+    if not round_.may_read_answer_table(current_user):
+        abort(404)  # not published yet: to a branch it does not exist
     own_org = None if current_user.is_hq else current_user.organization_id
-    if own_org is not None:
-        if round_.status == "draft" or not round_.is_target(own_org):
-            abort(403)
-        if round_.answers_published_at is None:
-            abort(404)
     page_no = parse_page(request.args.get("page"))
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])

@@ -2,42 +2,37 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from consult.core.convert import parse_int
-from consult.core.forms import BoundedDateField, Form, IdSelectField, JSTDateTimeField
-
-TITLE_MAX, BACKGROUND_MAX, HEADING_MAX, BODY_MAX, NUMBER_MAX = 300, 20_000, 300, 20_000, 20
-
-
-class MaxChars:
-    """Length limit whose message names the limit and how much was typed, so a huge paste is understood."""
-
-    def __init__(self, limit: int, label: str):
-        self.limit, self.label = limit, label
-
-    def __call__(self, form, field) -> None:
-        length = len(field.data or "")
-        if length > self.limit:
-            raise ValidationError(
-                _(
-                    "%(label)sは%(limit)s文字以内にしてください（入力は%(length)s文字です）。",
-                    label=self.label,
-                    limit=f"{self.limit:,}",
-                    length=f"{length:,}",
-                )
-            )
+from consult.core.forms import (
+    BoundedDateField,
+    CleanTextForm,
+    IdListField,
+    IdSelectField,
+    JSTDateTimeField,
+    MaxChars,
+    VersionedForm,
+)
+from consult.rounds.models import (
+    BACKGROUND_LIMIT,
+    BODY_LIMIT,
+    EXTENSION_REASON_LIMIT,
+    HEADING_LENGTH,
+    MEETING_LENGTH,
+    NUMBER_LENGTH,
+    TITLE_LENGTH,
+    WHAT_LIMIT,
+)
 
 
-class RoundForm(Form):
+class RoundForm(VersionedForm):
     title = StringField(
-        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_MAX, _l("題名"))]
+        _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_LENGTH, _l("題名"))]
     )
-    background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_MAX, _l("背景・趣旨"))])
+    background = TextAreaField(_l("背景・趣旨"), validators=[MaxChars(BACKGROUND_LIMIT, _l("背景・趣旨"))])
     opens_at = JSTDateTimeField(
         _l("受付開始（日本時間）"),
         validators=[InputRequired(_l("受付開始の日時を入力してください。"))],
@@ -46,62 +41,59 @@ class RoundForm(Form):
         _l("締切（日本時間）"),
         validators=[InputRequired(_l("締切の日時を入力してください。"))],
     )
+
     confirm_past_deadline = BooleanField(_l("締切を過去の日時にします（受付はすぐに締切経過になります）"))
-    version = HiddenField()
 
     def validate_deadline(self, field) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError(_l("締切は受付開始より後の日時にしてください。"))
 
-    def expected_version(self) -> int | None:
-        """The round version the page was built from; None on a new round."""
-        value = (self.version.data or "").strip()
-        version = parse_int(value)
-        return version if version is not None else -1 if value else None
 
-
-class ItemForm(Form):
+class ItemForm(CleanTextForm):
     number = StringField(
-        _l("番号"), validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_MAX, _l("番号"))]
+        _l("番号"), validators=[DataRequired(_l("番号を入力してください。")), MaxChars(NUMBER_LENGTH, _l("番号"))]
     )
     heading = StringField(
-        _l("見出し"), validators=[DataRequired(_l("見出しを入力してください。")), MaxChars(HEADING_MAX, _l("見出し"))]
+        _l("見出し"),
+        validators=[DataRequired(_l("見出しを入力してください。")), MaxChars(HEADING_LENGTH, _l("見出し"))],
     )
-    body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_MAX, _l("本文"))])
+    body = TextAreaField(_l("本文（討議案の文言）"), validators=[MaxChars(BODY_LIMIT, _l("本文"))])
 
 
-class PasteForm(Form):
+class PasteForm(CleanTextForm):
     text = TextAreaField(
         _l("番号付きの文章を貼り付け"),
         validators=[DataRequired(_l("貼り付ける文章を入力してください。")), MaxChars(2_000_000, _l("貼り付ける文章"))],
     )
 
 
-class UploadForm(Form):
+class UploadForm(CleanTextForm):
     file = FileField(_l("CSV または Excel（XLSX）ファイル"))
 
 
-class ConfirmImportForm(Form):
+class ConfirmImportForm(CleanTextForm):
     rows = HiddenField()
 
 
-class AttachmentForm(Form):
+class AttachmentForm(CleanTextForm):
     file = FileField(_l("討議案のファイル（PDF または Word（DOCX））"))
 
 
-class MilestoneForm(Form):
+class MilestoneForm(CleanTextForm):
     date = BoundedDateField(_l("日付"), validators=[InputRequired(_l("日付を入力してください。"))])
     meeting = StringField(
-        _l("会議など"), validators=[DataRequired(_l("会議名などを入力してください。")), MaxChars(200, _l("会議名"))]
+        _l("会議など"),
+        validators=[DataRequired(_l("会議名などを入力してください。")), MaxChars(MEETING_LENGTH, _l("会議名"))],
     )
-    what = TextAreaField(_l("内容"), validators=[MaxChars(2000, _l("内容"))])
+    what = TextAreaField(_l("内容"), validators=[MaxChars(WHAT_LIMIT, _l("内容"))])
 
 
-class TargetsForm(Form):
+class TargetsForm(CleanTextForm):
     all_prefectures = BooleanField(_l("全県本部（すべての県本部を対象にする）"))
+    org = IdListField()  # the organisations ticked in the tree
 
 
-class ExtensionForm(Form):
+class ExtensionForm(CleanTextForm):
     organization_id = IdSelectField(_l("組織"), message=_l("対象組織の中から選んでください。"))
     until = JSTDateTimeField(
         _l("延長後の締切（日本時間）"),
@@ -109,5 +101,8 @@ class ExtensionForm(Form):
     )
     reason = TextAreaField(
         _l("延長の理由"),
-        validators=[DataRequired(_l("延長の理由を入力してください。")), MaxChars(2000, _l("延長の理由"))],
+        validators=[
+            DataRequired(_l("延長の理由を入力してください。")),
+            MaxChars(EXTENSION_REASON_LIMIT, _l("延長の理由")),
+        ],
     )

@@ -6,20 +6,18 @@ imports nothing; the errors name the line so the person can fix the file and try
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import unicodedata
 
+from consult.core import csvfile
+from consult.core.errors import RowErrors
 from consult.core.text import clean
 from consult.core.zipguard import BROKEN, ZipRefused, check_zip
+from consult.rounds.models import BODY_LIMIT, HEADING_LENGTH, ITEMS_PER_IMPORT, NUMBER_LENGTH
 from consult.rounds.operations import ItemDraft
 
-MAX_NUMBER = 20
-MAX_HEADING = 300
-MAX_BODY = 20_000
-MAX_ITEMS = 500
 XLSX_UNREADABLE = "XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。"
 
 HEADER_NUMBER, HEADER_HEADING, HEADER_BODY = "番号", "見出し", "本文"
@@ -98,19 +96,19 @@ def parse_numbered_text(text: str) -> tuple[list[ItemDraft], list[str]]:
         errors.extend(_length_errors(draft, f"{line_no}行目"))
     if not drafts and not errors:
         errors.append("項目が見つかりません。各項目の最初の行を「1. 見出し」のように番号で始めてください。")
-    if len(drafts) > MAX_ITEMS:
-        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{MAX_ITEMS}件までです。")
+    if len(drafts) > ITEMS_PER_IMPORT:
+        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{ITEMS_PER_IMPORT}件までです。")
     return (drafts, []) if not errors else ([], errors)
 
 
 def _length_errors(draft: ItemDraft, where: str) -> list[str]:
     errors = []
-    if len(draft.number) > MAX_NUMBER:
-        errors.append(f"{where}: 番号が長すぎます（{MAX_NUMBER}文字まで）。")
-    if len(draft.heading) > MAX_HEADING:
-        errors.append(f"{where}: 見出しが長すぎます（{MAX_HEADING}文字まで、入力は{len(draft.heading):,}文字）。")
-    if len(draft.body) > MAX_BODY:
-        errors.append(f"{where}: 本文が長すぎます（{MAX_BODY:,}文字まで、入力は{len(draft.body):,}文字）。")
+    if len(draft.number) > NUMBER_LENGTH:
+        errors.append(f"{where}: 番号が長すぎます（{NUMBER_LENGTH}文字まで）。")
+    if len(draft.heading) > HEADING_LENGTH:
+        errors.append(f"{where}: 見出しが長すぎます（{HEADING_LENGTH}文字まで、入力は{len(draft.heading):,}文字）。")
+    if len(draft.body) > BODY_LIMIT:
+        errors.append(f"{where}: 本文が長すぎます（{BODY_LIMIT:,}文字まで、入力は{len(draft.body):,}文字）。")
     return errors
 
 
@@ -131,29 +129,14 @@ def parse_table_file(filename: str, data: bytes) -> tuple[list[ItemDraft], list[
     return parse_rows(rows)
 
 
-def decode_csv(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM) first, then Shift_JIS as Excel on Windows writes it."""
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _csv_rows(data: bytes) -> tuple[list[list[str]], str | None]:
-    text = decode_csv(data)
-    if text is None:
-        return [], "文字コードを判別できませんでした。CSVは UTF-8 か Shift_JIS で保存してください。"
-    if "\x00" in text:
-        return [], "CSVファイルとして読み込めませんでした。CSV か XLSX のファイルを選んでください。"
+def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""))], None
-    except csv.Error:
-        return [], 'CSVファイルとして読み込めませんでした。引用符（"）の対応を確認してください。'
+        return csvfile.read_rows(data), None
+    except RowErrors as exc:
+        return [], exc.errors[0]
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[list[str]], str | None]:
+def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
     from openpyxl import load_workbook
 
     try:
@@ -162,7 +145,10 @@ def _xlsx_rows(data: bytes) -> tuple[list[list[str]], str | None]:
         return [], XLSX_UNREADABLE
     try:
         sheet = workbook.worksheets[0]
-        rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        rows = [
+            (line, [_cell_text(value) for value in row])
+            for line, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
     finally:
         workbook.close()
     return rows, None
@@ -177,13 +163,13 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def parse_rows(rows: list[list[str]]) -> tuple[list[ItemDraft], list[str]]:
-    """Rows of a table whose first row is the header; row numbers in messages count the header as 1."""
-    header_index = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+def parse_rows(rows: list[tuple[int, list[str]]]) -> tuple[list[ItemDraft], list[str]]:
+    """(line, cells) of a table whose first non-empty row is the header; messages name the lines."""
+    header_index = next((i for i, (_line, row) in enumerate(rows) if any(cell.strip() for cell in row)), None)
     if header_index is None:
         return [], ["ファイルに行がありません。1行目に「番号, 見出し, 本文」の見出し行を入れてください。"]
-    header = [unicodedata.normalize("NFKC", cell).strip() for cell in rows[header_index]]
-    header_line = header_index + 1
+    header_line, header_row = rows[header_index]
+    header = [unicodedata.normalize("NFKC", cell).strip() for cell in header_row]
     errors = []
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -202,7 +188,7 @@ def parse_rows(rows: list[list[str]]) -> tuple[list[ItemDraft], list[str]]:
     if errors:
         return [], errors
     drafts = []
-    for line_no, row in enumerate(rows[header_index + 1 :], start=header_line + 1):
+    for line_no, row in rows[header_index + 1 :]:
         if not any(cell.strip() for cell in row):
             continue
         extra = [cell for index, cell in enumerate(row) if index >= len(header) or not header[index]]
@@ -221,8 +207,8 @@ def parse_rows(rows: list[list[str]]) -> tuple[list[ItemDraft], list[str]]:
         drafts.append(draft)
     if not drafts and not errors:
         errors.append("見出し行の下に項目の行がありません。")
-    if len(drafts) > MAX_ITEMS:
-        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{MAX_ITEMS}件までです。")
+    if len(drafts) > ITEMS_PER_IMPORT:
+        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{ITEMS_PER_IMPORT}件までです。")
     return (drafts, []) if not errors else ([], errors)
 
 
@@ -254,6 +240,6 @@ def drafts_from_json(value: str) -> tuple[list[ItemDraft], list[str]]:
         if not draft.number or not draft.heading:
             errors.append(f"{index}件目: 番号と見出しが必要です。")
         errors.extend(_length_errors(draft, f"{index}件目"))
-    if len(drafts) > MAX_ITEMS:
-        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{MAX_ITEMS}件までです。")
+    if len(drafts) > ITEMS_PER_IMPORT:
+        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{ITEMS_PER_IMPORT}件までです。")
     return (drafts, []) if not errors else ([], errors)

@@ -27,6 +27,16 @@ from consult.extensions import db
 from consult.orgs.models import Organization
 
 STATUS_LABELS = {"draft": "準備中", "open": "受付中", "closed": "締切済"}
+# How long each text may be: the String columns' sizes, and the bounds of the free texts. The forms check them.
+TITLE_LENGTH = 300
+BACKGROUND_LIMIT = 20_000
+NUMBER_LENGTH = 20
+HEADING_LENGTH = 300
+BODY_LIMIT = 20_000
+MEETING_LENGTH = 200
+WHAT_LIMIT = 2000
+EXTENSION_REASON_LIMIT = 2000
+ITEMS_PER_IMPORT = 500
 # new status -> the statuses it may be reached from
 TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
 
@@ -62,7 +72,7 @@ class Round(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     background: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default="draft")
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -109,10 +119,13 @@ class Round(db.Model):
         """
         if self.status == "draft":
             return RoundState("draft", STATE_LABELS["draft"], self.deadline, False)
-        if now < self.opens_at:
+        if not self.has_opened(now):
             return RoundState("draft", STATE_LABELS["not_yet_open"], self.deadline, False)
-        deadline = self.deadline_for(organization_id)  # None (headquarters): no extension, the round's own
-        if self.is_accepting(organization_id, now):
+        if organization_id is None:
+            deadline, accepting = self.deadline, self.takes_answers(now)
+        else:
+            deadline, accepting = self.deadline_for(organization_id), self.is_accepting(organization_id, now)
+        if accepting:
             label = STATE_LABELS["extended" if deadline > self.deadline else "open"]
             return RoundState("open", label, deadline, True, format_remaining(deadline, now))
         label = STATE_LABELS["past_deadline" if self.status == "open" else "closed"]
@@ -131,26 +144,35 @@ class Round(db.Model):
         """Only target organisations see the round and answer it."""
         return organization_id in self.target_ids()
 
-    def extension_for(self, organization_id: int | None) -> DeadlineExtension | None:
+    def extension_for(self, organization_id: int) -> DeadlineExtension | None:
         """The latest extension granted to one organisation, if any."""
         granted = [e for e in self.extensions if e.organization_id == organization_id]
         return granted[-1] if granted else None
 
-    def deadline_for(self, organization_id: int | None) -> datetime:
+    def deadline_for(self, organization_id: int) -> datetime:
         """The round's deadline, or the organisation's extension when it is later."""
         extension = self.extension_for(organization_id)
         if extension is not None and extension.until > self.deadline:
             return extension.until
         return self.deadline
 
-    def is_accepting(self, organization_id: int | None, now: datetime) -> bool:
-        """Answers are taken from the opening until the deadline second, inclusive; later only with an extension."""
-        if self.status == "draft" or now < self.opens_at:
+    def has_opened(self, now: datetime) -> bool:
+        """Out of draft and past the opening: before that nothing is taken, and nothing is late either."""
+        return self.status != "draft" and now >= self.opens_at
+
+    def is_accepting(self, organization_id: int, now: datetime) -> bool:
+        """THE rule of "is the round accepting this organisation's answer now", used by every page and operation:
+        a target, from the opening until the deadline second inclusive, later only within its extension."""
+        if not self.is_target(organization_id) or not self.has_opened(now):
             return False
         extension = self.extension_for(organization_id)
         if extension is not None and now <= extension.until:
             return True
-        return self.status == "open" and now <= self.deadline
+        return self.takes_answers(now)
+
+    def takes_answers(self, now: datetime) -> bool:
+        """The round itself (its own deadline, extensions aside) takes answers now: what headquarters reads."""
+        return self.status == "open" and self.has_opened(now) and now <= self.deadline
 
     def can_view(self, user) -> bool:
         """HQ sees every round; a branch sees non-draft rounds put to its organisation."""
@@ -158,17 +180,17 @@ class Round(db.Model):
             return True
         return self.status != "draft" and self.is_target(user.organization_id)
 
+    def may_answer(self, user, organization_id: int) -> bool:
+        """Whether this user writes this organisation's answer at all: its own member, or HQ on its behalf."""
+        return user.may_answer_for(organization_id) and self.is_target(organization_id)
+
     def can_submit(self, user, organization_id: int, now: datetime) -> bool:
         """Whether this user may save or submit this organisation's answer right now."""
-        return (
-            user.may_answer_for(organization_id)
-            and self.is_target(organization_id)
-            and self.is_accepting(organization_id, now)
-        )
+        return self.may_answer(user, organization_id) and self.is_accepting(organization_id, now)
 
-    def can_manage(self, user) -> bool:
-        """HQ staff and admins run rounds."""
-        return user.is_hq
+    def may_read_answer_table(self, user) -> bool:
+        """HQ reads the answer table (本部の考え方) always; a target branch once HQ has published it."""
+        return user.is_hq or (self.can_view(user) and self.answers_published_at is not None)
 
     def can_transition(self, new_status: str) -> bool:
         """States move draft → open → closed, one step at a time."""
@@ -189,8 +211,8 @@ class RoundItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    number: Mapped[str] = mapped_column(String(20))
-    heading: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    heading: Mapped[str] = mapped_column(String(HEADING_LENGTH))
     body: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(default=1)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -220,8 +242,8 @@ class ItemRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("round_item.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int]
-    number: Mapped[str] = mapped_column(String(20))
-    heading: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    heading: Mapped[str] = mapped_column(String(HEADING_LENGTH))
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -256,7 +278,7 @@ class Milestone(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     date: Mapped[date] = mapped_column(Date)
-    meeting: Mapped[str] = mapped_column(String(200))
+    meeting: Mapped[str] = mapped_column(String(MEETING_LENGTH))
     what: Mapped[str] = mapped_column(Text, default="")
 
     round: Mapped[Round] = relationship(back_populates="milestones")

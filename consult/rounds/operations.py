@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import PurePosixPath
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -13,8 +12,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.audit.operations import record_object
 from consult.core.clock import format_jst
 from consult.core.errors import ConflictError, DomainError, TransitionError, TranslatedError
+from consult.core.text import uploaded_file_name
 from consult.core.zipguard import check_zip
 from consult.extensions import db
+from consult.orgs.models import Organization
 from consult.rounds.models import (
     Attachment,
     DeadlineExtension,
@@ -114,10 +115,24 @@ def update_round(
     return round_
 
 
-def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetime) -> None:
-    """Put the round to exactly these organisations; those that already answered stay."""
+def set_targets(
+    round_: Round, organization_ids: set[int], *, all_prefectures: bool = False, user, now: datetime
+) -> set[int]:
+    """Put the round to exactly these organisations (every prefecture headquarters too when asked; never
+    headquarters itself, nor an id that is no organisation); those that already answered stay, and are returned."""
+    chosen = (
+        set(
+            db.session.scalars(
+                select(Organization.id).where(Organization.id.in_(organization_ids), Organization.kind != "hq")
+            )
+        )
+        if organization_ids
+        else set()
+    )
+    if all_prefectures:
+        chosen |= set(db.session.scalars(select(Organization.id).where(Organization.kind == "prefecture")))
     answered = answered_org_ids(round_)
-    keep = set(organization_ids) | answered
+    keep = chosen | answered
     for target in list(round_.targets):
         if target.organization_id not in keep:
             round_.targets.remove(target)
@@ -126,6 +141,7 @@ def set_targets(round_: Round, organization_ids: set[int], *, user, now: datetim
         round_.targets.append(RoundTarget(round_id=round_.id, organization_id=org_id))
     record_object("targets_changed", round_, f"{len(keep)}組織", user=user, now=now)
     db.session.flush()
+    return answered - chosen
 
 
 def _next_position(round_: Round) -> int:
@@ -210,7 +226,7 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
     content_type = sniff_document(data)
     if content_type is None:
         raise DomainError("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。")
-    filename = safe_filename(filename, ALLOWED_ATTACHMENT_TYPES[content_type])
+    filename = uploaded_file_name(filename, ALLOWED_ATTACHMENT_TYPES[content_type], "draft")
     attachment = Attachment(
         round=round_,
         filename=filename,
@@ -233,19 +249,6 @@ def human_size(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.3g}KB"
     return f"{size}バイト"
-
-
-def safe_filename(filename: str, extension: str) -> str:
-    """Keep the name people gave the file, without folders or control characters, ending in its real type."""
-    from consult.core.text import clean
-
-    name = PurePosixPath(clean(filename or "").replace("\\", "/").replace("\n", "")).name
-    name = name.replace('"', "").strip(" .") or "draft"
-    if not name.lower().endswith(extension):
-        name += extension
-    if len(name) > 200:
-        name = name[: 200 - len(extension)] + extension
-    return name
 
 
 def remove_attachment(attachment: Attachment, *, user, now: datetime) -> None:

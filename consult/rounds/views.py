@@ -14,8 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.core import clock
 from consult.core.access import require_hq
 from consult.core.clock import request_now
-from consult.core.convert import parse_id
 from consult.core.errors import ConflictError, DomainError, TransitionError
+from consult.core.forms import move_step
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.orgs.models import KIND_LABELS, Organization
@@ -258,9 +258,7 @@ def edit_item(round_id: int, item_id: int):
 def move_item(round_id: int, item_id: int):
     round_ = _round_or_404(round_id)
     item = _item_or_404(round_, item_id)
-    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
-    if step is None:
-        abort(400)
+    step = move_step(request.form)
     rounds.move_item(round_, item, step, user=current_user, now=request_now())
     return redirect(url_for("rounds.items", round_id=round_.id) + f"#item-{item.id}")
 
@@ -429,12 +427,9 @@ def targets(round_id: int):
     prefecture_ids = {org.id for org in orgs if org.kind == "prefecture"}
     form = TargetsForm()
     if form.validate_on_submit():
-        chosen = {org_id for org_id in map(parse_id, request.form.getlist("org")) if org_id in by_id}
-        chosen = {org_id for org_id in chosen if by_id[org_id].parent_id is not None}
-        if form.all_prefectures.data:
-            chosen |= prefecture_ids
-        rounds.set_targets(round_, chosen, user=current_user, now=request_now())
-        kept = round_.target_ids() - chosen
+        kept = rounds.set_targets(
+            round_, set(form.org.data), all_prefectures=form.all_prefectures.data, user=current_user, now=request_now()
+        )
         flash(_("対象組織を%(count)s組織にしました。", count=len(round_.target_ids())), "success")
         if kept:
             names = "、".join(by_id[org_id].name for org_id in sorted(kept))

@@ -231,11 +231,12 @@ def _posted_version() -> int:
 
 def _state(round_: Round, org_id: int | None, answer: Answer | None) -> dict:
     """What the pages need to know to offer the right buttons; org_id None: headquarters reading the round."""
-    state = round_.state_for(org_id, request_now())
+    now = request_now()
+    state = round_.state_for(org_id, now)
     return {
         "state": state,
-        "accepting": state.accepting and org_id is not None and round_.is_target(org_id),
-        "not_yet_open": state.key == "draft",
+        "accepting": org_id is not None and round_.can_submit(current_user, org_id, now),
+        "not_yet_open": not round_.has_opened(now),
         "deadline": state.deadline,
         "extension": round_.extension_for(org_id),
         "submitted": answer is not None and answer.status == "submitted",
@@ -298,6 +299,7 @@ def _render_edit(
         saved_by=saved_by,
         restored=restored,
         stances=dict(STANCE_CHOICES),
+        stance_choices=[(value, str(label)) for value, label in STANCE_CHOICES],
         on_behalf=current_user.organization_id != org.id,
         **_state(round_, org.id, answer),
     )
