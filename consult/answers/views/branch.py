@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from consult.answers import fields
 from consult.answers import operations as answering
-from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count
+from consult.answers.fields import AnswerFields
+from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count, read_posted
 from consult.answers.models import Answer, AnswerEvent
 from consult.answers.views import bp
 from consult.core import clock
@@ -120,25 +120,27 @@ def edit(round_id: int, org_id: int):
     if action == "more":
         form = answer_form(item_ids, count + 1)
         return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
-    form = answer_form(item_ids, count)
-    if not form.validate():
-        return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
-    data = form.to_input()
+    posted = read_posted(item_ids, count, request.form)  # the common case: everything valid, no form built
+    if posted is None:
+        form = answer_form(item_ids, count)
+        if not form.validate():
+            return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
+        posted = form.to_input(), form.expected_version()
+    data, version = posted
     try:
-        saved = answering.save_answer(
-            round_, org.id, current_user, data, form.expected_version(), now, submit=(action == "submit")
-        )
+        saved = answering.save_answer(round_, org.id, current_user, data, version, now, submit=(action == "submit"))
     except answering.LateError as exc:  # keeps_changes: what was typed stays as a late draft for headquarters
         message = refused(exc)
-        form.version.data = str(exc.answer.version)
+        form = _as_posted(item_ids, count, exc.answer.version)
         return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     except ConflictError as exc:
         message = refused(exc)
         current = _load_answer(round_.id, org.id)
-        form.version.data = str(current.version if current else 0)
+        form = _as_posted(item_ids, count, current.version if current else 0)
         return _render_edit(round_, org, form, current, message=message, compare=_compare(data, current))
     except DomainError as exc:
         message = refused(exc)
+        form = _as_posted(item_ids, count, version)
         return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     if saved.status == "submitted":
         flash(_("回答を提出しました。締切までは、提出を取り下げて修正できます。"), "success")
@@ -208,6 +210,13 @@ def _scope(round_id: int, org_id: int) -> tuple[Round, Organization]:
     elif org.id != current_user.organization_id or not round_.can_view(current_user):
         abort(403)
     return round_, org
+
+
+def _as_posted(item_ids: list[int], count: int, version: int):
+    """The form as it was posted (what was typed stays), carrying the version the page is to be saved against."""
+    form = answer_form(item_ids, count)
+    form.version.data = str(version)
+    return form
 
 
 def _load_answer(round_id: int, org_id: int) -> Answer | None:
@@ -295,8 +304,7 @@ def _render_edit(
         saved_by=saved_by,
         restored=restored,
         stances=dict(STANCE_CHOICES),
-        stance_choices=[(value, str(label)) for value, label in STANCE_CHOICES],
-        fields=fields,
+        answer_fields=AnswerFields,
         on_behalf=current_user.organization_id != org.id,
         **_state(round_, org.id, answer),
     )
