@@ -1,20 +1,30 @@
-"""Upgrades: a database made by the first migration, with data, upgraded to the newest loses nothing; down and up again
-keeps every row of the first schema; the upgraded schema is the one a fresh database gets."""
+"""Upgrades: a database made by the first revision, with data in every table, upgraded to the newest loses nothing;
+the upgraded schema is the one a fresh database gets, and the one the models describe.
+
+The revisions before the squash of issue 7 are kept in tests/fixtures/pre_squash/ (not in the package: no union
+ran them): a database built by them, with the same data, has the squashed schema's columns, keys, constraints and
+indexes (under other names), and every one of its rows loads into a database of the newest revision unchanged."""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, inspect, make_url, select
 
-from consult import create_app
+from consult import MIGRATIONS_DIR, create_app
 from consult.backup import head_revision
 from consult.extensions import db
 
-INITIAL = "c8edd5a4d84e"
+FIRST = ScriptDirectory(str(MIGRATIONS_DIR)).get_base()  # the oldest revision of the chain
+PRE_SQUASH = str(Path(__file__).resolve().parent / "fixtures" / "pre_squash")
+OLD_FIRST, OLD_LETTERS = "c8edd5a4d84e", "2149508c75ab"  # the revisions before the squash
 T0 = datetime(2025, 2, 1, 0, 0)  # naive UTC, as the columns store it
 
 
@@ -79,6 +89,15 @@ def dump(tables: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
 
 def columns_of() -> dict[str, list[str]]:
     return {t.name: [c.name for c in t.c] for t in reflect().sorted_tables if t.name != "alembic_version"}
+
+
+def move_sequences(conn, tables: list[str]) -> None:
+    """PostgreSQL: rows went in with explicit ids, so move each table's id sequence past them."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in tables:
+        sequence = f"pg_get_serial_sequence('\"{name}\"', 'id')"
+        conn.exec_driver_sql(f'SELECT setval({sequence}, (SELECT MAX(id) FROM "{name}"))')
 
 
 def insert_initial_data() -> None:
@@ -335,12 +354,7 @@ def insert_initial_data() -> None:
     with db.engine.begin() as conn:
         for name, table in rows.items():
             conn.execute(t[name].insert(), table)
-        if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
-            for name in rows:
-                if "id" in t[name].c:
-                    conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT MAX(id) FROM \"{name}\"))"
-                    )
+        move_sequences(conn, [name for name in rows if "id" in t[name].c])
 
 
 def insert_letters_data() -> None:
@@ -438,73 +452,89 @@ def schema() -> dict:
     return out
 
 
-def test_upgrade_from_the_first_migration_keeps_every_row(fresh_url):
+def insert_audit_data() -> None:
+    t = reflect().tables
+    with db.engine.begin() as conn:
+        conn.execute(
+            t["audit_event"].insert(),
+            [
+                dict(
+                    id=1,
+                    at=at(days=5),
+                    user_id=2,
+                    action="answer_submit",
+                    object_kind="answer",
+                    object_id=1,
+                    round_id=1,
+                    summary="回答の提出: 東京都本部の回答",
+                    details={"org_id": 2},
+                    address="127.0.0.1",
+                )
+            ],
+        )
+
+
+def read_back_through_the_models() -> None:
+    """The app's models read what the earlier schema stored, as written."""
+    from consult.answers.models import Answer
+
+    answer = db.session.get(Answer, 1)
+    assert answer.submitted_at == datetime(2025, 2, 6, tzinfo=UTC)
+    assert answer.late_payload["general_comment"] == "締切後に届いた意見"
+    opinions = {op.id: op for op in answer.opinions}
+    assert opinions[1].disposition == "adopted" and opinions[1].hq_view == "本部の考え方"
+    # What headquarters had answered was answered in the wording stored then (revision 0002).
+    assert opinions[1].answered_revision == opinions[1].revision == 1 and opinions[4].answered_revision is None
+    assert opinions[4].item_id is None and opinions[4].heading == "新しい項目の提案"
+    assert [e.changes for e in answer.events][0][0]["after"] == "修正案の文言"
+    assert [op.id for op in opinions[1].request_items[0].opinions] == [1, 4]
+    db.session.remove()
+
+
+def test_upgrade_from_the_first_revision_keeps_every_row(fresh_url):
     url = fresh_url("upgrade")
     app = app_for(url)
     with app.app_context():
-        upgrade(revision=INITIAL)
+        upgrade(revision=FIRST)
         insert_initial_data()
-        initial_columns = columns_of()
+        insert_letters_data()
+        insert_audit_data()
+        first_columns = columns_of()
         before = dump()
-        assert sum(len(rows) for rows in before.values()) == 30
+        assert sum(len(rows) for rows in before.values()) == 30 + 10 + 1
 
         upgrade()
-        assert dump(initial_columns) == before  # every row and every value of the first schema
+        assert dump(first_columns) == before  # every row and every value of the first schema
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
-            assert conn.exec_driver_sql("SELECT answers_published_at FROM round").scalar() is None
+        read_back_through_the_models()
 
-        # The app's models read the upgraded data as written.
-        from consult.answers.models import Answer
-
-        answer = db.session.get(Answer, 1)
-        assert answer.submitted_at == datetime(2025, 2, 6, tzinfo=UTC)
-        assert answer.late_payload["general_comment"] == "締切後に届いた意見"
-        opinions = {op.id: op for op in answer.opinions}
-        assert opinions[1].disposition == "adopted" and opinions[1].hq_view == "本部の考え方"
-        # What headquarters had answered was answered in the wording stored then.
-        assert opinions[1].answered_revision == opinions[1].revision == 1 and opinions[4].answered_revision is None
-        assert opinions[4].item_id is None and opinions[4].heading == "新しい項目の提案"
-        assert [e.changes for e in answer.events][0][0]["after"] == "修正案の文言"
-        db.session.remove()
-
-        # Letters cite the old opinions; down to the first schema and up again keeps every old row.
-        insert_letters_data()
-        with_letters = dump()
-        downgrade(revision=INITIAL)
-        assert dump(initial_columns) == before
+        # Down to the first revision and up again keeps every row of the first schema.
+        downgrade(revision=FIRST)
+        assert dump(first_columns) == before
         upgrade()
-        assert dump(initial_columns) == before
-        insert_letters_data()  # the letter tables came back empty; the same rows go in again
-        assert dump() == with_letters
+        assert dump(first_columns) == before
         db.engine.dispose()
 
 
-def test_upgrade_to_head_with_letters_data_keeps_their_links(fresh_url):
-    """request_item_opinion rows cascade from opinions: a table rebuild must never delete them."""
-    url = fresh_url("links")
+def test_down_to_nothing_and_up_again_gives_the_same_schema(fresh_url):
+    url = fresh_url("downup")
     app = app_for(url)
     with app.app_context():
-        upgrade(revision=INITIAL)
-        insert_initial_data()
-        upgrade(revision="2149508c75ab")
-        insert_letters_data()
-        before, columns = dump(), columns_of()
         upgrade()
-        after = dump(columns)  # the columns that existed then (later revisions may add some)
-        assert after == before
-        assert len(after["request_item_opinion"]) == 3 and len(after["addressee_item"]) == 1
-        if head_revision() != "2149508c75ab":
-            downgrade(revision="2149508c75ab")
-            assert dump() == before
+        fresh = schema()
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        assert schema() == fresh
         db.engine.dispose()
 
 
-def test_an_upgraded_database_has_the_schema_of_a_fresh_one(fresh_url):
+def test_an_upgraded_database_has_the_schema_of_a_fresh_one_and_of_the_models(fresh_url):
     upgraded, fresh = fresh_url("upgraded"), fresh_url("fresh")
     app = app_for(upgraded)
     with app.app_context():
-        upgrade(revision=INITIAL)
+        upgrade(revision=FIRST)
         insert_initial_data()
         upgrade()
         upgraded_schema = schema()
@@ -513,7 +543,57 @@ def test_an_upgraded_database_has_the_schema_of_a_fresh_one(fresh_url):
     with app.app_context():
         upgrade()
         fresh_schema = schema()
+        with db.engine.connect() as conn:  # a model changed without a migration shows here
+            assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
         db.engine.dispose()
     assert upgraded_schema == fresh_schema
     assert ("answer_id",) in [fk[0] for fk in fresh_schema["opinion"]["fks"]]
-    assert fresh_schema["opinion"]["checks"] == ["opinion_disposition", "opinion_stance"]
+    assert fresh_schema["opinion"]["checks"] == ["ck_opinion_disposition", "ck_opinion_stance"]
+
+
+def shape(full: dict) -> dict:
+    """The schema without the names of constraints and indexes (the squash gave them the naming convention)."""
+    return {
+        table: {
+            "columns": parts["columns"],
+            "pk": parts["pk"],
+            "fks": parts["fks"],
+            "unique": parts["unique"],
+            "indexes": sorted((columns, unique) for _name, columns, unique in parts["indexes"]),
+            "checks": len(parts["checks"]),
+        }
+        for table, parts in full.items()
+        if table != "alembic_version"
+    }
+
+
+def test_data_of_the_revisions_before_the_squash_carries_into_the_newest_schema(fresh_url):
+    old_url, new_url = fresh_url("presquash"), fresh_url("squashed")
+    app = app_for(old_url)
+    with app.app_context():
+        upgrade(directory=PRE_SQUASH, revision=OLD_FIRST)
+        insert_initial_data()
+        upgrade(directory=PRE_SQUASH, revision=OLD_LETTERS)
+        insert_letters_data()
+        upgrade(directory=PRE_SQUASH)
+        insert_audit_data()
+        old_schema = shape(schema())
+        old_columns = columns_of()
+        before = dump()
+        db.engine.dispose()
+    app = app_for(new_url)
+    with app.app_context():
+        upgrade(revision=FIRST)
+        assert shape(schema()) == old_schema  # the squash kept every column, key, constraint and index
+        t = reflect().tables
+        with db.engine.begin() as conn:  # every row, table by table in the order of the foreign keys
+            for table in reflect().sorted_tables:
+                rows = before.get(table.name)
+                if rows:
+                    names = old_columns[table.name]
+                    conn.execute(t[table.name].insert(), [dict(zip(names, row, strict=True)) for row in rows])
+            move_sequences(conn, [name for name, rows in before.items() if rows and "id" in t[name].c])
+        upgrade()  # and on to the newest revision, with the data
+        assert dump(old_columns) == before
+        read_back_through_the_models()
+        db.engine.dispose()

@@ -51,8 +51,8 @@ class Answer(db.Model):
 
     __tablename__ = "answer"
     __table_args__ = (
-        UniqueConstraint("round_id", "organization_id", name="answer_one_per_org"),
-        CheckConstraint("status IN ('draft', 'submitted')", name="answer_status"),
+        UniqueConstraint("round_id", "organization_id"),  # one answer per organisation and round
+        CheckConstraint("status IN ('draft', 'submitted')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,11 +109,11 @@ class Opinion(db.Model):
 
     __tablename__ = "opinion"
     __table_args__ = (
-        UniqueConstraint("answer_id", "item_id", name="opinion_one_per_item"),
-        CheckConstraint(f"stance IN ({_stance_list})", name="opinion_stance"),
+        UniqueConstraint("answer_id", "item_id"),  # one opinion per item of an answer
+        CheckConstraint(f"stance IN ({_stance_list})", name="stance"),
         CheckConstraint(
             f"disposition IS NULL OR disposition IN ({_disposition_list})",
-            name="opinion_disposition",
+            name="disposition",
         ),
     )
 
@@ -185,7 +185,7 @@ class OpinionRevision(db.Model):
     """A branch's wording of an opinion as headquarters answered it, kept when the branch changes it later."""
 
     __tablename__ = "opinion_revision"
-    __table_args__ = (UniqueConstraint("opinion_id", "revision", name="opinion_revision_once"),)
+    __table_args__ = (UniqueConstraint("opinion_id", "revision"),)  # one kept wording per revision
 
     id: Mapped[int] = mapped_column(primary_key=True)
     opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -137,14 +137,15 @@ def save_answer(
         raise DomainError("意見が一つも入力されていません。意見がない場合は「意見なしで提出」を選んでください。")
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
-    revised: list[Opinion] = []
+    revised: list[int] = []
     changes = _apply(answer, round_, data, revised, now)
     action = "submit" if submit else "save"
     if submit:
         answer.status, answer.no_opinion = "submitted", False
         answer.submitted_at, answer.submitted_by_id = now, user.id
     _touch(answer, user, now, action, changes)
-    for opinion in revised:  # the one point where "a branch changed an answered opinion" happens
+    for opinion_id in revised:  # the one point where "a branch changed an answered opinion" happens
+        opinion = db.session.get(Opinion, opinion_id, populate_existing=True)
         signals.answered_opinion_changed.send(opinion, answer=answer, user=user, now=now)
     return answer
 
@@ -245,40 +246,87 @@ def _start_answer(round_: Round, organization_id: int, now: datetime) -> Answer:
     return answer
 
 
-def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[Opinion], now: datetime) -> list[dict]:
-    """Write the typed opinions onto the stored ones and list what changed; `revised` collects the opinions
-    headquarters had answered whose wording changes now."""
+_ITEM_OPINION = Opinion.__table__
+
+
+def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int], now: datetime) -> list[dict]:
+    """Write the typed opinions onto the stored ones and list what changed; `revised` collects the ids of the
+    opinions headquarters had answered whose wording changes now (their answered wording is kept).
+
+    The opinions on items are read and written as rows (50 items are 50 rows a save: one SELECT, then one
+    statement each for the rows to insert, update and delete) rather than as ORM objects; the answer itself
+    stays an ORM object, whose version column refuses a save built on a stale page."""
     changes: list[dict] = []
-    existing = answer.item_opinions()
-    numbers = {item.id: item for item in round_.items}
-    for position, (item_id, item) in enumerate(numbers.items(), start=1):
-        typed = data.opinions.get(item_id, OpinionInput())
-        stored = existing.get(item_id)
+    columns = _ITEM_OPINION.c
+    stored_rows = {
+        row.item_id: row
+        for row in db.session.execute(
+            select(
+                columns.id,
+                columns.item_id,
+                columns.stance,
+                columns.referred_text,
+                columns.proposed_text,
+                columns.reason,
+                columns.item_revision,
+                columns.position,
+                columns.revision,
+                columns.answered_revision,
+            ).where(columns.answer_id == answer.id, columns.item_id.is_not(None))
+        )
+    }
+    inserts, updates, deletes, kept = [], [], [], []
+    for position, item in enumerate(round_.items, start=1):
+        typed = data.opinions.get(item.id, OpinionInput())
+        stored = stored_rows.get(item.id)
         label = f"{item.number} {item.heading}"
         if typed.stance == "" and typed.is_empty():
             if stored is not None:
-                changes.append(_change(label, "意見", stored.stance_label, "（意見なし）"))
-                answer.opinions.remove(stored)
+                changes.append(_change(label, "意見", STANCES.get(stored.stance, stored.stance), "（意見なし）"))
+                deletes.append(stored.id)
             continue
-        if stored is None:
-            stored = Opinion(item_id=item_id, stance=typed.stance or "other")
-            answer.opinions.append(stored)
-            before = OpinionInput()
-        else:
-            before = OpinionInput(stored.stance, stored.referred_text, stored.proposed_text, stored.reason)
+        before = OpinionInput(*stored[2:6]) if stored is not None else OpinionInput()
         changed = _field_changes(label, before, typed)
         changes.extend(changed)
-        if changed and stored.id is not None:
-            _revise(stored, now, revised)
-        stored.stance = typed.stance or "other"
-        stored.referred_text, stored.proposed_text, stored.reason = (
-            typed.referred_text,
-            typed.proposed_text,
-            typed.reason,
+        # An untouched opinion still answers the wording it was written for.
+        keep_revision = stored is not None and not changed and stored.item_revision is not None
+        revision = 1
+        if stored is not None:
+            revision = stored.revision + 1 if changed else stored.revision
+            if changed and stored.answered_revision is not None:
+                if stored.answered_revision == stored.revision:  # the wording headquarters answered: keep it
+                    kept.append(
+                        {"opinion_id": stored.id, "revision": stored.revision, "heading": "", **before_of(stored)}
+                    )
+                revised.append(stored.id)
+        values = {
+            "stance": typed.stance or "other",
+            "referred_text": typed.referred_text,
+            "proposed_text": typed.proposed_text,
+            "reason": typed.reason,
+            "item_revision": stored.item_revision if keep_revision else item.revision,
+            "position": position,
+            "revision": revision,
+        }
+        if stored is None:
+            inserts.append({"answer_id": answer.id, "item_id": item.id, "heading": "", "hq_view": "", **values})
+        elif changed or (stored.item_revision, stored.position) != (values["item_revision"], position):
+            updates.append({"opinion_id": stored.id, **values})
+    if deletes:
+        db.session.execute(_ITEM_OPINION.delete().where(columns.id.in_(deletes)))
+    if inserts:
+        db.session.execute(_ITEM_OPINION.insert(), inserts)
+    if updates:
+        db.session.execute(
+            _ITEM_OPINION.update()
+            .where(columns.id == bindparam("opinion_id"))
+            .values({name: bindparam(name) for name in updates[0] if name != "opinion_id"}),
+            updates,
         )
-        if changed or stored.item_revision is None:
-            stored.item_revision = item.revision  # an untouched opinion still answers the wording it was written for
-        stored.position = position
+    if kept:
+        db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in kept])
+    if deletes or inserts or updates:
+        db.session.expire(answer, ["opinions"])
     changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()], revised, now))
     if answer.general_comment != data.general_comment:
         changes.append(_change("全体", "総括的な意見", answer.general_comment, data.general_comment))
@@ -286,10 +334,21 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[Opini
     return changes
 
 
-def _apply_proposals(answer: Answer, typed: list[ProposalInput], revised: list[Opinion], now: datetime) -> list[dict]:
+def before_of(row) -> dict:
+    """An opinion's wording (a stored row or an Opinion), as an OpinionRevision keeps it."""
+    return {name: getattr(row, name) for name in ("stance", "referred_text", "proposed_text", "reason")}
+
+
+def _apply_proposals(answer: Answer, typed: list[ProposalInput], revised: list[int], now: datetime) -> list[dict]:
     """Proposals are matched by position: update, add or remove to fit what was typed."""
     changes = []
-    stored = answer.proposals()
+    stored = list(
+        db.session.scalars(
+            select(Opinion)
+            .where(Opinion.answer_id == answer.id, Opinion.item_id.is_(None))
+            .order_by(Opinion.position, Opinion.id)
+        )
+    )
     for index, proposal in enumerate(typed):
         label = f"新規提案{index + 1}"
         if index < len(stored):
@@ -306,34 +365,32 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput], revised: list[O
                     )
                 )
         else:
-            row = Opinion(item_id=None, stance="add")
-            answer.opinions.append(row)
+            row = Opinion(answer_id=answer.id, item_id=None, stance="add")
+            db.session.add(row)
             changes.append(_change(label, "内容", "", " / ".join((proposal.heading, proposal.proposed_text))))
         row.heading, row.proposed_text, row.reason = proposal.heading, proposal.proposed_text, proposal.reason
         row.position = 10_000 + index
     for index, row in enumerate(stored[len(typed) :], start=len(typed)):
         changes.append(_change(f"新規提案{index + 1}", "内容", row.heading, "（削除）"))
-        answer.opinions.remove(row)
+        db.session.delete(row)
     return changes
 
 
-def _revise(opinion: Opinion, now: datetime, revised: list[Opinion]) -> None:
-    """The branch is about to change this opinion's wording: a new revision, keeping the one headquarters answered."""
+def _revise(opinion: Opinion, now: datetime, revised: list[int]) -> None:
+    """The branch is about to change a proposal's wording: a new revision, keeping the one headquarters answered."""
     if opinion.answered_revision is not None and opinion.answered_revision == opinion.revision:
-        opinion.revisions.append(
+        db.session.add(
             OpinionRevision(
+                opinion_id=opinion.id,
                 revision=opinion.revision,
-                stance=opinion.stance,
                 heading=opinion.heading,
-                referred_text=opinion.referred_text,
-                proposed_text=opinion.proposed_text,
-                reason=opinion.reason,
                 created_at=now,
+                **before_of(opinion),
             )
         )
     opinion.revision += 1
     if opinion.answered_revision is not None:
-        revised.append(opinion)
+        revised.append(opinion.id)
 
 
 def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> list[dict]:
@@ -362,7 +419,10 @@ def _touch(answer: Answer, user, now: datetime, action: str, changes: list[dict]
     answer.updated_at, answer.updated_by_id = now, user.id
     flag_modified(answer, "updated_at")  # always an UPDATE, so the version moves even if only opinions changed
     on_behalf = user.organization_id != answer.organization_id
-    answer.events.append(AnswerEvent(user_id=user.id, action=action, at=now, on_behalf=on_behalf, changes=changes))
+    # Added beside the answer, not appended to answer.events: that would first load every earlier event.
+    db.session.add(
+        AnswerEvent(answer_id=answer.id, user_id=user.id, action=action, at=now, on_behalf=on_behalf, changes=changes)
+    )
     try:
         db.session.flush()
     except StaleDataError as exc:  # a colleague's save landed between our read and write

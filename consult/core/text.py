@@ -145,10 +145,24 @@ def check_flush(session, _flush_context=None, _instances=None) -> None:
                     raise ForbiddenText(f"{state.mapper.class_.__name__}.{attr.key}", chars)
 
 
+def check_execute(state) -> None:
+    """Before an INSERT or UPDATE statement run through a session (the rows an operation writes without the
+    ORM): no string parameter may hold a forbidden character."""
+    if not (state.is_insert or state.is_update):
+        return
+    parameters = state.parameters
+    for row in parameters if isinstance(parameters, list | tuple) else [parameters or {}]:
+        for key, value in (row or {}).items():
+            if isinstance(value, str) and (chars := forbidden_in(value)):
+                raise ForbiddenText(str(key), chars)
+
+
 def guard_sessions() -> None:
-    """Install check_flush on every SQLAlchemy session (the request's and the exports' own), once."""
+    """Install check_flush and check_execute on every SQLAlchemy session (the request's, the exports'), once."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     if not event.contains(Session, "before_flush", check_flush):
         event.listen(Session, "before_flush", check_flush)
+    if not event.contains(Session, "do_orm_execute", check_execute):
+        event.listen(Session, "do_orm_execute", check_execute)

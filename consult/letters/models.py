@@ -42,9 +42,9 @@ class Campaign(db.Model):
 
     __tablename__ = "campaign"
     __table_args__ = (
-        CheckConstraint("date_month BETWEEN 1 AND 12", name="campaign_month"),
-        CheckConstraint("date_day IS NULL OR date_day BETWEEN 1 AND 31", name="campaign_day"),
-        CheckConstraint("date_style IN ('western', 'era')", name="campaign_date_style"),
+        CheckConstraint("date_month BETWEEN 1 AND 12", name="month"),
+        CheckConstraint("date_day IS NULL OR date_day BETWEEN 1 AND 31", name="day"),
+        CheckConstraint("date_style IN ('western', 'era')", name="date_style"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,8 +150,8 @@ class Addressee(db.Model):
 
     __tablename__ = "addressee"
     __table_args__ = (
-        CheckConstraint("honorific IN ('様', '殿')", name="addressee_honorific"),
-        CheckConstraint("kind IN ('ministry', 'party', 'other')", name="addressee_kind"),
+        CheckConstraint("honorific IN ('様', '殿')", name="honorific"),
+        CheckConstraint("kind IN ('ministry', 'party', 'other')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

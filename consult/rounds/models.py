@@ -67,8 +67,8 @@ class Round(db.Model):
 
     __tablename__ = "round"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'open', 'closed')", name="round_status"),
-        CheckConstraint("deadline > opens_at", name="round_deadline_after_opening"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint("deadline > opens_at", name="deadline_after_opening"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

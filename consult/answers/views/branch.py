@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.answers import operations as answering
-from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count
-from consult.answers.models import Answer, AnswerEvent, Opinion
+from consult.answers.fields import AnswerFields
+from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count, read_posted
+from consult.answers.models import Answer, AnswerEvent
 from consult.answers.views import bp
 from consult.core import clock
 from consult.core.clock import request_now
@@ -19,7 +20,7 @@ from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import csrf, db
 from consult.orgs.models import Organization
-from consult.rounds.models import Attachment, Round, RoundItem, RoundTarget
+from consult.rounds.models import Attachment, Round, RoundTarget
 
 EMPTY_SLOTS = 2
 
@@ -101,10 +102,10 @@ def edit(round_id: int, org_id: int):
     if round_.status == "draft":
         abort(403)
     now = request_now()
-    answer = _load_answer(round_.id, org.id)
     item_ids = [item.id for item in round_.items]
 
     if request.method == "GET":
+        answer = _load_answer(round_.id, org.id)
         if not round_.is_accepting(org.id, now) or (answer is not None and answer.status == "submitted"):
             return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
         restored = answering.late_draft_pending(answer)
@@ -114,30 +115,34 @@ def edit(round_id: int, org_id: int):
         )
         return _render_edit(round_, org, form, answer, restored=restored)
 
+    # A POST saves first and loads the stored answer with everything the page shows only to show it again.
     action = request.form.get("action", "save")
     count = posted_proposal_count(request.form)
     if action == "more":
         form = answer_form(item_ids, count + 1)
-        return _render_edit(round_, org, form, answer)
-    form = answer_form(item_ids, count)
-    if not form.validate():
-        return _render_edit(round_, org, form, answer)
-    data = form.to_input()
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
+    posted = read_posted(item_ids, count, request.form)  # the common case: everything valid, no form built
+    if posted is None:
+        form = answer_form(item_ids, count)
+        if not form.validate():
+            return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
+        posted = form.to_input(), form.expected_version()
+    data, version = posted
     try:
-        saved = answering.save_answer(
-            round_, org.id, current_user, data, form.expected_version(), now, submit=(action == "submit")
-        )
+        saved = answering.save_answer(round_, org.id, current_user, data, version, now, submit=(action == "submit"))
     except answering.LateError as exc:  # keeps_changes: what was typed stays as a late draft for headquarters
         message = refused(exc)
-        form.version.data = str(exc.answer.version)
-        return _render_edit(round_, org, form, exc.answer, message=message)
+        form = _as_posted(item_ids, count, exc.answer.version)
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     except ConflictError as exc:
         message = refused(exc)
         current = _load_answer(round_.id, org.id)
-        form.version.data = str(current.version if current else 0)
+        form = _as_posted(item_ids, count, current.version if current else 0)
         return _render_edit(round_, org, form, current, message=message, compare=_compare(data, current))
     except DomainError as exc:
-        return _render_edit(round_, org, form, answer, message=refused(exc))
+        message = refused(exc)
+        form = _as_posted(item_ids, count, version)
+        return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     if saved.status == "submitted":
         flash(_("回答を提出しました。締切までは、提出を取り下げて修正できます。"), "success")
         return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
@@ -208,17 +213,20 @@ def _scope(round_id: int, org_id: int) -> tuple[Round, Organization]:
     return round_, org
 
 
+def _as_posted(item_ids: list[int], count: int, version: int):
+    """The form as it was posted (what was typed stays), carrying the version the page is to be saved against."""
+    form = answer_form(item_ids, count)
+    form.version.data = str(version)
+    return form
+
+
 def _load_answer(round_id: int, org_id: int) -> Answer | None:
-    """The answer with its opinions, their items and old wordings, and its events, in a few queries."""
+    """The answer with its opinions and who saved and submitted it, in two queries (the round's items are loaded
+    already; an old wording or the events load only when the page needs them)."""
     stmt = (
         select(Answer)
         .where(Answer.round_id == round_id, Answer.organization_id == org_id)
-        .options(
-            selectinload(Answer.opinions).selectinload(Opinion.item).selectinload(RoundItem.revisions),
-            selectinload(Answer.events),
-            joinedload(Answer.updated_by),
-            joinedload(Answer.submitted_by),
-        )
+        .options(selectinload(Answer.opinions), joinedload(Answer.updated_by), joinedload(Answer.submitted_by))
         .execution_options(populate_existing=True)
     )
     return db.session.scalars(stmt).first()
@@ -299,7 +307,7 @@ def _render_edit(
         saved_by=saved_by,
         restored=restored,
         stances=dict(STANCE_CHOICES),
-        stance_choices=[(value, str(label)) for value, label in STANCE_CHOICES],
+        answer_fields=AnswerFields,
         on_behalf=current_user.organization_id != org.id,
         **_state(round_, org.id, answer),
     )

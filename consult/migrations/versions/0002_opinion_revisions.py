@@ -1,19 +1,21 @@
-"""opinion revisions: the wording headquarters answered, kept when a branch changes it
+"""Opinion revisions (issue 8): the wording headquarters answered is kept when a branch changes the opinion
+afterwards. opinion.revision counts the branch's wordings, opinion.answered_revision is the one headquarters
+answered, opinion_revision keeps that wording while they differ. What was answered before this revision was
+answered in the wording stored then (revision 1).
 
-Revision ID: 566b5415bc52
-Revises: d5966b12e90a
-Create Date: 2026-12-01 18:07:12.718815
-
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01 18:58:42.475825
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 import consult.core.types
 
 
-# revision identifiers, used by Alembic.
-revision = '566b5415bc52'
-down_revision = 'd5966b12e90a'
+revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
@@ -30,9 +32,9 @@ def upgrade():
     sa.Column('proposed_text', sa.Text(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_at', consult.core.types.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['opinion_id'], ['opinion.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('opinion_id', 'revision', name='opinion_revision_once')
+    sa.ForeignKeyConstraint(['opinion_id'], ['opinion.id'], name=op.f('fk_opinion_revision_opinion_id_opinion'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_opinion_revision')),
+    sa.UniqueConstraint('opinion_id', 'revision', name=op.f('uq_opinion_revision_opinion_id_revision'))
     )
     with op.batch_alter_table('opinion_revision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_opinion_revision_opinion_id'), ['opinion_id'], unique=False)
@@ -42,7 +44,6 @@ def upgrade():
         batch_op.add_column(sa.Column('answered_revision', sa.Integer(), nullable=True))
 
     # ### end Alembic commands ###
-    # What headquarters has answered so far was answered in the wording stored now (revision 1).
     op.execute("UPDATE opinion SET answered_revision = 1 WHERE disposition IS NOT NULL OR hq_view <> ''")
 
 
