@@ -356,6 +356,31 @@ def start_server(url: str, workers: int, tmp: Path, index: int, app_spec: str, p
     raise RuntimeError("gunicorn did not answer /health within 60 s")
 
 
+def server_cpu_s(servers) -> float:
+    """CPU seconds used so far by the gunicorn masters and their workers (from /proc): with the client's own CPU,
+    what one answer costs, whatever else the machine is doing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = {server.process.pid for server in servers}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) in {server.process.pid for server in servers}:
+                pids.add(int(entry))
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def stop_server(server: Server) -> None:
     """SIGTERM to the master we started (it stops its workers), SIGKILL if it lingers."""
     if server.process.poll() is None:
@@ -565,7 +590,9 @@ def bench_one(db: str, args, deadline: float) -> dict:
             for number, org_id, _ in fixture.branches
         }
         load_before = os.getloadavg()[0]
+        cpu_start = server_cpu_s(servers)
         outcomes, finished, wall, client_cpu = run_all(jobs, args.concurrency, deadline)
+        cpu_rush = server_cpu_s(servers) - cpu_start
         load_after = os.getloadavg()[0]
         acked = {n for n, ok in outcomes.items() if ok}
 
@@ -581,11 +608,13 @@ def bench_one(db: str, args, deadline: float) -> dict:
             )
             for number, org_id, _ in fixture.branches
         }
+        cpu_start = server_cpu_s(servers)
         if finished:
             base_outcomes, base_finished, base_wall, base_client_cpu = run_all(base_jobs, args.concurrency, deadline)
         else:  # the cap was reached: no time left for the yardstick
             base_outcomes, base_finished, base_wall, base_client_cpu = {}, False, 0.0, 0.0
         base_acked = {n for n, ok in base_outcomes.items() if ok}
+        cpu_base = server_cpu_s(servers) - cpu_start
 
         for server in servers:
             stop_server(server)
@@ -621,6 +650,9 @@ def bench_one(db: str, args, deadline: float) -> dict:
                 },
                 "ratio": round(answers_per_s / base_per_s, 3) if base_per_s else None,
                 "write_ratio": round(len(posts) / wall / base_per_s, 3) if base_per_s else None,
+                "cpu_ms_per_answer": round(1000 * (cpu_rush + client_cpu) / max(1, len(acked)), 1),
+                "server_cpu_ms_per_answer": round(1000 * cpu_rush / max(1, len(acked)), 1),
+                "baseline_cpu_ms_per_answer": round(1000 * (cpu_base + base_client_cpu) / max(1, len(base_acked)), 1),
             }
         )
     finally:
@@ -669,6 +701,15 @@ def report(r: dict) -> str:
         f"{r['baseline']['acknowledged']} ok, {r['baseline']['wall_s']} s, lost {r['baseline_lost']}), "
         f"{lat(r['baseline']['latency'])}",
         f"  ratio full/baseline {r['ratio']} (answers/s; {r['write_ratio']} counting each save/submit POST)",
+        f"  CPU per answer      {r.get('cpu_ms_per_answer')} ms "
+        f"(server {r.get('server_cpu_ms_per_answer')} ms + client), "
+        f"baseline {r.get('baseline_cpu_ms_per_answer')} ms: CPU ratio "
+        + (
+            f"{r['baseline_cpu_ms_per_answer'] / r['cpu_ms_per_answer']:.3f} "
+            f"({2 * r['baseline_cpu_ms_per_answer'] / r['cpu_ms_per_answer']:.3f} per POST)"
+            if r.get("cpu_ms_per_answer")
+            else "n/a"
+        ),
     ]
     if not r["complete"]:
         lines.append("  INCOMPLETE: the time cap stopped the run")

@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app, render_template, request, session
+from flask import current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -16,7 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from consult import extensions
+from consult.core import convert
 from consult.core.files import create_private_file, private_folder
+from consult.core.text import guard_sessions
 from consult.core.transaction import App
 from consult.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -41,6 +43,8 @@ def create_app(test_config: dict | None = None) -> App:
         instance_path=os.environ.get("CONSULT_INSTANCE_PATH") or None,
     )
     instance = Path(app.instance_path)
+    convert.register(app)  # every <int:…> of every route is a bounded id
+    guard_sessions()  # no forbidden character is ever stored, whatever path the text took
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI="sqlite:///" + str(instance / "consult.sqlite"),
         LETTER_TEMPLATES_DIR=str(resource_dir("letter_templates")),
@@ -106,8 +110,8 @@ def create_app(test_config: dict | None = None) -> App:
 
 
 def select_locale() -> str:
-    """The language chosen for this browser session, if supported; Japanese otherwise."""
-    lang = session.get("lang")
+    """The language chosen for this browser session, if supported; Japanese otherwise (and outside a request)."""
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -3,6 +3,8 @@
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
+from consult.core.urls import safe_next
+
 bp = Blueprint("main", __name__)
 
 
@@ -21,10 +23,7 @@ def set_language():
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
 
 @bp.route("/health")

@@ -190,6 +190,33 @@ def make_round(app, clock):
 
 
 @pytest.fixture
+def limited(app, database_url, clock):
+    """limited(**config): another app on the test database with small login limits (the `app` fixture cleans up)."""
+    made = []
+
+    def make(**config):
+        settings = {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+            "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+            "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+        settings.update(config)
+        limited_app = create_app(settings)
+        made.append(limited_app)
+        return limited_app
+
+    yield make
+    for each in made:
+        with each.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def login_as(client):
     """login_as(user): log the test client in through the real login form."""
 

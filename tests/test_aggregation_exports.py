@@ -167,7 +167,7 @@ def test_csv_streams_in_batches(app, make_org, make_round, staff):
 
 
 def test_safe_cell():
-    from consult.review.exports import safe_cell
+    from consult.core.text import safe_cell
 
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("-1") == "'-1" and safe_cell("@a") == "'@a"
     assert safe_cell("普通の文") == "普通の文" and safe_cell(None) == "" and safe_cell("a\x00b") == "ab"

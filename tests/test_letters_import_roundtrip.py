@@ -10,13 +10,13 @@ import io
 
 import letter_fixture
 import pytest
-from consult.letters.demo import load_demo_campaign
 from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from letter_strategies import letters, request
 from sqlalchemy import update
 
+from consult.demo.letters import load_demo_campaign
 from consult.extensions import db
 from consult.letters import numbering
 from consult.letters.compose import build_letter, preload

@@ -326,8 +326,13 @@ def test_resaving_keeps_the_revision_an_untouched_opinion_answered(app, setup, c
 def test_displayed_status_follows_the_clock(app, setup):
     with app.app_context():
         round_ = db.session.get(Round, setup["round"].id)
-        assert round_.display_status(round_.opens_at - timedelta(seconds=1)) == ("draft", "受付前")
-        assert round_.display_status(round_.deadline) == ("open", "受付中")
-        assert round_.display_status(round_.deadline + timedelta(seconds=1)) == ("closed", "締切経過")
+
+        def shown(at):
+            state = round_.state_for(None, at)
+            return state.key, str(state.label)
+
+        assert shown(round_.opens_at - timedelta(seconds=1)) == ("draft", "受付前")
+        assert shown(round_.deadline) == ("open", "受付中")
+        assert shown(round_.deadline + timedelta(seconds=1)) == ("closed", "締切経過")
         round_.status = "closed"
-        assert round_.display_status(round_.deadline) == ("closed", "締切済")
+        assert shown(round_.deadline) == ("closed", "締切済")

@@ -7,38 +7,10 @@ import uuid
 
 import pytest
 
-from consult import create_app
 from consult.extensions import db
 
 PASSWORD = "password123"
 THROTTLED = "ログインの試行が多すぎます。15分ほど待ってから、もう一度お試しください。"
-
-
-@pytest.fixture
-def limited(app, database_url, clock):
-    """limited(**config): an app on the test database with small login limits (the `app` fixture cleans up)."""
-    made = []
-
-    def make(**config):
-        settings = {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-            "CLOCK": clock,
-            "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
-            "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-        settings.update(config)
-        limited_app = create_app(settings)
-        made.append(limited_app)
-        return limited_app
-
-    yield make
-    for each in made:
-        with each.app_context():
-            db.engine.dispose()
 
 
 def attempt(client, login, password, address="127.0.0.1", **headers):

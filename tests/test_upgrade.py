@@ -483,6 +483,8 @@ def read_back_through_the_models() -> None:
     assert answer.late_payload["general_comment"] == "締切後に届いた意見"
     opinions = {op.id: op for op in answer.opinions}
     assert opinions[1].disposition == "adopted" and opinions[1].hq_view == "本部の考え方"
+    # What headquarters had answered was answered in the wording stored then (revision 0002).
+    assert opinions[1].answered_revision == opinions[1].revision == 1 and opinions[4].answered_revision is None
     assert opinions[4].item_id is None and opinions[4].heading == "新しい項目の提案"
     assert [e.changes for e in answer.events][0][0]["after"] == "修正案の文言"
     assert [op.id for op in opinions[1].request_items[0].opinions] == [1, 4]
@@ -581,7 +583,7 @@ def test_data_of_the_revisions_before_the_squash_carries_into_the_newest_schema(
         db.engine.dispose()
     app = app_for(new_url)
     with app.app_context():
-        upgrade(revision="0001")  # the squash itself; the revisions after it add to it (upgraded below)
+        upgrade(revision=FIRST)  # the squash itself; the revisions after it add to it (upgraded below)
         assert shape(schema()) == old_schema  # the squash kept every column, key, constraint and index
         t = reflect().tables
         with db.engine.begin() as conn:  # every row, table by table in the order of the foreign keys
@@ -591,7 +593,7 @@ def test_data_of_the_revisions_before_the_squash_carries_into_the_newest_schema(
                     names = old_columns[table.name]
                     conn.execute(t[table.name].insert(), [dict(zip(names, row, strict=True)) for row in rows])
             move_sequences(conn, [name for name, rows in before.items() if rows and "id" in t[name].c])
+        upgrade()  # and on to the newest revision, with the data
         assert dump(old_columns) == before
-        upgrade()
         read_back_through_the_models()
         db.engine.dispose()

@@ -10,16 +10,18 @@ from __future__ import annotations
 import functools
 import re
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from consult.answers.models import HEADING_LENGTH, STANCES, TEXT_LIMIT
 from consult.answers.operations import AnswerInput, OpinionInput, ProposalInput
 from consult.core import faults
-from consult.core.forms import MaxChars, newlines, no_forbidden, options
-from consult.core.text import clean
+from consult.core.convert import parse_int
+from consult.core.forms import CleanTextForm, MaxChars, newlines, options
+from consult.core.text import clean, has_forbidden
 
 STANCE_CHOICES = [("", _l("意見なし")), *STANCES.items()]
 OPINION_FIELDS = ("referred_text", "proposed_text", "reason")
@@ -43,10 +45,10 @@ def valid_stance(form, field):
 
 def _text(label: str, limit: int = TEXT_LIMIT, area: bool = True):
     kind = TextAreaField if area else StringField
-    return kind(label, filters=[newlines], validators=[MaxChars(limit), no_forbidden])
+    return kind(label, filters=[newlines], validators=[MaxChars(limit)])  # forbidden characters: CleanTextForm
 
 
-class AnswerFormBase(FlaskForm):
+class AnswerFormBase(CleanTextForm):
     """Fields every answer has; the per-item and proposal fields are added by answer_form()."""
 
     version = HiddenField()
@@ -54,11 +56,12 @@ class AnswerFormBase(FlaskForm):
 
     item_ids: list[int] = []
     proposal_count: int = 0
+    checks: list[tuple[str, list, list]] = []  # (field name, filters, validators) of every text and select
 
     def expected_version(self) -> int:
         """The answer version the page was built from; anything unreadable counts as "none yet"."""
-        raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() else 0
+        version = parse_int(self.version.data)
+        return version if version is not None else 0
 
     def item_field(self, item_id: int, name: str):
         return self[f"item-{item_id}-{name}"]
@@ -118,7 +121,68 @@ def answer_form_class(item_ids: tuple[int, ...], proposal_count: int) -> type[An
         attrs[f"proposal-{index}-heading"] = _text(PROPOSAL_LABELS["heading"], HEADING_LENGTH, area=False)
         attrs[f"proposal-{index}-proposed_text"] = _text(PROPOSAL_LABELS["proposed_text"])
         attrs[f"proposal-{index}-reason"] = _text(PROPOSAL_LABELS["reason"])
+    attrs["checks"] = [("general_comment", *_rules(AnswerFormBase.general_comment))] + [
+        (name, *_rules(field)) for name, field in attrs.items() if name.startswith(("item-", "proposal-"))
+    ]
     return type("AnswerForm", (AnswerFormBase,), attrs)
+
+
+def _rules(unbound) -> tuple[list, list]:
+    return list(unbound.kwargs.get("filters", ())), list(unbound.kwargs.get("validators", ()))
+
+
+class _Value:
+    """What a field's filters and validators see of it: its data (and, for their messages, nothing else)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
+
+
+def read_posted(item_ids: list[int], proposal_count: int, formdata) -> tuple[AnswerInput, int] | None:
+    """The posted answer and the version its page showed, when the CSRF token and every field pass the form's own
+    filters and validators (the same objects, so the rules stay in one place); None when anything fails, and the
+    caller builds the whole form to show why. 200 fields are read without building 200 WTForms fields."""
+    form_class = answer_form_class(tuple(item_ids), min(proposal_count, MAX_PROPOSALS))
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(formdata.get("csrf_token"))
+        except ValidationError:
+            return None
+    values: dict[str, str] = {}
+    for name, filters, validators in form_class.checks:
+        value = _Value(formdata.get(name, ""))
+        for apply in filters:
+            value.data = apply(value.data)
+        if has_forbidden(value.data):  # CleanTextForm's rule: the full form shows what it took out
+            return None
+        try:
+            for check in validators:
+                check(None, value)
+        except ValidationError:
+            return None
+        values[name] = value.data
+
+    def text(name: str) -> str:
+        cleaned = clean(values.get(name))
+        return cleaned if cleaned.strip() else ""
+
+    opinions = {
+        item_id: OpinionInput(
+            values.get(f"item-{item_id}-stance") or "", *(text(f"item-{item_id}-{n}") for n in OPINION_FIELDS)
+        )
+        for item_id in form_class.item_ids
+    }
+    proposals = [
+        ProposalInput(*(text(f"proposal-{index}-{n}") for n in PROPOSAL_LABELS))
+        for index in range(form_class.proposal_count)
+    ]
+    version = parse_int(formdata.get("version"))
+    data = AnswerInput(
+        opinions=opinions, proposals=[p for p in proposals if not p.is_empty()], general_comment=text("general_comment")
+    )
+    return data, version if version is not None else 0
 
 
 def _initial(data: AnswerInput, version: int | None) -> dict:

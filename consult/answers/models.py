@@ -130,9 +130,16 @@ class Opinion(db.Model):
     # Headquarters' weighing (the request-letter issue fills these).
     disposition: Mapped[str | None] = mapped_column(String(10))
     hq_view: Mapped[str] = mapped_column(Text, default="")
+    # The wording's revision: a branch's change raises it. answered_revision is the one headquarters answered
+    # (None: not answered); while they differ, the answered wording is kept in OpinionRevision.
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    answered_revision: Mapped[int | None] = mapped_column(Integer)
 
     answer: Mapped[Answer] = relationship(back_populates="opinions")
     item: Mapped[RoundItem | None] = relationship()
+    revisions: Mapped[list[OpinionRevision]] = relationship(
+        back_populates="opinion", order_by="OpinionRevision.revision", cascade="all, delete-orphan"
+    )
 
     @property
     def stance_label(self) -> str:
@@ -148,11 +155,53 @@ class Opinion(db.Model):
             {"org_id": answer.organization_id},
         )
 
+    @property
+    def is_answered(self) -> bool:
+        """Headquarters has written a 対応 or a 本部の考え方 for it."""
+        return self.disposition is not None or bool(self.hq_view)
+
+    def changed_since_answered(self) -> bool:
+        """The branch changed the wording after headquarters answered it, and headquarters has not answered again."""
+        return self.answered_revision is not None and self.answered_revision != self.revision
+
+    def answered_version(self) -> OpinionRevision | None:
+        """The wording headquarters answered, when it is no longer the current one."""
+        if not self.changed_since_answered():
+            return None
+        return next((rev for rev in self.revisions if rev.revision == self.answered_revision), None)
+
+    def as_answered(self) -> Opinion | OpinionRevision:
+        """What the answer table shows: the answered wording until headquarters answers the new one."""
+        return self.answered_version() or self
+
     def answered_text(self):
         """The item wording this opinion answered, or None when the item has not changed since."""
         if self.item is None or self.item_revision is None or self.item_revision == self.item.revision:
             return None
         return self.item.text_at(self.item_revision)
+
+
+class OpinionRevision(db.Model):
+    """A branch's wording of an opinion as headquarters answered it, kept when the branch changes it later."""
+
+    __tablename__ = "opinion_revision"
+    __table_args__ = (UniqueConstraint("opinion_id", "revision"),)  # one kept wording per revision
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int]
+    stance: Mapped[str] = mapped_column(String(10))
+    heading: Mapped[str] = mapped_column(String(300), default="")
+    referred_text: Mapped[str] = mapped_column(Text, default="")
+    proposed_text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    opinion: Mapped[Opinion] = relationship(back_populates="revisions")
+
+    @property
+    def stance_label(self) -> str:
+        return STANCES.get(self.stance, self.stance)
 
 
 class AnswerEvent(db.Model):

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion
+from consult.answers import signals
+from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion, OpinionRevision
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.extensions import db
@@ -138,12 +139,16 @@ def save_answer(
         raise DomainError("意見が一つも入力されていません。意見がない場合は「意見なしで提出」を選んでください。")
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
-    changes = _apply(answer, round_, data)
+    revised: list[int] = []
+    changes = _apply(answer, round_, data, revised, now)
     action = "submit" if submit else "save"
     if submit:
         answer.status, answer.no_opinion = "submitted", False
         answer.submitted_at, answer.submitted_by_id = now, user.id
     _touch(answer, user, now, action, changes)
+    for opinion_id in revised:  # the one point where "a branch changed an answered opinion" happens
+        opinion = db.session.get(Opinion, opinion_id, populate_existing=True)
+        signals.answered_opinion_changed.send(opinion, answer=answer, user=user, now=now)
     return answer
 
 
@@ -246,8 +251,9 @@ def _start_answer(round_: Round, organization_id: int, now: datetime) -> Answer:
 _ITEM_OPINION = Opinion.__table__
 
 
-def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
-    """Write the typed opinions onto the stored ones and list what changed.
+def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int], now: datetime) -> list[dict]:
+    """Write the typed opinions onto the stored ones and list what changed; `revised` collects the ids of the
+    opinions headquarters had answered whose wording changes now (their answered wording is kept).
 
     The opinions on items are read and written as rows (50 items are 50 rows a save: one SELECT, then one
     statement each for the rows to insert, update and delete) rather than as ORM objects; the answer itself
@@ -266,10 +272,12 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
                 columns.reason,
                 columns.item_revision,
                 columns.position,
+                columns.revision,
+                columns.answered_revision,
             ).where(columns.answer_id == answer.id, columns.item_id.is_not(None))
         )
     }
-    inserts, updates, deletes = [], [], []
+    inserts, updates, deletes, kept = [], [], [], []
     for position, item in enumerate(round_.items, start=1):
         typed = data.opinions.get(item.id, OpinionInput())
         stored = stored_rows.get(item.id)
@@ -284,6 +292,15 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
         changes.extend(changed)
         # An untouched opinion still answers the wording it was written for.
         keep_revision = stored is not None and not changed and stored.item_revision is not None
+        revision = 1
+        if stored is not None:
+            revision = stored.revision + 1 if changed else stored.revision
+            if changed and stored.answered_revision is not None:
+                if stored.answered_revision == stored.revision:  # the wording headquarters answered: keep it
+                    kept.append(
+                        {"opinion_id": stored.id, "revision": stored.revision, "heading": "", **before_of(stored)}
+                    )
+                revised.append(stored.id)
         values = {
             "stance": typed.stance or "other",
             "referred_text": typed.referred_text,
@@ -291,6 +308,7 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
             "reason": typed.reason,
             "item_revision": stored.item_revision if keep_revision else item.revision,
             "position": position,
+            "revision": revision,
         }
         if stored is None:
             inserts.append({"answer_id": answer.id, "item_id": item.id, "heading": "", "hq_view": "", **values})
@@ -307,16 +325,23 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
             .values({name: bindparam(name) for name in updates[0] if name != "opinion_id"}),
             updates,
         )
+    if kept:
+        db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in kept])
     if deletes or inserts or updates:
         db.session.expire(answer, ["opinions"])
-    changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()]))
+    changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()], revised, now))
     if answer.general_comment != data.general_comment:
         changes.append(_change("全体", "総括的な意見", answer.general_comment, data.general_comment))
         answer.general_comment = data.general_comment
     return changes
 
 
-def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
+def before_of(row) -> dict:
+    """An opinion's wording (a stored row or an Opinion), as an OpinionRevision keeps it."""
+    return {name: getattr(row, name) for name in ("stance", "referred_text", "proposed_text", "reason")}
+
+
+def _apply_proposals(answer: Answer, typed: list[ProposalInput], revised: list[int], now: datetime) -> list[dict]:
     """Proposals are matched by position: update, add or remove to fit what was typed."""
     changes = []
     stored = list(
@@ -332,6 +357,7 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
             row = stored[index]
             before = (row.heading, row.proposed_text, row.reason)
             if before != (proposal.heading, proposal.proposed_text, proposal.reason):
+                _revise(row, now, revised)
                 changes.append(
                     _change(
                         label,
@@ -350,6 +376,23 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
         changes.append(_change(f"新規提案{index + 1}", "内容", row.heading, "（削除）"))
         db.session.delete(row)
     return changes
+
+
+def _revise(opinion: Opinion, now: datetime, revised: list[int]) -> None:
+    """The branch is about to change a proposal's wording: a new revision, keeping the one headquarters answered."""
+    if opinion.answered_revision is not None and opinion.answered_revision == opinion.revision:
+        db.session.add(
+            OpinionRevision(
+                opinion_id=opinion.id,
+                revision=opinion.revision,
+                heading=opinion.heading,
+                created_at=now,
+                **before_of(opinion),
+            )
+        )
+    opinion.revision += 1
+    if opinion.answered_revision is not None:
+        revised.append(opinion.id)
 
 
 def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> list[dict]:

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select
 
 from consult.answers.models import Answer, Opinion
 from consult.core.clock import to_jst
+from consult.core.text import safe_cell
 from consult.extensions import db
 from consult.orgs.models import Organization
 from consult.rounds import signals
@@ -154,28 +155,22 @@ def _csv_time(value: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
-def _csv_text(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def board_csv(rows: list[BoardRow]) -> bytes:
     """The board for Excel: UTF-8 with a BOM so Japanese opens correctly, times in Japan time."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow(
-            [
-                _csv_text(row.organization.code),
-                _csv_text(row.organization.name),
-                row.state_label,
-                _csv_time(row.submitted_at),
-                _csv_time(row.deadline),
-                _csv_text(row.extension.reason) if row.extension else "",
-                _csv_time(row.late_at),
-            ]
+        cells = (
+            row.organization.code,
+            row.organization.name,
+            row.state_label,
+            _csv_time(row.submitted_at),
+            _csv_time(row.deadline),
+            row.extension.reason if row.extension else "",
+            _csv_time(row.late_at),
         )
+        writer.writerow([safe_cell(cell) for cell in cells])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

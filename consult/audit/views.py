@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from consult.audit.models import ACTIONS, KINDS
 from consult.audit.queries import AuditFilter, existing_ids, link_of, page_of_events, user_id_of
+from consult.core.convert import parse_id, parse_page
+from consult.core.forms import BoundedDateField, CleanTextForm
 
 bp = Blueprint("audit", __name__)
+DATE_MESSAGE = "日付は 2025-03-17 の形で入力してください。"
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(CleanTextForm):
     """A GET form: nothing changes, so no CSRF token; bad input is shown next to its field."""
 
     class Meta:
@@ -24,8 +26,8 @@ class AuditFilterForm(FlaskForm):
     action = SelectField("操作", choices=[], validate_choice=False)
     kind = SelectField("対象の種類", choices=[], validate_choice=False)
     round = SelectField("討議", choices=[], validate_choice=False)
-    date_from = DateField("期間（から）", validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField("期間（まで）", validators=[Optional()], format="%Y-%m-%d")
+    date_from = BoundedDateField("期間（から）", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    date_to = BoundedDateField("期間（まで）", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
     q = StringField("キーワード", validators=[Optional(), Length(max=100)])
 
 
@@ -49,7 +51,7 @@ def index():
         criteria = AuditFilter(
             action=form.action.data if form.action.data in ACTIONS else "",
             object_kind=form.kind.data if form.kind.data in KINDS else "",
-            round_id=int(form.round.data) if (form.round.data or "").isdigit() else None,
+            round_id=parse_id(form.round.data),
             date_from=form.date_from.data,
             date_to=form.date_to.data,
             text=form.q.data or "",
@@ -61,12 +63,7 @@ def index():
             criteria.user_id = user_id_of(login)
             if criteria.user_id is None:
                 form.user.errors = ["このログインIDの利用者はいません。"]
-    else:
-        for name in ("date_from", "date_to"):
-            if getattr(form, name).errors:
-                getattr(form, name).errors = ["日付は 2025-03-17 の形で入力してください。"]
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 10**6 else 1
+    page = parse_page(request.args.get("page"))
     size = current_app.config["PAGE_SIZE"]
     invalid = any(f.errors for f in form)
     events, total = ([], 0) if invalid else page_of_events(criteria, page, size)

@@ -1,17 +1,17 @@
 """Login, password and user forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from consult.auth.models import EMAIL_LENGTH, LOGIN_LENGTH, NAME_LENGTH, PASSWORD_MAX, PASSWORD_MIN, ROLE_LABELS
 from consult.core import faults
+from consult.core.forms import CleanTextForm, IdSelectField
 
 _PASSWORD_SHORT = _l("パスワードは%(min)s文字以上にしてください。", min=PASSWORD_MIN)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CleanTextForm):
     login = StringField(
         _l("ログインID"), validators=[DataRequired(_l("ログインIDを入力してください。")), Length(max=LOGIN_LENGTH)]
     )
@@ -19,7 +19,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("ログイン"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(CleanTextForm):
     current = PasswordField(
         _l("現在のパスワード"), validators=[DataRequired(_l("現在のパスワードを入力してください。"))]
     )
@@ -37,7 +37,7 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("変更する"))
 
 
-class UserForm(FlaskForm):
+class UserForm(CleanTextForm):
     login = StringField(
         _l("ログインID"),
         validators=[
@@ -55,7 +55,7 @@ class UserForm(FlaskForm):
     )
     email = StringField(_l("メールアドレス"), validators=[Optional(), Length(max=EMAIL_LENGTH)])
     role = SelectField(_l("役割"), choices=list(ROLE_LABELS.items()))
-    organization_id = SelectField(_l("所属組織"), coerce=int)
+    organization_id = IdSelectField(_l("所属組織"), message=_l("所属組織を一覧から選んでください。"))
     password = PasswordField(
         _l("初期パスワード"),
         validators=[
@@ -66,7 +66,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("登録する"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(CleanTextForm):
     password = PasswordField(
         _l("新しいパスワード"),
         validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=_PASSWORD_SHORT)],
@@ -89,7 +89,7 @@ class RevokeForm(FlaskForm):
     submit = SubmitField(_l("取り消す"))
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(CleanTextForm):
     active = SelectField(_l("状態"), choices=[("1", _l("有効")), ("0", _l("停止"))])
     submit = SubmitField(_l("変更する"))
 

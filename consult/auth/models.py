@@ -114,6 +114,7 @@ register_actions(
         "token_revoked": "APIトークンの取り消し",
         "login": "ログイン",
         "login_failed": "ログイン失敗",
+        "login_throttled": "ログイン試行の制限",
         "logout": "ログアウト",
         "password_changed": "パスワード変更",
         "password_reset": "パスワード再設定（管理者）",

@@ -6,10 +6,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult.audit.operations import record
 from consult.auth.models import EMAIL_LENGTH, LOGIN_LENGTH, NAME_LENGTH, PASSWORD_MIN, ROLE_LABELS, ApiToken, User
 from consult.core.errors import DomainError, RowErrors
+from consult.core.text import describe_characters, forbidden_in
 from consult.extensions import db
 from consult.orgs.models import Organization
 
@@ -28,18 +30,22 @@ WRONG_CREDENTIALS = "ログインIDまたはパスワードが違います。"
 DISABLED_ACCOUNT = "このアカウントは利用停止中です。本部の管理者に連絡してください。"
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
-    user = db.session.scalar(select(User).where(User.login == login.strip()))
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    return user
+# A hash made like every stored one (the library's default method), checked for logins nobody has; made once
+# at start-up, so that not even the first unknown login does different work.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+def find_login(login: str) -> User | None:
+    """The user with this login id (as typed, blanks around it ignored)."""
+    return db.session.scalar(select(User).where(User.login == login.strip()))
 
 
 def log_in(login: str, password: str, now: datetime) -> User:
     """Check the credentials and write the audit line either way; raises LoginRefused with the reason."""
     login = login.strip()
-    user = db.session.scalar(select(User).where(User.login == login))
+    user = find_login(login)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # the same work as a real account: timing tells nothing
     if user is None or not user.check_password(password):
         record(
             None,
@@ -67,8 +73,22 @@ def log_in(login: str, password: str, now: datetime) -> User:
 
 
 def log_out(user, now: datetime) -> None:
-    """Note the logout in the audit log."""
+    """End the session for good: a new session token, so a copied session or remember-me cookie stops working."""
+    user.session_token = secrets.token_hex(16)
     record(user, "logout", "user", user.id, f"{user.name}（{user.login}）がログアウト", now=now)
+
+
+def note_throttled(login: str, user: User | None, address: str, limit: str, rule: str, *, now: datetime) -> None:
+    """The audit line written when failed logins reach a throttling limit (once, when it is reached)."""
+    record(
+        None,
+        "login_throttled",
+        "user",
+        getattr(user, "id", None),
+        f"ログインの試行を制限（ログインID「{login[:64]}」、{address}、{rule}）",
+        details={"login": login[:64], "address": address, "limit": limit, "rule": rule},
+        now=now,
+    )
 
 
 def reset_password(target: User, admin: User, new_password: str | None = None, *, now: datetime) -> str:
@@ -170,6 +190,8 @@ def check_new_user(
         errors.append("氏名が空です。")
     elif len(name) > NAME_LENGTH:
         errors.append(f"氏名は{NAME_LENGTH}文字以内にしてください。")
+    elif chars := forbidden_in(name + email):
+        errors.append(f"文書に書き込めない文字（{describe_characters(chars)}）が含まれています。")
     if role not in ROLE_LABELS:
         errors.append(f"役割「{role}」は使えません（admin, staff, member のいずれか）。")
     organization = db.session.scalar(select(Organization).where(Organization.code == org_code))

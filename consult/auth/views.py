@@ -1,6 +1,6 @@
 """Login, logout, password change, and the admin's user list."""
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,15 +16,20 @@ from consult.auth.operations import (
     change_password,
     create_token,
     create_user,
+    find_login,
     log_in,
     log_out,
+    note_throttled,
     reset_password,
     revoke_token,
     set_active,
     user_tokens,
 )
 from consult.core.clock import request_now
+from consult.core.convert import parse_id
+from consult.core.text import clean
 from consult.core.transaction import refused
+from consult.core.urls import safe_next
 from consult.extensions import db, login_manager
 from consult.orgs.models import Organization
 
@@ -40,35 +45,48 @@ login_manager.login_message_category = "info"
 def load_user(key: str) -> User | None:
     """Sessions carry id and token; a changed token means the session is over."""
     user_id, _, token = key.partition(":")
-    if not user_id.isdigit():
+    user_id = parse_id(user_id)
+    if user_id is None:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_token != token:
         return None
     return user
 
 
-def _safe_next(target: str | None) -> str:
-    """Only follow a local path after login."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@throttle.login_limits
 def login():
     form = LoginForm()
+    if request.method == "POST":
+        typed = clean(request.form.get("login") or "")[:64]  # never a NUL into a query (PostgreSQL refuses it)
+        account = find_login(typed) if typed.strip() else None
+        attempt = throttle.attempt_of(typed, getattr(account, "id", None))
+        wait = throttle.blocked(attempt)
+        if wait is not None:
+            return _throttled(typed, wait)
     if form.validate_on_submit():
+        now = request_now()
         try:
-            user = log_in(form.login.data, form.password.data, request_now())
+            user = log_in(form.login.data, form.password.data, now)
         except LoginRefused as exc:  # keeps_changes: the audit line of the failure is committed
-            g.login_failed = True  # counted by the throttle; a right password never is
             form.password.errors.append(refused(exc))
+            for limit in throttle.failed(attempt):  # a right password never counts
+                note_throttled(attempt.login, account, attempt.address, limit, throttle.limit_text(limit), now=now)
         else:
             login_user(user, remember=True)
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next"), url_for("main.index")))
+            throttle.remember_device(response, user.id)
+            return response
     return render_template("auth/login.html", form=form)
+
+
+def _throttled(typed: str, wait: int):
+    """The login page again, with the typed id kept, the reason, and 429 (nothing is counted or written)."""
+    form = LoginForm(formdata=None, login=typed)
+    response = make_response(render_template("auth/login.html", form=form, throttled=throttle.THROTTLED_MESSAGE))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
@@ -191,10 +209,10 @@ def _admin_target() -> User:
     """The user named by the form's user_id; only an admin gets this far."""
     if not current_user.is_admin:
         abort(403)
-    user_id = request.form.get("user_id", "")
-    if not user_id.isdigit():
+    user_id = parse_id(request.form.get("user_id"))
+    if user_id is None:
         abort(404)
-    return db.get_or_404(User, int(user_id))
+    return db.get_or_404(User, user_id)
 
 
 def _empty_user_form() -> UserForm:
@@ -212,7 +230,10 @@ def reset_user_password():
     form = ResetPasswordForm()
     if not form.validate():
         return _users_page(_empty_user_form(), {target.id: " ".join(form.password.errors)})
-    password = reset_password(target, current_user, form.password.data or None, now=request_now())
+    try:
+        password = reset_password(target, current_user, form.password.data or None, now=request_now())
+    except UserError as exc:  # e.g. only blanks typed: told next to the row, nothing changed
+        return _users_page(_empty_user_form(), {target.id: refused(exc)})
     if target.id == current_user.id:
         login_user(target, remember=True)
     response = make_response(

@@ -30,6 +30,23 @@ class TransitionError(DomainError):
     kind = "state"
 
 
+class TranslatedError(DomainError):
+    """A refusal whose message (a lazy_gettext string with %(name)s fields) is translated when it is shown,
+    in the language of the request that shows it; raising it needs no request."""
+
+    message = ""
+
+    def __init__(self, message=None, **values):
+        if message is not None:
+            self.message = message
+        self.values = values
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        text = str(self.message)
+        return text % self.values if self.values else text
+
+
 class RowErrors(DomainError):
     """Some rows of an import are wrong; nothing was written. Each message names its line."""
 

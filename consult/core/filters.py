@@ -12,4 +12,3 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda v: clock.format_jst(v, with_seconds=True), "jst_seconds")
     app.add_template_filter(paragraphs, "paragraphs")
     app.add_template_global(clock.request_now, "server_now")  # the request's one now (views may pass `now` too)
-    app.add_template_global(clock.format_remaining, "remaining")

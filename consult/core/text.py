@@ -3,7 +3,9 @@
 is_forbidden(ch) is the single rule for characters: C0 and C1 control characters other than tab, line feed and
 carriage return, lone surrogates, and the Unicode non-characters (U+FDD0–U+FDEF and U+nFFFE/U+nFFFF in every
 plane). That is everything XML 1.0 (so Word, Excel and every export) cannot hold, plus the C1 controls and
-non-characters that no document should carry. Forms clean it away (and say so), operations refuse it.
+non-characters that no document should carry. Forms clean it away (and say so), operations refuse it, the
+session refuses to store it whatever path a text took (guard_sessions), and every writer drops it (clean,
+safe_cell), so a row stored before can never break an export.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import PurePosixPath
+
+from flask_babel import lazy_gettext as _l
+
+from consult.core.errors import TranslatedError
 
 _NONCHARACTERS = "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
 _FORBIDDEN_SET = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS
@@ -87,3 +93,76 @@ def uploaded_file_name(name: str | None, extension: str, fallback: str, limit: i
     if len(base) > limit:
         base = base[: limit - len(extension)] + extension
     return base
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+# Characters a spreadsheet reads as the start of a formula (the full-width ones too: Excel converts them).
+FORMULA_START = "=+-@＝＋－＠"
+_LEADING_BLANKS = " \t\u3000"
+
+
+def safe_cell(value) -> str:
+    """A cell every spreadsheet shows as typed: forbidden characters dropped, and each line that a spreadsheet
+    would start a formula with (=, +, -, @, their full-width forms, also after blanks or after a line break)
+    made inert with a leading apostrophe. Every CSV and XLSX writer goes through here."""
+    lines = clean("" if value is None else str(value)).split("\n")
+    return "\n".join("'" + line if _starts_formula(line) else line for line in lines)
+
+
+def _starts_formula(line: str) -> bool:
+    first = line.lstrip(_LEADING_BLANKS)[:1]
+    return line[:1] == "\t" or (first != "" and first in FORMULA_START)
+
+
+# ---------------------------------------------------------------- the last line of defence: never stored
+
+
+class ForbiddenText(TranslatedError):
+    """A text about to be stored holds forbidden characters (a path that skipped the forms: an import, the API)."""
+
+    message = _l(
+        "文書に書き込めない文字（%(chars)s）が含まれているため保存できません。その文字を削除してから保存してください。"
+    )
+
+    def __init__(self, where: str, chars: list[str]):
+        super().__init__(chars=describe_characters(chars))
+        self.where, self.chars = where, chars
+
+
+def check_flush(session, _flush_context=None, _instances=None) -> None:
+    """Before every flush: no new or changed string column may hold a forbidden character."""
+    from sqlalchemy import String, inspect
+
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if not isinstance(attr.columns[0].type, String):
+                continue
+            values = (state.dict.get(attr.key),) if state.pending else state.attrs[attr.key].history.added
+            for value in values or ():
+                if isinstance(value, str) and (chars := forbidden_in(value)):
+                    raise ForbiddenText(f"{state.mapper.class_.__name__}.{attr.key}", chars)
+
+
+def check_execute(state) -> None:
+    """Before an INSERT or UPDATE statement run through a session (the rows an operation writes without the
+    ORM): no string parameter may hold a forbidden character."""
+    if not (state.is_insert or state.is_update):
+        return
+    parameters = state.parameters
+    for row in parameters if isinstance(parameters, list | tuple) else [parameters or {}]:
+        for key, value in (row or {}).items():
+            if isinstance(value, str) and (chars := forbidden_in(value)):
+                raise ForbiddenText(str(key), chars)
+
+
+def guard_sessions() -> None:
+    """Install check_flush and check_execute on every SQLAlchemy session (the request's, the exports'), once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "before_flush", check_flush):
+        event.listen(Session, "before_flush", check_flush)
+    if not event.contains(Session, "do_orm_execute", check_execute):
+        event.listen(Session, "do_orm_execute", check_execute)

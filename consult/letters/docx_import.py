@@ -22,7 +22,7 @@ How a paragraph is placed (see DOMAIN.md, "Anatomy of a request letter"):
 - Names and titles spread with spaces (均等割り, half- or full-width) are joined again and flagged as spread.
 - Whatever cannot be placed goes into ``unplaced`` with its paragraph index and text; nothing is dropped
   except empty paragraphs. Doubts go into ``warnings`` (Japanese, for the preview).
-Hostile input is refused before python-docx parses anything (consult.zipguard), with a Japanese message.
+Hostile input is refused before python-docx parses anything (consult.core.zipguard), with a Japanese message.
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ import dataclasses
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 
-from consult import zipguard
+from consult.core import zipguard
 from consult.letters import dates, numbering
 from consult.letters.document import END_MARK, RECORD_MARK, PrintedAddressee, PrintedLetter, Section
 from consult.letters.docx_numbering import WordNumbering
@@ -576,15 +577,15 @@ def _level_of(ilvl) -> int:
 # Entry point
 
 
-def open_docx(data: bytes, limits: zipguard.ZipLimits = zipguard.DEFAULT_LIMITS):
+def open_docx(data: bytes):
     """A python-docx Document, after the ZIP guard; a DocxImportError with a Japanese message otherwise."""
     if not isinstance(data, bytes | bytearray):
         raise DocxImportError("DOCX ファイルの中身（バイト列）を渡してください。")
     try:
-        archive = zipguard.open_zip(bytes(data), limits, kind=KIND)
+        zipguard.check_zip(bytes(data))
     except zipguard.ZipRefused as refused:
         raise DocxImportError(str(refused)) from refused
-    with archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
         raise DocxImportError(
@@ -596,9 +597,9 @@ def open_docx(data: bytes, limits: zipguard.ZipLimits = zipguard.DEFAULT_LIMITS)
         raise DocxImportError("DOCX ファイルが壊れているか、Word 文書として読めない形式です。") from error
 
 
-def import_docx(data: bytes, limits: zipguard.ZipLimits = zipguard.DEFAULT_LIMITS) -> ImportedLetter:
+def import_docx(data: bytes) -> ImportedLetter:
     """Read a request letter from DOCX bytes; raises DocxImportError (Japanese message) for a file it refuses."""
-    return read_letter(read_paragraphs(open_docx(data, limits)))
+    return read_letter(read_paragraphs(open_docx(data)))
 
 
 def read_letter(paragraphs: list[_Para]) -> ImportedLetter:

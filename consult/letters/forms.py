@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from consult.core.forms import CleanTextForm, IdListField, MaxChars, VersionedForm
+from consult.core.convert import parse_int
+from consult.core.forms import CleanTextForm, IdListField, IdSelectField, MaxChars, VersionedForm
 from consult.core.text import normalise_number
 from consult.letters import dates, numbering
 from consult.letters.models import (
@@ -37,7 +37,8 @@ def _number(field, label: str, low: int, high: int) -> int | None:
     text = normalise_number(field.data or "")
     if not text:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = parse_int(text, low, high)
+    if number is None:
         raise ValidationError(
             _(
                 "%(label)sは %(low)s〜%(high)s の数字で入力してください（入力：「%(value)s」）。",
@@ -47,12 +48,10 @@ def _number(field, label: str, low: int, high: int) -> int | None:
                 value=field.data,
             )
         )
-    return int(text)
+    return number
 
 
 class CampaignForm(VersionedForm):
-    text_fields = ("title", "sender_org", "sender_title", "sender_name")
-
     title = StringField(
         _l("要請行動の名前"),
         validators=[DataRequired(_l("名前を入力してください。")), MaxChars(TITLE_LENGTH, _l("名前"))],
@@ -75,15 +74,11 @@ class CampaignForm(VersionedForm):
     )
     sender_title = StringField(_l("差出人の肩書"), validators=[MaxChars(SENDER_TITLE_LENGTH, _l("差出人の肩書"))])
     sender_name = StringField(_l("差出人の氏名"), validators=[MaxChars(SENDER_NAME_LENGTH, _l("差出人の氏名"))])
-    round_id = SelectField(_l("元にした組織討議"), coerce=int, validators=[Optional()])
+    round_id = IdSelectField(_l("元にした組織討議"), validators=[Optional()])
 
     def __init__(self, *args, rounds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.round_id.choices = [(0, _l("（なし）"))] + [(r.id, r.title) for r in rounds]
-
-    def validate_round_id(self, field) -> None:
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("一覧の中から選んでください。"))
 
     def validate_date_year(self, field) -> None:
         _number(field, _l("年"), YEAR_MIN, YEAR_MAX)
@@ -120,8 +115,6 @@ class CampaignForm(VersionedForm):
 
 
 class NewLetterForm(CleanTextForm):
-    text_fields = ("title",)
-
     title = StringField(
         _l("新しい要請書の題名"),
         validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_LENGTH, _l("題名"))],
@@ -129,8 +122,6 @@ class NewLetterForm(CleanTextForm):
 
 
 class LetterForm(VersionedForm):
-    text_fields = ("title", "greeting", "background", "closing")
-
     title = StringField(
         _l("題名"), validators=[DataRequired(_l("題名を入力してください。")), MaxChars(TITLE_LENGTH, _l("題名"))]
     )
@@ -150,8 +141,6 @@ class LetterForm(VersionedForm):
 class ItemForm(CleanTextForm):
     """One request item or section heading, edited inline on the letter page."""
 
-    text_fields = ("text",)
-
     text = TextAreaField(
         _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_TEXT_LIMIT, _l("文言"))]
     )
@@ -159,8 +148,6 @@ class ItemForm(CleanTextForm):
 
 
 class AddItemForm(CleanTextForm):
-    text_fields = ("text",)
-
     text = TextAreaField(
         _l("文言"), validators=[DataRequired(_l("文言を入力してください。")), MaxChars(ITEM_TEXT_LIMIT, _l("文言"))]
     )
@@ -168,8 +155,6 @@ class AddItemForm(CleanTextForm):
 
 
 class AddresseeForm(VersionedForm):
-    text_fields = ("organisation", "title", "name", "greeting", "extra_paragraph")
-
     organisation = StringField(
         _l("要請先の組織（省庁・政党など）"),
         validators=[
@@ -193,7 +178,7 @@ class AddresseeForm(VersionedForm):
         default="様",
         validators=[DataRequired(_l("敬称を選んでください。"))],
     )
-    letter_id = SelectField(_l("渡す要請書"), coerce=int)
+    letter_id = IdSelectField(_l("渡す要請書"), message=_l("要請書を選んでください（先に要請書を作成してください）。"))
     scope = RadioField(
         _l("要請項目"),
         choices=[("all", _l("すべての項目")), ("subset", _l("一部の項目だけ（下で選ぶ）"))],
@@ -213,22 +198,18 @@ class AddresseeForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.letter_id.choices = [(letter.id, letter.title) for letter in letters]
 
-    def validate_letter_id(self, field) -> None:
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("要請書を選んでください（先に要請書を作成してください）。"))
 
-
-class ConfirmForm(FlaskForm):
+class ConfirmForm(CleanTextForm):
     """A POST with nothing but the CSRF token: removing after a confirm page."""
 
 
-class LinkOpinionsForm(FlaskForm):
+class LinkOpinionsForm(CleanTextForm):
     """The opinions ticked on an item's page, to be linked to it."""
 
     opinion = IdListField()
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(CleanTextForm):
     file = FileField(
         _l("新しい雛形（Word 文書 .docx、5MB まで）"),
         validators=[FileSize(TEMPLATE_MAX_BYTES, message=_l("雛形のファイルは 5MB までにしてください。"))],

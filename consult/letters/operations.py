@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers.models import Answer, Opinion
 from consult.audit.operations import record_object
+from consult.core.convert import YEAR_MAX, YEAR_MIN
 from consult.core.errors import ConflictError, DomainError
 from consult.core.text import clean, describe_characters, forbidden_in, normalise_newlines, uploaded_file_name
 from consult.extensions import db
@@ -53,7 +54,7 @@ STALE_MESSAGE = (
     "他の人がこの内容を先に更新しました。あなたの入力内容は消えていません。"
     "保存済みの内容を確かめてから、もう一度保存してください。"
 )
-YEAR_RANGE = (1900, 2100)
+YEAR_RANGE = (YEAR_MIN, YEAR_MAX)  # the one bound on every year (core.convert)
 
 
 class InputErrors(DomainError):

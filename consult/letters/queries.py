@@ -9,6 +9,8 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 
 from consult.answers.models import Answer, Opinion
 from consult.answers.queries import counted
+from consult.core.convert import parse_id
+from consult.core.text import clean
 from consult.extensions import db
 from consult.letters.compose import item_labels
 from consult.letters.models import Addressee, Campaign, Letter, LetterTemplate, RequestItem, RequestItemOpinion
@@ -110,7 +112,7 @@ class OpinionFilters:
 
     @classmethod
     def from_args(cls, args) -> OpinionFilters:
-        return cls(item=args.get("item", ""), q=args.get("q", "").strip()[:200])
+        return cls(item=args.get("item", ""), q=clean(args.get("q", "")).strip()[:200])  # no NUL into a query
 
 
 def _counted_opinions(round_id: int):
@@ -132,8 +134,8 @@ def opinions_to_link(campaign: Campaign, filters: OpinionFilters) -> tuple[list[
     )
     if filters.item == "new":
         query = query.where(Opinion.item_id.is_(None))
-    elif filters.item.isdigit():
-        query = query.where(Opinion.item_id == int(filters.item))
+    elif parse_id(filters.item) is not None:
+        query = query.where(Opinion.item_id == parse_id(filters.item))
     if filters.q:
         texts = (Opinion.heading, Opinion.referred_text, Opinion.proposed_text, Opinion.reason)
         query = query.where(or_(*(column.icontains(filters.q, autoescape=True) for column in texts)))

@@ -10,6 +10,7 @@ import zipfile
 
 from docx.oxml.ns import qn
 
+from consult.core.zipguard import BROKEN, ZipRefused, check_zip
 from consult.letters.document import sample_letter
 from consult.letters.render import (
     PLACEHOLDER,
@@ -71,8 +72,14 @@ def _not_docx(data: bytes) -> str | None:
         return "ファイルが空です。Word 文書（.docx）を選んでください。"
     if data.startswith(_OLE_MAGIC):
         return "古い Word 形式（.doc）のファイルです。Word で開き、「Word 文書（*.docx）」として保存し直してください。"
-    if not zipfile.is_zipfile(io.BytesIO(data)):
+    if not data.startswith(b"PK"):
         return "Word 文書（.docx）ではありません。Word で作成した .docx ファイルを選んでください。"
+    try:
+        check_zip(data)  # before any parser opens it: no zip bombs
+    except ZipRefused as exc:
+        if exc.message is BROKEN:
+            return "Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。"
+        return str(exc)
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except zipfile.BadZipFile:

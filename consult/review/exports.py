@@ -24,10 +24,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
-from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
+from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion, OpinionRevision
 from consult.answers.queries import counted
-from consult.core.text import clean
+from consult.core.text import clean, safe_cell
 from consult.extensions import db
 from consult.orgs.models import Organization
 from consult.rounds.models import RoundItem
@@ -50,14 +51,9 @@ TABLES = {
 }
 
 
-def safe_cell(value) -> str:
-    """Text a spreadsheet shows as typed: control characters dropped, a leading = + - @ made inert with '."""
-    text = clean("" if value is None else str(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t") else text
-
-
 def _rows_query(round_id: int, item_id: int | None | str = "all"):
     """Submitted opinions of the round (or of one item, None = proposals) in table order."""
+    answered = aliased(OpinionRevision)
     stmt = (
         select(
             Opinion.item_id,
@@ -71,10 +67,22 @@ def _rows_query(round_id: int, item_id: int | None | str = "all"):
             Opinion.disposition,
             Opinion.hq_view,
             Organization.name.label("organization"),
+            answered.id.label("answered_id"),
+            answered.stance.label("answered_stance"),
+            answered.heading.label("answered_heading"),
+            answered.referred_text.label("answered_referred_text"),
+            answered.proposed_text.label("answered_proposed_text"),
+            answered.reason.label("answered_reason"),
         )
         .join(Answer, counted(round_id))
         .join(Organization, Organization.id == Answer.organization_id)
         .outerjoin(RoundItem, RoundItem.id == Opinion.item_id)
+        .outerjoin(  # the wording headquarters answered, when the branch has changed it since
+            answered,
+            (answered.opinion_id == Opinion.id)
+            & (answered.revision == Opinion.answered_revision)
+            & (Opinion.answered_revision != Opinion.revision),
+        )
         .order_by(
             case((Opinion.item_id.is_(None), 1), else_=0),
             RoundItem.position,
@@ -122,17 +130,23 @@ def opinion_rows(round_id: int, item_id: int | None | str = "all", session=None)
 
 
 def answer_rows(round_id: int, item_id: int | None | str = "all", session=None) -> Iterator[tuple[str, ...]]:
-    """The answer table: each opinion with headquarters' 対応 and 本部の考え方 (header not included)."""
+    """The answer table: each opinion with headquarters' 対応 and 本部の考え方 (header not included), in the
+    wording headquarters answered (as the published table shows it) until it answers a branch's change."""
     for r in _stream(round_id, item_id, session):
         new = r.item_id is None
-        item = f"{NEW_ITEM}：{r.proposal_heading}" if new else f"{r.number} {r.heading}"
-        opinion = r.proposed_text or r.referred_text
+        kept = r.answered_id is not None
+        heading = r.answered_heading if kept else r.proposal_heading
+        item = f"{NEW_ITEM}：{heading}" if new else f"{r.number} {r.heading}"
+        stance = r.answered_stance if kept else r.stance
+        opinion = (
+            (r.answered_proposed_text or r.answered_referred_text) if kept else (r.proposed_text or r.referred_text)
+        )
         yield (
             r.organization,
             item,
-            STANCES.get(r.stance, r.stance),
+            STANCES.get(stance, stance),
             opinion,
-            r.reason,
+            r.answered_reason if kept else r.reason,
             DISPOSITIONS.get(r.disposition, "") if r.disposition else "",
             r.hq_view,
         )
@@ -149,7 +163,7 @@ def csv_chunks(headers: tuple[str, ...], rows: Iterable[tuple]) -> Iterator[byte
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     out.write("\ufeff")
-    writer.writerow(headers)
+    writer.writerow([safe_cell(h) for h in headers])
     count = 0
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
@@ -167,14 +181,14 @@ def csv_chunks(headers: tuple[str, ...], rows: Iterable[tuple]) -> Iterator[byte
 def write_xlsx(path: str, title: str, headers: tuple[str, ...], widths: tuple[int, ...], rows: Iterable[tuple]):
     """A write-only workbook: rows go to disk as they come, so memory stays flat."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
+    sheet = workbook.create_sheet(clean(title)[:31])
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width * 0.6
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
     for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = WriteOnlyCell(sheet, value=safe_cell(text))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -232,7 +246,7 @@ def write_docx(
     section.page_width, section.page_height = Mm(297), Mm(210)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(15))
-    document.add_heading(title, level=1)
+    document.add_heading(clean(title), level=1)  # every string written is cleaned: a stored row never breaks it
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.autofit = False
@@ -241,7 +255,7 @@ def write_docx(
         column.width = width
     for cell, text, width in zip(table.rows[0].cells, headers, column_widths, strict=True):
         cell.width = width
-        cell.paragraphs[0].add_run(text).bold = True
+        cell.paragraphs[0].add_run(clean(text)).bold = True
     _repeat_header(table.rows[0])
     written = 0
     for row in rows:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
 
 from consult.answers.models import DISPOSITIONS, TEXT_LIMIT
-from consult.core.forms import IdListField, MaxChars, newlines, no_forbidden, options
+from consult.core.convert import parse_id
+from consult.core.forms import CleanTextForm, IdListField, MaxChars, newlines, options
 from consult.review.operations import disposition_token
 
 DISPOSITION_CHOICES = [("", _l("（未設定）")), *DISPOSITIONS.items()]
@@ -27,11 +27,11 @@ def valid_request_item(form, field):
         raise ValidationError(_l("要請項目は一覧から選んでください。"))
 
 
-class DispositionForm(FlaskForm):
+class DispositionForm(CleanTextForm):
     """One opinion's weighing; `seen` fingerprints what the page showed, to refuse a stale save."""
 
     disposition = SelectField(_l("対応"), validate_choice=False, validators=[valid_disposition])
-    hq_view = TextAreaField(_l("本部の考え方"), filters=[newlines], validators=[MaxChars(TEXT_LIMIT), no_forbidden])
+    hq_view = TextAreaField(_l("本部の考え方"), filters=[newlines], validators=[MaxChars(TEXT_LIMIT)])
     request_item = SelectField(_l("要請項目に結び付ける"), validate_choice=False, validators=[valid_request_item])
     unlink = IdListField(_l("結び付けを外す"))
     seen = HiddenField()
@@ -39,8 +39,7 @@ class DispositionForm(FlaskForm):
     request_ids: set[str] = set()
 
     def request_item_id(self) -> int | None:
-        value = self.request_item.data or ""
-        return int(value) if value.isdigit() else None
+        return parse_id(self.request_item.data)
 
 
 def disposition_form(opinion, choices: dict, formdata=None) -> DispositionForm:

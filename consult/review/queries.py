@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
 from consult.answers.queries import counted
+from consult.core.convert import parse_page
+from consult.core.text import clean
 from consult.extensions import db
 from consult.letters import numbering
 from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
@@ -173,10 +176,10 @@ class Filters:
         page = args.get("page", "1")
         return cls(
             stance=stance if stance in STANCES else "",
-            org=args.get("org", "").strip()[:FILTER_TEXT_LIMIT],
-            q=args.get("q", "").strip()[:FILTER_TEXT_LIMIT],
+            org=clean(args.get("org", "")).strip()[:FILTER_TEXT_LIMIT],
+            q=clean(args.get("q", "")).strip()[:FILTER_TEXT_LIMIT],
             disposition=disposition if disposition in DISPOSITIONS or disposition == NO_DISPOSITION else "",
-            page=int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1,
+            page=parse_page(page),
         )
 
     def params(self, **override) -> dict:
@@ -401,6 +404,7 @@ def published_rows(round_id: int, own_org_id: int | None, only_own: bool):
         .join(Organization, Organization.id == Answer.organization_id)
         .outerjoin(RoundItem, RoundItem.id == Opinion.item_id)
         .where(shown)
+        .options(selectinload(Opinion.revisions))  # the wording answered, shown until headquarters answers again
     )
     if only_own and own_org_id is not None:
         stmt = stmt.where(Answer.organization_id == own_org_id)

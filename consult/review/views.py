@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from consult.answers.models import DISPOSITIONS, STANCES
 from consult.core.access import require_hq
 from consult.core.clock import request_now
+from consult.core.convert import parse_id, parse_page
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
@@ -202,8 +203,7 @@ def published(round_id: int):
     if not round_.may_read_answer_table(current_user):
         abort(404)  # not published yet: to a branch it does not exist
     own_org = None if current_user.is_hq else current_user.organization_id
-    page_arg = request.args.get("page", "1")
-    page_no = int(page_arg) if page_arg.isdigit() and int(page_arg) < 10**6 else 1
+    page_no = parse_page(request.args.get("page"))
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
     return render_template(
@@ -219,8 +219,11 @@ def _export_item_arg(round_: Round):
     value = request.args.get("item", "")
     if value == "proposals":
         return None
-    if value.isdigit():
-        return _item_or_404(round_, int(value)).id
+    if value.isascii() and value.isdigit():
+        item_id = parse_id(value)
+        if item_id is None:  # digits beyond any id
+            abort(404)
+        return _item_or_404(round_, item_id).id
     return "all"
 
 

@@ -14,8 +14,11 @@ import unicodedata
 from consult.core import csvfile
 from consult.core.errors import RowErrors
 from consult.core.text import clean
+from consult.core.zipguard import BROKEN, ZipRefused, check_zip
 from consult.rounds.models import BODY_LIMIT, HEADING_LENGTH, ITEMS_PER_IMPORT, NUMBER_LENGTH
 from consult.rounds.operations import ItemDraft
+
+XLSX_UNREADABLE = "XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。"
 
 HEADER_NUMBER, HEADER_HEADING, HEADER_BODY = "番号", "見出し", "本文"
 KNOWN_HEADERS = (HEADER_NUMBER, HEADER_HEADING, HEADER_BODY)
@@ -114,6 +117,10 @@ def parse_table_file(filename: str, data: bytes) -> tuple[list[ItemDraft], list[
     if not data:
         return [], ["ファイルが空です。"]
     if data.startswith(b"PK\x03\x04"):
+        try:
+            check_zip(data)  # before openpyxl opens it: no zip bombs
+        except ZipRefused as exc:
+            return [], [XLSX_UNREADABLE if exc.message is BROKEN else str(exc)]
         rows, error = _xlsx_rows(data)
     else:
         rows, error = _csv_rows(data)
@@ -135,7 +142,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error on a file that is not a workbook
-        return [], "XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。"
+        return [], XLSX_UNREADABLE
     try:
         sheet = workbook.worksheets[0]
         rows = [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.audit.models import Subject, register_actions, register_kind
-from consult.core.clock import format_jst
+from consult.core.clock import format_jst, format_remaining
 from consult.core.types import UTCDateTime
 from consult.extensions import db
 from consult.orgs.models import Organization
@@ -37,6 +39,27 @@ EXTENSION_REASON_LIMIT = 2000
 ITEMS_PER_IMPORT = 500
 # new status -> the statuses it may be reached from
 TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
+
+
+STATE_LABELS = {
+    "draft": _l("準備中"),
+    "not_yet_open": _l("受付前"),
+    "open": _l("受付中"),
+    "extended": _l("受付中（締切延長）"),
+    "past_deadline": _l("締切経過"),
+    "closed": _l("締切済"),
+}
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """A round's state as one viewer reads it at one moment (Round.state_for)."""
+
+    key: str  # the badge's class: draft, open or closed
+    label: str
+    deadline: datetime  # the deadline that applies to this viewer
+    accepting: bool
+    remaining: str | None = None  # あと2日15時間 while answers are taken, 締切を過ぎています after the deadline
 
 
 class Round(db.Model):
@@ -86,13 +109,32 @@ class Round(db.Model):
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
-    def display_status(self, now: datetime) -> tuple[str, str]:
-        """The state as people read it: an open round is 受付前 before its opening, 締切経過 after its deadline."""
-        if self.status == "open" and not self.has_opened(now):
-            return "draft", "受付前"
-        if self.status == "open" and now > self.deadline:
-            return "closed", "締切経過"
-        return self.status, self.status_label
+    def state_for(self, organization_id: int | None, now: datetime) -> RoundState:
+        """The one name of the round's state for a viewer at `now`, used on every page: headquarters
+        (organization_id None) reads the round's own deadline; a branch reads its deadline with any extension.
+
+        準備中 (a draft), 受付前 (open, before its opening), 受付中 (answers taken now; 延長 when by an extension),
+        締切経過 (open, past the deadline), 締切済 (closed). The time left (or 締切を過ぎています once the deadline has
+        passed) goes with it, so no page shows a state and a time left that disagree.
+        """
+        if self.status == "draft":
+            return RoundState("draft", STATE_LABELS["draft"], self.deadline, False)
+        if not self.has_opened(now):
+            return RoundState("draft", STATE_LABELS["not_yet_open"], self.deadline, False)
+        if organization_id is None:
+            deadline, accepting = self.deadline, self.takes_answers(now)
+        else:
+            deadline, accepting = self.deadline_for(organization_id), self.is_accepting(organization_id, now)
+        if accepting:
+            label = STATE_LABELS["extended" if deadline > self.deadline else "open"]
+            return RoundState("open", label, deadline, True, format_remaining(deadline, now))
+        label = STATE_LABELS["past_deadline" if self.status == "open" else "closed"]
+        passed = format_remaining(deadline, now) if now > deadline else None  # 締切を過ぎています
+        return RoundState("closed", label, deadline, False, passed)
+
+    def deadline_moves_into_past(self, deadline: datetime, now: datetime) -> bool:
+        """Whether setting this deadline would end an open round's answering at once (headquarters confirms it)."""
+        return self.status == "open" and deadline != self.deadline and deadline < now
 
     def target_ids(self) -> set[int]:
         """Organisations this round is put to."""
@@ -126,7 +168,11 @@ class Round(db.Model):
         extension = self.extension_for(organization_id)
         if extension is not None and now <= extension.until:
             return True
-        return self.status == "open" and now <= self.deadline
+        return self.takes_answers(now)
+
+    def takes_answers(self, now: datetime) -> bool:
+        """The round itself (its own deadline, extensions aside) takes answers now: what headquarters reads."""
+        return self.status == "open" and self.has_opened(now) and now <= self.deadline
 
     def can_view(self, user) -> bool:
         """HQ sees every round; a branch sees non-draft rounds put to its organisation."""

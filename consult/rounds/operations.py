@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.operations import record_object
-from consult.core.errors import ConflictError, DomainError, TransitionError
+from consult.core.clock import format_jst
+from consult.core.errors import ConflictError, DomainError, TransitionError, TranslatedError
 from consult.core.text import uploaded_file_name
+from consult.core.zipguard import check_zip
 from consult.extensions import db
 from consult.orgs.models import Organization
 from consult.rounds.models import (
@@ -43,6 +46,15 @@ class ItemDraft:
     number: str
     heading: str
     body: str = ""
+
+
+class PastDeadlineError(TranslatedError):
+    """An open round's deadline moved into the past without headquarters confirming it."""
+
+    message = _l(
+        "締切を過去の日時（%(deadline)s）にすると、受付中のこの討議はすぐに締切経過になり、"
+        "延長のない組織は回答できなくなります。よろしければ確認の欄にチェックを入れて、もう一度保存してください。"
+    )
 
 
 def check_version(round_: Round, expected_version: int | None) -> None:
@@ -85,10 +97,14 @@ def update_round(
     deadline: datetime,
     user,
     now: datetime,
+    past_deadline_confirmed: bool = False,
 ) -> Round:
-    """Change the round's own fields, refusing a stale edit."""
+    """Change the round's own fields, refusing a stale edit, and an open round's deadline moved into the past
+    unless headquarters has confirmed that answering should end now."""
     check_version(round_, expected_version)
     check_schedule(opens_at, deadline)
+    if round_.deadline_moves_into_past(deadline, now) and not past_deadline_confirmed:
+        raise PastDeadlineError(deadline=format_jst(deadline))
     round_.title, round_.background = title, background
     round_.opens_at, round_.deadline = opens_at, deadline
     try:
@@ -208,6 +224,8 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
         raise DomainError(
             f"ファイルが大きすぎます（{human_size(len(data))}）。{human_size(max_bytes)}以下のファイルにしてください。"
         )
+    if data.startswith(b"PK"):
+        check_zip(data)  # a DOCX: no zip bomb before zipfile looks inside (raises ZipRefused, a DomainError)
     content_type = sniff_document(data)
     if content_type is None:
         raise DomainError("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。")

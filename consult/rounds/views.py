@@ -83,8 +83,8 @@ def new():
             round_ = rounds.create_round(
                 form.title.data.strip(),
                 form.background.data,
-                clock.from_jst(form.opens_at.data),
-                clock.from_jst(form.deadline.data),
+                form.opens_at.utc(),
+                form.deadline.utc(),
                 current_user,
                 request_now(),
             )
@@ -143,11 +143,14 @@ def edit(round_id: int):
                 form.expected_version(),
                 title=form.title.data.strip(),
                 background=form.background.data,
-                opens_at=clock.from_jst(form.opens_at.data),
-                deadline=clock.from_jst(form.deadline.data),
+                opens_at=form.opens_at.utc(),
+                deadline=form.deadline.utc(),
                 user=current_user,
                 now=request_now(),
+                past_deadline_confirmed=form.confirm_past_deadline.data,
             )
+        except rounds.PastDeadlineError as exc:  # told next to the box that confirms it; the typed text stays
+            form.confirm_past_deadline.errors = [refused(exc)]
         except ConflictError as exc:
             flash(refused(exc), "error")
             round_ = _round_or_404(round_id)

@@ -14,6 +14,7 @@ from consult.answers.views import bp
 from consult.core import clock
 from consult.core.access import hq_required
 from consult.core.clock import request_now
+from consult.core.convert import parse_id
 from consult.core.errors import DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
@@ -68,9 +69,9 @@ def _extension_form(round_: Round) -> ExtensionForm:
 def board(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     form = _extension_form(round_)
-    extend = request.args.get("extend", "")
-    if extend.isdigit():
-        form.organization_id.data = int(extend)
+    extend = parse_id(request.args.get("extend"))
+    if extend is not None:
+        form.organization_id.data = extend
     return _render_board(round_, form)
 
 
@@ -100,7 +101,7 @@ def extensions(round_id: int):
             extension = rounds.grant_extension(
                 round_,
                 form.organization_id.data,
-                clock.from_jst(form.until.data),
+                form.until.utc(),
                 form.reason.data.strip(),
                 current_user,
                 request_now(),

@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from consult.answers import fields
 from consult.answers import operations as answering
-from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count
+from consult.answers.fields import AnswerFields
+from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count, read_posted
 from consult.answers.models import Answer, AnswerEvent
 from consult.answers.views import bp
 from consult.core import clock
 from consult.core.clock import request_now
+from consult.core.convert import parse_int
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import csrf, db
@@ -75,7 +76,7 @@ def round_page(round_id: int):
         org_id=org_id,
         target_rows=target_rows,
         now=request_now(),
-        **_state(round_, org_id, answer),
+        **_state(round_, None if current_user.is_hq else org_id, answer),
     )
 
 
@@ -115,25 +116,27 @@ def edit(round_id: int, org_id: int):
     if action == "more":
         form = answer_form(item_ids, count + 1)
         return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
-    form = answer_form(item_ids, count)
-    if not form.validate():
-        return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
-    data = form.to_input()
+    posted = read_posted(item_ids, count, request.form)  # the common case: everything valid, no form built
+    if posted is None:
+        form = answer_form(item_ids, count)
+        if not form.validate():
+            return _render_edit(round_, org, form, _load_answer(round_.id, org.id))
+        posted = form.to_input(), form.expected_version()
+    data, version = posted
     try:
-        saved = answering.save_answer(
-            round_, org.id, current_user, data, form.expected_version(), now, submit=(action == "submit")
-        )
+        saved = answering.save_answer(round_, org.id, current_user, data, version, now, submit=(action == "submit"))
     except answering.LateError as exc:  # keeps_changes: what was typed stays as a late draft for headquarters
         message = refused(exc)
-        form.version.data = str(exc.answer.version)
+        form = _as_posted(item_ids, count, exc.answer.version)
         return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     except ConflictError as exc:
         message = refused(exc)
         current = _load_answer(round_.id, org.id)
-        form.version.data = str(current.version if current else 0)
+        form = _as_posted(item_ids, count, current.version if current else 0)
         return _render_edit(round_, org, form, current, message=message, compare=_compare(data, current))
     except DomainError as exc:
         message = refused(exc)
+        form = _as_posted(item_ids, count, version)
         return _render_edit(round_, org, form, _load_answer(round_.id, org.id), message=message)
     if saved.status == "submitted":
         flash(_("回答を提出しました。締切までは、提出を取り下げて修正できます。"), "success")
@@ -202,6 +205,13 @@ def _scope(round_id: int, org_id: int) -> tuple[Round, Organization]:
     return round_, org
 
 
+def _as_posted(item_ids: list[int], count: int, version: int):
+    """The form as it was posted (what was typed stays), carrying the version the page is to be saved against."""
+    form = answer_form(item_ids, count)
+    form.version.data = str(version)
+    return form
+
+
 def _load_answer(round_id: int, org_id: int) -> Answer | None:
     """The answer with its opinions and who saved and submitted it, in two queries (the round's items are loaded
     already; an old wording or the events load only when the page needs them)."""
@@ -215,17 +225,19 @@ def _load_answer(round_id: int, org_id: int) -> Answer | None:
 
 
 def _posted_version() -> int:
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else 0
+    version = parse_int(request.form.get("version"))
+    return version if version is not None else 0
 
 
-def _state(round_: Round, org_id: int, answer: Answer | None) -> dict:
-    """What the pages need to know to offer the right buttons."""
+def _state(round_: Round, org_id: int | None, answer: Answer | None) -> dict:
+    """What the pages need to know to offer the right buttons; org_id None: headquarters reading the round."""
     now = request_now()
+    state = round_.state_for(org_id, now)
     return {
-        "accepting": round_.can_submit(current_user, org_id, now),
+        "state": state,
+        "accepting": org_id is not None and round_.can_submit(current_user, org_id, now),
         "not_yet_open": not round_.has_opened(now),
-        "deadline": round_.deadline_for(org_id),
+        "deadline": state.deadline,
         "extension": round_.extension_for(org_id),
         "submitted": answer is not None and answer.status == "submitted",
         "state_label": answer.status_label if answer is not None else "未着手",
@@ -287,8 +299,7 @@ def _render_edit(
         saved_by=saved_by,
         restored=restored,
         stances=dict(STANCE_CHOICES),
-        stance_choices=[(value, str(label)) for value, label in STANCE_CHOICES],
-        fields=fields,
+        answer_fields=AnswerFields,
         on_behalf=current_user.organization_id != org.id,
         **_state(round_, org.id, answer),
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers.models import STANCES
 from consult.core.clock import request_now
+from consult.core.convert import parse_id
 from consult.core.errors import ConflictError, DomainError
 from consult.core.forms import move_step
 from consult.core.transaction import refused
@@ -140,10 +141,11 @@ def add_item(campaign_id: int, letter_id: int):
     campaign = campaign_or_404(campaign_id)
     letter_ = letter_or_404(campaign, letter_id)
     key = request.form.get("form", "top")
-    if key != "top" and not key.isdigit():
+    parent_id = None if key == "top" else parse_id(key)
+    if key != "top" and parent_id is None:
         abort(400)
     form = AddItemForm(prefix=f"add-{key}")
-    parent = item_or_404(letter_, int(key)) if key != "top" else None
+    parent = item_or_404(letter_, parent_id) if parent_id is not None else None
     if parent is not None and parent.parent_id is not None:
         abort(400)  # two levels only: an item under an item has no number to print
     if form.validate_on_submit():

@@ -1,0 +1,18 @@
+"""Events of the answers feature that later features (notifications) act on, without the answers feature
+importing them: they connect a receiver to the signal.
+
+answered_opinion_changed is sent inside the request's transaction, after the change is flushed and before it
+is committed: a receiver that sends e-mail should record the notice in the same transaction (a row a job
+runner sends later), so that a refused or rolled-back save never notifies anyone.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+answered_opinion_changed = _signals.signal(
+    "answered-opinion-changed",
+    doc="""
+    Sender: the Opinion a branch changed after headquarters answered it (opinion.answered_version() is the
+    wording that was answered). Keyword arguments: answer (the Answer), user (who saved), now (UTC).""",
+)
