@@ -74,7 +74,7 @@ class ResetPasswordForm(CleanTextForm):
     submit = SubmitField(_l("パスワードを再設定"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(CleanTextForm):
     name = StringField(
         _l("トークンの名前（何に使うか）"),
         validators=[
@@ -85,7 +85,7 @@ class TokenForm(FlaskForm):
     submit = SubmitField(_l("トークンを作成する"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(CleanTextForm):
     submit = SubmitField(_l("取り消す"))
 
 
