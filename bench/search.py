@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Search benchmark: the Japanese-aware full-text index (consult.search.index) on 150,000 opinions.
+"""Search benchmark: the Japanese-aware full-text index (consult.core.search.index) on 150,000 opinions.
 
     python bench/search.py [--db sqlite|postgresql|both] [--docs 150000] [--repeat 15] [--keep]
 
@@ -34,8 +34,8 @@ from benchlib import create_database, drop_database  # noqa: E402
 from jatext import round_opinions  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from consult.search.fold import terms  # noqa: E402
-from consult.search.index import SearchIndex  # noqa: E402
+from consult.core.search.fold import terms  # noqa: E402
+from consult.core.search.index import SearchIndex  # noqa: E402
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 ITEMS = 50

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Similarity benchmark: groups of similar opinions for the 3,000 opinions of one item (consult.search.similarity).
+"""Similarity benchmark: groups of similar opinions for the 3,000 opinions of one item (consult.core.search.similarity).
 
     python bench/similarity.py [--opinions 3000] [--repeat 5] [--round 0]
 
@@ -39,7 +39,7 @@ import numpy as np
 from benchlib import RssSampler
 from jatext import PARAPHRASES, TALKING_POINTS, item_opinions, round_opinions
 
-from consult.search.similarity import DEFAULT_THRESHOLD, Corpus, char_2_3_grams, content_grams
+from consult.core.search.similarity import DEFAULT_THRESHOLD, Corpus, char_2_3_grams, content_grams
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 

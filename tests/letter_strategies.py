@@ -119,7 +119,7 @@ def date_texts(draw) -> str:
 
 @st.composite
 def sections(draw, style: str) -> list[Section]:
-    if numbering.is_two_level(style):
+    if numbering.is_two_level_style(style):
         return draw(
             st.lists(st.builds(Section, st.one_of(st.just(""), heading()), st.lists(request(), max_size=4)), max_size=4)
         )

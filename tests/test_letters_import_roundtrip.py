@@ -173,7 +173,7 @@ def test_every_numbering_style_and_digit_width_is_recognised(style, fullwidth):
     assert imported.numbering == style
     assert imported.fullwidth_digits == fullwidth or style == numbering.CIRCLE  # ① to ⑪ say nothing of the width
     assert imported.to_letter().sections == (
-        sections if numbering.is_two_level(style) else [Section(s.heading, s.items) for s in sections]
+        sections if numbering.is_two_level_style(style) else [Section(s.heading, s.items) for s in sections]
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consult.search.fold import fold, fold_map, highlight, match_spans, terms
+from consult.core.search.fold import fold, fold_map, highlight, match_spans, terms
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, make_url, select, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from consult.search.fold import terms
-from consult.search.index import SearchIndex, fold_texts, grams
+from consult.core.search.fold import terms
+from consult.core.search.index import SearchIndex, fold_texts, grams
 
 SENTENCES = [
     "自治体ＤＸの推進にあたり、国費による確実な財政支援を行うこと。",

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from consult.search.similarity import DEFAULT_THRESHOLD, Corpus, groups, shared_terms, similar, words
+from consult.core.search.similarity import DEFAULT_THRESHOLD, Corpus, groups, shared_terms, similar, words
 
 # Eight opinions on one draft, as branches would write them: 101-104 ask the same thing (keep the health-insurance
 # card, do not rush the My Number card) in four wordings; the other four are on other matters, two of them on

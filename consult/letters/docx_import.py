@@ -120,7 +120,7 @@ class ImportedLetter:
 
     def sections(self) -> list[Section]:
         """The items as the app's sections: headings with their requests, or one flat list."""
-        return sections_of(self.items, numbering.is_two_level(self.numbering_style()))
+        return sections_of(self.items, numbering.is_two_level_style(self.numbering_style()))
 
     def numbering_style(self) -> str:
         """The app's numbering style for this letter (the default one when the labels fit none)."""

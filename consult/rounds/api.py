@@ -199,14 +199,14 @@ def round_data(round_: Round, detail: bool = False) -> dict:
     """What RoundSchema and RoundDetailSchema show of a round, for the caller and the request's now."""
     now = request_now()
     own = current_user.organization_id
-    state, state_label = round_.display_status(now)
+    state = round_.state_for(None if current_user.is_hq else own, now)
     data = {
         "id": round_.id,
         "title": round_.title,
         "status": round_.status,
         "status_label": round_.status_label,
-        "state": state,
-        "state_label": state_label,
+        "state": state.key,
+        "state_label": state.label,
         "opens_at": round_.opens_at,
         "deadline": round_.deadline,
         "my_deadline": round_.deadline_for(own),

@@ -1,7 +1,7 @@
 """Groups of opinions that say the same thing, and "opinions like this one", for short Japanese texts.
 
 Japanese has no spaces between words, so a text is described by character n-grams of its folded form
-(`consult.search.fold`: ＤＸ/DX, ﾏｲﾅ/マイナ, サーバー/サーバ are alike) with punctuation and spaces removed: its
+(`consult.core.search.fold`: ＤＸ/DX, ﾏｲﾅ/マイナ, サーバー/サーバ are alike) with punctuation and spaces removed: its
 characters and character pairs, leaving out those of hiragana alone (particles and endings: の, を, する, べき).
 Each is weighted by TF-IDF (sublinear term frequency; what every opinion has, such as 自治体 or 国, weighs
 little), vectors are normalised, and two opinions are as similar as the cosine of their vectors (0 to 1). It runs
@@ -42,7 +42,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 from scipy.spatial.distance import squareform
 
-from consult.search.fold import fold
+from consult.core.search.fold import fold
 
 # Measured (bench/similarity.py, tests/test_search_similarity.py): two paraphrases of one point score 0.23-0.6,
 # near-duplicates 0.6-1, different points 0.22 at most and mostly below 0.15. The groups' mean similarity is

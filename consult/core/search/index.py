@@ -1,7 +1,7 @@
 """A full-text index of folded documents on SQLite (FTS5) and PostgreSQL (pg_trgm), kept in the caller's transaction.
 
 Every searchable thing is a *document*: a `kind` ("opinion", "proposal", "item", ...), the id it has in its own
-table (`ref_id`), and its texts folded by `consult.search.fold`. A query is folded the same way and split into
+table (`ref_id`), and its texts folded by `consult.core.search.fold`. A query is folded the same way and split into
 terms; a document matches when every term is a substring of its folded text. Both databases answer exactly that
 (the tests compare them with a plain Python scan); only the machinery differs:
 
@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from consult.search.fold import fold, terms
+from consult.core.search.fold import fold, terms
 
 KIND_LENGTH = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
