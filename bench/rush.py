@@ -356,7 +356,6 @@ def start_server(url: str, workers: int, tmp: Path, index: int, app_spec: str, p
     raise RuntimeError("gunicorn did not answer /health within 60 s")
 
 
-
 def server_cpu_s(servers) -> float:
     """CPU seconds used so far by the gunicorn masters and their workers (from /proc): with the client's own CPU,
     what one answer costs, whatever else the machine is doing."""
@@ -702,11 +701,15 @@ def report(r: dict) -> str:
         f"{r['baseline']['acknowledged']} ok, {r['baseline']['wall_s']} s, lost {r['baseline_lost']}), "
         f"{lat(r['baseline']['latency'])}",
         f"  ratio full/baseline {r['ratio']} (answers/s; {r['write_ratio']} counting each save/submit POST)",
-        f"  CPU per answer      {r.get('cpu_ms_per_answer')} ms (server {r.get('server_cpu_ms_per_answer')} ms + client), "
+        f"  CPU per answer      {r.get('cpu_ms_per_answer')} ms "
+        f"(server {r.get('server_cpu_ms_per_answer')} ms + client), "
         f"baseline {r.get('baseline_cpu_ms_per_answer')} ms: CPU ratio "
-        + (f"{r['baseline_cpu_ms_per_answer'] / r['cpu_ms_per_answer']:.3f} "
-           f"({2 * r['baseline_cpu_ms_per_answer'] / r['cpu_ms_per_answer']:.3f} per POST)"
-           if r.get("cpu_ms_per_answer") else "n/a"),
+        + (
+            f"{r['baseline_cpu_ms_per_answer'] / r['cpu_ms_per_answer']:.3f} "
+            f"({2 * r['baseline_cpu_ms_per_answer'] / r['cpu_ms_per_answer']:.3f} per POST)"
+            if r.get("cpu_ms_per_answer")
+            else "n/a"
+        ),
     ]
     if not r["complete"]:
         lines.append("  INCOMPLETE: the time cap stopped the run")

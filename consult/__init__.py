@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app, render_template, request, session
+from flask import current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -100,6 +100,8 @@ def create_app(test_config: dict | None = None) -> App:
 
 def select_locale() -> str:
     """The language chosen for this browser session, if supported; Japanese otherwise."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang

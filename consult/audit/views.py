@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
@@ -20,21 +22,21 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    user = StringField("利用者（ログインID）", validators=[Optional(), Length(max=64)])
-    action = SelectField("操作", choices=[], validate_choice=False)
-    kind = SelectField("対象の種類", choices=[], validate_choice=False)
-    round = SelectField("討議", choices=[], validate_choice=False)
-    date_from = DateField("期間（から）", validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField("期間（まで）", validators=[Optional()], format="%Y-%m-%d")
-    q = StringField("キーワード", validators=[Optional(), Length(max=100)])
+    user = StringField(_l("利用者（ログインID）"), validators=[Optional(), Length(max=64)])
+    action = SelectField(_l("操作"), choices=[], validate_choice=False)
+    kind = SelectField(_l("対象の種類"), choices=[], validate_choice=False)
+    round = SelectField(_l("討議"), choices=[], validate_choice=False)
+    date_from = DateField(_l("期間（から）"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = DateField(_l("期間（まで）"), validators=[Optional()], format="%Y-%m-%d")
+    q = StringField(_l("キーワード"), validators=[Optional(), Length(max=100)])
 
 
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "すべて"), *ACTIONS.items()]
-    form.kind.choices = [("", "すべて"), *((name, kind.label) for name, kind in KINDS.items())]
+    form.action.choices = [("", _("すべて")), *ACTIONS.items()]
+    form.kind.choices = [("", _("すべて")), *((name, kind.label) for name, kind in KINDS.items())]
     rounds = KINDS["round"].choices() if "round" in KINDS and KINDS["round"].choices else []
-    form.round.choices = [("", "すべて")] + [(str(round_id), title) for round_id, title in rounds]
+    form.round.choices = [("", _("すべて"))] + [(str(round_id), title) for round_id, title in rounds]
     return form
 
 
@@ -55,16 +57,16 @@ def index():
             text=form.q.data or "",
         )
         if criteria.date_from and criteria.date_to and criteria.date_from > criteria.date_to:
-            form.date_to.errors = ["「まで」は「から」と同じ日か、それより後の日付にしてください。"]
+            form.date_to.errors = [_("「まで」は「から」と同じ日か、それより後の日付にしてください。")]
         login = (form.user.data or "").strip()
         if login:
             criteria.user_id = user_id_of(login)
             if criteria.user_id is None:
-                form.user.errors = ["このログインIDの利用者はいません。"]
+                form.user.errors = [_("このログインIDの利用者はいません。")]
     else:
         for name in ("date_from", "date_to"):
             if getattr(form, name).errors:
-                getattr(form, name).errors = ["日付は 2025-03-17 の形で入力してください。"]
+                getattr(form, name).errors = [_("日付は 2025-03-17 の形で入力してください。")]
     page_arg = request.args.get("page", "1")
     page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 10**6 else 1
     size = current_app.config["PAGE_SIZE"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 
 from flask import current_app, g, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 
 from consult.extensions import limiter
 
-THROTTLED_MESSAGE = "ログインの試行が多すぎます。15分ほど待ってから、もう一度お試しください。"
+THROTTLED_MESSAGE = _l("ログインの試行が多すぎます。15分ほど待ってから、もう一度お試しください。")
 DEFAULT_PER_ACCOUNT = "5 per 15 minutes"
 DEFAULT_PER_ADDRESS = "30 per 15 minutes"
 

@@ -1,4 +1,4 @@
-"""Template helpers: Japan-time display and the clock."""
+"""Template helpers: dates in Japan time and the page's language, paragraphs, and the request's clock."""
 
 from flask import Flask
 
@@ -8,8 +8,7 @@ from consult.core.text import paragraphs
 
 def register(app: Flask) -> None:
     """Make the display helpers available in every template."""
-    app.add_template_filter(clock.format_jst, "jst")
-    app.add_template_filter(lambda v: clock.format_jst(v, with_seconds=True), "jst_seconds")
+    app.add_template_filter(clock.format_jst, "jst")  # the one date display: {{ when|jst }}, {{ when|jst(True) }}
     app.add_template_filter(paragraphs, "paragraphs")
     app.add_template_global(clock.request_now, "server_now")  # the request's one now (views may pass `now` too)
     app.add_template_global(clock.format_remaining, "remaining")
