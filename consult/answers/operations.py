@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError
-from consult.core.i18n import in_app_language
+from consult.core.i18n import kept_labels
 from consult.extensions import db
 from consult.rounds.models import Round
 
@@ -279,18 +279,19 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput) -> list[dict]:
         )
     }
     inserts, updates, deletes = [], [], []
+    stances = kept_labels(STANCES)  # the history keeps the app's language; switched once, not once per item
     for position, item in enumerate(round_.items, start=1):
         typed = data.opinions.get(item.id, OpinionInput())
         stored = stored_rows.get(item.id)
         label = f"{item.number} {item.heading}"
         if typed.stance == "" and typed.is_empty():
             if stored is not None:
-                stance = in_app_language(STANCES.get(stored.stance, stored.stance))
+                stance = stances.get(stored.stance, stored.stance)
                 changes.append(_change(label, "意見", stance, "（意見なし）"))
                 deletes.append(stored.id)
             continue
         before = OpinionInput(*stored[2:6]) if stored is not None else OpinionInput()
-        changed = _field_changes(label, before, typed)
+        changed = _field_changes(label, before, typed, stances)
         changes.extend(changed)
         # An untouched opinion still answers the wording it was written for.
         keep_revision = stored is not None and not changed and stored.item_revision is not None
@@ -362,13 +363,13 @@ def _apply_proposals(answer: Answer, typed: list[ProposalInput]) -> list[dict]:
     return changes
 
 
-def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> list[dict]:
+def _field_changes(label: str, before: OpinionInput, after: OpinionInput, stances: dict[str, str]) -> list[dict]:
     names = {"stance": "区分", "referred_text": "該当箇所", "proposed_text": "修正案", "reason": "理由"}
     changes = []
     for name in FIELDS:
         old, new = getattr(before, name), getattr(after, name)
         if name == "stance":
-            old, new = in_app_language(STANCES.get(old, "")), in_app_language(STANCES.get(new or "other", ""))
+            old, new = stances.get(old, ""), stances.get(new or "other", "")
         if old != new:
             changes.append(_change(label, names[name], old, new))
     return changes
