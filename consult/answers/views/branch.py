@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from consult.answers import operations as answering
 from consult.answers.fields import AnswerFields
-from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count, read_posted
+from consult.answers.forms import STANCE_CHOICES, AnswerPage, answer_form, posted_proposal_count, read_posted
 from consult.answers.models import Answer, AnswerEvent
 from consult.answers.views import bp
 from consult.core import clock
@@ -105,10 +105,8 @@ def edit(round_id: int, org_id: int):
             return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
         restored = answering.late_draft_pending(answer)
         data = answering.AnswerInput.from_json(answer.late_payload) if restored else answering.answer_input_of(answer)
-        form = answer_form(
-            item_ids, len(data.proposals) + EMPTY_SLOTS, data=data, version=answer.version if answer else 0
-        )
-        return _render_edit(round_, org, form, answer, restored=restored)
+        page = AnswerPage(item_ids, len(data.proposals) + EMPTY_SLOTS, data, answer.version if answer else 0)
+        return _render_edit(round_, org, page, answer, restored=restored)
 
     # A POST saves first and loads the stored answer with everything the page shows only to show it again.
     action = request.form.get("action", "save")
@@ -154,7 +152,7 @@ def withdraw(round_id: int, org_id: int):
         abort(403)
     answer = answering.find_answer(round_.id, org.id)
     if answer is None:
-        return _render_show(round_, org, message="まだ回答がありません。")
+        return _render_show(round_, org, message=_("まだ回答がありません。"))
     try:
         answering.withdraw_answer(round_, answer, current_user, _posted_version(), request_now())
     except DomainError as exc:
@@ -240,7 +238,7 @@ def _state(round_: Round, org_id: int | None, answer: Answer | None) -> dict:
         "deadline": state.deadline,
         "extension": round_.extension_for(org_id),
         "submitted": answer is not None and answer.status == "submitted",
-        "state_label": answer.status_label if answer is not None else "未着手",
+        "state_label": answer.status_label if answer is not None else _("未着手"),
     }
 
 
@@ -285,8 +283,8 @@ def _render_edit(
     opinions = answer.item_opinions() if answer else {}
     saved_by = ""
     if compare is not None and answer is not None:
-        name = answer.updated_by.name if answer.updated_by else "不明な利用者"
-        saved_by = f"{name}さんが {clock.to_jst(answer.updated_at):%H:%M} に保存"
+        name = answer.updated_by.name if answer.updated_by else _("不明な利用者")
+        saved_by = _("%(name)sさんが %(at)s に保存", name=name, at=f"{clock.to_jst(answer.updated_at):%H:%M}")
     return render_template(
         "answers/edit.html",
         round=round_,
