@@ -21,6 +21,7 @@ _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 def seed(clock) -> dict:
     """Fill an empty database (inside an app context); the ids and logins the fuzzer builds its requests with."""
     from consult.answers import operations as answering
+    from consult.auth import operations as accounts
     from consult.auth.models import User
     from consult.letters import operations as letters
     from consult.orgs.models import Organization
@@ -91,6 +92,7 @@ def seed(clock) -> dict:
         campaign, letter, letters.AddresseeInput(organisation="総務省", title="総務大臣"), user=None, now=now
     )
     reviewing.publish_answers(round_, now, user=None)
+    token, _secret = accounts.create_token(users["member"], "Excel マクロ", now=now)  # "any" routes run as the member
     db.session.commit()
     ids = {
         "round_id": round_.id,
@@ -102,6 +104,7 @@ def seed(clock) -> dict:
         "campaign_id": campaign.id,
         "letter_id": letter.id,
         "addressee_id": addressee.id,
+        "token_id": token.id,
         "filename": "style.css",
     }
     return {
