@@ -350,7 +350,7 @@ def test_tls_1_1_is_refused(site):
 
 
 def test_login_over_https_on_a_port_that_is_not_443(site):
-    from consult.security import CSP
+    from consult.core.security import CSP
 
     browser = site.browser()
     page = browser.get("/login")
@@ -501,9 +501,10 @@ def test_with_postgresql_and_the_secret_key_in_the_environment_file_the_app_writ
 
 def rows(url: str) -> dict[str, list[tuple]]:
     """Every row of every table, in primary-key order."""
-    import consult.models  # noqa: F401  (every table registered)
-
     from consult.extensions import db
+    from consult.layers import feature_modules
+
+    feature_modules("models")  # every table registered
 
     engine = create_engine(url)
     try:
