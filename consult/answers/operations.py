@@ -14,6 +14,7 @@ from consult.answers import signals
 from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion, OpinionRevision
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError
+from consult.core.text import ForbiddenText, forbidden_in
 from consult.extensions import db
 from consult.rounds.models import Round
 
@@ -210,6 +211,21 @@ def _check_data(round_: Round, data: AnswerInput) -> None:
             raise DomainError("討議案にない項目への意見が含まれています。画面を読み込み直してください。")
         if opinion.stance and opinion.stance not in STANCES:
             raise DomainError("意見の区分が正しくありません。")
+    # The item opinions are written as rows, past the session's flush guard: the rule is checked here (the API).
+    for where, text in _texts(data):
+        if chars := forbidden_in(text):
+            raise ForbiddenText(where, chars)
+
+
+def _texts(data: AnswerInput):
+    """(where, text) of everything typed in an answer."""
+    for item_id, opinion in data.opinions.items():
+        for name in FIELDS[1:]:
+            yield f"item-{item_id}-{name}", getattr(opinion, name)
+    for index, proposal in enumerate(data.proposals):
+        for name in ("heading", "proposed_text", "reason"):
+            yield f"proposal-{index}-{name}", getattr(proposal, name)
+    yield "general_comment", data.general_comment
 
 
 def _late_message(round_: Round, organization_id: int, now: datetime, kept: bool = True) -> str:
