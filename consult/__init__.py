@@ -103,8 +103,10 @@ def create_app(test_config: dict | None = None) -> App:
 
 
 def select_locale() -> str:
-    """The language chosen for this browser session, if supported; Japanese otherwise (and outside a request)."""
-    lang = session.get("lang") if has_request_context() else None
+    """The language chosen for this browser session, if supported; Japanese otherwise."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]

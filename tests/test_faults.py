@@ -23,8 +23,11 @@ from sqlalchemy import create_engine, event, make_url, select, text
 
 from consult import create_app
 from consult.answers.models import Answer, Opinion
-from consult.core.faults import MESSAGE, READ_MESSAGE
+from consult.core.faults import MESSAGE as _MESSAGE
+from consult.core.faults import READ_MESSAGE as _READ_MESSAGE
 from consult.extensions import db
+
+MESSAGE, READ_MESSAGE = str(_MESSAGE), str(_READ_MESSAGE)  # the Japanese page (lazy strings outside a request)
 
 HOST = "127.0.0.1"
 GUNICORN = Path(sys.executable).parent / "gunicorn"

@@ -11,6 +11,7 @@ import functools
 import re
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import validate_csrf
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -210,9 +211,13 @@ _PROPOSAL_FIELD = re.compile(r"^proposal-(\d+)-([a-z_]+)$")
 def _fault_label(name: str) -> str | None:
     """The answer form's field names as the database-fault page shows them: item-12-reason → 項目（ID 12）の理由."""
     if match := _ITEM_FIELD.match(name):
-        return f"項目（ID {match[1]}）の{OPINION_LABELS.get(match[2], match[2])}"
+        return _("項目（ID %(match_1)s）の%(v_2)s", match_1=match[1], v_2=OPINION_LABELS.get(match[2], match[2]))
     if match := _PROPOSAL_FIELD.match(name):
-        return f"新しい項目の提案{int(match[1]) + 1}: {PROPOSAL_LABELS.get(match[2], match[2])}"
+        return _(
+            "新しい項目の提案%(int_match_1_1)s: %(v_2)s",
+            int_match_1_1=int(match[1]) + 1,
+            v_2=PROPOSAL_LABELS.get(match[2], match[2]),
+        )
     return None
 
 
@@ -221,4 +226,4 @@ def _fault_value(name: str, value: str) -> str | None:
     return STANCES.get(value, value) if name.endswith("-stance") else None
 
 
-faults.add_field_labels({"general_comment": "総括的な意見"}, label=_fault_label, show=_fault_value)
+faults.add_field_labels({"general_comment": _l("総括的な意見")}, label=_fault_label, show=_fault_value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,31 +18,31 @@ from consult.orgs.models import Organization
 from consult.rounds.models import Round, RoundItem
 
 STANCES = {
-    "agree": "賛成",
-    "amend": "修正",
-    "add": "追加",
-    "delete": "削除",
-    "oppose": "反対",
-    "other": "その他",
+    "agree": _l("賛成"),
+    "amend": _l("修正"),
+    "add": _l("追加"),
+    "delete": _l("削除"),
+    "oppose": _l("反対"),
+    "other": _l("その他"),
 }
 # How long each text may be (the forms check it): a proposed item's heading is a String column, the rest free text.
 HEADING_LENGTH = 300
 TEXT_LIMIT = 10_000  # 該当箇所・修正案・理由, the general comment, and 本部の考え方 each
-ANSWER_STATUS_LABELS = {"draft": "下書き", "submitted": "提出済"}
+ANSWER_STATUS_LABELS = {"draft": _l("下書き"), "submitted": _l("提出済")}
 ACTION_LABELS = {
-    "save": "下書き保存",
-    "submit": "提出",
-    "withdraw": "提出取り下げ",
-    "late": "締切後の送信（下書きとして保存）",
-    "no_opinion": "「意見なし」で提出",
+    "save": _l("下書き保存"),
+    "submit": _l("提出"),
+    "withdraw": _l("提出取り下げ"),
+    "late": _l("締切後の送信（下書きとして保存）"),
+    "no_opinion": _l("「意見なし」で提出"),
 }
 # Headquarters' weighing of an opinion (対応), stored in Opinion.disposition.
 DISPOSITIONS = {
-    "adopted": "採用",
-    "partly": "一部採用",
-    "rejected": "不採用",
-    "reference": "参考",
-    "merged": "統合",
+    "adopted": _l("採用"),
+    "partly": _l("一部採用"),
+    "rejected": _l("不採用"),
+    "reference": _l("参考"),
+    "merged": _l("統合"),
 }
 _stance_list = ", ".join(f"'{key}'" for key in STANCES)
 _disposition_list = ", ".join(f"'{key}'" for key in DISPOSITIONS)
@@ -87,7 +89,7 @@ class Answer(db.Model):
     @property
     def status_label(self) -> str:
         if self.status == "submitted" and self.no_opinion:
-            return "意見なし"
+            return _("意見なし")
         return ANSWER_STATUS_LABELS.get(self.status, self.status)
 
     def audit_subject(self) -> Subject:
@@ -227,11 +229,11 @@ class AnswerEvent(db.Model):
 
 register_actions(
     {
-        "answer_save": "回答の一時保存",
-        "answer_submit": "回答の提出",
-        "answer_no_opinion": "意見なしで提出",
-        "answer_withdraw": "提出の取り下げ",
-        "answer_late": "締切後の下書き",
+        "answer_save": _l("回答の一時保存"),
+        "answer_submit": _l("回答の提出"),
+        "answer_no_opinion": _l("意見なしで提出"),
+        "answer_withdraw": _l("提出の取り下げ"),
+        "answer_late": _l("締切後の下書き"),
     }
 )
 
@@ -243,5 +245,5 @@ def _answer_link(_answer_id: int, event) -> str | None:
     return None
 
 
-register_kind("answer", "回答", Answer, link=_answer_link)
-register_kind("opinion", "意見")
+register_kind("answer", _l("回答"), Answer, link=_answer_link)
+register_kind("opinion", _l("意見"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
@@ -14,11 +16,12 @@ from consult.answers import signals
 from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion, OpinionRevision
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError
+from consult.core.i18n import in_app_language
 from consult.core.text import ForbiddenText, forbidden_in
 from consult.extensions import db
 from consult.rounds.models import Round
 
-CONFLICT_MESSAGE = (
+CONFLICT_MESSAGE = _l(
     "同じ組織の別の方が先に保存しました。あなたの入力内容は消えていません。"
     "下に表示した保存済みの内容と見比べてから、もう一度保存してください。"
 )
@@ -133,9 +136,9 @@ def save_answer(
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer is not None and answer.status == "submitted":
-        raise DomainError("この回答は提出済みです。修正するには、先に提出を取り下げてください。")
+        raise DomainError(_("この回答は提出済みです。修正するには、先に提出を取り下げてください。"))
     if submit and data.is_empty():
-        raise DomainError("意見が一つも入力されていません。意見がない場合は「意見なしで提出」を選んでください。")
+        raise DomainError(_("意見が一つも入力されていません。意見がない場合は「意見なしで提出」を選んでください。"))
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
     revised: list[int] = []
@@ -161,7 +164,7 @@ def submit_no_opinion(round_: Round, organization_id: int, user, expected_versio
     if answer is not None and expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer is not None and answer.status == "submitted":
-        raise DomainError("この回答は提出済みです。変更するには、先に提出を取り下げてください。")
+        raise DomainError(_("この回答は提出済みです。変更するには、先に提出を取り下げてください。"))
     if answer is None:
         answer = _start_answer(round_, organization_id, now)
     answer.status, answer.no_opinion = "submitted", True
@@ -174,11 +177,11 @@ def withdraw_answer(round_: Round, answer: Answer, user, expected_version: int |
     """Take a submitted answer back to draft so it can be revised before the deadline."""
     _check_may_answer(round_, answer.organization_id, user)
     if not round_.is_accepting(answer.organization_id, now):
-        raise DomainError("締切を過ぎているため、提出を取り下げることはできません。")
+        raise DomainError(_("締切を過ぎているため、提出を取り下げることはできません。"))
     if expected_version is not None and expected_version != answer.version:
         raise ConflictError(CONFLICT_MESSAGE, current=answer)
     if answer.status != "submitted":
-        raise DomainError("この回答はまだ提出されていません。")
+        raise DomainError(_("この回答はまだ提出されていません。"))
     answer.status, answer.no_opinion = "draft", False
     answer.submitted_at = None
     _touch(answer, user, now, "withdraw", [])
@@ -187,13 +190,13 @@ def withdraw_answer(round_: Round, answer: Answer, user, expected_version: int |
 
 def _check_may_answer(round_: Round, organization_id: int, user) -> None:
     if not round_.may_answer(user, organization_id):
-        raise DomainError("この組織の回答を入力する権限がありません。")
+        raise DomainError(_("この組織の回答を入力する権限がありません。"))
 
 
 def _check_not_before_opening(round_: Round, now: datetime) -> None:
     """Before the opening nothing is late yet: refuse without keeping a late draft."""
     if not round_.has_opened(now):
-        raise DomainError("この討議はまだ回答の受付を始めていません。")
+        raise DomainError(_("この討議はまだ回答の受付を始めていません。"))
 
 
 def late_draft_pending(answer: Answer | None) -> bool:
@@ -208,9 +211,9 @@ def _check_data(round_: Round, data: AnswerInput) -> None:
     item_ids = {item.id for item in round_.items}
     for item_id, opinion in data.opinions.items():
         if item_id not in item_ids and not opinion.is_empty():
-            raise DomainError("討議案にない項目への意見が含まれています。画面を読み込み直してください。")
+            raise DomainError(_("討議案にない項目への意見が含まれています。画面を読み込み直してください。"))
         if opinion.stance and opinion.stance not in STANCES:
-            raise DomainError("意見の区分が正しくありません。")
+            raise DomainError(_("意見の区分が正しくありません。"))
     # The item opinions are written as rows, past the session's flush guard: the rule is checked here (the API).
     for where, text in _texts(data):
         if chars := forbidden_in(text):
@@ -232,9 +235,17 @@ def _late_message(round_: Round, organization_id: int, now: datetime, kept: bool
     from consult.core.clock import format_jst
 
     deadline = round_.deadline_for(organization_id)
-    why = f"締切（{format_jst(deadline)}）を過ぎたため" if now > deadline else "本部が受付を締め切ったため"
-    kept_note = "入力内容は「締切後の下書き」として保存し、本部が確認できます。" if kept else ""
-    return f"{why}、提出できませんでした。{kept_note}延長が必要な場合は本部に連絡してください。"
+    why = (
+        _("締切（%(format_jst_deadline)s）を過ぎたため", format_jst_deadline=format_jst(deadline))
+        if now > deadline
+        else _("本部が受付を締め切ったため")
+    )
+    kept_note = _("入力内容は「締切後の下書き」として保存し、本部が確認できます。") if kept else ""
+    return _(
+        "%(why)s、提出できませんでした。%(kept_note)s延長が必要な場合は本部に連絡してください。",
+        why=why,
+        kept_note=kept_note,
+    )
 
 
 def _keep_late(
@@ -298,7 +309,8 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
         label = f"{item.number} {item.heading}"
         if typed.stance == "" and typed.is_empty():
             if stored is not None:
-                changes.append(_change(label, "意見", STANCES.get(stored.stance, stored.stance), "（意見なし）"))
+                stance = in_app_language(STANCES.get(stored.stance, stored.stance))
+                changes.append(_change(label, "意見", stance, "（意見なし）"))
                 deletes.append(stored.id)
             continue
         before = OpinionInput(*stored[2:6]) if stored is not None else OpinionInput()
@@ -415,7 +427,7 @@ def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> lis
     for name in FIELDS:
         old, new = getattr(before, name), getattr(after, name)
         if name == "stance":
-            old, new = STANCES.get(old, ""), STANCES.get(new or "other", "")
+            old, new = in_app_language(STANCES.get(old, "")), in_app_language(STANCES.get(new or "other", ""))
         if old != new:
             changes.append(_change(label, names[name], old, new))
     return changes
@@ -448,6 +460,7 @@ def _touch(answer: Answer, user, now: datetime, action: str, changes: list[dict]
 
 def record_answer(answer, user, action: str, changes: list[dict], now: datetime) -> None:
     """The audit line of an answer event (save, submit, no_opinion, withdraw, late), noting on-behalf entry."""
+    # Kept in the log as written (Japanese, the app's language), not translated.
     on_behalf = "、本部による代理入力" if user.organization_id != answer.organization_id else ""
     note = f"変更{len(changes)}件{on_behalf}" if action in ("save", "submit") else on_behalf.lstrip("、")
     record_object(f"answer_{action}", answer, note, user=user, now=now)

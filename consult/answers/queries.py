@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from consult.answers.models import Answer, Opinion
@@ -22,12 +23,20 @@ from consult.rounds.models import DeadlineExtension, Round, RoundItem, RoundTarg
 from consult.rounds.queries import ExtensionEntry, extension_entries
 
 STATE_LABELS = {
-    "not_started": "未着手",
-    "draft": "下書き",
-    "submitted": "提出済",
-    "no_opinion": "意見なし",
+    "not_started": _l("未着手"),
+    "draft": _l("下書き"),
+    "submitted": _l("提出済"),
+    "no_opinion": _l("意見なし"),
 }
-CSV_COLUMNS = ("組織コード", "組織名", "状態", "提出日時", "締切（延長後）", "延長理由", "締切後の送信")
+CSV_COLUMNS = (
+    _l("組織コード"),
+    _l("組織名"),
+    _l("状態"),
+    _l("提出日時"),
+    _l("締切（延長後）"),
+    _l("延長理由"),
+    _l("締切後の送信"),
+)
 
 
 @dataclass

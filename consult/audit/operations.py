@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from consult.audit.models import ACTIONS, AuditEvent
+from consult.core.i18n import in_app_language
 from consult.extensions import db
 
 SUMMARY_LIMIT = 500
@@ -47,7 +48,8 @@ def record(
 def record_object(action: str, obj, note: str = "", *, user, now: datetime) -> AuditEvent:
     """record() for a model object, described by its own audit_subject()."""
     subject = obj.audit_subject()
-    summary = f"{ACTIONS.get(action, action)}: {subject.words}" + (f"（{note}）" if note else "")
+    label, note = in_app_language(ACTIONS.get(action, action)), in_app_language(note)
+    summary = f"{label}: {subject.words}" + (f"（{note}）" if note else "")
     return record(
         user, action, subject.kind, subject.id, summary, round_id=subject.round_id, details=subject.details, now=now
     )

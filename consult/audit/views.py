@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -22,21 +24,21 @@ class AuditFilterForm(CleanTextForm):
     class Meta:
         csrf = False
 
-    user = StringField("利用者（ログインID）", validators=[Optional(), Length(max=64)])
-    action = SelectField("操作", choices=[], validate_choice=False)
-    kind = SelectField("対象の種類", choices=[], validate_choice=False)
-    round = SelectField("討議", choices=[], validate_choice=False)
-    date_from = BoundedDateField("期間（から）", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
-    date_to = BoundedDateField("期間（まで）", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
-    q = StringField("キーワード", validators=[Optional(), Length(max=100)])
+    user = StringField(_l("利用者（ログインID）"), validators=[Optional(), Length(max=64)])
+    action = SelectField(_l("操作"), choices=[], validate_choice=False)
+    kind = SelectField(_l("対象の種類"), choices=[], validate_choice=False)
+    round = SelectField(_l("討議"), choices=[], validate_choice=False)
+    date_from = BoundedDateField(_l("期間（から）"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    date_to = BoundedDateField(_l("期間（まで）"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    q = StringField(_l("キーワード"), validators=[Optional(), Length(max=100)])
 
 
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "すべて"), *ACTIONS.items()]
-    form.kind.choices = [("", "すべて"), *((name, kind.label) for name, kind in KINDS.items())]
+    form.action.choices = [("", _("すべて")), *ACTIONS.items()]
+    form.kind.choices = [("", _("すべて")), *((name, kind.label) for name, kind in KINDS.items())]
     rounds = KINDS["round"].choices() if "round" in KINDS and KINDS["round"].choices else []
-    form.round.choices = [("", "すべて")] + [(str(round_id), title) for round_id, title in rounds]
+    form.round.choices = [("", _("すべて"))] + [(str(round_id), title) for round_id, title in rounds]
     return form
 
 
@@ -57,12 +59,12 @@ def index():
             text=form.q.data or "",
         )
         if criteria.date_from and criteria.date_to and criteria.date_from > criteria.date_to:
-            form.date_to.errors = ["「まで」は「から」と同じ日か、それより後の日付にしてください。"]
+            form.date_to.errors = [_("「まで」は「から」と同じ日か、それより後の日付にしてください。")]
         login = (form.user.data or "").strip()
         if login:
             criteria.user_id = user_id_of(login)
             if criteria.user_id is None:
-                form.user.errors = ["このログインIDの利用者はいません。"]
+                form.user.errors = [_("このログインIDの利用者はいません。")]
     page = parse_page(request.args.get("page"))
     size = current_app.config["PAGE_SIZE"]
     invalid = any(f.errors for f in form)

@@ -79,4 +79,4 @@ class ActiveForm(CleanTextForm):
     submit = SubmitField(_l("変更する"))
 
 
-faults.add_field_labels({"login": "ログインID"})
+faults.add_field_labels({"login": _l("ログインID")})

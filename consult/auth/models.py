@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,9 +21,9 @@ EMAIL_LENGTH = 200
 PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 ROLE_LABELS = {
-    "admin": "本部管理者",
-    "staff": "本部職員",
-    "member": "支部担当者",
+    "admin": _l("本部管理者"),
+    "staff": _l("本部職員"),
+    "member": _l("支部担当者"),
 }
 
 
@@ -82,15 +83,15 @@ class User(db.Model, UserMixin):
 
 register_actions(
     {
-        "login": "ログイン",
-        "login_failed": "ログイン失敗",
-        "login_throttled": "ログイン試行の制限",
-        "logout": "ログアウト",
-        "password_changed": "パスワード変更",
-        "password_reset": "パスワード再設定（管理者）",
-        "user_created": "利用者の登録",
-        "user_disabled": "利用停止",
-        "user_enabled": "利用再開",
+        "login": _l("ログイン"),
+        "login_failed": _l("ログイン失敗"),
+        "login_throttled": _l("ログイン試行の制限"),
+        "logout": _l("ログアウト"),
+        "password_changed": _l("パスワード変更"),
+        "password_reset": _l("パスワード再設定（管理者）"),
+        "user_created": _l("利用者の登録"),
+        "user_disabled": _l("利用停止"),
+        "user_enabled": _l("利用再開"),
     }
 )
-register_kind("user", "利用者", User, link=lambda _user_id, _event: url_for("auth.users"))
+register_kind("user", _l("利用者"), User, link=lambda _user_id, _event: url_for("auth.users"))

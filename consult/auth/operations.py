@@ -4,6 +4,8 @@ import re
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,8 +27,8 @@ class LoginRefused(DomainError):
     keeps_changes = True  # the audit line of the failed attempt is kept
 
 
-WRONG_CREDENTIALS = "ログインIDまたはパスワードが違います。"
-DISABLED_ACCOUNT = "このアカウントは利用停止中です。本部の管理者に連絡してください。"
+WRONG_CREDENTIALS = _l("ログインIDまたはパスワードが違います。")
+DISABLED_ACCOUNT = _l("このアカウントは利用停止中です。本部の管理者に連絡してください。")
 
 
 # A hash made like every stored one (the library's default method), checked for logins nobody has; made once
@@ -94,7 +96,7 @@ def reset_password(target: User, admin: User, new_password: str | None = None, *
     """An admin sets a new password (typed, or generated when left empty); the user's sessions end."""
     password = new_password or generate_password()
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
+        raise UserError(_("パスワードは%(min_password)s文字以上にしてください。", min_password=MIN_PASSWORD))
     target.set_password(password)
     record(
         admin,
@@ -111,13 +113,13 @@ def reset_password(target: User, admin: User, new_password: str | None = None, *
 def set_active(target: User, admin: User, active: bool, *, now: datetime) -> None:
     """Disable (ending every session) or re-enable an account; an admin never locks themselves out."""
     if target.id == admin.id and not active:
-        raise UserError("自分自身のアカウントは利用停止にできません。")
+        raise UserError(_("自分自身のアカウントは利用停止にできません。"))
     if target.active == active:
         return
     target.active = active
     if not active:
         target.session_token = secrets.token_hex(16)  # sessions and remember-me cookies end now
-    action, verb = ("user_enabled", "利用再開") if active else ("user_disabled", "利用停止")
+    action, verb = ("user_enabled", "利用再開") if active else ("user_disabled", "利用停止")  # for the log, as written
     record(admin, action, "user", target.id, f"{target.name}（{target.login}）を{verb}", now=now)
 
 
@@ -134,11 +136,11 @@ def create_user(
 ) -> User:
     """Add a user; the login must be new and the role known."""
     if role not in ROLE_LABELS:
-        raise UserError(f"役割「{role}」は使えません（admin, staff, member のいずれか）。")
+        raise UserError(_("役割「%(role)s」は使えません（admin, staff, member のいずれか）。", role=role))
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
-        raise UserError(f"ログインID「{login}」は既に使われています。")
+        raise UserError(_("ログインID「%(login)s」は既に使われています。", login=login))
     if role in ("admin", "staff") and not organization.is_headquarters:
-        raise UserError("本部管理者・本部職員は本部に所属させてください。")
+        raise UserError(_("本部管理者・本部職員は本部に所属させてください。"))
     user = User(login=login, name=name, role=role, organization=organization, email=email or None)
     user.set_password(password)
     db.session.add(user)
@@ -181,27 +183,33 @@ def check_new_user(
     errors = []
     if not LOGIN_PATTERN.match(login):
         errors.append(
-            "ログインIDは64文字以内の半角英数字と . _ @ - で入力してください。" if login else "ログインIDが空です。"
+            _("ログインIDは64文字以内の半角英数字と . _ @ - で入力してください。")
+            if login
+            else _("ログインIDが空です。")
         )
     elif login in (taken or set()) or db.session.scalar(select(User.id).where(User.login == login)) is not None:
-        errors.append(f"ログインID {login} は既に使われています。")
+        errors.append(_("ログインID %(login)s は既に使われています。", login=login))
     if not name:
-        errors.append("氏名が空です。")
+        errors.append(_("氏名が空です。"))
     elif len(name) > NAME_LENGTH:
-        errors.append(f"氏名は{NAME_LENGTH}文字以内にしてください。")
+        errors.append(_("氏名は%(name_length)s文字以内にしてください。", name_length=NAME_LENGTH))
     elif chars := forbidden_in(name + email):
-        errors.append(f"文書に書き込めない文字（{describe_characters(chars)}）が含まれています。")
+        errors.append(_("文書に書き込めない文字（%(chars)s）が含まれています。", chars=describe_characters(chars)))
     if role not in ROLE_LABELS:
-        errors.append(f"役割「{role}」は使えません（admin, staff, member のいずれか）。")
+        errors.append(_("役割「%(role)s」は使えません（admin, staff, member のいずれか）。", role=role))
     organization = db.session.scalar(select(Organization).where(Organization.code == org_code))
     if organization is None:
-        errors.append(f"組織コード {org_code} が見つかりません。" if org_code else "組織コードが空です。")
+        errors.append(
+            _("組織コード %(org_code)s が見つかりません。", org_code=org_code)
+            if org_code
+            else _("組織コードが空です。")
+        )
     elif role in ("admin", "staff") and not organization.is_headquarters:
-        errors.append("本部管理者・本部職員（admin, staff）は本部に所属させてください。")
+        errors.append(_("本部管理者・本部職員（admin, staff）は本部に所属させてください。"))
     if email and (len(email) > EMAIL_LENGTH or "@" not in email):
-        errors.append(f"メールアドレス {email} の形式が正しくありません。")
+        errors.append(_("メールアドレス %(email)s の形式が正しくありません。", email=email))
     if password and len(password) < MIN_PASSWORD:
-        errors.append(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
+        errors.append(_("パスワードは%(min_password)s文字以上にしてください。", min_password=MIN_PASSWORD))
     return errors
 
 
@@ -212,7 +220,7 @@ def import_users(rows: list[tuple[int, dict[str, str]]], *, now: datetime) -> li
     for line, row in rows:
         values = {key: row.get(key, "") for key in USER_COLUMNS}
         errors.extend(
-            f"{line}行目: {message}"
+            _("%(line)s行目: %(message)s", line=line, message=message)
             for message in check_new_user(
                 values["login"],
                 values["name"],

@@ -41,7 +41,7 @@ login_manager.login_message_category = "info"
 @login_manager.user_loader
 def load_user(key: str) -> User | None:
     """Sessions carry id and token; a changed token means the session is over."""
-    user_id, _, token = key.partition(":")
+    user_id, _colon, token = key.partition(":")
     user_id = parse_id(user_id)
     if user_id is None:
         return None
@@ -104,7 +104,7 @@ def password():
             login_user(current_user._get_current_object(), remember=True)
             flash(_("パスワードを変更しました。他の端末のログインは解除されました。"), "success")
             return redirect(url_for("main.index"))
-        form.current.errors.append("現在のパスワードが違います。")
+        form.current.errors.append(_("現在のパスワードが違います。"))
     return render_template("auth/password.html", form=form)
 
 

@@ -4,10 +4,13 @@ A request takes its time once (request_now()) and hands it to every predicate an
 clock itself is the app's CLOCK setting (tests move it) or the wall clock.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime
 from flask import current_app, has_app_context, has_request_context, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -52,26 +55,39 @@ def from_jst(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def format_jst(value: datetime | None, with_seconds: bool = False) -> str:
-    """Japanese display of a UTC time, e.g. 2025年3月17日(月) 17:00."""
-    local = to_jst(value)
-    if local is None:
+# How a time (or a date) reads in each language; the one display of dates, used by the `jst` template filter too.
+DATE_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMM y"}
+TIME_PATTERNS = {False: "HH:mm", True: "HH:mm:ss"}
+
+
+def format_jst(value: datetime | date | None, with_seconds: bool = False, lang: str | None = None) -> str:
+    """A stored UTC time in Japan time (or a date), in the page's language unless `lang` says otherwise:
+    2025年3月17日(月) 17:00 / Mon 17 Mar 2025 17:00."""
+    if value is None:
         return ""
-    weekday = "月火水木金土日"[local.weekday()]
-    clock = local.strftime("%H:%M:%S" if with_seconds else "%H:%M")
-    return f"{local.year}年{local.month}月{local.day}日({weekday}) {clock}"
+    lang = lang or _language()
+    pattern = DATE_PATTERNS.get(lang, DATE_PATTERNS["ja"])
+    if not isinstance(value, datetime):
+        return format_date(value, pattern, locale=lang)
+    return format_datetime(to_jst(value), f"{pattern} {TIME_PATTERNS[with_seconds]}", tzinfo=JST, locale=lang)
+
+
+def _language() -> str:
+    if has_request_context():
+        return str(get_locale() or "ja")
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "ja") if has_app_context() else "ja"
 
 
 def format_remaining(deadline: datetime, at: datetime) -> str:
     """Time left before a deadline in words a branch reads at a glance."""
     seconds = int((deadline - at).total_seconds())
     if seconds < 0:
-        return "締切を過ぎています"
+        return _("締切を過ぎています")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
-        return f"あと{days}日{hours}時間"
+        return _("あと%(days)s日%(hours)s時間", days=days, hours=hours)
     if hours:
-        return f"あと{hours}時間{minutes}分"
-    return f"あと{minutes}分"
+        return _("あと%(hours)s時間%(minutes)s分", hours=hours, minutes=minutes)
+    return _("あと%(minutes)s分", minutes=minutes)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from flask_babel import gettext as _
+
 from consult.core.errors import RowErrors
 from consult.core.text import clean
 
@@ -21,14 +23,16 @@ def decode(data: bytes | str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RowErrors(["文字コードを判別できませんでした。CSVは UTF-8（BOM付きでも可）か Shift_JIS で保存してください。"])
+    raise RowErrors(
+        [_("文字コードを判別できませんでした。CSVは UTF-8（BOM付きでも可）か Shift_JIS で保存してください。")]
+    )
 
 
 def read_rows(data: bytes | str) -> list[tuple[int, list[str]]]:
     """(line, cells) of every row, the first line being 1; a quoted cell may span lines."""
     text = decode(data)
     if "\x00" in text:
-        raise RowErrors(["CSVファイルとして読み込めませんでした。CSV のファイルを選んでください。"])
+        raise RowErrors([_("CSVファイルとして読み込めませんでした。CSV のファイルを選んでください。")])
     reader = csv.reader(io.StringIO(text, newline=""))
     rows = []
     line = 1
@@ -37,7 +41,9 @@ def read_rows(data: bytes | str) -> list[tuple[int, list[str]]]:
             rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise RowErrors([f'{line}行目: CSVとして読み込めませんでした。引用符（"）の対応を確認してください。']) from exc
+        raise RowErrors(
+            [_('%(line)s行目: CSVとして読み込めませんでした。引用符（"）の対応を確認してください。', line=line)]
+        ) from exc
     return rows
 
 
@@ -45,13 +51,22 @@ def read_records(data: bytes | str, columns: tuple[str, ...]) -> list[tuple[int,
     """Rows under a header line that names at least `columns`, as (line, {column: cleaned, trimmed value})."""
     rows = read_rows(data)
     if not rows:
-        raise RowErrors(["ファイルが空です。1行目に見出し（" + ", ".join(columns) + "）を書いてください。"])
+        raise RowErrors(
+            [_("ファイルが空です。1行目に見出し（%(columns)s）を書いてください。", columns=", ".join(columns))]
+        )
     header_line, header = rows[0]
     header = [name.strip().lower() for name in header]
     missing = [name for name in columns if name not in header]
     if missing:
         raise RowErrors(
-            [f"{header_line}行目: 見出しに {', '.join(missing)} の列がありません（必要な列: {', '.join(columns)}）。"]
+            [
+                _(
+                    "%(header_line)s行目: 見出しに %(join_missing)s の列がありません（必要な列: %(join_columns)s）。",
+                    header_line=header_line,
+                    join_missing=", ".join(missing),
+                    join_columns=", ".join(columns),
+                )
+            ]
         )
     records = []
     for line, values in rows[1:]:

@@ -5,24 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-MESSAGE = (
+MESSAGE = _l(
     "データベースに接続できないため、保存できませんでした。入力内容は下に残っています。"
     "少し待ってから「もう一度送信する」を押してください。"
 )
-READ_MESSAGE = "データベースに接続できないため、ページを表示できませんでした。少し待ってから、もう一度開いてください。"
+READ_MESSAGE = _l(
+    "データベースに接続できないため、ページを表示できませんでした。少し待ってから、もう一度開いてください。"
+)
 RETRY_AFTER = "30"
 # Form fields the user did not type: re-sent as they were, not shown.
 TECHNICAL = {"csrf_token", "version", "action"}
 # Labels of form field names shared by several pages; features add theirs with add_field_labels().
 NAMED_LABELS = {
-    "title": "件名",
-    "background": "説明",
-    "body": "本文",
-    "text": "本文",
-    "name": "名前",
-    "reason": "理由",
+    "title": _l("件名"),
+    "background": _l("説明"),
+    "body": _l("本文"),
+    "text": _l("本文"),
+    "name": _l("名前"),
+    "reason": _l("理由"),
 }
 _labellers: list[Callable[[str], str | None]] = []
 _value_shows: list[Callable[[str, str], str | None]] = []
@@ -84,7 +87,7 @@ def database_unavailable(error: DBAPIError):
         )
     except Exception:  # noqa: BLE001  the page itself must not turn the fault into a 500
         current_app.logger.exception("rendering the database fault page failed")
-        page = MESSAGE if posted else READ_MESSAGE
+        page = str(MESSAGE if posted else READ_MESSAGE)
         headers["Content-Type"] = "text/plain; charset=utf-8"
     return page, 503, headers
 

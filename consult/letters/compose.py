@@ -17,6 +17,7 @@ from __future__ import annotations
 import zipfile
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -42,7 +43,12 @@ def date_text(campaign: Campaign) -> str:
     try:
         return dates.format_date(campaign.date_year, campaign.date_month, campaign.date_day, style=campaign.date_style)
     except ValueError:  # a date stored by some other path than the forms: still show what is there
-        return f"{campaign.date_year}年{campaign.date_month}月{campaign.date_day or dates.UNDECIDED}日"
+        return _(
+            "%(campaign_date_year)s年%(campaign_date_month)s月%(undecided)s日",
+            campaign_date_year=campaign.date_year,
+            campaign_date_month=campaign.date_month,
+            undecided=campaign.date_day or dates.UNDECIDED,
+        )
 
 
 def title_names_organisation(organisation: str, title: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -32,9 +33,9 @@ FILENAME_LENGTH = 255
 ITEM_TEXT_LIMIT = 5_000  # a section heading or a request
 PARAGRAPHS_LIMIT = 20_000  # a greeting, the background, the closing, an addressee's own paragraphs
 TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
-ADDRESSEE_KINDS = {"ministry": "省庁", "party": "政党", "other": "その他"}
-HONORIFICS = ("様", "殿")
-DATE_STYLES = {"western": "西暦（2025年3月●日）", "era": "和暦（令和7年3月●日）"}
+ADDRESSEE_KINDS = {"ministry": _l("省庁"), "party": _l("政党"), "other": _l("その他")}
+HONORIFICS = ("様", "殿")  # values, printed as they are
+DATE_STYLES = {"western": _l("西暦（2025年3月●日）"), "era": _l("和暦（令和7年3月●日）")}
 
 
 class Campaign(db.Model):
@@ -206,18 +207,18 @@ class LetterTemplate(db.Model):
 
 register_actions(
     {
-        "campaign_created": "要請行動の作成",
-        "campaign_edited": "要請行動の編集",
-        "campaign_removed": "要請行動の削除",
-        "letter_added": "要請書の追加",
-        "letter_edited": "要請書の編集",
-        "letter_removed": "要請書の削除",
-        "request_item_changed": "要請項目の変更",
-        "request_link_changed": "要請項目との対応づけ",
-        "addressee_added": "要請先の追加",
-        "addressee_edited": "要請先の編集",
-        "addressee_removed": "要請先の削除",
-        "template_uploaded": "ひな形の登録",
+        "campaign_created": _l("要請行動の作成"),
+        "campaign_edited": _l("要請行動の編集"),
+        "campaign_removed": _l("要請行動の削除"),
+        "letter_added": _l("要請書の追加"),
+        "letter_edited": _l("要請書の編集"),
+        "letter_removed": _l("要請書の削除"),
+        "request_item_changed": _l("要請項目の変更"),
+        "request_link_changed": _l("要請項目との対応づけ"),
+        "addressee_added": _l("要請先の追加"),
+        "addressee_edited": _l("要請先の編集"),
+        "addressee_removed": _l("要請先の削除"),
+        "template_uploaded": _l("ひな形の登録"),
     }
 )
 
@@ -234,11 +235,11 @@ def _in_campaign(endpoint: str, key: str):
 
 register_kind(
     "campaign",
-    "要請行動",
+    _l("要請行動"),
     Campaign,
     link=lambda campaign_id, _event: url_for("letters.detail", campaign_id=campaign_id),
 )
-register_kind("letter", "要請書", Letter, link=_in_campaign("letters.letter", "letter_id"))
-register_kind("request_item", "要請項目")
-register_kind("addressee", "要請先", Addressee, link=_in_campaign("letters.edit_addressee", "addressee_id"))
-register_kind("template", "ひな形")
+register_kind("letter", _l("要請書"), Letter, link=_in_campaign("letters.letter", "letter_id"))
+register_kind("request_item", _l("要請項目"))
+register_kind("addressee", _l("要請先"), Addressee, link=_in_campaign("letters.edit_addressee", "addressee_id"))
+register_kind("template", _l("ひな形"))

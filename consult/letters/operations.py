@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,11 +48,11 @@ from consult.letters.models import (
 from consult.letters.template_check import check_template
 from consult.rounds.models import Round
 
-CONFLICT_MESSAGE = (
+CONFLICT_MESSAGE = _l(
     "他の人が先に更新しました。あなたの入力内容は消えていません。"
     "保存済みの内容と見比べてから、もう一度保存してください。"
 )
-STALE_MESSAGE = (
+STALE_MESSAGE = _l(
     "他の人がこの内容を先に更新しました。あなたの入力内容は消えていません。"
     "保存済みの内容を確かめてから、もう一度保存してください。"
 )
@@ -95,16 +97,22 @@ class _Checker:
         value = normalise_newlines(value or "").strip(" \t\n")
         removed = forbidden_in(value)
         if removed:
-            self.errors[name] = (
-                f"{label}に文書に書き込めない文字（{describe_characters(removed)}）が含まれています。"
-                "その文字を削除してから保存してください。"
+            self.errors[name] = _(
+                "%(label)sに文書に書き込めない文字（%(removed)s）が含まれています。その文字を削除してから保存してください。",
+                label=label,
+                removed=describe_characters(removed),
             )
         elif required and not value:
-            self.errors[name] = f"{label}を入力してください。"
+            self.errors[name] = _("%(label)sを入力してください。", label=label)
         elif limit is not None and len(value) > limit:
-            self.errors[name] = f"{label}は{limit}文字以内で入力してください（現在{len(value)}文字）。"
+            self.errors[name] = _(
+                "%(label)sは%(limit)s文字以内で入力してください（現在%(len_value)s文字）。",
+                label=label,
+                limit=limit,
+                len_value=len(value),
+            )
         elif single_line and "\n" in value:
-            self.errors[name] = f"{label}は改行を入れずに一行で入力してください。"
+            self.errors[name] = _("%(label)sは改行を入れずに一行で入力してください。", label=label)
         return value
 
     def choice(self, name: str, value, allowed, message: str):
@@ -151,16 +159,16 @@ class CampaignInput:
 
 def _check_campaign(data: CampaignInput) -> CampaignInput:
     c = _Checker()
-    title = c.text("title", data.title, "要請行動の名称", TITLE_LENGTH, required=True, single_line=True)
+    title = c.text("title", data.title, _("要請行動の名称"), TITLE_LENGTH, required=True, single_line=True)
     sender_org = c.text(
-        "sender_org", data.sender_org, "差出人の団体名", SENDER_ORG_LENGTH, required=True, single_line=True
+        "sender_org", data.sender_org, _("差出人の団体名"), SENDER_ORG_LENGTH, required=True, single_line=True
     )
-    sender_title = c.text("sender_title", data.sender_title, "差出人の役職", SENDER_TITLE_LENGTH, single_line=True)
-    sender_name = c.text("sender_name", data.sender_name, "差出人の氏名", SENDER_NAME_LENGTH, single_line=True)
-    c.choice("date_style", data.date_style, DATE_STYLES, "日付の書式は西暦か和暦を選んでください。")
+    sender_title = c.text("sender_title", data.sender_title, _("差出人の役職"), SENDER_TITLE_LENGTH, single_line=True)
+    sender_name = c.text("sender_name", data.sender_name, _("差出人の氏名"), SENDER_NAME_LENGTH, single_line=True)
+    c.choice("date_style", data.date_style, DATE_STYLES, _("日付の書式は西暦か和暦を選んでください。"))
     _check_date(c, data)
     if data.round_id is not None and db.session.get(Round, data.round_id) is None:
-        c.errors["round_id"] = "もとになる討議が見つかりません。選び直してください。"
+        c.errors["round_id"] = _("もとになる討議が見つかりません。選び直してください。")
     c.raise_if_any()
     return CampaignInput(
         title,
@@ -178,13 +186,17 @@ def _check_campaign(data: CampaignInput) -> CampaignInput:
 def _check_date(c: _Checker, data: CampaignInput) -> None:
     """Year in a sensible range, month 1–12, a day that exists in that month (or None for ●)."""
     if not isinstance(data.date_year, int) or not YEAR_RANGE[0] <= data.date_year <= YEAR_RANGE[1]:
-        c.errors["date_year"] = f"年は{YEAR_RANGE[0]}〜{YEAR_RANGE[1]}の西暦で入力してください。"
+        c.errors["date_year"] = _(
+            "年は%(year_range_0)s〜%(year_range_1)sの西暦で入力してください。",
+            year_range_0=YEAR_RANGE[0],
+            year_range_1=YEAR_RANGE[1],
+        )
         return
     if not isinstance(data.date_month, int) or not 1 <= data.date_month <= 12:
-        c.errors["date_month"] = "月は1〜12で入力してください。"
+        c.errors["date_month"] = _("月は1〜12で入力してください。")
         return
     if data.date_day is not None and (not isinstance(data.date_day, int) or not 1 <= data.date_day <= 31):
-        c.errors["date_day"] = "日は1〜31で入力するか、未定（●）にしてください。"
+        c.errors["date_day"] = _("日は1〜31で入力するか、未定（●）にしてください。")
         return
     try:
         dates.format_date(
@@ -260,11 +272,11 @@ class LetterInput:
 def _check_letter(data: LetterInput) -> LetterInput:
     c = _Checker()
     result = LetterInput(
-        title=c.text("title", data.title, "要請書の題名", TITLE_LENGTH, required=True, single_line=True),
-        greeting=c.text("greeting", data.greeting, "あいさつ文"),
-        background=c.text("background", data.background, "背景の文章"),
-        closing=c.text("closing", data.closing, "結びの文"),
-        numbering=c.choice("numbering", data.numbering, numbering.LEVELS, "番号の書式を一覧から選んでください。"),
+        title=c.text("title", data.title, _("要請書の題名"), TITLE_LENGTH, required=True, single_line=True),
+        greeting=c.text("greeting", data.greeting, _("あいさつ文")),
+        background=c.text("background", data.background, _("背景の文章")),
+        closing=c.text("closing", data.closing, _("結びの文")),
+        numbering=c.choice("numbering", data.numbering, numbering.LEVELS, _("番号の書式を一覧から選んでください。")),
         fullwidth_digits=bool(data.fullwidth_digits),
     )
     c.raise_if_any()
@@ -298,8 +310,10 @@ def remove_letter(letter: Letter, *, user, now: datetime) -> None:
     users = db.session.scalars(select(Addressee.organisation).where(Addressee.letter_id == letter.id)).all()
     if users:
         raise DomainError(
-            f"この要請書を受け取る要請先（{'、'.join(users)}）があります。"
-            "先に要請先の要請書を変更するか、要請先を削除してください。"
+            _(
+                "この要請書を受け取る要請先（%(join_users)s）があります。先に要請先の要請書を変更するか、要請先を削除してください。",
+                join_users="、".join(users),
+            )
         )
     campaign = letter.campaign
     record_object("letter_removed", letter, user=user, now=now)
@@ -324,7 +338,7 @@ def _delete_items(letter: Letter) -> None:
 
 def _check_item_text(text: str) -> str:
     c = _Checker()
-    text = c.text("text", text, "要請項目", required=True)
+    text = c.text("text", text, _("要請項目"), required=True)
     c.raise_if_any()
     return text
 
@@ -353,7 +367,7 @@ def add_request_item(
     """A request at the end of the letter, or of a section when parent is given (two levels at most)."""
     text = _check_item_text(text)
     if parent is not None and (parent.letter_id != letter.id or parent.parent_id is not None):
-        raise DomainError("項目は同じ要請書の大項目（…について）の下にだけ追加できます。")
+        raise DomainError(_("項目は同じ要請書の大項目（…について）の下にだけ追加できます。"))
     siblings = _siblings(letter, parent)
     position = max((each.position for each in siblings), default=0) + 1
     item = RequestItem(letter=letter, parent=parent, position=position, text=text)
@@ -396,7 +410,10 @@ def remove_request_item(item: RequestItem, *, user, now: datetime) -> None:
     stranded = [a.organisation for a in addressees if not a.all_items and not ({s.id for s in a.selected} - gone)]
     if stranded:
         raise DomainError(
-            f"{'、'.join(stranded)}宛の要請書はこの項目だけを選んでいます。先にその要請先の項目を選び直してください。"
+            _(
+                "%(join_stranded)s宛の要請書はこの項目だけを選んでいます。先にその要請先の項目を選び直してください。",
+                join_stranded="、".join(stranded),
+            )
         )
     for addressee in addressees:
         addressee.selected = [s for s in addressee.selected if s.id not in gone]
@@ -420,16 +437,16 @@ def link_opinions(item: RequestItem, opinion_ids: Iterable[int], *, user, now: d
         return 0
     round_id = item.letter.campaign.round_id
     if round_id is None:
-        raise DomainError("この要請行動はもとになる討議がないため、意見を結び付けられません。")
+        raise DomainError(_("この要請行動はもとになる討議がないため、意見を結び付けられません。"))
     found = db.session.execute(
         select(Opinion, Answer).join(Answer, Answer.id == Opinion.answer_id).where(Opinion.id.in_(wanted))
     ).all()
     if len(found) != len(wanted):
-        raise DomainError("指定された意見が見つかりません。一覧を読み込み直してください。")
+        raise DomainError(_("指定された意見が見つかりません。一覧を読み込み直してください。"))
     if any(answer.status != "submitted" or answer.no_opinion for _op, answer in found):
-        raise DomainError("提出されていない（下書きの）意見は要請項目に結び付けられません。")
+        raise DomainError(_("提出されていない（下書きの）意見は要請項目に結び付けられません。"))
     if any(answer.round_id != round_id for _op, answer in found):
-        raise DomainError("選んだ要請項目はこの討議の要請書にありません。一覧から選び直してください。")
+        raise DomainError(_("選んだ要請項目はこの討議の要請書にありません。一覧から選び直してください。"))
     linked = {op.id for op in item.opinions}
     new = [op for op, _answer in sorted(found, key=lambda row: row[0].id) if op.id not in linked]
     if not new:
@@ -471,14 +488,14 @@ def _check_addressee(data: AddresseeInput) -> AddresseeInput:
     c = _Checker()
     result = AddresseeInput(
         organisation=c.text(
-            "organisation", data.organisation, "要請先の団体名", ORGANISATION_LENGTH, required=True, single_line=True
+            "organisation", data.organisation, _("要請先の団体名"), ORGANISATION_LENGTH, required=True, single_line=True
         ),
-        kind=c.choice("kind", data.kind, ADDRESSEE_KINDS, "要請先の種類（省庁・政党・その他）を選んでください。"),
-        title=c.text("title", data.title, "要請先の役職", ADDRESSEE_TITLE_LENGTH, single_line=True),
-        name=c.text("name", data.name, "要請先の氏名", ADDRESSEE_NAME_LENGTH, single_line=True),
-        honorific=c.choice("honorific", data.honorific, HONORIFICS, "敬称は「様」か「殿」を選んでください。"),
-        greeting=c.text("greeting", data.greeting, "この要請先へのあいさつ文"),
-        extra_paragraph=c.text("extra_paragraph", data.extra_paragraph, "この要請先への追加の段落"),
+        kind=c.choice("kind", data.kind, ADDRESSEE_KINDS, _("要請先の種類（省庁・政党・その他）を選んでください。")),
+        title=c.text("title", data.title, _("要請先の役職"), ADDRESSEE_TITLE_LENGTH, single_line=True),
+        name=c.text("name", data.name, _("要請先の氏名"), ADDRESSEE_NAME_LENGTH, single_line=True),
+        honorific=c.choice("honorific", data.honorific, HONORIFICS, _("敬称は「様」か「殿」を選んでください。")),
+        greeting=c.text("greeting", data.greeting, _("この要請先へのあいさつ文")),
+        extra_paragraph=c.text("extra_paragraph", data.extra_paragraph, _("この要請先への追加の段落")),
     )
     c.raise_if_any()
     return result
@@ -486,7 +503,7 @@ def _check_addressee(data: AddresseeInput) -> AddresseeInput:
 
 def _check_letter_of(campaign: Campaign, letter: Letter) -> None:
     if letter is None or letter.campaign_id != campaign.id:
-        raise InputErrors({"letter_id": "この要請行動の要請書から選んでください。"})
+        raise InputErrors({"letter_id": _("この要請行動の要請書から選んでください。")})
 
 
 def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput, *, user, now: datetime) -> Addressee:
@@ -526,10 +543,10 @@ def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None, *,
         return
     wanted = set(item_ids)
     if not wanted:
-        raise InputErrors({"items": "項目を一つ以上選ぶか、「すべての項目」を選んでください。"})
+        raise InputErrors({"items": _("項目を一つ以上選ぶか、「すべての項目」を選んでください。")})
     items = [i for i in addressee.letter.items if i.id in wanted]
     if len(items) != len(wanted):
-        raise InputErrors({"items": "この要請書にない項目が選ばれています。画面を読み込み直してください。"})
+        raise InputErrors({"items": _("この要請書にない項目が選ばれています。画面を読み込み直してください。")})
     addressee.all_items = False
     addressee.selected = sorted(items, key=lambda i: i.id)
     record_object("addressee_edited", addressee, f"項目を{len(items)}件に限定", user=user, now=now)

@@ -9,6 +9,7 @@ import unicodedata
 import zipfile
 
 from docx.oxml.ns import qn
+from flask_babel import gettext as _
 
 from consult.core.zipguard import BROKEN, ZipRefused, check_zip
 from consult.letters.document import sample_letter
@@ -39,7 +40,7 @@ def check_template(docx_bytes: bytes) -> list[str]:
     except ValueError as exc:
         return [_content_type_message(str(exc))]
     except Exception:  # noqa: BLE001 - any failure to read means the file is not a usable Word document
-        return ["Word 文書（.docx）として読み込めませんでした。Word で開いて「名前を付けて保存」し直してください。"]
+        return [_("Word 文書（.docx）として読み込めませんでした。Word で開いて「名前を付けて保存」し直してください。")]
 
     messages: list[str] = []
     body_placeholders = 0
@@ -50,17 +51,31 @@ def check_template(docx_bytes: bytes) -> list[str]:
             if match.group(1) != PLACEHOLDER:
                 continue
             if where != "body":
-                messages.append(f"{_SAMPLE} がヘッダーまたはフッターにあります。本文の中に置いてください。")
+                messages.append(
+                    _("%(sample)s がヘッダーまたはフッターにあります。本文の中に置いてください。", sample=_SAMPLE)
+                )
             elif _in_text_box(p):
-                messages.append(f"{_SAMPLE} がテキストボックスの中にあります。本文の段落に置いてください。")
+                messages.append(
+                    _("%(sample)s がテキストボックスの中にあります。本文の段落に置いてください。", sample=_SAMPLE)
+                )
             elif text.strip() != match.group(0):
                 messages.append(
-                    f"{_SAMPLE} は他の文字を入れず、それだけで一つの段落にしてください（「{text.strip()}」）。"
+                    _(
+                        "%(sample)s は他の文字を入れず、それだけで一つの段落にしてください（「%(text_strip)s」）。",
+                        sample=_SAMPLE,
+                        text_strip=text.strip(),
+                    )
                 )
             else:
                 body_placeholders += 1
     if body_placeholders > 1:
-        messages.append(f"{_SAMPLE} が {body_placeholders} か所にあります。一か所だけにしてください。")
+        messages.append(
+            _(
+                "%(sample)s が %(body_placeholders)s か所にあります。一か所だけにしてください。",
+                sample=_SAMPLE,
+                body_placeholders=body_placeholders,
+            )
+        )
 
     if not messages:
         messages.extend(_trial_render(docx_bytes))
@@ -69,32 +84,34 @@ def check_template(docx_bytes: bytes) -> list[str]:
 
 def _not_docx(data: bytes) -> str | None:
     if not data:
-        return "ファイルが空です。Word 文書（.docx）を選んでください。"
+        return _("ファイルが空です。Word 文書（.docx）を選んでください。")
     if data.startswith(_OLE_MAGIC):
-        return "古い Word 形式（.doc）のファイルです。Word で開き、「Word 文書（*.docx）」として保存し直してください。"
+        return _(
+            "古い Word 形式（.doc）のファイルです。Word で開き、「Word 文書（*.docx）」として保存し直してください。"
+        )
     if not data.startswith(b"PK"):
-        return "Word 文書（.docx）ではありません。Word で作成した .docx ファイルを選んでください。"
+        return _("Word 文書（.docx）ではありません。Word で作成した .docx ファイルを選んでください。")
     try:
         check_zip(data)  # before any parser opens it: no zip bombs
     except ZipRefused as exc:
         if exc.message is BROKEN:
-            return "Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。"
+            return _("Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。")
         return str(exc)
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except zipfile.BadZipFile:
-        return "Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。"
+        return _("Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。")
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
-        return "Word 文書（.docx）ではありません（Excel や PowerPoint のファイルではありませんか）。"
+        return _("Word 文書（.docx）ではありません（Excel や PowerPoint のファイルではありませんか）。")
     return None
 
 
 def _content_type_message(detail: str) -> str:
     if "template" in detail:
-        return "Word テンプレート（.dotx）形式です。Word で開き、「Word 文書（*.docx）」として保存し直してください。"
+        return _("Word テンプレート（.dotx）形式です。Word で開き、「Word 文書（*.docx）」として保存し直してください。")
     if "macroEnabled" in detail:
-        return "マクロ付きの Word 文書（.docm）は使えません。「Word 文書（*.docx）」として保存し直してください。"
-    return "Word 文書（.docx）として読み込めませんでした。Word で開いて「名前を付けて保存」し直してください。"
+        return _("マクロ付きの Word 文書（.docm）は使えません。「Word 文書（*.docx）」として保存し直してください。")
+    return _("Word 文書（.docx）として読み込めませんでした。Word で開いて「名前を付けて保存」し直してください。")
 
 
 def _paragraphs(document):
@@ -118,14 +135,23 @@ def _check_text(text: str) -> list[str]:
     for match in _WIDE_BRACES.finditer(text):
         if re.search("[｛｝]", match.group(0)):
             messages.append(
-                f"全角の括弧で入力された差し込み項目「{match.group(0)}」があります。"
-                f"半角の {_SAMPLE} で入力し直してください（日本語入力をオフにして入力します）。"
+                _(
+                    "全角の括弧で入力された差し込み項目「%(match_group_0)s」があります。"
+                    "半角の %(sample)s で入力し直してください（日本語入力をオフにして入力します）。",
+                    match_group_0=match.group(0),
+                    sample=_SAMPLE,
+                )
             )
     for match in _PERCENT.finditer(text):
-        wide = "全角の「％」を含む" if "％" in match.group(0) else ""
+        wide = _("全角の「％」を含む") if "％" in match.group(0) else ""
         messages.append(
-            f"{wide}「{{% … %}}」形式の指定「{_around(text, match)}」は使えません。"
-            f"使える差し込み項目は {_SAMPLE} だけです。"
+            _(
+                "%(wide)s「{%% … %%}」形式の指定「%(around_text_match)s」は使えません。"
+                "使える差し込み項目は %(sample)s だけです。",
+                wide=wide,
+                around_text_match=_around(text, match),
+                sample=_SAMPLE,
+            )
         )
     for match in PLACEHOLDER_RE.finditer(text):
         name = match.group(1)
@@ -133,21 +159,41 @@ def _check_text(text: str) -> list[str]:
             continue
         if unicodedata.normalize("NFKC", name) in PLACEHOLDERS:
             messages.append(
-                f"差し込み項目「{match.group(0)}」の名前が全角文字です。半角の {_SAMPLE} で入力し直してください。"
+                _(
+                    "差し込み項目「%(match_group_0)s」の名前が全角文字です。半角の %(sample)s で入力し直してください。",
+                    match_group_0=match.group(0),
+                    sample=_SAMPLE,
+                )
             )
             continue
         close = difflib.get_close_matches(name, sorted(PLACEHOLDERS), n=1, cutoff=0.6)
-        hint = f"「{{{{ {close[0]} }}}}」の誤りではありませんか。" if close else ""
-        messages.append(f"不明な差し込み項目「{match.group(0)}」があります。{hint}使えるのは {_SAMPLE} だけです。")
+        hint = _("「{{ %(close_0)s }}」の誤りではありませんか。", close_0=close[0]) if close else ""
+        messages.append(
+            _(
+                "不明な差し込み項目「%(match_group_0)s」があります。%(hint)s使えるのは %(sample)s だけです。",
+                match_group_0=match.group(0),
+                hint=hint,
+                sample=_SAMPLE,
+            )
+        )
     rest = PLACEHOLDER_RE.sub("", _WIDE_BRACES.sub("", text))
     if "｛｛" in rest or "｝｝" in rest:
         messages.append(
-            f"全角の括弧「｛｛」「｝｝」があります（「{text.strip()}」）。半角の {_SAMPLE} で入力し直してください。"
+            _(
+                "全角の括弧「｛｛」「｝｝」があります（「%(text_strip)s」）。"
+                "半角の %(sample)s で入力し直してください。",
+                text_strip=text.strip(),
+                sample=_SAMPLE,
+            )
         )
     elif "{{" in rest or "}}" in rest:
         messages.append(
-            f"閉じていない、または書き方の違う差し込み項目があります（「{text.strip()}」）。"
-            f"{_SAMPLE} の形で入力してください。"
+            _(
+                "閉じていない、または書き方の違う差し込み項目があります（「%(text_strip)s」）。"
+                "%(sample)s の形で入力してください。",
+                text_strip=text.strip(),
+                sample=_SAMPLE,
+            )
         )
     return messages
 
@@ -162,8 +208,13 @@ def _trial_render(docx_bytes: bytes) -> list[str]:
         result = render_letter(sample_letter(), docx_bytes)
         document = open_template(result)
     except Exception as exc:  # noqa: BLE001 - any failure is reported to the uploader instead of a 500
-        return [f"この雛形では見本の要請書を作成できませんでした（{type(exc).__name__}）。別の雛形を選んでください。"]
+        return [
+            _(
+                "この雛形では見本の要請書を作成できませんでした（%(type_exc___name)s）。別の雛形を選んでください。",
+                type_exc___name=type(exc).__name__,
+            )
+        ]
     texts = [paragraph_text(p) for p in document.element.body.iter(qn("w:p"))]
     if sample_letter().title not in texts or any(PLACEHOLDER_RE.search(t) for t in texts):
-        return ["この雛形では見本の要請書を正しく作成できませんでした。別の雛形を選んでください。"]
+        return [_("この雛形では見本の要請書を正しく作成できませんでした。別の雛形を選んでください。")]
     return []

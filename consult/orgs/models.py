@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,10 +11,10 @@ from consult.extensions import db
 CODE_LENGTH = 64
 NAME_LENGTH = 200
 KIND_LABELS = {
-    "hq": "本部",
-    "prefecture": "県本部",
-    "local": "単組",
-    "council": "協議会・部会",
+    "hq": _l("本部"),
+    "prefecture": _l("県本部"),
+    "local": _l("単組"),
+    "council": _l("協議会・部会"),
 }
 
 

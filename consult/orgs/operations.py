@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from consult.core.errors import RowErrors
@@ -27,19 +29,26 @@ def by_line(errors: list[str]) -> list[str]:
     """Messages in the order of the lines they name."""
 
     def line(message: str) -> int:
-        head = message.split("行目", 1)[0]
-        return int(head) if head.isdigit() else 0
+        found = re.match(r"\D*(\d+)", message)  # 「3行目: …」 or "Line 3: …"
+        return int(found.group(1)) if found else 0
 
     return sorted(errors, key=line)
 
 
 def _check_text(errors: list[str], line: int, label: str, value: str, max_length: int, required: bool = True):
     if required and not value:
-        errors.append(f"{line}行目: {label}が空です。")
+        errors.append(_("%(line)s行目: %(label)sが空です。", line=line, label=label))
     elif len(value) > max_length:
-        errors.append(f"{line}行目: {label}は{max_length}文字以内にしてください。")
+        errors.append(
+            _(
+                "%(line)s行目: %(label)sは%(max_length)s文字以内にしてください。",
+                line=line,
+                label=label,
+                max_length=max_length,
+            )
+        )
     elif has_forbidden(value):
-        errors.append(f"{line}行目: {label}に使えない制御文字が含まれています。")
+        errors.append(_("%(line)s行目: %(label)sに使えない制御文字が含まれています。", line=line, label=label))
 
 
 def import_orgs(rows: list[tuple[int, dict[str, str]]]) -> ImportSummary:
@@ -47,25 +56,38 @@ def import_orgs(rows: list[tuple[int, dict[str, str]]]) -> ImportSummary:
     existing = {org.code: org for org in db.session.scalars(select(Organization))}
     errors: list[str] = []
     seen: dict[str, int] = {}
-    file_codes = {row.get("code") for _, row in rows}
+    file_codes = {row.get("code") for _line, row in rows}
     for line, row in rows:
         code, name, kind, parent = (row.get(k, "") for k in ORG_COLUMNS)
-        _check_text(errors, line, "組織コード", code, CODE_LENGTH)
-        _check_text(errors, line, "組織名", name, NAME_LENGTH)
+        _check_text(errors, line, _("組織コード"), code, CODE_LENGTH)
+        _check_text(errors, line, _("組織名"), name, NAME_LENGTH)
         if kind not in KIND_LABELS:
-            errors.append(f"{line}行目: 種別「{kind}」は使えません（hq, prefecture, local, council のいずれか）。")
+            errors.append(
+                _(
+                    "%(line)s行目: 種別「%(kind)s」は使えません（hq, prefecture, local, council のいずれか）。",
+                    line=line,
+                    kind=kind,
+                )
+            )
         if code and code in seen:
-            errors.append(f"{line}行目: 組織コード {code} は{seen[code]}行目と重複しています。")
+            errors.append(
+                _(
+                    "%(line)s行目: 組織コード %(code)s は%(seen_code)s行目と重複しています。",
+                    line=line,
+                    code=code,
+                    seen_code=seen[code],
+                )
+            )
         elif code:
             seen[code] = line
         if parent and parent == code:
-            errors.append(f"{line}行目: 組織 {code} を自分自身の親にはできません。")
+            errors.append(_("%(line)s行目: 組織 %(code)s を自分自身の親にはできません。", line=line, code=code))
         elif parent and parent not in existing and parent not in file_codes:
-            errors.append(f"{line}行目: 親組織コード {parent} が見つかりません。")
+            errors.append(_("%(line)s行目: 親組織コード %(parent)s が見つかりません。", line=line, parent=parent))
         if kind == "hq" and parent:
-            errors.append(f"{line}行目: 本部（hq）には親組織を指定できません。")
+            errors.append(_("%(line)s行目: 本部（hq）には親組織を指定できません。", line=line))
         if kind and kind != "hq" and kind in KIND_LABELS and not parent:
-            errors.append(f"{line}行目: 親組織コードが空です（親がないのは本部だけです）。")
+            errors.append(_("%(line)s行目: 親組織コードが空です（親がないのは本部だけです）。", line=line))
     errors.extend(_tree_errors(rows, existing))
     if errors:
         raise RowErrors(by_line(errors))
@@ -83,7 +105,13 @@ def _tree_errors(rows, existing: dict[str, Organization]) -> list[str]:
     for line, row in rows:
         if row.get("kind") == "hq" and not row.get("parent_code") and len(roots) > 1:
             others = ", ".join(sorted(roots - {row.get("code")}))
-            errors.append(f"{line}行目: 本部（親のない組織）は一つだけです。既に {others} があります。")
+            errors.append(
+                _(
+                    "%(line)s行目: 本部（親のない組織）は一つだけです。既に %(others)s があります。",
+                    line=line,
+                    others=others,
+                )
+            )
     reported: set[frozenset] = set()
     for line, row in rows:
         code = row.get("code", "")
@@ -95,7 +123,13 @@ def _tree_errors(rows, existing: dict[str, Organization]) -> list[str]:
             continue  # no loop, a self-parent (reported above), or a loop this row only leads into
         if frozenset(path) not in reported:
             reported.add(frozenset(path))
-            errors.append(f"{line}行目: 親組織をたどると元に戻ります（{' → '.join(path + [code])}）。")
+            errors.append(
+                _(
+                    "%(line)s行目: 親組織をたどると元に戻ります（%(join_path_code)s）。",
+                    line=line,
+                    join_path_code=" → ".join(path + [code]),
+                )
+            )
     return errors
 
 

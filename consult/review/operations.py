@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from consult.answers.models import DISPOSITIONS, Answer, Opinion
@@ -19,12 +21,12 @@ from consult.rounds.models import Round
 
 register_actions(
     {
-        "disposition_set": "対応・本部の考え方の記入",
-        "answers_published": "回答表の公開",
-        "answers_unpublished": "回答表の公開取り消し",
+        "disposition_set": _l("対応・本部の考え方の記入"),
+        "answers_published": _l("回答表の公開"),
+        "answers_unpublished": _l("回答表の公開取り消し"),
     }
 )
-STALE_MESSAGE = (
+STALE_MESSAGE = _l(
     "この意見の対応は、あなたが画面を開いた後に別の方が変更しました。あなたの入力内容は消えていません。"
     "下に表示した保存済みの内容と見比べてから、もう一度保存してください。"
 )
@@ -49,7 +51,7 @@ def set_disposition(
     """Record HQ's 対応 and 本部の考え方, refusing a save built on what another staff member has since changed."""
     disposition = disposition or None
     if disposition is not None and disposition not in DISPOSITIONS:
-        raise DomainError("対応は一覧から選んでください。")
+        raise DomainError(_("対応は一覧から選んでください。"))
     if expected is not None and expected != disposition_token(opinion.disposition, opinion.hq_view):
         raise ConflictError(STALE_MESSAGE, current=opinion)
     # Opinion has no columns for who and when; user and now are taken so an audit trail can be added here.
@@ -66,7 +68,7 @@ def link_request_item(opinion: Opinion, request_item_id: int, *, user, now: date
     """Take the opinion up in a request item (through letters.link_opinions, the one writer of the link)."""
     item = db.session.get(RequestItem, request_item_id)
     if item is None:
-        raise DomainError("選んだ要請項目はこの討議の要請書にありません。一覧から選び直してください。")
+        raise DomainError(_("選んだ要請項目はこの討議の要請書にありません。一覧から選び直してください。"))
     return letters.link_opinions(item, [opinion.id], user=user, now=now) > 0
 
 
@@ -83,7 +85,7 @@ def unlink_request_items(opinion: Opinion, request_item_ids: list[int], *, user,
 def publish_answers(round_: Round, now: datetime, *, user) -> None:
     """Let the target branches read the answer table from now on."""
     if round_.status == "draft":
-        raise DomainError("準備中の討議の回答表は公開できません。")
+        raise DomainError(_("準備中の討議の回答表は公開できません。"))
     round_.answers_published_at = now
     record_object("answers_published", round_, user=user, now=now)
     db.session.flush()

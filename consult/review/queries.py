@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -309,7 +310,11 @@ class RequestChoice:
 
     @property
     def label(self) -> str:
-        return f"要請書『{self.letter_title}』 {self.number}"
+        return _(
+            "要請書『%(self_letter_title)s』 %(self_number)s",
+            self_letter_title=self.letter_title,
+            self_number=self.number,
+        )
 
     @property
     def option_label(self) -> str:

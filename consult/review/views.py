@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,7 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-FILE_TITLES = {"opinions": "意見一覧", "answers": "回答表"}
+FILE_TITLES = {"opinions": _l("意見一覧"), "answers": _l("回答表")}
 
 
 # Headquarters' work; branches only read the published answer table.
@@ -98,7 +99,7 @@ def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters
         has_choices=bool(choices),
         stances=STANCES,
         dispositions=DISPOSITIONS,
-        disposition_filters={**DISPOSITIONS, queries.NO_DISPOSITION: "未設定"},
+        disposition_filters={**DISPOSITIONS, queries.NO_DISPOSITION: _("未設定")},
         conflict=posted[2] if posted else None,
         conflict_id=posted[0] if posted else None,
         # The request-item select is long (every item of every letter): only the row being linked carries it.

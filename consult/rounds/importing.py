@@ -11,6 +11,9 @@ import json
 import re
 import unicodedata
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from consult.core import csvfile
 from consult.core.errors import RowErrors
 from consult.core.text import clean
@@ -18,11 +21,10 @@ from consult.core.zipguard import BROKEN, ZipRefused, check_zip
 from consult.rounds.models import BODY_LIMIT, HEADING_LENGTH, ITEMS_PER_IMPORT, NUMBER_LENGTH
 from consult.rounds.operations import ItemDraft
 
-XLSX_UNREADABLE = "XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。"
-
-HEADER_NUMBER, HEADER_HEADING, HEADER_BODY = "番号", "見出し", "本文"
+HEADER_NUMBER, HEADER_HEADING, HEADER_BODY = "番号", "見出し", "本文"  # the columns as people name them
 KNOWN_HEADERS = (HEADER_NUMBER, HEADER_HEADING, HEADER_BODY)
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+XLSX_UNREADABLE = _l("XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。")
 
 # Numbering styles that start an item, tried on the NFKC form of the line (full-width digits become ASCII).
 _STYLES = (
@@ -47,7 +49,7 @@ def _match_style(line: str) -> tuple[str, str, str] | None:
         if found:
             number = found.group(1).replace(" ", "")
             if style == "paren":
-                number = f"（{number}）"
+                number = f"（{number}）"  # the item's number as the draft prints it
             # Keep the heading as typed (full-width letters and all), only the number is normalised.
             heading = _heading_as_typed(stripped, found.group(2))
             return style, number, heading
@@ -79,48 +81,74 @@ def parse_numbered_text(text: str) -> tuple[list[ItemDraft], list[str]]:
         found = _match_style(line)
         if found and (style is None or found[0] == style):
             style = found[0]
-            _, number, heading = found
+            _style, number, heading = found
             if not heading:
-                errors.append(f"{line_no}行目: 見出しがありません。番号の後に見出しを書いてください。")
+                errors.append(
+                    _("%(line_no)s行目: 見出しがありません。番号の後に見出しを書いてください。", line_no=line_no)
+                )
             drafts.append(ItemDraft(number=number, heading=heading))
             bodies.append([])
             item_lines.append(line_no)
             continue
         if not drafts:
             if line.strip():
-                errors.append(f"{line_no}行目: 最初の項目の番号（例「1. 見出し」）より前に文章があります。")
+                errors.append(
+                    _("%(line_no)s行目: 最初の項目の番号（例「1. 見出し」）より前に文章があります。", line_no=line_no)
+                )
             continue
         bodies[-1].append(line.rstrip())
     for draft, body, line_no in zip(drafts, bodies, item_lines, strict=True):
         draft.body = "\n".join(body).strip("\n")
-        errors.extend(_length_errors(draft, f"{line_no}行目"))
+        errors.extend(_length_errors(draft, _("%(line_no)s行目", line_no=line_no)))
     if not drafts and not errors:
-        errors.append("項目が見つかりません。各項目の最初の行を「1. 見出し」のように番号で始めてください。")
+        errors.append(_("項目が見つかりません。各項目の最初の行を「1. 見出し」のように番号で始めてください。"))
     if len(drafts) > ITEMS_PER_IMPORT:
-        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{ITEMS_PER_IMPORT}件までです。")
+        errors.append(
+            _(
+                "項目が多すぎます（%(len_drafts)s件）。一度に取り込めるのは%(items_per_import)s件までです。",
+                len_drafts=len(drafts),
+                items_per_import=ITEMS_PER_IMPORT,
+            )
+        )
     return (drafts, []) if not errors else ([], errors)
 
 
 def _length_errors(draft: ItemDraft, where: str) -> list[str]:
     errors = []
     if len(draft.number) > NUMBER_LENGTH:
-        errors.append(f"{where}: 番号が長すぎます（{NUMBER_LENGTH}文字まで）。")
+        errors.append(
+            _("%(where)s: 番号が長すぎます（%(number_length)s文字まで）。", where=where, number_length=NUMBER_LENGTH)
+        )
     if len(draft.heading) > HEADING_LENGTH:
-        errors.append(f"{where}: 見出しが長すぎます（{HEADING_LENGTH}文字まで、入力は{len(draft.heading):,}文字）。")
+        errors.append(
+            _(
+                "%(where)s: 見出しが長すぎます（%(heading_length)s文字まで、入力は%(len_draft_heading)s文字）。",
+                where=where,
+                heading_length=HEADING_LENGTH,
+                len_draft_heading=f"{len(draft.heading):,}",
+            )
+        )
     if len(draft.body) > BODY_LIMIT:
-        errors.append(f"{where}: 本文が長すぎます（{BODY_LIMIT:,}文字まで、入力は{len(draft.body):,}文字）。")
+        errors.append(
+            _(
+                "%(where)s: 本文が長すぎます（%(body_limit)s文字まで、入力は%(len_draft_body)s文字）。",
+                where=where,
+                body_limit=f"{BODY_LIMIT:,}",
+                len_draft_body=f"{len(draft.body):,}",
+            )
+        )
     return errors
 
 
 def parse_table_file(filename: str, data: bytes) -> tuple[list[ItemDraft], list[str]]:
     """A CSV or XLSX upload with the columns 番号, 見出し, 本文; the type is told by content, not by name."""
     if not data:
-        return [], ["ファイルが空です。"]
+        return [], [_("ファイルが空です。")]
     if data.startswith(b"PK\x03\x04"):
         try:
             check_zip(data)  # before openpyxl opens it: no zip bombs
         except ZipRefused as exc:
-            return [], [XLSX_UNREADABLE if exc.message is BROKEN else str(exc)]
+            return [], [str(XLSX_UNREADABLE) if exc.message is BROKEN else str(exc)]
         rows, error = _xlsx_rows(data)
     else:
         rows, error = _csv_rows(data)
@@ -142,7 +170,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error on a file that is not a workbook
-        return [], XLSX_UNREADABLE
+        return [], str(XLSX_UNREADABLE)
     try:
         sheet = workbook.worksheets[0]
         rows = [
@@ -167,7 +195,7 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> tuple[list[ItemDraft], list
     """(line, cells) of a table whose first non-empty row is the header; messages name the lines."""
     header_index = next((i for i, (_line, row) in enumerate(rows) if any(cell.strip() for cell in row)), None)
     if header_index is None:
-        return [], ["ファイルに行がありません。1行目に「番号, 見出し, 本文」の見出し行を入れてください。"]
+        return [], [_("ファイルに行がありません。1行目に「番号, 見出し, 本文」の見出し行を入れてください。")]
     header_line, header_row = rows[header_index]
     header = [unicodedata.normalize("NFKC", cell).strip() for cell in header_row]
     errors = []
@@ -177,14 +205,23 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> tuple[list[ItemDraft], list
             continue
         if name not in KNOWN_HEADERS:
             errors.append(
-                f"{header_line}行目: 不明な列「{name}」があります。使える列は「番号」「見出し」「本文」です。"
+                _(
+                    "%(header_line)s行目: 不明な列「%(name)s」があります。使える列は「番号」「見出し」「本文」です。",
+                    header_line=header_line,
+                    name=name,
+                )
             )
         elif name in columns:
-            errors.append(f"{header_line}行目: 列「{name}」が二つあります。")
+            errors.append(_("%(header_line)s行目: 列「%(name)s」が二つあります。", header_line=header_line, name=name))
         else:
             columns[name] = index
     if HEADER_HEADING not in columns:
-        errors.append(f"{header_line}行目: 「見出し」の列がありません。1行目を「番号, 見出し, 本文」にしてください。")
+        errors.append(
+            _(
+                "%(header_line)s行目: 「見出し」の列がありません。1行目を「番号, 見出し, 本文」にしてください。",
+                header_line=header_line,
+            )
+        )
     if errors:
         return [], errors
     drafts = []
@@ -193,7 +230,7 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> tuple[list[ItemDraft], list
             continue
         extra = [cell for index, cell in enumerate(row) if index >= len(header) or not header[index]]
         if any(cell.strip() for cell in extra):
-            errors.append(f"{line_no}行目: 見出し行にない列に値があります。")
+            errors.append(_("%(line_no)s行目: 見出し行にない列に値があります。", line_no=line_no))
             continue
         number = _cell(row, columns, HEADER_NUMBER).translate(_DIGITS).strip() or str(len(drafts) + 1)
         draft = ItemDraft(
@@ -202,13 +239,19 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> tuple[list[ItemDraft], list
             body=_cell(row, columns, HEADER_BODY).strip("\n"),
         )
         if not draft.heading:
-            errors.append(f"{line_no}行目: 見出しがありません。")
-        errors.extend(_length_errors(draft, f"{line_no}行目"))
+            errors.append(_("%(line_no)s行目: 見出しがありません。", line_no=line_no))
+        errors.extend(_length_errors(draft, _("%(line_no)s行目", line_no=line_no)))
         drafts.append(draft)
     if not drafts and not errors:
-        errors.append("見出し行の下に項目の行がありません。")
+        errors.append(_("見出し行の下に項目の行がありません。"))
     if len(drafts) > ITEMS_PER_IMPORT:
-        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{ITEMS_PER_IMPORT}件までです。")
+        errors.append(
+            _(
+                "項目が多すぎます（%(len_drafts)s件）。一度に取り込めるのは%(items_per_import)s件までです。",
+                len_drafts=len(drafts),
+                items_per_import=ITEMS_PER_IMPORT,
+            )
+        )
     return (drafts, []) if not errors else ([], errors)
 
 
@@ -233,13 +276,19 @@ def drafts_from_json(value: str) -> tuple[list[ItemDraft], list[str]]:
         or not rows
         or not all(isinstance(row, list) and len(row) == 3 and all(isinstance(v, str) for v in row) for row in rows)
     ):
-        return [], ["確認画面の内容を読み取れませんでした。もう一度取り込みからやり直してください。"]
+        return [], [_("確認画面の内容を読み取れませんでした。もう一度取り込みからやり直してください。")]
     drafts = [ItemDraft(number=clean(n).strip(), heading=clean(h).strip(), body=clean(b)) for n, h, b in rows]
     errors = []
     for index, draft in enumerate(drafts, start=1):
         if not draft.number or not draft.heading:
-            errors.append(f"{index}件目: 番号と見出しが必要です。")
-        errors.extend(_length_errors(draft, f"{index}件目"))
+            errors.append(_("%(index)s件目: 番号と見出しが必要です。", index=index))
+        errors.extend(_length_errors(draft, _("%(index)s件目", index=index)))
     if len(drafts) > ITEMS_PER_IMPORT:
-        errors.append(f"項目が多すぎます（{len(drafts)}件）。一度に取り込めるのは{ITEMS_PER_IMPORT}件までです。")
+        errors.append(
+            _(
+                "項目が多すぎます（%(len_drafts)s件）。一度に取り込めるのは%(items_per_import)s件までです。",
+                len_drafts=len(drafts),
+                items_per_import=ITEMS_PER_IMPORT,
+            )
+        )
     return (drafts, []) if not errors else ([], errors)

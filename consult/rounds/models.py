@@ -26,7 +26,7 @@ from consult.core.types import UTCDateTime
 from consult.extensions import db
 from consult.orgs.models import Organization
 
-STATUS_LABELS = {"draft": "準備中", "open": "受付中", "closed": "締切済"}
+STATUS_LABELS = {"draft": _l("準備中"), "open": _l("受付中"), "closed": _l("締切済")}
 # How long each text may be: the String columns' sizes, and the bounds of the free texts. The forms check them.
 TITLE_LENGTH = 300
 BACKGROUND_LIMIT = 20_000
@@ -314,26 +314,27 @@ class DeadlineExtension(db.Model):
     organization: Mapped[Organization] = relationship()
 
     def audit_subject(self) -> Subject:
-        words = f"{self.organization.name}の締切を{format_jst(self.until)}まで延長（理由: {self.reason}）"
+        until = format_jst(self.until, lang="ja")  # the log is kept in Japanese
+        words = f"{self.organization.name}の締切を{until}まで延長（理由: {self.reason}）"
         return Subject("round", self.round_id, self.round_id, words, {"org_id": self.organization_id})
 
 
 register_actions(
     {
-        "round_created": "討議の作成",
-        "round_edited": "討議の編集",
-        "round_opened": "受付開始",
-        "round_closed": "受付終了",
-        "items_added": "項目の追加",
-        "item_edited": "項目の修正",
-        "item_moved": "項目の並べ替え",
-        "item_removed": "項目の削除",
-        "targets_changed": "対象組織の変更",
-        "attachment_added": "添付ファイルの追加",
-        "attachment_removed": "添付ファイルの削除",
-        "milestone_added": "日程の追加",
-        "milestone_removed": "日程の削除",
-        "extension_granted": "締切の延長",
+        "round_created": _l("討議の作成"),
+        "round_edited": _l("討議の編集"),
+        "round_opened": _l("受付開始"),
+        "round_closed": _l("受付終了"),
+        "items_added": _l("項目の追加"),
+        "item_edited": _l("項目の修正"),
+        "item_moved": _l("項目の並べ替え"),
+        "item_removed": _l("項目の削除"),
+        "targets_changed": _l("対象組織の変更"),
+        "attachment_added": _l("添付ファイルの追加"),
+        "attachment_removed": _l("添付ファイルの削除"),
+        "milestone_added": _l("日程の追加"),
+        "milestone_removed": _l("日程の削除"),
+        "extension_granted": _l("締切の延長"),
     }
 )
 
@@ -344,10 +345,10 @@ def _round_titles() -> list[tuple[int, str]]:
 
 register_kind(
     "round",
-    "討議",
+    _l("討議"),
     Round,
     link=lambda round_id, _event: url_for("rounds.detail", round_id=round_id),
     choices=_round_titles,
 )
-register_kind("item", "項目")
-register_kind("attachment", "添付ファイル")
+register_kind("item", _l("項目"))
+register_kind("attachment", _l("添付ファイル"))

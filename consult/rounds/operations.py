@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,7 +34,7 @@ ALLOWED_ATTACHMENT_TYPES = {
 }
 
 
-CONFLICT_MESSAGE = (
+CONFLICT_MESSAGE = _l(
     "他の人がこの討議を先に更新しました。あなたの入力内容は消えていません。"
     "下に表示した保存済みの内容と見比べてから、もう一度保存してください。"
 )
@@ -66,7 +67,7 @@ def check_version(round_: Round, expected_version: int | None) -> None:
 def check_schedule(opens_at: datetime, deadline: datetime) -> None:
     """The deadline must come after the opening."""
     if deadline <= opens_at:
-        raise DomainError("締切は受付開始より後の日時にしてください。")
+        raise DomainError(_("締切は受付開始より後の日時にしてください。"))
 
 
 def create_round(title: str, background: str, opens_at: datetime, deadline: datetime, user, now: datetime) -> Round:
@@ -216,16 +217,20 @@ def move_item(round_: Round, item: RoundItem, step: int, *, user, now: datetime)
 def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetime, max_bytes: int) -> Attachment:
     """Keep the draft file after checking its size and that its content is a PDF or DOCX."""
     if not data:
-        raise DomainError("ファイルが空です。")
+        raise DomainError(_("ファイルが空です。"))
     if len(data) > max_bytes:
         raise DomainError(
-            f"ファイルが大きすぎます（{human_size(len(data))}）。{human_size(max_bytes)}以下のファイルにしてください。"
+            _(
+                "ファイルが大きすぎます（%(human_size_len_data)s）。%(human_size_max_bytes)s以下のファイルにしてください。",
+                human_size_len_data=human_size(len(data)),
+                human_size_max_bytes=human_size(max_bytes),
+            )
         )
     if data.startswith(b"PK"):
         check_zip(data)  # a DOCX: no zip bomb before zipfile looks inside (raises ZipRefused, a DomainError)
     content_type = sniff_document(data)
     if content_type is None:
-        raise DomainError("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。")
+        raise DomainError(_("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。"))
     filename = uploaded_file_name(filename, ALLOWED_ATTACHMENT_TYPES[content_type], "draft")
     attachment = Attachment(
         round=round_,
@@ -248,7 +253,7 @@ def human_size(size: int) -> str:
         return f"{size / (1024 * 1024):.3g}MB"
     if size >= 1024:
         return f"{size / 1024:.3g}KB"
-    return f"{size}バイト"
+    return _("%(size)sバイト", size=size)
 
 
 def remove_attachment(attachment: Attachment, *, user, now: datetime) -> None:
@@ -294,13 +299,15 @@ def remove_milestone(milestone: Milestone, *, user, now: datetime) -> None:
 def open_round(round_: Round, now: datetime, *, user) -> None:
     """draft → open; needs items and targets."""
     if not round_.can_transition("open"):
-        raise TransitionError(f"「{round_.status_label}」の討議は受付開始できません。")
+        raise TransitionError(
+            _("「%(round__status_label)s」の討議は受付開始できません。", round__status_label=round_.status_label)
+        )
     if not round_.items:
-        raise TransitionError("項目が一つもありません。項目を追加してから受付を開始してください。")
+        raise TransitionError(_("項目が一つもありません。項目を追加してから受付を開始してください。"))
     if not round_.targets:
-        raise TransitionError("対象組織が選ばれていません。")
+        raise TransitionError(_("対象組織が選ばれていません。"))
     if round_.deadline <= now:
-        raise TransitionError("締切が過ぎています。締切を先の日時に直してから受付を開始してください。")
+        raise TransitionError(_("締切が過ぎています。締切を先の日時に直してから受付を開始してください。"))
     round_.status = "open"
     record_object("round_opened", round_, user=user, now=now)
     db.session.flush()
@@ -309,7 +316,9 @@ def open_round(round_: Round, now: datetime, *, user) -> None:
 def close_round(round_: Round, now: datetime, *, user) -> None:
     """open → closed; organisations with a running extension may still answer."""
     if not round_.can_transition("closed"):
-        raise TransitionError(f"「{round_.status_label}」の討議は締め切れません。")
+        raise TransitionError(
+            _("「%(round__status_label)s」の討議は締め切れません。", round__status_label=round_.status_label)
+        )
     round_.status = "closed"
     record_object("round_closed", round_, user=user, now=now)
     db.session.flush()
@@ -320,13 +329,13 @@ def grant_extension(
 ) -> DeadlineExtension:
     """Give one target organisation more time; the reason and who granted it are kept."""
     if not round_.is_target(organization_id):
-        raise DomainError("対象組織ではありません。")
+        raise DomainError(_("対象組織ではありません。"))
     if until <= now:
-        raise DomainError("延長後の締切は現在より後の日時にしてください。")
+        raise DomainError(_("延長後の締切は現在より後の日時にしてください。"))
     if until <= round_.deadline:
-        raise DomainError("延長後の締切は、討議の締切より後の日時にしてください。")
+        raise DomainError(_("延長後の締切は、討議の締切より後の日時にしてください。"))
     if not reason.strip():
-        raise DomainError("延長の理由を入力してください。")
+        raise DomainError(_("延長の理由を入力してください。"))
     extension = DeadlineExtension(
         round_id=round_.id,
         organization_id=organization_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from consult.auth.models import User
@@ -34,7 +35,7 @@ def extension_entries(round_: Round) -> list[ExtensionEntry]:
         .where(DeadlineExtension.round_id == round_.id)
         .order_by(DeadlineExtension.granted_at, DeadlineExtension.id)
     ).all()
-    return [ExtensionEntry(ext, org, name or "（不明）") for ext, org, name in reversed(granted)]
+    return [ExtensionEntry(ext, org, name or _("（不明）")) for ext, org, name in reversed(granted)]
 
 
 def target_count(round_: Round) -> int:

@@ -291,17 +291,19 @@ def import_items(round_id: int):
     if request.method == "POST" and action == "preview_text":
         if paste.validate_on_submit():
             drafts, errors = importing.parse_numbered_text(paste.text.data)
-            source = "貼り付けた文章"
+            source = _("貼り付けた文章")
     elif request.method == "POST" and action == "preview_file":
         file = upload.file.data
         if not file or not file.filename:
-            upload.file.errors = ["ファイルを選んでください。"]
+            upload.file.errors = [_("ファイルを選んでください。")]
         else:
             drafts, errors = importing.parse_table_file(file.filename, file.read())
-            source = f"ファイル「{file.filename}」"
+            source = _("ファイル「%(file_filename)s」", file_filename=file.filename)
             if errors:
                 upload.file.errors = [
-                    "ファイルに誤りがあるため、何も取り込んでいません。下の一覧を直してから、もう一度選んでください。"
+                    _(
+                        "ファイルに誤りがあるため、何も取り込んでいません。下の一覧を直してから、もう一度選んでください。"
+                    )
                 ]
     elif request.method == "POST" and action == "confirm":
         drafts, errors = importing.drafts_from_json(confirm.rows.data)
@@ -336,7 +338,7 @@ def attachments(round_id: int):
     if form.validate_on_submit():
         file = form.file.data
         if not file or not file.filename:
-            form.file.errors = ["ファイルを選んでください。"]
+            form.file.errors = [_("ファイルを選んでください。")]
         else:
             try:
                 attachment = rounds.add_attachment(

@@ -6,6 +6,7 @@ import io
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,7 +24,7 @@ from consult.rounds import operations as rounds
 from consult.rounds.forms import ExtensionForm
 from consult.rounds.models import Round, RoundTarget
 
-BOARD_FILTER_STATES = {**STATE_LABELS, "late": "締切後の送信あり", "extended": "締切延長あり"}
+BOARD_FILTER_STATES = {**STATE_LABELS, "late": _l("締切後の送信あり"), "extended": _l("締切延長あり")}
 
 
 def _board_filters() -> dict[str, str]:

@@ -159,7 +159,7 @@ def withdraw(round_id: int, org_id: int):
         abort(403)
     answer = answering.find_answer(round_.id, org.id)
     if answer is None:
-        return _render_show(round_, org, message="まだ回答がありません。")
+        return _render_show(round_, org, message=_("まだ回答がありません。"))
     try:
         answering.withdraw_answer(round_, answer, current_user, _posted_version(), request_now())
     except DomainError as exc:
@@ -248,7 +248,7 @@ def _state(round_: Round, org_id: int | None, answer: Answer | None) -> dict:
         "deadline": state.deadline,
         "extension": round_.extension_for(org_id),
         "submitted": answer is not None and answer.status == "submitted",
-        "state_label": answer.status_label if answer is not None else "未着手",
+        "state_label": answer.status_label if answer is not None else _("未着手"),
     }
 
 
@@ -293,8 +293,8 @@ def _render_edit(
     opinions = answer.item_opinions() if answer else {}
     saved_by = ""
     if compare is not None and answer is not None:
-        name = answer.updated_by.name if answer.updated_by else "不明な利用者"
-        saved_by = f"{name}さんが {clock.to_jst(answer.updated_at):%H:%M} に保存"
+        name = answer.updated_by.name if answer.updated_by else _("不明な利用者")
+        saved_by = _("%(name)sさんが %(at)s に保存", name=name, at=f"{clock.to_jst(answer.updated_at):%H:%M}")
     return render_template(
         "answers/edit.html",
         round=round_,

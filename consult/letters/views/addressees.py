@@ -39,7 +39,10 @@ def _chosen_items(form: AddresseeForm, campaign_letters: list[Letter]) -> list[i
     own = {item.id for item in letter_.items} if letter_ else set()
     chosen = [item_id for item_id in form.item.data if item_id in own]
     if not chosen:
-        form.scope.errors = [*form.scope.errors, "一部の項目を渡すときは、渡す要請書の項目を一つ以上選んでください。"]
+        form.scope.errors = [
+            *form.scope.errors,
+            _("一部の項目を渡すときは、渡す要請書の項目を一つ以上選んでください。"),
+        ]
     return chosen
 
 

@@ -4,6 +4,7 @@ an operation's refusal next to its field, and a few display helpers."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 
 from consult.answers.models import Opinion
 from consult.core.errors import ConflictError, DomainError
@@ -75,12 +76,12 @@ def private(response):
 def scope_text(addressee: Addressee, labels: dict[int, str]) -> str:
     """「すべて」 or 「一部（2. マイナンバー…）」 for the overview table."""
     if addressee.all_items:
-        return "すべて"
+        return _("すべて")
     parts = []
     for item in addressee.selected:
         text = item.text if len(item.text) <= 20 else item.text[:20] + "…"
         parts.append(f"{labels.get(item.id, '')} {text}".strip())
-    return f"一部（{'、'.join(parts)}）" if parts else "一部（未選択）"
+    return _("一部（%(join_parts)s）", join_parts="、".join(parts)) if parts else _("一部（未選択）")
 
 
 def excerpt(opinion: Opinion, limit: int = 80) -> str:

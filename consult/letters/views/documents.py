@@ -91,7 +91,7 @@ def templates():
     if form.validate_on_submit():
         file = form.file.data
         if not file or not file.filename:
-            form.file.errors = ["ファイルを選んでください。"]
+            form.file.errors = [_("ファイルを選んでください。")]
         else:
             data = file.read()
             try:

@@ -173,7 +173,7 @@ def edit_item(campaign_id: int, letter_id: int, item_id: int):
                 item, typed(form.text), shown=form.shown.data, user=current_user, now=request_now()
             )
         except ConflictError as exc:  # someone changed the wording after this page was loaded
-            form.text.errors = [refused(exc), f"保存済みの文言：{item.text}"]
+            form.text.errors = [refused(exc), _("保存済みの文言：%(item_text)s", item_text=item.text)]
             form.shown.data = item.text
         except DomainError as exc:
             show_errors(form, exc, "text")
