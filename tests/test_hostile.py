@@ -23,8 +23,8 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy import text as sql
+from test_answers_support import PASSWORD, answer_post, edit_url, new_client
 from test_letters_views import add_letter, create_campaign
-from test_opinions_support import PASSWORD, answer_post, edit_url, new_client
 
 from consult.extensions import db
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from consult.answers.forms import OPINION_FIELDS, OPINION_LABELS, PROPOSAL_LABELS, STANCE_CHOICES
+from consult.answers.forms import GENERAL_COMMENT_LABEL, OPINION_FIELDS, OPINION_LABELS, PROPOSAL_LABELS, STANCE_CHOICES
 
 
 class AnswerFields:
@@ -39,7 +39,7 @@ class AnswerFields:
         )
 
     def general(self) -> Markup:
-        return Markup(self._text(self.form.general_comment, self.form.general_comment.label.text))
+        return Markup(self._text(self.form.general_comment, GENERAL_COMMENT_LABEL))
 
     # ---------------------------------------------------------------- the controls
 

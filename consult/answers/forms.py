@@ -1,8 +1,9 @@
 """The answer form, built per round: one group of fields per draft item plus proposals for new items.
 
 The form class of a round is built once per set of items (and number of proposal slots) and kept: it only
-holds field definitions, so every request of every branch reuses it. The page renders these fields with the
-light macros of templates/answers/_fields.html instead of WTForms' widgets (200 fields on one page).
+holds field definitions, so every request of every branch reuses it. The page renders its fields with
+consult/answers/fields.py (AnswerFields) instead of WTForms' widgets (200 fields on one page); a page opened
+afresh reads its values from an AnswerPage, a posted one from the form.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import re
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from markupsafe import Markup
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
@@ -49,11 +51,14 @@ def _text(label: str, limit: int = TEXT_LIMIT, area: bool = True):
     return kind(label, filters=[newlines], validators=[MaxChars(limit)])  # forbidden characters: CleanTextForm
 
 
+GENERAL_COMMENT_LABEL = _l("全体を通しての意見")
+
+
 class AnswerFormBase(CleanTextForm):
     """Fields every answer has; the per-item and proposal fields are added by answer_form()."""
 
     version = HiddenField()
-    general_comment = _text(_l("全体を通しての意見"))
+    general_comment = _text(GENERAL_COMMENT_LABEL)
 
     item_ids: list[int] = []
     proposal_count: int = 0
@@ -98,14 +103,51 @@ class AnswerFormBase(CleanTextForm):
         )
 
 
-def answer_form(
-    item_ids: list[int], proposal_count: int, data: AnswerInput | None = None, version: int | None = None, **kwargs
-) -> AnswerFormBase:
-    """The form of a round's items (field names fixed by the URL contract), instantiated."""
-    form_class = answer_form_class(tuple(item_ids), min(proposal_count, MAX_PROPOSALS))
-    if data is not None:
-        kwargs["data"] = _initial(data, version)
-    return form_class(**kwargs)
+def answer_form(item_ids: list[int], proposal_count: int) -> AnswerFormBase:
+    """The form of a round's items (field names fixed by the URL contract) with what was posted."""
+    return answer_form_class(tuple(item_ids), min(proposal_count, MAX_PROPOSALS))()
+
+
+class _Shown:
+    """A field as a page shows it before anything is posted: its name and value, no errors."""
+
+    __slots__ = ("id", "name", "data")
+    errors = ()
+
+    def __init__(self, name: str, data):
+        self.id = self.name = name
+        self.data = data
+
+
+class AnswerPage:
+    """What the answer page reads of a form when it is opened (GET): every field's value from the stored answer
+    or a late draft, without binding the 200 WTForms fields (every branch opens this page twice per answer, all
+    at once before the deadline). Renders the same HTML as the form; a POST that comes back uses the form."""
+
+    errors: dict = {}
+
+    def __init__(self, item_ids: list[int], proposal_count: int, data: AnswerInput, version: int):
+        self.item_ids = list(item_ids)
+        self.proposal_count = min(proposal_count, MAX_PROPOSALS)
+        self._values = _initial(data, version)
+        self.general_comment = self._shown("general_comment")
+
+    def _shown(self, name: str) -> _Shown:
+        return _Shown(name, self._values.get(name, ""))
+
+    @property
+    def csrf_token(self) -> Markup:
+        return Markup('<input id="csrf_token" name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
+
+    @property
+    def version(self) -> Markup:
+        return Markup('<input id="version" name="version" type="hidden" value="{}">').format(self._values["version"])
+
+    def item_field(self, item_id: int, name: str) -> _Shown:
+        return self._shown(f"item-{item_id}-{name}")
+
+    def proposal_fields(self, index: int) -> list[_Shown]:
+        return [self._shown(f"proposal-{index}-{name}") for name in PROPOSAL_LABELS]
 
 
 @functools.lru_cache(maxsize=256)
@@ -186,7 +228,7 @@ def read_posted(item_ids: list[int], proposal_count: int, formdata) -> tuple[Ans
     return data, version if version is not None else 0
 
 
-def _initial(data: AnswerInput, version: int | None) -> dict:
+def _initial(data: AnswerInput, version: int) -> dict:
     """Field defaults from a stored answer (or a late draft)."""
     initial = {"version": str(version or 0), "general_comment": data.general_comment}
     for item_id, opinion in data.opinions.items():

@@ -16,7 +16,7 @@ from consult.answers import signals
 from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion, OpinionRevision
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError
-from consult.core.i18n import in_app_language
+from consult.core.i18n import kept_labels
 from consult.core.text import ForbiddenText, forbidden_in
 from consult.extensions import db
 from consult.rounds.models import Round
@@ -302,19 +302,20 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
             ).where(columns.answer_id == answer.id, columns.item_id.is_not(None))
         )
     }
-    inserts, updates, deletes, kept = [], [], [], []
+    inserts, updates, deletes, answered_kept = [], [], [], []
+    stances = kept_labels(STANCES)  # the history keeps the app's language; switched once, not once per item
     for position, item in enumerate(round_.items, start=1):
         typed = data.opinions.get(item.id, OpinionInput())
         stored = stored_rows.get(item.id)
         label = f"{item.number} {item.heading}"
         if typed.stance == "" and typed.is_empty():
             if stored is not None:
-                stance = in_app_language(STANCES.get(stored.stance, stored.stance))
+                stance = stances.get(stored.stance, stored.stance)
                 changes.append(_change(label, "意見", stance, "（意見なし）"))
                 deletes.append(stored.id)
             continue
         before = OpinionInput(*stored[2:6]) if stored is not None else OpinionInput()
-        changed = _field_changes(label, before, typed)
+        changed = _field_changes(label, before, typed, stances)
         changes.extend(changed)
         # An untouched opinion still answers the wording it was written for.
         keep_revision = stored is not None and not changed and stored.item_revision is not None
@@ -323,7 +324,7 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
             revision = stored.revision + 1 if changed else stored.revision
             if changed and stored.answered_revision is not None:
                 if stored.answered_revision == stored.revision:  # the wording headquarters answered: keep it
-                    kept.append(
+                    answered_kept.append(
                         {"opinion_id": stored.id, "revision": stored.revision, "heading": "", **before_of(stored)}
                     )
                 revised.append(stored.id)
@@ -351,8 +352,8 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
             .values({name: bindparam(name) for name in updates[0] if name != "opinion_id"}),
             updates,
         )
-    if kept:
-        db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in kept])
+    if answered_kept:
+        db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in answered_kept])
     if deletes or inserts or updates:
         db.session.expire(answer, ["opinions"])
     changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()], revised, now))
@@ -421,13 +422,13 @@ def _revise(opinion: Opinion, now: datetime, revised: list[int]) -> None:
         revised.append(opinion.id)
 
 
-def _field_changes(label: str, before: OpinionInput, after: OpinionInput) -> list[dict]:
+def _field_changes(label: str, before: OpinionInput, after: OpinionInput, stances: dict[str, str]) -> list[dict]:
     names = {"stance": "区分", "referred_text": "該当箇所", "proposed_text": "修正案", "reason": "理由"}
     changes = []
     for name in FIELDS:
         old, new = getattr(before, name), getattr(after, name)
         if name == "stance":
-            old, new = in_app_language(STANCES.get(old, "")), in_app_language(STANCES.get(new or "other", ""))
+            old, new = stances.get(old, ""), stances.get(new or "other", "")
         if old != new:
             changes.append(_change(label, names[name], old, new))
     return changes

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from consult.answers import operations as answering
 from consult.answers.fields import AnswerFields
-from consult.answers.forms import STANCE_CHOICES, answer_form, posted_proposal_count, read_posted
+from consult.answers.forms import STANCE_CHOICES, AnswerPage, answer_form, posted_proposal_count, read_posted
 from consult.answers.models import Answer, AnswerEvent
 from consult.answers.views import bp
 from consult.core import clock
@@ -110,10 +110,8 @@ def edit(round_id: int, org_id: int):
             return redirect(url_for(".show", round_id=round_.id, org_id=org.id))
         restored = answering.late_draft_pending(answer)
         data = answering.AnswerInput.from_json(answer.late_payload) if restored else answering.answer_input_of(answer)
-        form = answer_form(
-            item_ids, len(data.proposals) + EMPTY_SLOTS, data=data, version=answer.version if answer else 0
-        )
-        return _render_edit(round_, org, form, answer, restored=restored)
+        page = AnswerPage(item_ids, len(data.proposals) + EMPTY_SLOTS, data, answer.version if answer else 0)
+        return _render_edit(round_, org, page, answer, restored=restored)
 
     # A POST saves first and loads the stored answer with everything the page shows only to show it again.
     action = request.form.get("action", "save")

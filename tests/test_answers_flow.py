@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from test_opinions_support import answer_post, edit_url, hidden_version, new_client, stored
+from test_answers_support import answer_post, edit_url, hidden_version, new_client, stored
 
 from consult.extensions import db
 

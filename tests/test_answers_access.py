@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from test_opinions_support import answer_post, new_client, stored
+from test_answers_support import answer_post, new_client, stored
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
-from test_aggregation_pages import opinion_id, submit
+from test_review_pages import opinion_id, submit
 
 from consult.extensions import db
 

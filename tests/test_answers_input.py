@@ -6,7 +6,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from test_opinions_support import PASSWORD, answer_post, edit_url, hidden_version, stored
+from test_answers_support import PASSWORD, answer_post, edit_url, hidden_version, stored
 
 from consult import create_app
 from consult.extensions import db
@@ -179,3 +179,34 @@ def test_csrf_failure_keeps_the_typed_text_and_a_fresh_token_saves(app, database
     finally:
         with csrf_app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_page_opened_afresh_shows_the_same_fields_as_the_form(app, lang):
+    """The GET page reads its values from an AnswerPage, not from the 200-field form; both give the same HTML."""
+    from flask import render_template_string, session
+
+    from consult.answers import forms
+    from consult.answers.fields import AnswerFields
+    from consult.answers.operations import AnswerInput, OpinionInput, ProposalInput
+
+    page = (
+        "{{ form.csrf_token }}{{ form.version }}{% set f = fields(form, {'referred_text': 'hint <&>'}) %}"
+        "{% for i in form.item_ids %}{{ f.item(i) }}{% endfor %}"
+        "{% for i in range(form.proposal_count) %}{{ f.proposal(i) }}{% endfor %}{{ f.general() }}"
+    )
+    item_ids = [11, 12, 13]
+    data = AnswerInput(
+        opinions={11: OpinionInput("agree", "a<b>&\"'", "x", ""), 12: OpinionInput("", "", "", "理由")},
+        proposals=[ProposalInput('見出し"<', "提案", "理由")],
+        general_comment="全体 & 意見",
+    )
+    app.config["WTF_CSRF_ENABLED"] = True  # as served: the form carries its token
+    with app.test_request_context("/", method="POST", data=forms._initial(data, 7)):
+        session["lang"] = lang
+        as_form = render_template_string(page, form=forms.answer_form(item_ids, 3), fields=AnswerFields)
+        afresh = render_template_string(page, form=forms.AnswerPage(item_ids, 3, data, 7), fields=AnswerFields)
+    token = re.compile(r'(name="csrf_token" type="hidden" value=)"[^"]*"')
+    assert token.sub(r"\1", afresh) == token.sub(r"\1", as_form)
+    assert "見出し&#34;&lt;" in afresh and 'value="7"' in afresh
+    assert ("Stance" in afresh) == (lang == "en")
