@@ -17,6 +17,7 @@ from consult.answers.models import STANCES, Answer, AnswerEvent, Opinion, Opinio
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError, TransitionError
 from consult.core.i18n import kept_labels
+from consult.core.text import ForbiddenText, forbidden_in
 from consult.extensions import db
 from consult.rounds.models import Round
 
@@ -215,6 +216,21 @@ def _check_data(round_: Round, data: AnswerInput) -> None:
             raise DomainError(_("討議案にない項目への意見が含まれています。画面を読み込み直してください。"))
         if opinion.stance and opinion.stance not in STANCES:
             raise DomainError(_("意見の区分が正しくありません。"))
+    # The item opinions are written as rows, past the session's flush guard: the rule is checked here (the API).
+    for where, text in _texts(data):
+        if chars := forbidden_in(text):
+            raise ForbiddenText(where, chars)
+
+
+def _texts(data: AnswerInput):
+    """(where, text) of everything typed in an answer."""
+    for item_id, opinion in data.opinions.items():
+        for name in FIELDS[1:]:
+            yield f"item-{item_id}-{name}", getattr(opinion, name)
+    for index, proposal in enumerate(data.proposals):
+        for name in ("heading", "proposed_text", "reason"):
+            yield f"proposal-{index}-{name}", getattr(proposal, name)
+    yield "general_comment", data.general_comment
 
 
 def _late_message(round_: Round, organization_id: int, now: datetime, kept: bool = True) -> str:
@@ -288,7 +304,7 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
             ).where(columns.answer_id == answer.id, columns.item_id.is_not(None))
         )
     }
-    inserts, updates, deletes, kept = [], [], [], []
+    inserts, updates, deletes, answered_kept = [], [], [], []
     stances = kept_labels(STANCES)  # the history keeps the app's language; switched once, not once per item
     for position, item in enumerate(round_.items, start=1):
         typed = data.opinions.get(item.id, OpinionInput())
@@ -310,7 +326,7 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
             revision = stored.revision + 1 if changed else stored.revision
             if changed and stored.answered_revision is not None:
                 if stored.answered_revision == stored.revision:  # the wording headquarters answered: keep it
-                    kept.append(
+                    answered_kept.append(
                         {"opinion_id": stored.id, "revision": stored.revision, "heading": "", **before_of(stored)}
                     )
                 revised.append(stored.id)
@@ -338,8 +354,8 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
             .values({name: bindparam(name) for name in updates[0] if name != "opinion_id"}),
             updates,
         )
-    if kept:
-        db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in kept])
+    if answered_kept:
+        db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in answered_kept])
     if deletes or inserts or updates:
         db.session.expire(answer, ["opinions"])
     changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()], revised, now))

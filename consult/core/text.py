@@ -132,37 +132,37 @@ class ForbiddenText(TranslatedError):
 
 def check_flush(session, _flush_context=None, _instances=None) -> None:
     """Before every flush: no new or changed string column may hold a forbidden character."""
-    from sqlalchemy import String, inspect
+    from sqlalchemy import inspect
 
     for obj in (*session.new, *session.dirty):
         state = inspect(obj)
-        for attr in state.mapper.column_attrs:
-            if not isinstance(attr.columns[0].type, String):
-                continue
-            values = (state.dict.get(attr.key),) if state.pending else state.attrs[attr.key].history.added
-            for value in values or ():
-                if isinstance(value, str) and (chars := forbidden_in(value)):
-                    raise ForbiddenText(f"{state.mapper.class_.__name__}.{attr.key}", chars)
+        strings = _string_columns(state.mapper)
+        keys = strings if state.pending else strings.intersection(state.committed_state)  # what changed
+        for key in keys:
+            value = state.dict.get(key)
+            if isinstance(value, str) and _FORBIDDEN.search(value):
+                raise ForbiddenText(f"{state.mapper.class_.__name__}.{key}", forbidden_in(value))
 
 
-def check_execute(state) -> None:
-    """Before an INSERT or UPDATE statement run through a session (the rows an operation writes without the
-    ORM): no string parameter may hold a forbidden character."""
-    if not (state.is_insert or state.is_update):
-        return
-    parameters = state.parameters
-    for row in parameters if isinstance(parameters, list | tuple) else [parameters or {}]:
-        for key, value in (row or {}).items():
-            if isinstance(value, str) and (chars := forbidden_in(value)):
-                raise ForbiddenText(str(key), chars)
+_STRING_COLUMNS: dict = {}
+
+
+def _string_columns(mapper) -> frozenset[str]:
+    """The attributes of a mapped class that hold strings (String, Text and their kin), worked out once."""
+    if mapper not in _STRING_COLUMNS:
+        from sqlalchemy import String
+
+        _STRING_COLUMNS[mapper] = frozenset(
+            attr.key for attr in mapper.column_attrs if isinstance(attr.columns[0].type, String)
+        )
+    return _STRING_COLUMNS[mapper]
 
 
 def guard_sessions() -> None:
-    """Install check_flush and check_execute on every SQLAlchemy session (the request's, the exports'), once."""
+    """Install check_flush on every SQLAlchemy session (the request's and the exports' own), once. (Rows written
+    with Core statements, as answers.operations writes item opinions, are checked by their operation.)"""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     if not event.contains(Session, "before_flush", check_flush):
         event.listen(Session, "before_flush", check_flush)
-    if not event.contains(Session, "do_orm_execute", check_execute):
-        event.listen(Session, "do_orm_execute", check_execute)

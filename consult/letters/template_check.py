@@ -95,7 +95,7 @@ def _not_docx(data: bytes) -> str | None:
         check_zip(data)  # before any parser opens it: no zip bombs
     except ZipRefused as exc:
         if exc.message is BROKEN:
-            return "Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。"
+            return _("Word 文書（.docx）ではありません。ファイルが壊れている可能性があります。")
         return str(exc)
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())

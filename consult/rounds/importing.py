@@ -21,11 +21,10 @@ from consult.core.zipguard import BROKEN, ZipRefused, check_zip
 from consult.rounds.models import BODY_LIMIT, HEADING_LENGTH, ITEMS_PER_IMPORT, NUMBER_LENGTH
 from consult.rounds.operations import ItemDraft
 
-XLSX_UNREADABLE = _l("XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。")
-
 HEADER_NUMBER, HEADER_HEADING, HEADER_BODY = "番号", "見出し", "本文"  # the columns as people name them
 KNOWN_HEADERS = (HEADER_NUMBER, HEADER_HEADING, HEADER_BODY)
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+XLSX_UNREADABLE = _l("XLSXファイルを読み込めませんでした。Excel で「.xlsx」形式で保存したファイルを選んでください。")
 
 # Numbering styles that start an item, tried on the NFKC form of the line (full-width digits become ASCII).
 _STYLES = (
@@ -149,7 +148,7 @@ def parse_table_file(filename: str, data: bytes) -> tuple[list[ItemDraft], list[
         try:
             check_zip(data)  # before openpyxl opens it: no zip bombs
         except ZipRefused as exc:
-            return [], [XLSX_UNREADABLE if exc.message is BROKEN else str(exc)]
+            return [], [str(XLSX_UNREADABLE) if exc.message is BROKEN else str(exc)]
         rows, error = _xlsx_rows(data)
     else:
         rows, error = _csv_rows(data)
@@ -171,7 +170,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of error on a file that is not a workbook
-        return [], XLSX_UNREADABLE
+        return [], str(XLSX_UNREADABLE)
     try:
         sheet = workbook.worksheets[0]
         rows = [
