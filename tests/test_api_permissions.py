@@ -20,6 +20,7 @@ HQ = "hq"  # headquarters (admin and staff)
 VIEWER = "viewer"  # headquarters and the round's target branches
 ANSWER = "answer"  # headquarters and the organisation itself
 CAMPAIGNS = "campaigns"  # headquarters' request campaigns: a branch gets 403 on the list, 404 on a campaign
+OPENER = "opener"  # issue 10: a prefecture (an inner node) the round is put to opens its own sub-round
 
 ROUTES = {
     "api_auth.Me": {"GET": ANY},
@@ -68,6 +69,9 @@ ROUTES = {
     "api_letters.AddresseeResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
     "api_letters.AddresseeLetter": {"GET": CAMPAIGNS},
     "api_letters.CampaignZip": {"GET": CAMPAIGNS},
+    # issue 10: sub-consultations (the two-tier matrix is test_subround_api_routes_against_tier_roles below)
+    "api_rounds.Subrounds": {"GET": VIEWER, "POST": OPENER},
+    "api_rounds.SubOpinions": {"PUT": HQ},
 }
 
 AUTHENTICATED = ("admin", "staff", "prefecture", "union", "other_prefecture")
@@ -81,6 +85,8 @@ def expected(kind: str, role: str, path_has_id: bool) -> int | None:
     """The refusal a role gets on a class of route (None: allowed)."""
     if role in UNAUTHENTICATED:
         return 401
+    if kind == OPENER:  # headquarters and a local union get 403; a prefecture the round is not put to, 404
+        return None if role == "prefecture" else 404 if role == "other_prefecture" else 403
     if role in ("admin",) or (role == "staff" and kind != ADMIN) or kind == ANY:
         return None
     if kind == ADMIN:

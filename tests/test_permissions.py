@@ -33,6 +33,8 @@ ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  #
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
 HQ_PREFIXES = ("rounds.", "review.", "letters.")
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
+# issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
+PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
 
@@ -43,6 +45,7 @@ def classify(endpoint: str) -> str:
         ("admin", ADMIN),
         ("viewers", ROUND_VIEWERS),
         ("answer", ANSWER),
+        ("prefecture", PREFECTURE),
     ):
         if endpoint in group:
             return name
@@ -60,6 +63,7 @@ def allowed(kind: str, role: str) -> bool:
         "hq": role in ("staff", "admin"),
         "viewers": role in ("member", "other_member", "staff", "admin"),
         "answer": role in ("member", "staff", "admin"),
+        "prefecture": role in ("member", "other_member"),  # the round's target prefectures
     }[kind]
 
 

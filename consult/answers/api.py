@@ -13,7 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.answers import operations as answering
-from consult.answers.models import ACTION_LABELS, HEADING_LENGTH, STANCES, TEXT_LIMIT, Answer, AnswerEvent, Opinion
+from consult.answers import roll_up
+from consult.answers.models import (
+    ACTION_LABELS,
+    DECISION_LENGTH,
+    HEADING_LENGTH,
+    SOURCES_LIMIT,
+    STANCES,
+    TEXT_LIMIT,
+    Answer,
+    AnswerEvent,
+    Opinion,
+)
 from consult.answers.queries import STATE_LABELS, answer_state, compute_board
 from consult.core import api
 from consult.core.api import schemas as s
@@ -42,6 +53,11 @@ class OpinionSchema(s.Schema):
     referred_text = s.String(required=True, metadata={"description": "該当箇所・現行の文言"})
     proposed_text = s.String(required=True, metadata={"description": "修正案"})
     reason = s.String(required=True, metadata={"description": "理由"})
+    sources = s.List(
+        s.Integer(),
+        required=True,
+        metadata={"description": "この意見のもとになった単組の意見の id（県本部が県内討議の意見から作った意見）"},
+    )
 
 
 class ProposalSchema(s.Schema):
@@ -59,6 +75,14 @@ class OpinionInSchema(s.Schema):
     referred_text = s.String(load_default="", max_length=TEXT_LIMIT)
     proposed_text = s.String(load_default="", max_length=TEXT_LIMIT)
     reason = s.String(load_default="", max_length=TEXT_LIMIT)
+    sources = s.List(
+        s.Id(),
+        max_items=SOURCES_LIMIT,
+        metadata={
+            "description": "もとにした単組の意見の id（この組織の県内討議で同じ項目に提出されたもの）。"
+            "省略すると保存済みの出典のまま"
+        },
+    )
 
 
 class ProposalInSchema(s.Schema):
@@ -97,6 +121,8 @@ class AnswerSchema(s.Schema):
         required=True,
         metadata={"description": "締切後に送られ、締切後の下書きとして保存された内容（本部が確認する）"},
     )
+    decided_by = s.String(required=True, metadata={"description": "回答を決めた会議（例: 県本部執行委員会）"})
+    decided_on = s.Day(allow_none=True, required=True, metadata={"description": "決定日"})
 
 
 class _NoDuplicateItems:
@@ -123,6 +149,8 @@ class AnswerPutSchema(_NoDuplicateItems, s.Schema):
     )
     proposals = s.List(s.Nested(ProposalInSchema), load_default=list, max_items=MAX_PROPOSALS)
     comment = s.String(load_default="", max_length=TEXT_LIMIT, metadata={"description": "全体を通しての意見"})
+    decided_by = s.String(max_length=DECISION_LENGTH, metadata={"description": "回答を決めた会議（省略時は変えない）"})
+    decided_on = s.Day(allow_none=True, metadata={"description": "決定日"})
 
 
 class SubmitSchema(_NoDuplicateItems, s.Schema):
@@ -211,6 +239,8 @@ def answer_data(round_: Round, organization_id: int, answer: Answer | None) -> d
     now = request_now()
     state = answer_state(answer)
     late = answering.late_draft_pending(answer)
+    item_opinions = [op for op in (answer.opinions if answer else []) if op.item_id is not None]
+    sources = roll_up.sources_of([op.id for op in item_opinions])
     return {
         "round_id": round_.id,
         "organization_id": organization_id,
@@ -218,9 +248,8 @@ def answer_data(round_: Round, organization_id: int, answer: Answer | None) -> d
         "state_label": STATE_LABELS[state],
         "version": answer.version if answer else 0,
         "opinions": [
-            {**_opinion_fields(op), "item_id": op.item_id, "item_revision": op.item_revision}
-            for op in (answer.opinions if answer else [])
-            if op.item_id is not None
+            {**_opinion_fields(op), "item_id": op.item_id, "item_revision": op.item_revision, "sources": sources[op.id]}
+            for op in item_opinions
         ],
         "proposals": [{"id": op.id, **_opinion_fields(op)} for op in (answer.proposals() if answer else [])],
         "comment": answer.general_comment if answer else "",
@@ -230,6 +259,8 @@ def answer_data(round_: Round, organization_id: int, answer: Answer | None) -> d
         "accepting": round_.can_submit(current_user, organization_id, now),
         "late_at": answer.late_at if answer else None,
         "late_draft": _late_draft(answer) if late else None,
+        "decided_by": answer.decided_by if answer else "",
+        "decided_on": answer.decided_on if answer else None,
     }
 
 
@@ -287,7 +318,19 @@ class AnswerResource(AnswerPath):
     def put(self, data, round_id, organization_id):
         """Save the whole answer as a draft (what is not listed has no opinion); a stale version answers 409
         with the current version; after the deadline the text is kept as a late draft and 409 says so."""
-        answering.save_answer(self.round, self.org.id, current_user, answer_input(data), data["version"], request_now())
+        now = request_now()
+        sources = {op["item_id"]: op["sources"] for op in data["opinions"] if "sources" in op}
+        answer = roll_up.save_with_sources(
+            self.round, self.org.id, current_user, answer_input(data), sources, data["version"], now
+        )
+        if "decided_by" in data or "decided_on" in data:
+            roll_up.record_decision(
+                answer,
+                data.get("decided_by", answer.decided_by),
+                data.get("decided_on", answer.decided_on),
+                user=current_user,
+                now=now,
+            )
         return self.shown()
 
 

@@ -17,13 +17,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from markupsafe import Markup
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, ValidationError
 
-from consult.answers.models import HEADING_LENGTH, STANCES, TEXT_LIMIT
+from consult.answers.models import DECISION_LENGTH, HEADING_LENGTH, STANCES, TEXT_LIMIT
 from consult.answers.operations import AnswerInput, OpinionInput, ProposalInput
 from consult.core import faults
 from consult.core.convert import parse_int
-from consult.core.forms import CleanTextForm, MaxChars, newlines, options
+from consult.core.forms import BoundedDateField, CleanTextForm, IdListField, MaxChars, newlines, options
 from consult.core.text import clean, has_forbidden
 
 STANCE_CHOICES = [("", _l("意見なし")), *STANCES.items()]
@@ -269,3 +269,23 @@ def _fault_value(name: str, value: str) -> str | None:
 
 
 faults.add_field_labels({"general_comment": _l("総括的な意見")}, label=_fault_label, show=_fault_value)
+
+
+# ---------------------------------------------------------------- a prefecture's answer from its unions (issue 10)
+
+
+class RollUpForm(CleanTextForm):
+    """Union opinions ticked on one item, to adopt as they are (one) or merge (several)."""
+
+    source = IdListField()
+    version = HiddenField()
+
+
+class DecisionForm(CleanTextForm):
+    """The meeting that settled the prefecture's answer, and its date."""
+
+    decided_by = StringField(
+        _l("決定機関"), validators=[MaxChars(DECISION_LENGTH, _l("決定機関"))], description=_l("例：県本部執行委員会")
+    )
+    decided_on = BoundedDateField(_l("決定日"), validators=[Optional()])
+    version = HiddenField()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.audit.models import Subject, register_actions, register_kind
@@ -28,6 +28,8 @@ STANCES = {
 # How long each text may be (the forms check it): a proposed item's heading is a String column, the rest free text.
 HEADING_LENGTH = 300
 TEXT_LIMIT = 10_000  # 該当箇所・修正案・理由, the general comment, and 本部の考え方 each
+DECISION_LENGTH = 200  # the meeting that settled the answer (県本部執行委員会)
+SOURCES_LIMIT = 500  # union opinions one opinion of a prefecture's answer may rest on
 ANSWER_STATUS_LABELS = {"draft": _l("下書き"), "submitted": _l("提出済")}
 ACTION_LABELS = {
     "save": _l("下書き保存"),
@@ -72,6 +74,9 @@ class Answer(db.Model):
     # What arrived after the deadline, kept aside so the answer sent in time is not changed.
     late_payload: Mapped[dict | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # The meeting that settled a prefecture's answer (e.g. 県本部執行委員会) and its date (issue 10).
+    decided_by: Mapped[str] = mapped_column(String(DECISION_LENGTH), default="", server_default="")
+    decided_on: Mapped[date | None] = mapped_column(Date)
 
     round: Mapped[Round] = relationship()
     organization: Mapped[Organization] = relationship()
@@ -183,6 +188,18 @@ class Opinion(db.Model):
         return self.item.text_at(self.item_revision)
 
 
+class OpinionSource(db.Model):
+    """An opinion of a prefecture's answer rests on this union opinion (of the prefecture's sub-round): adopted as
+    it is, merged with others, or reworded. The union's own text is never changed; the link keeps where it came
+    from."""
+
+    __tablename__ = "opinion_source"
+    __table_args__ = (CheckConstraint("opinion_id <> source_id", name="not_itself"),)
+
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
 class OpinionRevision(db.Model):
     """A branch's wording of an opinion as headquarters answered it, kept when the branch changes it later."""
 
@@ -234,6 +251,7 @@ register_actions(
         "answer_no_opinion": _l("意見なしで提出"),
         "answer_withdraw": _l("提出の取り下げ"),
         "answer_late": _l("締切後の下書き"),
+        "answer_decision": _l("回答の決定機関の記録"),
     }
 )
 

@@ -5,7 +5,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_login import current_user
 
-from consult.extensions import login_manager
+from consult.extensions import db, login_manager
 
 
 def require_hq(blueprint: Blueprint, open_to: frozenset[str] = frozenset()) -> None:
@@ -32,3 +32,24 @@ def hq_required(view):
         return view(*args, **kwargs)
 
     return check
+
+
+def manager_required(model):
+    """A route on one object (the `round_id` of the path) for those who run it (`model.can_manage(user)`):
+    headquarters, or a prefecture's policy officer on its own sub-round. 404 for an unknown id, for HQ alike."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def check(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            obj = db.session.get(model, kwargs.get("round_id") or 0)
+            if obj is None:
+                abort(404 if current_user.is_hq else 403)
+            if not obj.can_manage(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return check
+
+    return decorate

@@ -10,6 +10,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from consult.answers import roll_up
 from consult.answers.models import DISPOSITIONS, STANCES, TEXT_LIMIT, Opinion
 from consult.core import api
 from consult.core.api import schemas as s
@@ -68,6 +69,9 @@ class OpinionRowSchema(s.Schema):
     disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True, metadata={"description": "対応"})
     hq_view = s.String(required=True, metadata={"description": "本部の考え方"})
     request_item_ids = s.List(s.Integer(), required=True, metadata={"description": "この意見を取り上げた要請項目"})
+    sources = s.List(
+        s.Integer(), required=True, metadata={"description": "この意見のもとになった単組の意見の id（県内討議）"}
+    )
     seen = s.String(
         required=True,
         metadata={"description": "対応と本部の考え方の指紋。PUT …/disposition の If-Match か seen に渡す"},
@@ -202,6 +206,9 @@ class Opinions(api.Resource):
         rows, next_cursor = _page(queries.filtered_opinions(self.round.id, item_id, filters), Opinion.id, args)
         links = queries.linked_request_items([opinion.id for opinion, _id, _name in rows])
         items = [_opinion_row(opinion, org_id, name, links[opinion.id]) for opinion, org_id, name in rows]
+        sources = roll_up.sources_of([row["id"] for row in items])  # issue 10: the union opinions beneath
+        for row in items:
+            row["sources"] = sources[row["id"]]
         return {"items": items, "next_cursor": next_cursor}
 
 
@@ -213,6 +220,7 @@ def _one(opinion: Opinion):
     org = opinion.answer.organization
     links = queries.linked_request_items([opinion.id])[opinion.id]
     row = _opinion_row(opinion, org.id, org.name, links)
+    row["sources"] = roll_up.sources_of([opinion.id])[opinion.id]  # issue 10
     return row, {"ETag": f'"{row["seen"]}"'}
 
 

@@ -88,6 +88,15 @@ class RoundSchema(s.Schema):
     answers_published_at = s.Time(allow_none=True, required=True, metadata={"description": "回答表の公開日時"})
     created_at = s.Time(required=True)
     version = s.Integer(required=True, metadata={"description": "版（編集のたびに増える。PATCH の version に渡す）"})
+    parent_id = s.Integer(
+        allow_none=True, required=True, metadata={"description": "県内討議のとき、もとの（本部の）討議の id"}
+    )
+    organization_id = s.Integer(
+        allow_none=True, required=True, metadata={"description": "県内討議のとき、それを開いた組織の id"}
+    )
+    show_sub_opinions = s.Boolean(
+        required=True, metadata={"description": "本部が県本部の回答の下の単組の意見も見る設定か"}
+    )
 
 
 class RoundDetailSchema(RoundSchema):
@@ -169,6 +178,24 @@ class ExtensionSchema(s.Schema):
     granted_by_id = s.Integer(allow_none=True, required=True)
 
 
+class NewSubroundSchema(s.Schema):
+    deadline = s.Time(
+        required=True,
+        metadata={"description": "県内の締切（自組織の本部への締切（延長後）より前。オフセットなしは日本時間）"},
+    )
+    organization_ids = s.List(
+        s.Id(),
+        load_default=list,
+        max_items=10_000,
+        metadata={"description": "対象にする下部組織の id。空なら下のすべての単組"},
+    )
+    background = s.String(load_default="", max_length=models.BACKGROUND_LIMIT, metadata={"description": "単組への説明"})
+
+
+class SubOpinionsSchema(s.Schema):
+    show_sub_opinions = s.Boolean(required=True, metadata={"description": "県本部の回答の下の単組の意見も本部が見るか"})
+
+
 class NewExtensionSchema(s.Schema):
     organization_id = s.Id(required=True)
     until = s.Time(required=True, metadata={"description": "延長後の締切"})
@@ -214,6 +241,9 @@ def round_data(round_: Round, detail: bool = False) -> dict:
         "answers_published_at": round_.answers_published_at,
         "created_at": round_.created_at,
         "version": round_.version,
+        "parent_id": round_.parent_id,
+        "organization_id": round_.organization_id,
+        "show_sub_opinions": round_.show_sub_opinions,
     }
     if detail:
         data["background"] = round_.background
@@ -543,3 +573,55 @@ class Extensions(api.Resource):
         return rounds.grant_extension(
             self.round, data["organization_id"], data["until"], data["reason"], current_user, request_now()
         )
+
+
+# ---------------------------------------------------------------- sub-consultations (issue 10)
+
+
+@blp.route("/rounds/<id:round_id>/subrounds")
+class Subrounds(api.Resource):
+    def load(self, round_id):
+        self.round = visible_round(round_id)
+        if request.method == "POST":  # an inner node the round is put to: not headquarters, not a local union
+            api.require(
+                not current_user.is_hq
+                and current_user.organization.kind != "local"
+                and self.round.is_target(current_user.organization_id)
+            )
+
+    @blp.response(200, RoundSchema(many=True))
+    def get(self, round_id):
+        """The sub-rounds opened on this round: every one for headquarters, the caller's own for a prefecture."""
+        stmt = select(Round).where(Round.parent_id == self.round.id).order_by(Round.id)
+        if not current_user.is_hq:
+            stmt = stmt.where(Round.organization_id == current_user.organization_id)
+        return [round_data(sub) for sub in db.session.scalars(stmt)]
+
+    @blp.arguments(NewSubroundSchema)
+    @blp.response(201, RoundDetailSchema)
+    def post(self, data, round_id):
+        """A prefecture (any inner node put to the round) opens its own discussion among organisations beneath
+        it, on the same items: its id then works with every round endpoint (board, extensions, answers)."""
+        sub = rounds.open_subround(
+            self.round,
+            current_user,
+            deadline=data["deadline"],
+            background=data["background"],
+            organization_ids=set(data["organization_ids"]),
+            now=request_now(),
+        )
+        return _detail(sub)
+
+
+@blp.route("/rounds/<id:round_id>/sub-opinions")
+class SubOpinions(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+        api.require(current_user.is_hq and not self.round.is_subround)
+
+    @blp.arguments(SubOpinionsSchema)
+    @blp.response(200, RoundSchema)
+    def put(self, data, round_id):
+        """Headquarters' choice: also read the union opinions beneath the prefectures' answers (marked)."""
+        rounds.set_show_sub_opinions(self.round, data["show_sub_opinions"], user=current_user, now=request_now())
+        return round_data(self.round)

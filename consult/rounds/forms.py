@@ -106,3 +106,14 @@ class ExtensionForm(CleanTextForm):
             MaxChars(EXTENSION_REASON_LIMIT, _l("延長の理由")),
         ],
     )
+
+
+class SubroundForm(CleanTextForm):
+    """A prefecture opens its own discussion on a round put to it (issue 10)."""
+
+    deadline = JSTDateTimeField(
+        _l("県内の締切（日本時間）"),
+        validators=[InputRequired(_l("県内の締切の日時を入力してください。"))],
+    )
+    background = TextAreaField(_l("県本部からの説明"), validators=[MaxChars(BACKGROUND_LIMIT, _l("県本部からの説明"))])
+    org = IdListField()  # the organisations beneath the prefecture ticked; none ticked: all its local unions

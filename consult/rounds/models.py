@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.audit.models import Subject, register_actions, register_kind
@@ -69,6 +71,9 @@ class Round(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
         CheckConstraint("deadline > opens_at", name="deadline_after_opening"),
+        # one sub-consultation per organisation and round put to it; a sub-round always names who runs it
+        UniqueConstraint("parent_id", "organization_id"),
+        CheckConstraint("parent_id IS NULL OR organization_id IS NOT NULL", name="subround_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +87,12 @@ class Round(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # When headquarters published the answer table (dispositions and views) to the branches.
     answers_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A sub-consultation (issue 10): the round put to the organisation that runs it (parent_id), and that
+    # organisation (organization_id, an inner node such as a prefecture). None on headquarters' own rounds.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    # Whether headquarters also reads the union opinions beneath the prefectures' answers (with their names).
+    show_sub_opinions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     items: Mapped[list[RoundItem]] = relationship(
         back_populates="round",
@@ -102,6 +113,8 @@ class Round(db.Model):
     extensions: Mapped[list[DeadlineExtension]] = relationship(
         order_by="DeadlineExtension.granted_at", cascade="all, delete-orphan"
     )
+    parent: Mapped[Round | None] = relationship(remote_side=[id])
+    organization: Mapped[Organization | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -174,9 +187,33 @@ class Round(db.Model):
         """The round itself (its own deadline, extensions aside) takes answers now: what headquarters reads."""
         return self.status == "open" and self.has_opened(now) and now <= self.deadline
 
+    @property
+    def is_subround(self) -> bool:
+        """A sub-consultation an inner node (a prefecture) runs among its own descendants."""
+        return self.parent_id is not None
+
+    def is_run_by(self, user) -> bool:
+        """The prefecture's policy officer: an active member user of the organisation that runs this sub-round."""
+        return (
+            self.organization_id is not None
+            and self.parent_id is not None
+            and getattr(user, "role", None) == "member"
+            and user.organization_id == self.organization_id
+        )
+
+    def may_open_subround(self, user, now: datetime) -> bool:
+        """A member of a target organisation with organisations beneath it opens its own discussion on a round
+        put to it, while the round takes that organisation's answer."""
+        return (
+            getattr(user, "role", None) == "member"
+            and self.is_accepting(user.organization_id, now)
+            and user.organization.kind not in ("local",)
+        )
+
     def can_view(self, user) -> bool:
-        """HQ sees every round; a branch sees non-draft rounds put to its organisation."""
-        if user.is_hq:
+        """HQ sees every round; a branch sees non-draft rounds put to its organisation, and a prefecture its own
+        sub-rounds in every state."""
+        if user.is_hq or self.is_run_by(user):
             return True
         return self.status != "draft" and self.is_target(user.organization_id)
 
@@ -190,7 +227,7 @@ class Round(db.Model):
 
     def may_see_answer_of(self, user, organization_id: int) -> bool:
         """Headquarters sees the answer of every target; a branch only its own, to a round it may see."""
-        if user.is_hq:
+        if user.is_hq or self.is_run_by(user):
             return self.is_target(organization_id)
         return organization_id == user.organization_id and self.can_view(user)
 
@@ -199,8 +236,13 @@ class Round(db.Model):
         return user.is_hq or (self.can_view(user) and self.answers_published_at is not None)
 
     def can_manage(self, user) -> bool:
-        """HQ staff and admins run rounds (the round pages' require_hq; the API's changes to a round)."""
-        return user.is_hq
+        """HQ staff and admins run rounds (the round pages' require_hq; the API's changes to a round); a
+        prefecture's policy officer runs its own sub-rounds, with the same screens."""
+        return user.is_hq or self.is_run_by(user)
+
+    def fixed_items(self) -> bool:
+        """A sub-round's items are headquarters' items, copied when it opened: they are not edited there."""
+        return self.is_subround
 
     def can_transition(self, new_status: str) -> bool:
         """States move draft → open → closed, one step at a time."""
@@ -226,6 +268,8 @@ class RoundItem(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(default=1)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # On a sub-round: the item of the round above it that this one copies (opinions trace back through it).
+    parent_item_id: Mapped[int | None] = mapped_column(ForeignKey("round_item.id", ondelete="SET NULL"), index=True)
 
     round: Mapped[Round] = relationship(back_populates="all_items")
     revisions: Mapped[list[ItemRevision]] = relationship(
@@ -345,6 +389,8 @@ register_actions(
         "milestone_added": _l("日程の追加"),
         "milestone_removed": _l("日程の削除"),
         "extension_granted": _l("締切の延長"),
+        "subround_opened": _l("県内討議の開始"),
+        "sub_opinions_shown": _l("単組意見の表示設定"),
     }
 )
 

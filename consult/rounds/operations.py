@@ -104,6 +104,8 @@ def update_round(
     unless headquarters has confirmed that answering should end now."""
     check_version(round_, expected_version)
     check_schedule(opens_at, deadline)
+    if round_.is_subround and deadline != round_.deadline:
+        check_subround_deadline(round_.parent, round_.organization_id, deadline, now)
     if round_.deadline_moves_into_past(deadline, now) and not past_deadline_confirmed:
         raise PastDeadlineError(deadline=format_jst(deadline))
     round_.title, round_.background = title, background
@@ -133,6 +135,9 @@ def set_targets(
     """Put the round to exactly these organisations (every prefecture headquarters too when asked; never
     headquarters itself, nor an id that is no organisation); those that already answered stay, and are returned."""
     chosen = targetable(organization_ids)
+    if round_.is_subround:  # a prefecture puts its discussion to organisations beneath it only
+        chosen &= descendant_ids(round_.organization_id)
+        all_prefectures = False
     if all_prefectures:
         chosen |= set(db.session.scalars(select(Organization.id).where(Organization.kind == "prefecture")))
     answered = answered_org_ids(round_)
@@ -148,6 +153,11 @@ def set_targets(
     return answered - chosen
 
 
+def _check_items_editable(round_: Round) -> None:
+    if round_.fixed_items():
+        raise TransitionError(_("県内討議の項目は本部の討議案と同じです。ここでは変更できません。"))
+
+
 def _next_position(round_: Round) -> int:
     current = db.session.scalar(select(func.max(RoundItem.position)).where(RoundItem.round_id == round_.id))
     return (current or 0) + 1
@@ -155,6 +165,7 @@ def _next_position(round_: Round) -> int:
 
 def add_items(round_: Round, drafts: list[ItemDraft], now: datetime, *, user) -> list[RoundItem]:
     """Append items at the end, each with its first revision."""
+    _check_items_editable(round_)
     position = _next_position(round_)
     added = []
     for offset, draft in enumerate(drafts):
@@ -178,6 +189,7 @@ def add_items(round_: Round, drafts: list[ItemDraft], now: datetime, *, user) ->
 
 def update_item(item: RoundItem, draft: ItemDraft, now: datetime, *, user) -> bool:
     """New wording becomes a new revision; opinions keep pointing at the one they answered."""
+    _check_items_editable(item.round)
     if (item.number, item.heading, item.body) == (draft.number, draft.heading, draft.body):
         return False
     item.number, item.heading, item.body = draft.number, draft.heading, draft.body
@@ -194,6 +206,7 @@ def update_item(item: RoundItem, draft: ItemDraft, now: datetime, *, user) -> bo
 
 def remove_item(item: RoundItem, now: datetime, *, user) -> str:
     """Delete an unanswered item; an answered one is withdrawn from the draft but kept with its opinions."""
+    _check_items_editable(item.round)
     record_object("item_removed", item, user=user, now=now)
     if item_opinion_counts(item.round).get(item.id):
         item.removed_at = now
@@ -206,6 +219,7 @@ def remove_item(item: RoundItem, now: datetime, *, user) -> str:
 
 def move_item(round_: Round, item: RoundItem, step: int, *, user, now: datetime) -> None:
     """Swap an item with its neighbour above (-1) or below (+1)."""
+    _check_items_editable(round_)
     items = list(round_.items)
     index = next(i for i, candidate in enumerate(items) if candidate.id == item.id)
     other = index + step
@@ -339,6 +353,8 @@ def grant_extension(
         raise DomainError(_("延長後の締切は、討議の締切より後の日時にしてください。"))
     if not reason.strip():
         raise DomainError(_("延長の理由を入力してください。"))
+    if round_.is_subround:
+        check_subround_deadline(round_.parent, round_.organization_id, until, now)
     extension = DeadlineExtension(
         round_id=round_.id,
         organization_id=organization_id,
@@ -351,3 +367,122 @@ def grant_extension(
     db.session.flush()
     record_object("extension_granted", extension, user=user, now=now)
     return extension
+
+
+# ---------------------------------------------------------------- sub-consultations (issue 10)
+
+
+def descendant_ids(organization_id: int) -> set[int]:
+    """Every organisation beneath this one in the tree, at any depth (one query per level)."""
+    found: set[int] = set()
+    level = {organization_id}
+    while level:
+        level = set(db.session.scalars(select(Organization.id).where(Organization.parent_id.in_(level)))) - found
+        found |= level
+    return found
+
+
+def default_subround_targets(organization_id: int) -> set[int]:
+    """By default a sub-round is put to every local union beneath the organisation."""
+    below = descendant_ids(organization_id)
+    if not below:
+        return set()
+    return set(
+        db.session.scalars(select(Organization.id).where(Organization.id.in_(below), Organization.kind == "local"))
+    )
+
+
+def check_subround_deadline(parent: Round, organization_id: int, deadline: datetime, now: datetime) -> None:
+    """A sub-round's deadline (and any extension in it) falls after now and before the organisation's own
+    deadline to the round above, with its extension."""
+    limit = parent.deadline_for(organization_id)
+    if deadline <= now:
+        raise DomainError(_("締切は現在より後の日時にしてください。"))
+    if deadline >= limit:
+        raise DomainError(
+            _(
+                "県内討議の締切は、本部への回答の締切（%(limit)s）より前の日時にしてください。",
+                limit=format_jst(limit),
+            )
+        )
+
+
+def open_subround(
+    parent: Round,
+    user,
+    *,
+    deadline: datetime,
+    background: str,
+    organization_ids: set[int] | None,
+    now: datetime,
+) -> Round:
+    """A prefecture's own discussion on a round put to it: the same items (copied, each pointing at its
+    original), its own background note and deadline (before its own to headquarters), put to organisations
+    beneath it (by default all its local unions), open at once. Sends rounds.signals.subround_opened."""
+    from consult.rounds.signals import subround_opened
+
+    org_id = user.organization_id
+    if not parent.may_open_subround(user, now):
+        raise DomainError(_("この討議について県内討議を開始することはできません。"))
+    existing = db.session.scalar(select(Round.id).where(Round.parent_id == parent.id, Round.organization_id == org_id))
+    if existing is not None:
+        raise TransitionError(_("この討議の県内討議はすでに開始されています。"))
+    check_subround_deadline(parent, org_id, deadline, now)
+    below = descendant_ids(org_id)
+    if organization_ids:
+        if not organization_ids <= below:
+            raise DomainError(_("対象組織は自組織の下部組織から選んでください。"))
+        chosen = organization_ids
+    else:
+        chosen = default_subround_targets(org_id)
+    if not chosen:
+        raise DomainError(_("対象にできる下部組織（単組）がありません。"))
+    if not parent.items:
+        raise TransitionError(_("項目が一つもありません。"))
+    sub = Round(
+        title=parent.title,
+        background=background,
+        status="open",
+        opens_at=now,
+        deadline=deadline,
+        created_at=now,
+        created_by_id=user.id,
+        parent_id=parent.id,
+        organization_id=org_id,
+    )
+    db.session.add(sub)
+    db.session.flush()
+    for position, item in enumerate(parent.items, start=1):
+        copy = RoundItem(
+            round=sub,
+            position=position,
+            number=item.number,
+            heading=item.heading,
+            body=item.body,
+            revision=1,
+            parent_item_id=item.id,
+        )
+        copy.revisions.append(
+            ItemRevision(revision=1, number=item.number, heading=item.heading, body=item.body, created_at=now)
+        )
+        db.session.add(copy)
+    for target_id in sorted(chosen):
+        sub.targets.append(RoundTarget(round_id=sub.id, organization_id=target_id))
+    db.session.flush()
+    record_object("subround_opened", sub, f"{len(chosen)}組織", user=user, now=now)
+    subround_opened.send(sub, user=user, now=now)
+    return sub
+
+
+def subround_of(parent: Round, organization_id: int) -> Round | None:
+    """The sub-round this organisation runs on the round, if it has opened one."""
+    return db.session.scalar(
+        select(Round).where(Round.parent_id == parent.id, Round.organization_id == organization_id)
+    )
+
+
+def set_show_sub_opinions(round_: Round, shown: bool, *, user, now: datetime) -> None:
+    """Headquarters' per-round choice: read the union opinions beneath the prefectures' answers, or not."""
+    round_.show_sub_opinions = shown
+    db.session.flush()
+    record_object("sub_opinions_shown", round_, "表示する" if shown else "表示しない", user=user, now=now)

@@ -43,10 +43,11 @@ def visible_rounds(user) -> list[Round]:
     """The rounds the user may see (Round.can_view): every round for headquarters, for a branch the rounds put
     to its organisation once they are no longer being prepared. Newest deadline first."""
     stmt = select(Round).options(selectinload(Round.targets), selectinload(Round.extensions))
-    if not user.is_hq:  # narrow in SQL to the rounds put to the organisation; can_view decides
-        stmt = stmt.join(RoundTarget, RoundTarget.round_id == Round.id).where(
-            RoundTarget.organization_id == user.organization_id
-        )
+    if not user.is_hq:  # narrow in SQL to the rounds put to the organisation, or its own sub-rounds; can_view decides
+        stmt = stmt.outerjoin(
+            RoundTarget,
+            (RoundTarget.round_id == Round.id) & (RoundTarget.organization_id == user.organization_id),
+        ).where((RoundTarget.organization_id.is_not(None)) | (Round.organization_id == user.organization_id))
     rounds = db.session.scalars(stmt.order_by(Round.deadline.desc(), Round.id.desc())).unique().all()
     return [round_ for round_ in rounds if round_.can_view(user)]
 

@@ -28,3 +28,12 @@ submitted_counts = _signals.signal(
     doc="""
     Sender: a list of round ids. Return {round id: number of submitted answers}.""",
 )
+
+# ---------------------------------------------------------------- events (issue 10)
+
+subround_opened = _signals.signal(
+    "subround-opened",
+    doc="""
+    Sender: the sub-Round a prefecture (an inner node) has just opened among its descendants; keyword arguments
+    user (who opened it) and now. Sent once, by rounds.operations.open_subround, after the flush.""",
+)

@@ -40,8 +40,34 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 _OPEN_TO_VIEWERS = {"rounds.download"}
 
 
-# Every round page is headquarters' work; a branch only downloads the draft files.
-require_hq(bp, open_to=frozenset(_OPEN_TO_VIEWERS))
+# The pages a prefecture's policy officer uses to run its own sub-round (Round.can_manage), the same as
+# headquarters' for its rounds; the items of a sub-round are headquarters' and are not edited there.
+_OPEN_TO_SUBROUND_RUNNERS = {
+    "rounds.detail",
+    "rounds.edit",
+    "rounds.open_",
+    "rounds.close",
+    "rounds.attachments",
+    "rounds.delete_attachment",
+    "rounds.milestones",
+    "rounds.delete_milestone",
+    "rounds.targets",
+}
+
+
+# Every round page is headquarters' work; a branch only downloads the draft files, and a prefecture runs its
+# own sub-rounds.
+require_hq(bp, open_to=frozenset(_OPEN_TO_VIEWERS | _OPEN_TO_SUBROUND_RUNNERS))
+
+
+@bp.before_request
+def _subround_runner_only():
+    if current_user.is_hq or request.endpoint in _OPEN_TO_VIEWERS:
+        return None
+    round_ = db.session.get(Round, (request.view_args or {}).get("round_id") or 0)
+    if round_ is None or not round_.can_manage(current_user):
+        abort(403)
+    return None
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -416,7 +442,10 @@ def delete_milestone(round_id: int, milestone_id: int):
 @bp.route("/<int:round_id>/targets", methods=["GET", "POST"])
 def targets(round_id: int):
     round_ = _round_or_404(round_id)
-    orgs = db.session.scalars(select(Organization).order_by(Organization.position, Organization.id)).all()
+    stmt = select(Organization).order_by(Organization.position, Organization.id)
+    if round_.is_subround:  # a prefecture's discussion is put to organisations beneath it, and it sees only those
+        stmt = stmt.where(Organization.id.in_(rounds.descendant_ids(round_.organization_id)))
+    orgs = db.session.scalars(stmt).all()
     by_id = {org.id: org for org in orgs}
     prefecture_ids = {org.id for org in orgs if org.kind == "prefecture"}
     form = TargetsForm()
@@ -439,7 +468,7 @@ def targets(round_id: int):
         "rounds/targets.html",
         round=round_,
         form=form,
-        roots=children.get(None, []),
+        roots=children.get(round_.organization_id if round_.is_subround else None, []),
         children=children,
         selected=selected,
         prefecture_count=len(prefecture_ids),

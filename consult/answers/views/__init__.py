@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("answers", __name__)
 
-from consult.answers.views import board, branch  # noqa: E402,F401  (the routes register on bp)
+from consult.answers.views import board, branch, federation  # noqa: E402,F401  (the routes register on bp)

@@ -1,4 +1,5 @@
-"""Headquarters' board of a round: who has answered, the CSV of it, and more time for one organisation."""
+"""Headquarters' board of a round: who has answered, the CSV of it, and more time for one organisation. A
+prefecture's policy officer uses the same screens for its own sub-round (Round.can_manage)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from consult.answers.queries import STATE_LABELS, board_csv, compute_board
 from consult.answers.views import bp
 from consult.core import clock
-from consult.core.access import hq_required
+from consult.core.access import manager_required
 from consult.core.clock import request_now
 from consult.core.convert import parse_id
 from consult.core.errors import DomainError
@@ -66,7 +67,7 @@ def _extension_form(round_: Round) -> ExtensionForm:
 
 
 @bp.route("/rounds/<int:round_id>/board")
-@hq_required
+@manager_required(Round)
 def board(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     form = _extension_form(round_)
@@ -77,7 +78,7 @@ def board(round_id: int):
 
 
 @bp.route("/rounds/<int:round_id>/board.csv")
-@hq_required
+@manager_required(Round)
 def board_download(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     filters = _board_filters()
@@ -93,7 +94,7 @@ def board_download(round_id: int):
 
 
 @bp.route("/rounds/<int:round_id>/extensions", methods=["POST"])
-@hq_required
+@manager_required(Round)
 def extensions(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     form = _extension_form(round_)

@@ -1,0 +1,190 @@
+"""A prefecture's part of a round (issue 10): opening its own discussion among its unions, and building its
+answer to headquarters from their opinions.
+
+Who runs it: the prefecture's policy officer is any active member user of the prefecture's organisation (the
+same person who enters the prefecture's answer). The sub-round itself is then run on headquarters' own screens
+(rounds.detail, answers.board, ...), which let the officer in for that sub-round only (Round.can_manage).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from consult.answers import operations as answering
+from consult.answers import roll_up
+from consult.answers.forms import DecisionForm, RollUpForm
+from consult.answers.models import STANCES
+from consult.answers.views import bp
+from consult.core.clock import request_now
+from consult.core.convert import parse_int
+from consult.core.errors import DomainError
+from consult.core.transaction import refused
+from consult.extensions import db
+from consult.orgs.models import Organization
+from consult.rounds import operations as rounds
+from consult.rounds.forms import SubroundForm
+from consult.rounds.models import Round, RoundItem
+
+
+def _own_round(round_id: int) -> Round:
+    """A round put to the caller's organisation, an inner node of the tree (403 otherwise: a local union has no
+    organisations beneath it, and headquarters has its own pages for every organisation)."""
+    round_ = db.get_or_404(Round, round_id)
+    if current_user.is_hq or current_user.organization.kind == "local":
+        abort(403)
+    if not round_.can_view(current_user) or not round_.is_target(current_user.organization_id):
+        abort(403)
+    return round_
+
+
+# ---------------------------------------------------------------- opening a sub-round
+
+
+@bp.route("/answers/<int:round_id>/subround", methods=["GET", "POST"])
+@login_required
+def subround_new(round_id: int):
+    """The prefecture opens its own discussion on the round: deadline, a note, and which of its organisations."""
+    round_ = _own_round(round_id)
+    org_id = current_user.organization_id
+    existing = roll_up.subround_for(round_, org_id)
+    if existing is not None:
+        return redirect(url_for("rounds.detail", round_id=existing.id))
+    below_ids = rounds.descendant_ids(org_id)
+    below = db.session.scalars(
+        select(Organization).where(Organization.id.in_(below_ids)).order_by(Organization.position, Organization.id)
+    ).all()
+    form = SubroundForm()
+    now = request_now()
+    if form.validate_on_submit():
+        try:
+            sub = rounds.open_subround(
+                round_,
+                current_user,
+                deadline=form.deadline.utc(),
+                background=form.background.data or "",
+                organization_ids=set(form.org.data),
+                now=now,
+            )
+        except DomainError as exc:
+            form.deadline.errors = [*form.deadline.errors, refused(exc)]
+        else:
+            flash(_("県内討議を開始しました。対象の単組が回答を入力できます。"), "success")
+            return redirect(url_for("rounds.detail", round_id=sub.id))
+    selected = set(form.org.data) if request.method == "POST" else {o.id for o in below if o.kind == "local"}
+    return render_template(
+        "answers/subround_new.html",
+        round=round_,
+        form=form,
+        below=below,
+        selected=selected,
+        limit=round_.deadline_for(org_id),
+        may_open=round_.may_open_subround(current_user, now),
+    )
+
+
+# ---------------------------------------------------------------- building the answer
+
+
+def _roll_up_page(round_: Round, forms: dict | None = None, decision: DecisionForm | None = None, status: int = 200):
+    org_id = current_user.organization_id
+    sub = roll_up.subround_for(round_, org_id)
+    answer = answering.find_answer(round_.id, org_id)
+    mine = answer.item_opinions() if answer else {}
+    sources = roll_up.sources_of([op.id for op in mine.values()])
+    unions = roll_up.union_opinions(sub) if sub else []
+    by_item: dict[int, list] = {}
+    for row in unions:
+        by_item.setdefault(row.item_id, []).append(row)
+    counts = {
+        item.id: {key: sum(1 for row in by_item.get(item.id, []) if row.stance == key) for key in STANCES}
+        for item in round_.items
+    }
+    if decision is None:
+        decision = DecisionForm(
+            data={
+                "decided_by": answer.decided_by if answer else "",
+                "decided_on": answer.decided_on if answer else None,
+                "version": str(answer.version if answer else 0),
+            }
+        )
+    return render_template(
+        "answers/roll_up.html",
+        round=round_,
+        sub=sub,
+        answer=answer,
+        mine=mine,
+        sources=sources,
+        by_item=by_item,
+        counts=counts,
+        stances=STANCES,
+        forms=forms or {},
+        decision=decision,
+        org_id=org_id,
+        accepting=round_.can_submit(current_user, org_id, request_now()),
+    ), status
+
+
+@bp.route("/answers/<int:round_id>/roll-up")
+@login_required
+def roll_up_page(round_id: int):
+    """Per item: the unions' opinions from the sub-round, with counts by stance, and the prefecture's own."""
+    return _roll_up_page(_own_round(round_id))
+
+
+@bp.route("/answers/<int:round_id>/roll-up/items/<int:item_id>", methods=["POST"])
+@login_required
+def roll_up_item(round_id: int, item_id: int):
+    """Adopt one union opinion as it is, or merge the ticked ones, into the prefecture's draft on this item."""
+    round_ = _own_round(round_id)
+    item = db.session.get(RoundItem, item_id)
+    if item is None or item.round_id != round_.id or item.removed_at is not None:
+        abort(404)
+    form = RollUpForm()
+    if form.validate_on_submit():
+        try:
+            roll_up.build_opinion(
+                round_,
+                current_user.organization_id,
+                item,
+                form.source.data,
+                current_user,
+                parse_int(form.version.data),
+                request_now(),
+            )
+        except DomainError as exc:
+            form.source.errors = [refused(exc)]
+        else:
+            flash(
+                _("「%(item)s」の県本部の意見を下書きに保存しました。", item=f"{item.number} {item.heading}"), "success"
+            )
+            return redirect(url_for("answers.roll_up_page", round_id=round_.id) + f"#item-{item.id}")
+    return _roll_up_page(round_, forms={item.id: form}, status=422)
+
+
+@bp.route("/answers/<int:round_id>/decision", methods=["POST"])
+@login_required
+def decision(round_id: int):
+    """Record the meeting that settled the prefecture's answer (県本部執行委員会) and its date."""
+    round_ = _own_round(round_id)
+    answer = answering.find_answer(round_.id, current_user.organization_id)
+    form = DecisionForm()
+    if answer is None:
+        form.decided_by.errors = [_("先に回答の下書きを保存してください。")]
+        return _roll_up_page(round_, decision=form, status=422)
+    if form.validate_on_submit():
+        if parse_int(form.version.data) not in (None, answer.version):
+            form.decided_by.errors = [str(answering.CONFLICT_MESSAGE)]
+        else:
+            try:
+                roll_up.record_decision(
+                    answer, form.decided_by.data or "", form.decided_on.data, user=current_user, now=request_now()
+                )
+            except DomainError as exc:
+                form.decided_by.errors = [refused(exc)]
+            else:
+                flash(_("決定機関と決定日を記録しました。"), "success")
+                return redirect(url_for("answers.roll_up_page", round_id=round_.id))
+    return _roll_up_page(round_, decision=form, status=422)

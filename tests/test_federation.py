@@ -1,0 +1,343 @@
+"""Issue 10: a prefecture's own discussion with its unions, and its answer to headquarters built from theirs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consult.extensions import db
+
+
+@pytest.fixture
+def fed(app, make_org, make_user, make_round, hq, clock):
+    """HQ's round put to two prefectures; Tokyo has three local unions (and a council), Osaka two."""
+    tokyo, osaka = make_org("東京都本部"), make_org("大阪府本部")
+    unions = {
+        "hachioji": make_org("八王子市職労", kind="local", parent=tokyo),
+        "fuchu": make_org("府中市職労", kind="local", parent=tokyo),
+        "chofu": make_org("調布市職労", kind="local", parent=tokyo),
+        "sakai": make_org("堺市職労", kind="local", parent=osaka),
+        "toyonaka": make_org("豊中市職労", kind="local", parent=osaka),
+    }
+    council = make_org("東京衛生協議会", kind="council", parent=tokyo)
+    round_ = make_round(targets=[tokyo, osaka], deadline=clock() + timedelta(days=10), items=2)
+    users = {
+        "tokyo": make_user("member", tokyo, login="tokyo-officer"),
+        "osaka": make_user("member", osaka, login="osaka-officer"),
+        "staff": make_user("staff", hq, login="hq-staff"),
+        **{key: make_user("member", org, login=f"{key}-member") for key, org in unions.items()},
+    }
+    return {
+        "round": round_,
+        "tokyo": tokyo,
+        "osaka": osaka,
+        "unions": unions,
+        "council": council,
+        "users": users,
+        "items": [item.id for item in round_.items],
+    }
+
+
+def _open_sub(app, fed, clock, org_key="tokyo", days=5, targets=None):
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    with app.app_context():
+        user = db.session.get(User, fed["users"][org_key].id)
+        parent = db.session.get(Round, fed["round"].id)
+        sub = rounds.open_subround(
+            parent,
+            user,
+            deadline=clock() + timedelta(days=days),
+            background="県内の意見をお寄せください。",
+            organization_ids=targets,
+            now=clock(),
+        )
+        db.session.commit()
+        return sub.id
+
+
+def _union_answer(app, clock, sub_id, org, texts: dict[int, tuple[str, str]], submit=True):
+    """The union answers the sub-round: {parent item id: (stance, proposed text)}."""
+    from consult.answers import operations as answering
+    from consult.auth.models import User
+    from consult.rounds.models import Round
+
+    with app.app_context():
+        sub = db.session.get(Round, sub_id)
+        by_parent = {item.parent_item_id: item.id for item in sub.items}
+        user = db.session.scalars(db.select(User).where(User.organization_id == org.id)).first()
+        data = answering.AnswerInput(
+            opinions={
+                by_parent[item_id]: answering.OpinionInput(stance, "", text, f"{org.name}の理由")
+                for item_id, (stance, text) in texts.items()
+            }
+        )
+        answer = answering.save_answer(sub, org.id, user, data, None, clock(), submit=submit)
+        db.session.commit()
+        return {op.item.parent_item_id: op.id for op in answer.opinions}
+
+
+def _page_version(client, rid) -> str:
+    import re
+
+    return re.search(r'name="version" value="(\d+)"', client.get(f"/answers/{rid}/roll-up").get_data(as_text=True))[1]
+
+
+# ---------------------------------------------------------------- opening a sub-round
+
+
+def test_prefecture_opens_subround_on_its_page(app, fed, login_as, clock):
+    from consult.rounds.models import Round
+    from consult.rounds.signals import subround_opened
+
+    sent = []
+
+    def receiver(sender, **kwargs):
+        sent.append((sender.id, kwargs["user"].id, kwargs["now"]))
+
+    subround_opened.connect(receiver)
+    try:
+        client = login_as(fed["users"]["tokyo"])
+        rid = fed["round"].id
+        page = client.get(f"/answers/{rid}/subround").get_data(as_text=True)
+        assert "八王子市職労" in page and "堺市職労" not in page  # only its own descendants
+        deadline = (clock() + timedelta(days=5)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+        response = client.post(
+            f"/answers/{rid}/subround",
+            data={"deadline": deadline.strftime("%Y-%m-%dT%H:%M"), "background": "県本部の説明"},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+    finally:
+        subround_opened.disconnect(receiver)
+    with app.app_context():
+        sub = db.session.scalars(db.select(Round).where(Round.parent_id == rid)).one()
+        assert sub.organization_id == fed["tokyo"].id and sub.status == "open"
+        assert [i.parent_item_id for i in sub.items] == fed["items"]
+        assert [i.heading for i in sub.items] == ["項目1", "項目2"]
+        # by default: every local union beneath it, not the council
+        assert sub.target_ids() == {fed["unions"][k].id for k in ("hachioji", "fuchu", "chofu")}
+        assert sent == [(sub.id, fed["users"]["tokyo"].id, clock())]
+        sub_id = sub.id
+    # the same screens as headquarters', scoped to it
+    assert client.get(f"/rounds/{sub_id}").status_code == 200
+    board = client.get(f"/rounds/{sub_id}/board").get_data(as_text=True)
+    assert "八王子市職労" in board and "堺市職労" not in board
+    targets = client.get(f"/rounds/{sub_id}/targets").get_data(as_text=True)
+    assert "府中市職労" in targets and "大阪府本部" not in targets and "堺市職労" not in targets
+    assert client.get(f"/rounds/{sub_id}/items").status_code == 403  # the items are headquarters'
+    assert client.get(f"/rounds/{rid}").status_code == 403  # headquarters' own round stays headquarters'
+
+
+def test_subround_deadline_must_fall_before_own_deadline_to_hq(app, fed, login_as, clock):
+    from consult.auth.models import User
+    from consult.core.errors import DomainError
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    client = login_as(fed["users"]["tokyo"])
+    rid = fed["round"].id
+    late = (clock() + timedelta(days=11)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    response = client.post(
+        f"/answers/{rid}/subround", data={"deadline": late.strftime("%Y-%m-%dT%H:%M"), "background": "説明文"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "より前の日時にしてください" in page and "説明文" in page
+    with app.app_context():
+        assert db.session.scalars(db.select(Round).where(Round.parent_id == rid)).first() is None
+        # with an extension to HQ, the prefecture's own limit moves with it
+        parent = db.session.get(Round, rid)
+        rounds.grant_extension(parent, fed["tokyo"].id, clock() + timedelta(days=14), "県大会", None, clock())
+        db.session.commit()
+        user = db.session.get(User, fed["users"]["tokyo"].id)
+        sub = rounds.open_subround(
+            parent, user, deadline=clock() + timedelta(days=12), background="", organization_ids=None, now=clock()
+        )
+        db.session.commit()
+        # an extension inside the sub-round may not pass the prefecture's own deadline either
+        with pytest.raises(DomainError):
+            rounds.grant_extension(sub, fed["unions"]["fuchu"].id, clock() + timedelta(days=15), "理由", user, clock())
+        rounds.grant_extension(sub, fed["unions"]["fuchu"].id, clock() + timedelta(days=13), "理由", user, clock())
+        db.session.commit()
+
+
+def test_subround_targets_only_descendants_and_only_once(app, fed, clock):
+    from consult.auth.models import User
+    from consult.core.errors import DomainError, TransitionError
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    with app.app_context():
+        user = db.session.get(User, fed["users"]["tokyo"].id)
+        parent = db.session.get(Round, fed["round"].id)
+        with pytest.raises(DomainError):  # another prefecture's union
+            rounds.open_subround(
+                parent,
+                user,
+                deadline=clock() + timedelta(days=3),
+                background="",
+                organization_ids={fed["unions"]["sakai"].id},
+                now=clock(),
+            )
+        union = db.session.get(User, fed["users"]["hachioji"].id)
+        with pytest.raises(DomainError):  # a union is no target of HQ's round
+            rounds.open_subround(
+                parent, union, deadline=clock() + timedelta(days=3), background="", organization_ids=None, now=clock()
+            )
+    sub_id = _open_sub(app, fed, clock, targets={fed["unions"]["fuchu"].id, fed["council"].id})
+    with app.app_context():
+        sub = db.session.get(Round, sub_id)
+        assert sub.target_ids() == {fed["unions"]["fuchu"].id, fed["council"].id}
+        user = db.session.get(User, fed["users"]["tokyo"].id)
+        rounds.set_targets(sub, {fed["unions"]["sakai"].id, fed["unions"]["chofu"].id}, user=user, now=clock())
+        assert fed["unions"]["sakai"].id not in sub.target_ids()  # never outside the prefecture
+        assert fed["unions"]["chofu"].id in sub.target_ids()
+        db.session.rollback()
+    with pytest.raises(TransitionError):  # one sub-round per prefecture and round
+        _open_sub(app, fed, clock)
+
+
+# ---------------------------------------------------------------- unions answer, the prefecture builds its answer
+
+
+def test_unions_answer_and_prefecture_merges_with_sources(app, fed, login_as, clock):
+    from consult.answers.models import Answer, Opinion, OpinionSource
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, item2 = fed["items"]
+    a = _union_answer(
+        app, clock, sub_id, fed["unions"]["hachioji"], {item1: ("amend", "財源を明記する"), item2: ("agree", "")}
+    )
+    b = _union_answer(app, clock, sub_id, fed["unions"]["fuchu"], {item1: ("amend", "人員を確保する")})
+    _union_answer(app, clock, sub_id, fed["unions"]["chofu"], {item1: ("oppose", "下書きのまま")}, submit=False)
+
+    client = login_as(fed["users"]["tokyo"])
+    rid = fed["round"].id
+    page = client.get(f"/answers/{rid}/roll-up").get_data(as_text=True)
+    assert "財源を明記する" in page and "人員を確保する" in page
+    assert "下書きのまま" not in page  # only submitted opinions are weighed
+    # merge two into one
+    response = client.post(
+        f"/answers/{rid}/roll-up/items/{item1}", data={"source": [a[item1], b[item1]], "version": "0"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # adopt one as it is
+    version = _page_version(client, rid)
+    response = client.post(f"/answers/{rid}/roll-up/items/{item2}", data={"source": [a[item2]], "version": version})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        answer = db.session.scalars(
+            db.select(Answer).where(Answer.round_id == rid, Answer.organization_id == fed["tokyo"].id)
+        ).one()
+        ops = answer.item_opinions()
+        merged = ops[item1]
+        assert merged.stance == "amend"
+        assert "【八王子市職労】財源を明記する" in merged.proposed_text
+        assert "【府中市職労】人員を確保する" in merged.proposed_text
+        assert ops[item2].stance == "agree"
+        links = set(db.session.execute(db.select(OpinionSource.opinion_id, OpinionSource.source_id)).tuples())
+        assert links == {(merged.id, a[item1]), (merged.id, b[item1]), (ops[item2].id, a[item2])}
+        # the unions' texts are untouched
+        assert db.session.get(Opinion, a[item1]).proposed_text == "財源を明記する"
+        merged_id = merged.id
+    # a source from another item is refused next to the list, nothing changes
+    version = _page_version(client, rid)
+    response = client.post(f"/answers/{rid}/roll-up/items/{item2}", data={"source": [b[item1]], "version": version})
+    assert response.status_code == 422 and "同じ項目" in response.get_data(as_text=True)
+    # editing the wording on the ordinary form keeps the opinion, and so its sources
+    form = client.get(f"/answers/{rid}/org/{fed['tokyo'].id}/edit").get_data(as_text=True)
+    assert "財源を明記する" in form
+    # decision recorded, then submitted to HQ
+    response = client.post(
+        f"/answers/{rid}/decision",
+        data={"decided_by": "県本部執行委員会", "decided_on": "2026-12-05", "version": _page_version(client, rid)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        answer = db.session.scalars(
+            db.select(Answer).where(Answer.round_id == rid, Answer.organization_id == fed["tokyo"].id)
+        ).one()
+        assert answer.decided_by == "県本部執行委員会" and str(answer.decided_on) == "2026-12-05"
+        assert {
+            s
+            for (s,) in db.session.execute(
+                db.select(OpinionSource.source_id).where(OpinionSource.opinion_id == merged_id)
+            )
+        } == {a[item1], b[item1]}
+
+
+def test_merge_is_pure():
+    from consult.answers.roll_up import UnionOpinion, adopt, merge
+
+    one = UnionOpinion(1, 10, "八王子", 5, "amend", "第1章", "財源", "理由A")
+    two = UnionOpinion(2, 11, "府中", 5, "add", "第1章", "人員", "")
+    assert adopt(one).proposed_text == "財源" and merge([one]) == adopt(one)
+    both = merge([one, two])
+    assert both.stance == "amend" and both.referred_text == "第1章"
+    assert both.proposed_text == "【八王子】財源\n【府中】人員" and both.reason == "【八王子】理由A"
+
+
+# ---------------------------------------------------------------- the API
+
+
+def test_api_subround_answers_and_sources(app, fed, api_as, clock):
+    rid = fed["round"].id
+    item1, _item2 = fed["items"]
+    tokyo = api_as(fed["users"]["tokyo"])
+    due = (clock() + timedelta(days=4)).isoformat()
+    response = tokyo.post(
+        f"/api/v1/rounds/{rid}/subrounds", json={"deadline": due, "organization_ids": [], "background": "説明"}
+    )
+    assert response.status_code == 201, response.get_json()
+    sub = response.get_json()
+    assert sub["parent_id"] == rid and sub["organization_id"] == fed["tokyo"].id and len(sub["items"]) == 2
+    sub_item = sub["items"][0]["id"]
+    # the sub-round id works with the round endpoints like any round's
+    assert tokyo.get(f"/api/v1/rounds/{sub['id']}").status_code == 200
+    board = tokyo.get(f"/api/v1/rounds/{sub['id']}/board").get_json()
+    assert {row["organization_name"] for row in board} == {"八王子市職労", "府中市職労", "調布市職労"}
+    # a union answers through the same endpoint as for any round
+    union = api_as(fed["users"]["hachioji"])
+    oid = fed["unions"]["hachioji"].id
+    body = {"version": 0, "opinions": [{"item_id": sub_item, "stance": "amend", "proposed_text": "財源を明記"}]}
+    saved = union.put(f"/api/v1/rounds/{sub['id']}/answers/{oid}", json=body)
+    assert saved.status_code == 200
+    submitted = union.post(
+        f"/api/v1/rounds/{sub['id']}/answers/{oid}/submit", json={"version": saved.get_json()["version"]}
+    )
+    assert submitted.status_code == 200, submitted.get_json()
+    source_id = submitted.get_json()["opinions"][0]["id"]
+    # other prefectures and other unions do not see it
+    osaka = api_as(fed["users"]["osaka"])
+    assert osaka.get(f"/api/v1/rounds/{sub['id']}").status_code == 404
+    assert osaka.get(f"/api/v1/rounds/{sub['id']}/answers/{oid}").status_code == 404
+    assert api_as(fed["users"]["fuchu"]).get(f"/api/v1/rounds/{sub['id']}/answers/{oid}").status_code == 404
+    # the prefecture's answer to HQ, with sources
+    pid = fed["tokyo"].id
+    put = {
+        "version": 0,
+        "opinions": [
+            {"item_id": item1, "stance": "amend", "proposed_text": "財源を明記（県本部）", "sources": [source_id]}
+        ],
+        "decided_by": "県本部執行委員会",
+        "decided_on": "2026-12-05",
+    }
+    response = tokyo.put(f"/api/v1/rounds/{rid}/answers/{pid}", json=put)
+    assert response.status_code == 200, response.get_json()
+    got = response.get_json()
+    assert got["opinions"][0]["sources"] == [source_id] and got["decided_by"] == "県本部執行委員会"
+    # a source that is not the prefecture's union opinion: 422, nothing stored
+    put_bad = dict(put, version=got["version"], opinions=[dict(put["opinions"][0], sources=[got["opinions"][0]["id"]])])
+    assert tokyo.put(f"/api/v1/rounds/{rid}/answers/{pid}", json=put_bad).status_code == 422
+    assert tokyo.post(f"/api/v1/rounds/{rid}/answers/{pid}/submit", json={}).status_code == 200
+    staff = api_as(fed["users"]["staff"])
+    rows = staff.get(f"/api/v1/rounds/{rid}/opinions").get_json()["items"]
+    assert [(row["organization_id"], row["sources"]) for row in rows] == [(pid, [source_id])]
+    # a prefecture may not open a sub-round on a round not put to it; HQ does not open one
+    assert (
+        api_as(fed["users"]["hachioji"]).post(f"/api/v1/rounds/{rid}/subrounds", json={"deadline": due}).status_code
+        == 404
+    )
+    assert staff.post(f"/api/v1/rounds/{rid}/subrounds", json={"deadline": due}).status_code == 403
