@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 
 from consult import create_app
+from consult.core.search.index import SearchIndex
 from consult.extensions import db
 
 # 2025-03-10 10:00 JST, a week before the seed's deadline.
@@ -58,6 +59,7 @@ def _empty_tables(url: str) -> None:
             conn.execute(text("UPDATE organization SET parent_id = NULL"))  # the tree's links RESTRICT deletes
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+        SearchIndex("search").clear(conn)  # the full-text index's own tables (migration 0004_review)
     engine.dispose()
 
 

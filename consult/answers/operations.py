@@ -358,6 +358,7 @@ def _apply(answer: Answer, round_: Round, data: AnswerInput, revised: list[int],
         db.session.execute(OpinionRevision.__table__.insert(), [{**row, "created_at": now} for row in answered_kept])
     if deletes or inserts or updates:
         db.session.expire(answer, ["opinions"])
+        signals.opinion_rows_written.send(answer, deleted=deletes)
     changes.extend(_apply_proposals(answer, [p for p in data.proposals if not p.is_empty()], revised, now))
     if answer.general_comment != data.general_comment:
         changes.append(_change("全体", "総括的な意見", answer.general_comment, data.general_comment))

@@ -16,3 +16,11 @@ answered_opinion_changed = _signals.signal(
     Sender: the Opinion a branch changed after headquarters answered it (opinion.answered_version() is the
     wording that was answered). Keyword arguments: answer (the Answer), user (who saved), now (UTC).""",
 )
+
+opinion_rows_written = _signals.signal(
+    "opinion-rows-written",
+    doc="""
+    Sender: the Answer whose opinions on items were written as rows (Core INSERT/UPDATE/DELETE, which ORM flush
+    events do not see). Keyword arguments: deleted (ids of the opinions deleted). Sent in the save's transaction,
+    after the rows are written: the search index (review/search.py) indexes the answer's opinions again.""",
+)

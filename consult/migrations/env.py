@@ -10,6 +10,10 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from consult.core.search.index import SearchIndex
+
+SEARCH_INDEX = SearchIndex("search")
+
 config = context.config
 fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
@@ -37,6 +41,8 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    # The full-text index's tables are made by migration 0004_review's SQL, not by the models.
+    conf_args.setdefault("include_name", SEARCH_INDEX.include_name)
     with target_db.engine.connect() as connection:
         # SQLite batch migrations copy and drop tables: with foreign keys on, dropping a table would
         # cascade-delete rows that reference it. Switch them off (outside any transaction) while migrating.

@@ -17,7 +17,7 @@ from consult.core.api import schemas as s
 from consult.core.clock import request_now
 from consult.extensions import db
 from consult.review import operations as reviewing
-from consult.review import queries
+from consult.review import queries, search
 from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
 from consult.rounds.models import Round
 
@@ -319,3 +319,87 @@ class Published(api.Resource):
                 }
             )
         return {"items": items, "next_cursor": next_cursor}
+
+
+# ---------------------------------------------------------------- search (issue 12)
+
+
+class SearchArgs(s.PageArgs):
+    q = s.String(
+        load_default="",
+        max_length=search.QUERY_LIMIT,
+        metadata={
+            "description": "語句（全角・半角、カナ・かな、長音を区別しない。空白区切りはすべてを含む。空なら0件）"
+        },
+    )
+    round_id = s.Id(strict=False, metadata={"description": "この討議の意見だけ"})
+    item_id = s.Id(strict=False, metadata={"description": "この項目への意見だけ"})
+    proposals = s.Boolean(metadata={"description": "true: 新しい項目の提案だけ"})
+    org = s.String(max_length=search.QUERY_LIMIT, metadata={"description": "組織コード、または組織名の一部"})
+    prefecture_id = s.Id(strict=False, metadata={"description": "この県本部とその単組の意見だけ"})
+    stance = s.Choice(list(STANCES))
+    disposition = s.Choice([*DISPOSITIONS, search.NO_DISPOSITION], metadata={"description": "none: 未設定"})
+
+
+class MatchSchema(s.Schema):
+    field = s.Choice(list(search.FIELDS), required=True)
+    text = s.String(required=True, metadata={"description": "その欄の全文"})
+    spans = s.List(
+        s.List(s.Integer()), required=True, metadata={"description": "一致した箇所 [開始, 終了)（文字の位置）"}
+    )
+
+
+class SearchHitSchema(s.Schema):
+    opinion_id = s.Integer(required=True)
+    round_id = s.Integer(required=True)
+    item_id = s.Integer(allow_none=True, required=True, metadata={"description": "null: 新しい項目の提案"})
+    organization_id = s.Integer(required=True)
+    organization_code = s.String(required=True)
+    organization_name = s.String(required=True)
+    stance = s.Choice(list(STANCES), required=True)
+    disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True)
+    matches = s.List(s.Nested(MatchSchema), required=True)
+
+
+@blp.route("/search")
+class Search(api.Resource):
+    def load(self):
+        api.require(current_user.is_hq)
+
+    @blp.arguments(SearchArgs, location="query")
+    @blp.response(200, s.page_of(SearchHitSchema))
+    def get(self, args):
+        """Submitted opinions of every round (or one) whose texts or 本部の考え方 hold every term, in id order."""
+        try:
+            after = s.decode_cursor(args.get("cursor"))
+        except s.CursorError:
+            api.invalid("cursor", _("カーソルが正しくありません。前のページの next_cursor をそのまま渡してください。"))
+        item = search.PROPOSALS if args.get("proposals") else str(args.get("item_id") or "")
+        query = search.Query(
+            q=args["q"].strip(),
+            round_id=args.get("round_id"),
+            item=item,
+            org=args.get("org", "").strip(),
+            prefecture_id=args.get("prefecture_id"),
+            stance=args.get("stance", ""),
+            disposition=args.get("disposition", ""),
+        )
+        hits, last = search.api_page(query, after, args["limit"])
+        items = [
+            {
+                "opinion_id": hit.opinion.id,
+                "round_id": hit.round_id,
+                "item_id": hit.opinion.item_id,
+                "organization_id": hit.organization_id,
+                "organization_code": hit.organization_code,
+                "organization_name": hit.organization_name,
+                "stance": hit.opinion.stance,
+                "disposition": hit.opinion.disposition,
+                "matches": [
+                    {"field": sn.field, "text": sn.text, "spans": [list(span) for span in sn.spans]}
+                    for sn in hit.snippets
+                ],
+            }
+            for hit in hits
+        ]
+        return {"items": items, "next_cursor": s.encode_cursor(last) if last else None}

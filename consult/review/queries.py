@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
@@ -21,6 +21,7 @@ from consult.extensions import db
 from consult.letters import numbering
 from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
 from consult.orgs.models import Organization
+from consult.review.search import ANSWER, INDEX, OPINION
 from consult.rounds.models import Round, RoundItem, RoundTarget
 
 FILTER_TEXT_LIMIT = 200
@@ -233,8 +234,10 @@ class Page:
 
 
 def _text_condition(q: str):
-    fields = (Opinion.heading, Opinion.referred_text, Opinion.proposed_text, Opinion.reason, Opinion.hq_view)
-    return or_(*(f.icontains(q, autoescape=True) for f in fields))
+    """Every term of q in the opinion's texts, or every term in headquarters' view: through the full-text index,
+    Japanese-aware (review/search.py)."""
+    found = INDEX.matching_ids(db.session.get_bind().dialect.name, q, [OPINION, ANSWER])
+    return false() if found is None else Opinion.id.in_(found)
 
 
 ALL_ITEMS = "all"

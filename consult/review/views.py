@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.answers.models import DISPOSITIONS, STANCES
@@ -33,7 +34,8 @@ from consult.core.convert import parse_id, parse_page
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
-from consult.review import exports, queries
+from consult.orgs.models import prefectures
+from consult.review import exports, queries, search
 from consult.review import operations as reviewing
 from consult.review.forms import disposition_form
 from consult.rounds.models import Round, RoundItem
@@ -63,6 +65,44 @@ def _item_or_404(round_: Round, item_id: int) -> RoundItem:
     if item is None or item.round_id != round_.id:
         abort(404)
     return item
+
+
+search.follow()  # the full-text index follows every flush of the app's session
+
+
+# ---------------------------------------------------------------- search
+
+
+@bp.route("/search")
+def search_page():
+    """One search box over every round's opinions, proposals, items and 本部の考え方 (?round= narrows it)."""
+    query = search.Query.from_args(request.args)
+    results = search.search(query, current_app.config["PAGE_SIZE"])
+    round_ = db.session.get(Round, query.round_id) if query.round_id else None
+    rounds = db.session.scalars(select(Round).order_by(Round.id.desc())).all()
+    items = round_.all_items if round_ is not None else []
+    return render_template(
+        "review/search.html",
+        query=query,
+        results=results,
+        round=round_,
+        rounds=rounds,
+        items=items,
+        prefectures=prefectures(),
+        stances=STANCES,
+        dispositions=DISPOSITIONS,
+        disposition_filters={**DISPOSITIONS, search.NO_DISPOSITION: _("未設定")},
+        field_labels=SEARCH_FIELD_LABELS,
+    )
+
+
+SEARCH_FIELD_LABELS = {
+    "heading": _l("提案する項目"),
+    "referred_text": _l("該当箇所"),
+    "proposed_text": _l("修正案・意見"),
+    "reason": _l("理由"),
+    "hq_view": _l("本部の考え方"),
+}
 
 
 # ---------------------------------------------------------------- overview

@@ -142,6 +142,17 @@ class SearchIndex:
             return [f"DROP TABLE IF EXISTS {t}" for t in (f"{n}_gram", f"{n}_trigram", doc)]
         return [f"DROP TABLE IF EXISTS {doc}", f"DROP FUNCTION IF EXISTS {n}_grams(text)"]
 
+    def owns(self, table_name: str | None) -> bool:
+        """Whether a table is one of the index's (its document table, the FTS5 tables and their shadow tables)."""
+        n = self.name
+        return bool(table_name) and (
+            table_name == self.document or re.fullmatch(f"{n}_(trigram|gram)(_[a-z]+)?", table_name) is not None
+        )
+
+    def include_name(self, name, type_, _parent_names) -> bool:
+        """Alembic's `include_name` hook: autogenerate and compare_metadata leave the index's tables alone."""
+        return not (type_ == "table" and self.owns(name))
+
     def create(self, conn: Connection | Session) -> None:
         """Create the index's tables; on PostgreSQL, refuse a database whose locale hides Japanese from pg_trgm."""
         conn = _connection(conn)
