@@ -3,7 +3,7 @@ outcome the branches see once published, carry-over into next year and the histo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -99,7 +99,7 @@ def test_a_visit_goes_from_planned_to_answered_with_the_written_answer(app, camp
     now = clock()
     with app.app_context():
         campaign, _items, soumu, _digital, staff = _load(campaign_world)
-        starts = datetime(2025, 3, 24, 1, 0, tzinfo=timezone.utc)
+        starts = datetime(2025, 3, 24, 1, 0, tzinfo=UTC)
         visit = fu.add_visit(
             campaign,
             fu.VisitInput(

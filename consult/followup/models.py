@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consult.audit.models import Subject, register_actions, register_kind
 from consult.core.types import UTCDateTime
 from consult.extensions import db
+from consult.letters.models import Campaign
 
 PLACE_LENGTH = 200
 PEOPLE_LIMIT = 2_000  # our side, their side: one person a line
@@ -306,10 +307,19 @@ register_actions(
 register_kind(
     "followup",
     _l("回答と評価"),
-    FollowupPlan,
+    Campaign,  # the line's object id is the campaign's
     link=lambda campaign_id, _event: url_for("followup.dashboard", campaign_id=campaign_id),
 )
-register_kind("visit", _l("要請行動（訪問）"), Visit)
+register_kind(
+    "visit",
+    _l("要請行動（訪問）"),
+    Visit,
+    link=lambda visit_id, event: (
+        url_for("followup.visit", campaign_id=(event.details or {}).get("campaign_id"), visit_id=visit_id)
+        if (event.details or {}).get("campaign_id")
+        else None
+    ),
+)
 register_kind("visit_attachment", _l("回答文書"))
 register_kind("item_answer", _l("要請項目への回答"), ItemAnswer)
 register_kind("indicator", _l("到達指標"), Indicator)
