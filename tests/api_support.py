@@ -127,6 +127,15 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
         addressee = letters.add_addressee(
             campaign, letter, letters.AddresseeInput(organisation="総務省", title="総務大臣"), user=staff, now=now
         )
+        from consult.followup import operations as following
+
+        visit = following.add_visit(
+            campaign,
+            following.VisitInput(addressee.id, now + timedelta(days=2), "総務省", "planned"),
+            user=staff,
+            now=now,
+        )
+        following.publish(campaign, True, user=staff, now=now)  # the outcome: every branch may read it
         tokens = {role: accounts.create_token(user, "テスト", now=now) for role, user in users.items()}
         revoked_row, revoked = accounts.create_token(users["admin"], "取り消したトークン", now=now)
         accounts.revoke_token(revoked_row, user=users["admin"], now=now)
@@ -143,6 +152,7 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             "letter_id": letter.id,
             "request_item_id": request_item.id,
             "addressee_id": addressee.id,
+            "visit_id": visit.id,
         }
         world = {
             "ids": ids,

@@ -92,6 +92,11 @@ def seed(clock) -> dict:
         campaign, letter, letters.AddresseeInput(organisation="総務省", title="総務大臣"), user=None, now=now
     )
     reviewing.publish_answers(round_, now, user=None)
+    from consult.followup import operations as following
+
+    visit = following.add_visit(campaign, following.VisitInput(addressee.id, now, "総務省"), user=None, now=now)
+    visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=now)
+    following.publish(campaign, True, user=None, now=now)
     token, _secret = accounts.create_token(users["member"], "Excel マクロ", now=now)  # "any" routes run as the member
     db.session.commit()
     ids = {
@@ -106,6 +111,8 @@ def seed(clock) -> dict:
         "addressee_id": addressee.id,
         "token_id": token.id,
         "filename": "style.css",
+        "visit_id": visit.id,
+        "file_id": visit_file.id,
     }
     return {
         "ids": ids,

@@ -73,6 +73,12 @@ ROUTES = {
     # issue 10: sub-consultations (the two-tier matrix is test_subround_api_routes_against_tier_roles below)
     "api_rounds.Subrounds": {"GET": VIEWER, "POST": OPENER},
     "api_rounds.SubOpinions": {"PUT": HQ},
+    "api_followup.Visits": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},
+    "api_followup.VisitResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS},
+    "api_followup.ItemAnswerResource": {"GET": CAMPAIGNS, "PUT": CAMPAIGNS},
+    "api_followup.Grading": {"GET": CAMPAIGNS, "PUT": CAMPAIGNS},
+    "api_followup.CarryOver": {"POST": CAMPAIGNS},
+    "api_followup.Outcome": {"GET": ANY},  # the world's outcome is published; unpublished: tests/test_followup_api.py
 }
 
 AUTHENTICATED = ("admin", "staff", "prefecture", "union", "other_prefecture")
@@ -105,7 +111,7 @@ def path_values(rule, world, role) -> dict:
     ids = dict(world["ids"])
     # a branch asks for its own organisation's answer; headquarters (and the refused) for Tokyo's
     ids["organization_id"] = world["own_org"][role] if role in BRANCHES else world["orgs"]["tokyo"].id
-    if rule.endpoint.startswith("api_letters."):
+    if rule.endpoint.startswith(("api_letters.", "api_followup.")):
         ids["item_id"] = ids["request_item_id"]
     if rule.endpoint == "api_auth.MyToken":
         ids["token_id"] = world["token_ids"].get(role, 1)

@@ -145,6 +145,7 @@ def _real_ids(world) -> dict[str, list[int]]:
         "campaign_id": [ids["campaign_id"]],
         "letter_id": [ids["letter_id"]],
         "addressee_id": [ids["addressee_id"]],
+        "visit_id": [ids["visit_id"]],
     }
 
 

@@ -513,7 +513,7 @@ class Run:
 
 def build(rule, world) -> str:
     """The rule's path with the seeded ids (a new argument name must be given an id in fuzz_world.seed)."""
-    ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
+    ids = world["letter_ids"] if rule.endpoint.startswith(("letters.", "followup.")) else world["ids"]
     missing = set(rule.arguments) - set(ids)
     if missing:
         raise KeyError(f"no seeded id for {sorted(missing)} of {rule.rule}: add one in tests/fuzz_world.py")

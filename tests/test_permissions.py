@@ -30,8 +30,9 @@ ANY_USER = {
 }
 ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
 ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
+OUTCOME = {"followup.outcome"}  # a campaign's grades: HQ, and every branch once published (the world publishes)
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
-HQ_PREFIXES = ("rounds.", "review.", "letters.")
+HQ_PREFIXES = ("rounds.", "review.", "letters.", "followup.")
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 # issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
 PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
@@ -46,6 +47,7 @@ def classify(endpoint: str) -> str:
         ("viewers", ROUND_VIEWERS),
         ("answer", ANSWER),
         ("prefecture", PREFECTURE),
+        ("outcome", OUTCOME),
     ):
         if endpoint in group:
             return name
@@ -64,6 +66,7 @@ def allowed(kind: str, role: str) -> bool:
         "viewers": role in ("member", "other_member", "staff", "admin"),
         "answer": role in ("member", "staff", "admin"),
         "prefecture": role in ("member", "other_member"),  # the round's target prefectures
+        "outcome": role != "anonymous",
     }[kind]
 
 
@@ -117,6 +120,11 @@ def world(app, make_org, make_user, make_round, hq, clock):
         addressee = letters.add_addressee(
             campaign, letter, letters.AddresseeInput(organisation="総務省"), user=None, now=clock()
         )
+        from consult.followup import operations as following
+
+        visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
+        visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
+        following.publish(campaign, True, user=None, now=clock())
         db.session.commit()
         ids = {
             "round_id": round_.id,
@@ -129,6 +137,8 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "letter_id": letter.id,
             "addressee_id": addressee.id,
             "token_id": 999999,
+            "visit_id": visit.id,
+            "file_id": visit_file.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}
@@ -159,7 +169,7 @@ def test_every_route_against_role(app, world, role):
         if rule.endpoint == "auth.logout":
             continue
         for org_key in ("tokyo", "osaka") if "org_id" in rule.arguments else (None,):
-            ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
+            ids = world["letter_ids"] if rule.endpoint.startswith(("letters.", "followup.")) else world["ids"]
             values = {k: v for k, v in ids.items() if k in rule.arguments}
             if org_key:
                 values["org_id"] = world[org_key].id

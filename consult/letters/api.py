@@ -21,6 +21,7 @@ from consult.core import api
 from consult.core.api import schemas as s
 from consult.core.clock import request_now
 from consult.core.downloads import private_file
+from consult.core.signals import answers
 from consult.core.text import file_name
 from consult.extensions import db
 from consult.letters import compose, numbering
@@ -35,6 +36,7 @@ from consult.letters.models import (
     RequestItem,
     RequestItemOpinion,
 )
+from consult.letters.signals import item_predecessors
 from consult.letters.views.common import DOCX_MIME
 
 blp = api.blueprint("letters", "要請行動: 要請書、要請項目と結び付けた意見、要請先、要請書の DOCX と一括 ZIP")
@@ -52,6 +54,9 @@ class RequestItemSchema(s.Schema):
     label = s.String(required=True, metadata={"description": "印刷される番号（１．（２）など）"})
     text = s.String(required=True)
     opinion_ids = s.List(s.Integer(), required=True, metadata={"description": "この要請項目が取り上げた意見"})
+    predecessor_id = s.Integer(
+        allow_none=True, required=True, metadata={"description": "引き継いだ前年の要請項目（なければ null）"}
+    )
 
 
 class LetterSchema(s.Schema):
@@ -222,15 +227,24 @@ def _letter_data(letter: Letter) -> dict:
         ):
             links[item_id].append(opinion_id)
     fields = ("id", "campaign_id", "position", "title", "greeting", "background", "closing", "numbering")
+    before = _predecessors(list(links))
     return {
         **{name: getattr(letter, name) for name in fields},
         "fullwidth_digits": letter.fullwidth_digits,
         "version": letter.version,
-        "items": [_item_data(item, labels, links[item.id]) for item in items],
+        "items": [_item_data(item, labels, links[item.id], before.get(item.id)) for item in items],
     }
 
 
-def _item_data(item: RequestItem, labels: dict[int, str], opinion_ids: list[int]) -> dict:
+def _predecessors(item_ids: list[int]) -> dict[int, int]:
+    """Last year's request item each of these continues, as the follow-up feature knows it (letters.signals)."""
+    before: dict[int, int] = {}
+    for found in answers(item_predecessors, item_ids):
+        before.update(found)
+    return before
+
+
+def _item_data(item: RequestItem, labels: dict[int, str], opinion_ids: list[int], predecessor_id=None) -> dict:
     return {
         "id": item.id,
         "parent_id": item.parent_id,
@@ -238,6 +252,7 @@ def _item_data(item: RequestItem, labels: dict[int, str], opinion_ids: list[int]
         "label": labels.get(item.id, ""),
         "text": item.text,
         "opinion_ids": opinion_ids,
+        "predecessor_id": predecessor_id,
     }
 
 
@@ -420,7 +435,9 @@ class _ItemPath(api.Resource):
     def shown(self) -> dict:
         db.session.expire(self.letter, ["items"])
         links = [op.id for op in sorted(self.item.opinions, key=lambda op: op.id)]
-        return _item_data(self.item, compose.item_labels(self.letter), links)
+        return _item_data(
+            self.item, compose.item_labels(self.letter), links, _predecessors([self.item.id]).get(self.item.id)
+        )
 
 
 @blp.route("/campaigns/<id:campaign_id>/letters/<id:letter_id>/items/<id:item_id>")

@@ -1,0 +1,364 @@
+"""The follow-up in the API: visits, the answer and grade of each request item per addressee, the grading scale
+and publication, the outcome grid, and the carry-over into next year's campaign.
+
+Campaigns are headquarters' work (Campaign.visible_to): a branch gets 404 on everything here but the outcome,
+which it reads once headquarters has published it (FollowupPlan.outcome_visible_to).
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from consult.core import api
+from consult.core.api import schemas as s
+from consult.core.clock import request_now
+from consult.extensions import db
+from consult.followup import operations as followup
+from consult.followup import queries
+from consult.followup.models import SCALES, VISIT_STATUSES, Visit
+from consult.letters.api import CampaignDetailSchema, _detail
+from consult.letters.models import Addressee, Campaign, RequestItem
+
+blp = api.blueprint("followup", "回答と評価: 要請行動（訪問）、要請項目ごとの回答と評価、結果の公開、翌年への引き継ぎ")
+
+TEXT_MAX = 20_000
+
+
+class VisitSchema(s.Schema):
+    id = s.Integer(required=True)
+    campaign_id = s.Integer(required=True)
+    addressee_id = s.Integer(required=True)
+    date = s.Time(required=True, attribute="starts_at", metadata={"description": "日時"})
+    place = s.String(required=True)
+    status = s.Choice(list(VISIT_STATUSES), required=True)
+    our_side = s.String(required=True, metadata={"description": "こちらの参加者（1行に1人）"})
+    their_side = s.String(required=True, metadata={"description": "先方の応対者（1行に1人、役職も）"})
+    notes = s.String(required=True)
+    answer_expected_on = s.Day(allow_none=True, required=True, metadata={"description": "先方が約束した回答日"})
+    file_names = s.List(s.String(), required=True)
+    version = s.Integer(required=True)
+
+
+class VisitInSchema(s.Schema):
+    addressee_id = s.Id()
+    date = s.Time(metadata={"description": "日時（オフセットなしは日本時間）"})
+    place = s.String(max_length=TEXT_MAX)
+    status = s.Choice(list(VISIT_STATUSES))
+    our_side = s.String(max_length=TEXT_MAX)
+    their_side = s.String(max_length=TEXT_MAX)
+    notes = s.String(max_length=TEXT_MAX)
+    answer_expected_on = s.Day(allow_none=True)
+
+
+class NewVisitSchema(VisitInSchema):
+    addressee_id = s.Id(required=True)
+    date = s.Time(required=True, metadata={"description": "日時（オフセットなしは日本時間）"})
+
+
+class VisitChangeSchema(VisitInSchema):
+    version = s.Integer(metadata={"description": "読み込んだときの版。違えば 409（If-Match でも可）"})
+
+
+class ExchangeSchema(s.Schema):
+    number = s.Integer(required=True)
+    stage = s.String(required=True, metadata={"description": "第1次回答、第2次回答 … 妥結"})
+    settled = s.Boolean(required=True)
+    text = s.String(required=True)
+    date = s.Day(allow_none=True, required=True)
+    grade = s.String(required=True)
+    reason = s.String(required=True)
+    remedy = s.String(required=True)
+    graded_by = s.String(allow_none=True, required=True, metadata={"description": "評価した人"})
+    updated_at = s.Time(required=True)
+
+
+class ItemAnswerSchema(s.Schema):
+    request_item_id = s.Integer(required=True)
+    addressee_id = s.Integer(required=True)
+    text = s.String(required=True)
+    date = s.Day(allow_none=True, required=True)
+    grade = s.String(required=True)
+    version = s.Integer(required=True, metadata={"description": "0: まだ回答なし"})
+    exchanges = s.List(s.Nested(ExchangeSchema), required=True)
+
+
+class ItemAnswerInSchema(s.Schema):
+    text = s.String(max_length=TEXT_MAX)
+    date = s.Day(allow_none=True)
+    grade = s.String(max_length=100, metadata={"description": "要請行動の評価区分の1つ（空: 未評価）"})
+    reason = s.String(max_length=TEXT_MAX)
+    remedy = s.String(max_length=TEXT_MAX)
+    new_exchange = s.Boolean(metadata={"description": "true: 今の回答を残し、次の回答（第2次回答…）として保存"})
+    settled = s.Boolean(metadata={"description": "妥結"})
+    version = s.Integer(metadata={"description": "読み込んだときの版（0: 回答なし）。違えば 409（If-Match でも可）"})
+
+
+class GradingSchema(s.Schema):
+    scale = s.Choice(list(SCALES), required=True)
+    grades = s.List(s.String(), required=True)
+    custom_labels = s.String(required=True)
+    published = s.Boolean(required=True, metadata={"description": "県本部・単組に結果を公開しているか"})
+    version = s.Integer(required=True)
+
+
+class GradingInSchema(s.Schema):
+    scale = s.Choice(list(SCALES))
+    custom_labels = s.String(max_length=TEXT_MAX)
+    published = s.Boolean()
+    version = s.Integer()
+
+
+class CarryOverSchema(s.Schema):
+    grades = s.List(s.String(max_length=100), required=True, max_items=100)
+    title = s.String(required=True, max_length=TEXT_MAX)
+
+
+class OutcomeCellSchema(s.Schema):
+    request_item_id = s.Integer(required=True)
+    addressee_id = s.Integer(required=True)
+    grade = s.String(required=True)
+    answered = s.Boolean(required=True)
+    overdue = s.Boolean(required=True)
+
+
+class OutcomeSchema(s.Schema):
+    campaign_id = s.Integer(required=True)
+    published = s.Boolean(required=True)
+    counts = s.Dict(keys=s.String(), values=s.Integer(), required=True)
+    unanswered = s.Integer(required=True)
+    overdue = s.Integer(required=True)
+    cells = s.List(s.Nested(OutcomeCellSchema), required=True)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return api.found(db.session.get(Campaign, campaign_id), lambda _c: Campaign.visible_to(current_user))
+
+
+def _visit_data(visit: Visit) -> dict:
+    names = ("id", "campaign_id", "addressee_id", "starts_at", "place", "status", "our_side", "their_side", "notes")
+    return {
+        **{name: getattr(visit, name) for name in names},
+        "answer_expected_on": visit.answer_expected_on,
+        "file_names": [f.filename for f in visit.attachments],
+        "version": visit.version,
+    }
+
+
+def _visit_input(data: dict, visit: Visit | None = None) -> followup.VisitInput:
+    def value(name, attribute=None, default=""):
+        return data[name] if name in data else getattr(visit, attribute or name) if visit else default
+
+    return followup.VisitInput(
+        addressee_id=value("addressee_id", default=None),
+        starts_at=value("date", "starts_at", None),
+        place=value("place"),
+        status=value("status", default="planned"),
+        our_side=value("our_side"),
+        their_side=value("their_side"),
+        notes=value("notes"),
+        answer_expected_on=value("answer_expected_on", default=None),
+    )
+
+
+def _answer_data(item: RequestItem, addressee: Addressee) -> dict:
+    answer = followup.answer_for(item, addressee)
+    current = answer.current if answer else None
+    return {
+        "request_item_id": item.id,
+        "addressee_id": addressee.id,
+        "text": current.text if current else "",
+        "date": current.answered_on if current else None,
+        "grade": current.grade if current else "",
+        "version": answer.version if answer else 0,
+        "exchanges": [
+            {
+                "number": e.number,
+                "stage": e.stage,
+                "settled": e.settled,
+                "text": e.text,
+                "date": e.answered_on,
+                "grade": e.grade,
+                "reason": e.reason,
+                "remedy": e.remedy,
+                "graded_by": e.graded_by.name if e.graded_by else None,
+                "updated_at": e.updated_at,
+            }
+            for e in (answer.exchanges if answer else [])
+        ],
+    }
+
+
+def _grading_data(campaign: Campaign) -> dict:
+    plan = followup.plan_for(campaign)
+    return {
+        "scale": plan.scale,
+        "grades": list(plan.grades()),
+        "custom_labels": plan.custom_labels,
+        "published": plan.is_published(),
+        "version": plan.version or 1,
+    }
+
+
+# ---------------------------------------------------------------- resources
+
+
+@blp.route("/campaigns/<id:campaign_id>/visits")
+class Visits(api.Resource):
+    def load(self, campaign_id):
+        self.campaign = _campaign(campaign_id)
+
+    @blp.response(200, VisitSchema(many=True))
+    def get(self, campaign_id):
+        """The campaign's visits, by date."""
+        return [_visit_data(v) for v in queries.visits_of(self.campaign)]
+
+    @blp.arguments(NewVisitSchema)
+    @blp.response(201, VisitSchema)
+    def post(self, data, campaign_id):
+        """Plan (or record) a visit to one of the campaign's addressees: `{addressee_id, date, place, status}`."""
+        visit = followup.add_visit(self.campaign, _visit_input(data), user=current_user, now=request_now())
+        return _visit_data(visit)
+
+
+@blp.route("/campaigns/<id:campaign_id>/visits/<id:visit_id>")
+class VisitResource(api.Resource):
+    def load(self, campaign_id, visit_id):
+        self.campaign = _campaign(campaign_id)
+        self.visit = api.found(db.session.get(Visit, visit_id), lambda v: v.campaign_id == self.campaign.id)
+
+    @blp.response(200, VisitSchema)
+    def get(self, campaign_id, visit_id):
+        """One visit."""
+        return _visit_data(self.visit), api.etag(self.visit.version)
+
+    @blp.arguments(VisitChangeSchema)
+    @blp.response(200, VisitSchema)
+    def patch(self, data, campaign_id, visit_id):
+        """Change a visit (planned → done → answered); a stale version answers 409."""
+        expected = api.expected_version(data.pop("version", None))
+        followup.update_visit(
+            self.visit, expected, _visit_input(data, self.visit), user=current_user, now=request_now()
+        )
+        return _visit_data(self.visit), api.etag(self.visit.version)
+
+
+@blp.route("/campaigns/<id:campaign_id>/request-items/<id:item_id>/answers/<id:addressee_id>")
+class ItemAnswerResource(api.Resource):
+    def load(self, campaign_id, item_id, addressee_id):
+        self.campaign = _campaign(campaign_id)
+        self.item = api.found(db.session.get(RequestItem, item_id), lambda i: i.letter.campaign_id == self.campaign.id)
+        self.addressee = api.found(
+            db.session.get(Addressee, addressee_id),
+            lambda a: a.campaign_id == self.campaign.id and followup.receives(a, self.item),
+        )
+
+    @blp.response(200, ItemAnswerSchema)
+    def get(self, campaign_id, item_id, addressee_id):
+        """The addressee's answer to the request item, every exchange kept (version 0: none yet)."""
+        data = _answer_data(self.item, self.addressee)
+        return data, api.etag(data["version"])
+
+    @blp.arguments(ItemAnswerInSchema)
+    @blp.response(200, ItemAnswerSchema)
+    def put(self, data, campaign_id, item_id, addressee_id):
+        """Record the answer and its grade: `{text, date, grade}` (the current exchange, or the next one with
+        `new_exchange`); a stale version answers 409."""
+        expected = api.expected_version(data.get("version"))
+        followup.save_answer(
+            self.item,
+            self.addressee,
+            followup.AnswerInput(
+                text=data.get("text", ""),
+                answered_on=data.get("date"),
+                grade=data.get("grade", ""),
+                reason=data.get("reason", ""),
+                remedy=data.get("remedy", ""),
+                new_exchange=data.get("new_exchange", False),
+                settled=data.get("settled", False),
+            ),
+            expected,
+            user=current_user,
+            now=request_now(),
+        )
+        answer = _answer_data(self.item, self.addressee)
+        return answer, api.etag(answer["version"])
+
+
+@blp.route("/campaigns/<id:campaign_id>/grading")
+class Grading(api.Resource):
+    def load(self, campaign_id):
+        self.campaign = _campaign(campaign_id)
+
+    @blp.response(200, GradingSchema)
+    def get(self, campaign_id):
+        """The campaign's grading scale and whether the outcome is published to the branches."""
+        return _grading_data(self.campaign)
+
+    @blp.arguments(GradingInSchema)
+    @blp.response(200, GradingSchema)
+    def put(self, data, campaign_id):
+        """Choose the scale (default, sabc, custom with one label a line) and publish or withdraw the outcome."""
+        now = request_now()
+        plan = followup.plan_for(self.campaign)
+        if "scale" in data or "custom_labels" in data:
+            followup.set_scale(
+                self.campaign,
+                data.get("scale", plan.scale),
+                data.get("custom_labels", plan.custom_labels),
+                api.expected_version(data.get("version")),
+                user=current_user,
+                now=now,
+            )
+        if "published" in data:
+            followup.publish(self.campaign, data["published"], user=current_user, now=now)
+        return _grading_data(self.campaign)
+
+
+@blp.route("/campaigns/<id:campaign_id>/outcome")
+class Outcome(api.Resource):
+    def load(self, campaign_id):
+        campaign = api.found(db.session.get(Campaign, campaign_id))
+        self.plan = api.found(followup.plan_for(campaign), lambda plan: plan.outcome_visible_to(current_user))
+        self.campaign = campaign
+
+    @blp.response(200, OutcomeSchema)
+    def get(self, campaign_id):
+        """Grades per addressee and request item, counts per grade, unanswered and overdue; a branch reads it
+        once headquarters has published it."""
+        board = queries.grid(self.campaign, request_now())
+        return {
+            "campaign_id": self.campaign.id,
+            "published": self.plan.is_published(),
+            "counts": board.counts,
+            "unanswered": board.unanswered,
+            "overdue": board.overdue,
+            "cells": [
+                {
+                    "request_item_id": row.item.id,
+                    "addressee_id": cell.addressee.id,
+                    "grade": cell.grade,
+                    "answered": cell.answered,
+                    "overdue": cell.overdue,
+                }
+                for row in board.rows
+                for cell in row.cells
+                if cell.receives
+            ],
+        }
+
+
+@blp.route("/campaigns/<id:campaign_id>/carry-over")
+class CarryOver(api.Resource):
+    def load(self, campaign_id):
+        self.campaign = _campaign(campaign_id)
+
+    @blp.arguments(CarryOverSchema)
+    @blp.response(201, CampaignDetailSchema)
+    def post(self, data, campaign_id):
+        """Carry the requests graded one of `grades` into a new campaign a year later, named `title`; each new
+        request item's `predecessor_id` names the one it continues."""
+        new = followup.carry_over(self.campaign, data["grades"], data["title"], user=current_user, now=request_now())
+        return _detail(new.id)
