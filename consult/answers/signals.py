@@ -16,3 +16,14 @@ answered_opinion_changed = _signals.signal(
     Sender: the Opinion a branch changed after headquarters answered it (opinion.answered_version() is the
     wording that was answered). Keyword arguments: answer (the Answer), user (who saved), now (UTC).""",
 )
+answer_submitted = _signals.signal(
+    "answer-submitted",
+    doc="""
+    Sender: the Answer submitted (with opinions, or 「意見なし」), or kept as a late draft after the deadline.
+    Keyword arguments: user, now (UTC), late (True when it arrived after the round's own deadline).""",
+)
+answer_withdrawn = _signals.signal(
+    "answer-withdrawn",
+    doc="""
+    Sender: the Answer taken back to draft. Keyword arguments: user, now (UTC).""",
+)

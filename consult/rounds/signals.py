@@ -28,3 +28,16 @@ submitted_counts = _signals.signal(
     doc="""
     Sender: a list of round ids. Return {round id: number of submitted answers}.""",
 )
+
+# Events of the rounds feature that later features (notifications) act on. Sent inside the request's
+# transaction after the change is flushed: a receiver records what it needs in the same transaction.
+round_opened = _signals.signal(
+    "round-opened",
+    doc="""
+    Sender: the Round just opened (draft → open). Keyword arguments: user, now (UTC).""",
+)
+extension_granted = _signals.signal(
+    "extension-granted",
+    doc="""
+    Sender: the Round. Keyword arguments: organization_id (who got more time), user, now (UTC).""",
+)
