@@ -144,7 +144,7 @@ def _from_environment(app: App) -> None:
     app.config.from_prefixed_env("CONSULT")
     if "DATABASE_URL" in app.config:  # CONSULT_DATABASE_URL, by analogy with the plain name
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config.pop("DATABASE_URL")
-    for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI"):
+    for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if app.config.get(key) is not None and not isinstance(app.config[key], str):
             app.config[key] = str(os.environ.get(f"CONSULT_{key}", app.config[key]))  # all digits: still text
 
@@ -261,4 +261,5 @@ def _sqlite_begin(conn):
     from flask import has_request_context
 
     immediate = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    immediate = immediate or conn.get_execution_options().get("begin_immediate", False)  # a notice runner's claim
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
     from consult.backup import backup, restore
     from consult.letters.cli import letters_command
+    from consult.notify.cli import notify_command
 
     for command in (
         init_db,
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
         letters_command,
         backup,
         restore,
+        notify_command,
     ):
         app.cli.add_command(command)
 

@@ -15,7 +15,7 @@ import importlib
 from types import ModuleType
 
 CORE = ("consult.extensions", "consult.core")
-FEATURES = ["audit", "orgs", "auth", "rounds", "answers", "letters", "review", "followup"]
+FEATURES = ["audit", "orgs", "auth", "rounds", "answers", "letters", "review", "followup", "notify"]
 
 
 def feature_modules(name: str) -> list[ModuleType]:

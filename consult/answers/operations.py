@@ -153,6 +153,8 @@ def save_answer(
     for opinion_id in revised:  # the one point where "a branch changed an answered opinion" happens
         opinion = db.session.get(Opinion, opinion_id, populate_existing=True)
         signals.answered_opinion_changed.send(opinion, answer=answer, user=user, now=now)
+    if submit:
+        signals.answer_submitted.send(answer, user=user, now=now, late=now > round_.deadline)
     return answer
 
 
@@ -172,6 +174,7 @@ def submit_no_opinion(round_: Round, organization_id: int, user, expected_versio
     answer.status, answer.no_opinion = "submitted", True
     answer.submitted_at, answer.submitted_by_id = now, user.id
     _touch(answer, user, now, "no_opinion", [])
+    signals.answer_submitted.send(answer, user=user, now=now, late=now > round_.deadline)
     return answer
 
 
@@ -187,6 +190,7 @@ def withdraw_answer(round_: Round, answer: Answer, user, expected_version: int |
     answer.status, answer.no_opinion = "draft", False
     answer.submitted_at = None
     _touch(answer, user, now, "withdraw", [])
+    signals.answer_withdrawn.send(answer, user=user, now=now)
     return answer
 
 
@@ -259,6 +263,7 @@ def _keep_late(
     answer.late_payload = data.to_json()
     answer.late_at = now
     _touch(answer, user, now, "late", [])
+    signals.answer_submitted.send(answer, user=user, now=now, late=True)
     return answer
 
 

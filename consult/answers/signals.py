@@ -24,3 +24,15 @@ opinion_rows_written = _signals.signal(
     events do not see). Keyword arguments: deleted (ids of the opinions deleted). Sent in the save's transaction,
     after the rows are written: the search index (review/search.py) indexes the answer's opinions again.""",
 )
+
+answer_submitted = _signals.signal(
+    "answer-submitted",
+    doc="""
+    Sender: the Answer submitted (with opinions, or 「意見なし」), or kept as a late draft after the deadline.
+    Keyword arguments: user, now (UTC), late (True when it arrived after the round's own deadline).""",
+)
+answer_withdrawn = _signals.signal(
+    "answer-withdrawn",
+    doc="""
+    Sender: the Answer taken back to draft. Keyword arguments: user, now (UTC).""",
+)

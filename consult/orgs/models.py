@@ -10,6 +10,7 @@ from consult.extensions import db
 
 CODE_LENGTH = 64
 NAME_LENGTH = 200
+CONTACT_EMAIL_LENGTH = 200
 KIND_LABELS = {
     "hq": _l("本部"),
     "prefecture": _l("県本部"),
@@ -29,6 +30,8 @@ class Organization(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="local")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column(default=0)
+    # A shared address of the organisation (a prefecture's office), told of its notices besides its users.
+    contact_email: Mapped[str | None] = mapped_column(String(CONTACT_EMAIL_LENGTH))
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Organization]] = relationship(

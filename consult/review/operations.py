@@ -17,6 +17,7 @@ from consult.core.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.letters import operations as letters
 from consult.letters.models import RequestItem
+from consult.review import signals
 from consult.rounds.models import Round
 
 register_actions(
@@ -89,6 +90,7 @@ def publish_answers(round_: Round, now: datetime, *, user) -> None:
     round_.answers_published_at = now
     record_object("answers_published", round_, user=user, now=now)
     db.session.flush()
+    signals.answers_published.send(round_, user=user, now=now)
 
 
 def unpublish_answers(round_: Round, *, user, now: datetime) -> None:

@@ -17,6 +17,7 @@ from consult.core.text import uploaded_file_name
 from consult.core.zipguard import check_zip
 from consult.extensions import db
 from consult.orgs.models import Organization
+from consult.rounds import signals
 from consult.rounds.models import (
     Attachment,
     DeadlineExtension,
@@ -328,6 +329,7 @@ def open_round(round_: Round, now: datetime, *, user) -> None:
     round_.status = "open"
     record_object("round_opened", round_, user=user, now=now)
     db.session.flush()
+    signals.round_opened.send(round_, user=user, now=now)
 
 
 def close_round(round_: Round, now: datetime, *, user) -> None:
@@ -366,6 +368,7 @@ def grant_extension(
     round_.extensions.append(extension)
     db.session.flush()
     record_object("extension_granted", extension, user=user, now=now)
+    signals.extension_granted.send(round_, organization_id=organization_id, user=user, now=now)
     return extension
 
 

@@ -37,3 +37,16 @@ subround_opened = _signals.signal(
     Sender: the sub-Round a prefecture (an inner node) has just opened among its descendants; keyword arguments
     user (who opened it) and now. Sent once, by rounds.operations.open_subround, after the flush.""",
 )
+
+# Events of the rounds feature that later features (notifications) act on. Sent inside the request's
+# transaction after the change is flushed: a receiver records what it needs in the same transaction.
+round_opened = _signals.signal(
+    "round-opened",
+    doc="""
+    Sender: the Round just opened (draft → open). Keyword arguments: user, now (UTC).""",
+)
+extension_granted = _signals.signal(
+    "extension-granted",
+    doc="""
+    Sender: the Round. Keyword arguments: organization_id (who got more time), user, now (UTC).""",
+)
