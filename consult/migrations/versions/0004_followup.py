@@ -3,7 +3,7 @@ to addressees and their files, the answer to each request item per addressee wit
 from next year's request items (or round items) to this year's, and numeric indicators per fiscal year.
 
 Revision ID: 0004_followup
-Revises: 0003
+Revises: 0004_review
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import consult.core.types
 
 
 revision = '0004_followup'
-down_revision = '0003'
+down_revision = '0004_review'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 the followers of a round, and an organisation's contact address.
 
 Revision ID: 0004_notify
-Revises: 0003
+Revises: 0004_followup
 Create Date: 2026-12-01 21:42:56.064999
 """
 
@@ -13,7 +13,7 @@ import consult.core.types
 
 
 revision = "0004_notify"
-down_revision = "0003"
+down_revision = '0004_followup'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ tables (trigram, and characters/pairs), on PostgreSQL a document table with pg_t
 extension is created here). What the database already holds is indexed on the way up.
 
 Revision ID: 0004_review
-Revises: 0003
+Revises: 0004_fed
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from consult.core.search.index import SearchIndex
 
 revision = "0004_review"
-down_revision = "0003"
+down_revision = '0004_fed'
 branch_labels = None
 depends_on = None
 
