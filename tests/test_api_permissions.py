@@ -247,3 +247,70 @@ def test_another_users_token_is_unknown(app, api_world):
     response = client_for(app, api_world, "prefecture").delete(f"/me/tokens/{staff_token}")
     assert response.status_code == 404
     assert client_for(app, api_world, "staff").get("/me").status_code == 200
+
+
+# ---------------------------------------------------------------- issue 10: the two tiers
+
+
+def test_subround_api_routes_against_tier_roles(app, make_org, make_user, hq, clock, api_as):
+    """Tokyo's sub-round through the API: its officer runs it, its union answers it, Osaka and Osaka's union
+    never learn it exists, headquarters sees everything."""
+    from datetime import timedelta
+
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+
+    tokyo, osaka = make_org("東京都本部"), make_org("大阪府本部")
+    hachioji = make_org("八王子市職労", kind="local", parent=tokyo)
+    sakai = make_org("堺市職労", kind="local", parent=osaka)
+    people = {
+        "pref_officer": make_user("member", tokyo),
+        "other_pref_officer": make_user("member", osaka),
+        "union_member": make_user("member", hachioji),
+        "other_union_member": make_user("member", sakai),
+        "staff": make_user("staff", hq),
+    }
+    with app.app_context():
+        staff = db.session.get(User, people["staff"].id)
+        parent = rounds.create_round(
+            "三つの構想", "", clock() - timedelta(days=1), clock() + timedelta(days=9), staff, clock()
+        )
+        rounds.add_items(parent, [rounds.ItemDraft("1", "第1章", "本文")], clock(), user=staff)
+        rounds.set_targets(parent, {tokyo.id, osaka.id}, user=staff, now=clock())
+        rounds.open_round(parent, clock(), user=staff)
+        officer = db.session.get(User, people["pref_officer"].id)
+        sub = rounds.open_subround(
+            parent, officer, deadline=clock() + timedelta(days=5), background="", organization_ids=None, now=clock()
+        )
+        db.session.commit()
+        sid, pid = sub.id, parent.id
+    clients = {role: api_as(user) for role, user in people.items()}
+    answer = f"/api/v1/rounds/{sid}/answers/{hachioji.id}"
+    expected = {
+        # path: {role: status}
+        f"/api/v1/rounds/{sid}": {"pref_officer": 200, "union_member": 200, "staff": 200},
+        f"/api/v1/rounds/{sid}/board": {"pref_officer": 200, "union_member": 403, "staff": 200},
+        f"/api/v1/rounds/{sid}/extensions": {"pref_officer": 200, "union_member": 403, "staff": 200},
+        f"/api/v1/rounds/{sid}/targets": {"pref_officer": 200, "union_member": 403, "staff": 200},
+        answer: {"pref_officer": 200, "union_member": 200, "staff": 200},
+        f"/api/v1/rounds/{pid}/subrounds": {"pref_officer": 200, "other_pref_officer": 200, "staff": 200},
+    }
+    for path, allowed in expected.items():
+        for role, client in clients.items():
+            code = client.get(path).status_code
+            assert code == allowed.get(role, 404), f"{role} GET {path}: {code}"
+    # what each sees of the sub-rounds: its own only (HQ every one)
+    assert [r["id"] for r in clients["pref_officer"].get(f"/api/v1/rounds/{pid}/subrounds").get_json()] == [sid]
+    assert clients["other_pref_officer"].get(f"/api/v1/rounds/{pid}/subrounds").get_json() == []
+    # the prefecture reads its union's answer but never writes it; the union writes its own
+    assert clients["pref_officer"].put(answer, json={"version": 0}).status_code == 403
+    assert clients["union_member"].put(answer, json={"version": 0}).status_code == 200
+    assert clients["other_union_member"].put(answer, json={"version": 0}).status_code == 404
+    # only the officer (not HQ, not a union, not another prefecture) changes the sub-round's board of extensions
+    body = {"organization_id": hachioji.id, "until": (clock() + timedelta(days=6)).isoformat(), "reason": "大会"}
+    assert clients["union_member"].post(f"/api/v1/rounds/{sid}/extensions", json=body).status_code == 403
+    assert clients["other_pref_officer"].post(f"/api/v1/rounds/{sid}/extensions", json=body).status_code == 404
+    assert clients["pref_officer"].post(f"/api/v1/rounds/{sid}/extensions", json=body).status_code == 201
+    # the items of a sub-round are headquarters'
+    item = {"number": "2", "heading": "追加", "text": ""}
+    assert clients["pref_officer"].post(f"/api/v1/rounds/{sid}/items", json=item).status_code in (403, 409)

@@ -230,3 +230,144 @@ def test_member_cannot_read_another_branch_answer_text(app, world):
     own = client.get(f"/answers/{rid}/org/{world['tokyo'].id}").get_data(as_text=True)
     assert "東京の意見" in own and "大阪の意見" not in own
     assert client.get(f"/answers/{rid}/org/{world['osaka'].id}").status_code == 403
+
+
+# ---------------------------------------------------------------- issue 10: the two tiers
+
+TIER_ROLES = ("anonymous", "pref_officer", "other_pref_officer", "union_member", "other_union_member", "staff", "admin")
+# The screens a prefecture's policy officer uses on its own sub-round (the same as headquarters' on its rounds).
+RUNNER_PAGES = {
+    "rounds.detail",
+    "rounds.edit",
+    "rounds.open_",
+    "rounds.close",
+    "rounds.attachments",
+    "rounds.delete_attachment",
+    "rounds.milestones",
+    "rounds.delete_milestone",
+    "rounds.targets",
+    "answers.board",
+    "answers.board_download",
+    "answers.extensions",
+}
+READ_ONLY_FOR_RUNNER = {"answers.show", "answers.history"}  # a prefecture reads its unions' answers, never writes
+
+
+def tier_allowed(endpoint: str, role: str, on_subround: bool) -> bool:
+    """Who may use a page of Tokyo's sub-round (on_subround), or of headquarters' round put to the prefectures."""
+    hq = role in ("staff", "admin")
+    if endpoint in PREFECTURE:  # the prefecture's own part of a round put to it
+        return not on_subround and role in ("pref_officer", "other_pref_officer")
+    if not on_subround:
+        return (
+            hq
+            or (endpoint in ROUND_VIEWERS - {"review.published"} and role in ("pref_officer", "other_pref_officer"))
+            or (endpoint in ANSWER and role == "pref_officer")
+        )
+    if endpoint in RUNNER_PAGES:
+        return hq or role == "pref_officer"
+    if endpoint == "answers.round_page":
+        return hq or role in ("pref_officer", "union_member")
+    if endpoint in ANSWER:  # Hachioji's answer to Tokyo's sub-round
+        return hq or role == "union_member" or (role == "pref_officer" and endpoint in READ_ONLY_FOR_RUNNER)
+    return hq  # the rest of the round and review pages stay headquarters'
+
+
+@pytest.fixture
+def tiers(app, make_org, make_user, make_round, hq, clock):
+    """HQ's round put to Tokyo and Osaka; each runs a sub-round with its own unions; Hachioji has answered."""
+    from consult.answers import operations as answering
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    tokyo, osaka = make_org("東京都本部"), make_org("大阪府本部")
+    hachioji = make_org("八王子市職労", kind="local", parent=tokyo)
+    sakai = make_org("堺市職労", kind="local", parent=osaka)
+    users = {
+        "pref_officer": make_user("member", tokyo),
+        "other_pref_officer": make_user("member", osaka),
+        "union_member": make_user("member", hachioji),
+        "other_union_member": make_user("member", sakai),
+        "staff": make_user("staff", hq),
+        "admin": make_user("admin", hq),
+    }
+    round_ = make_round(targets=[tokyo, osaka], deadline=clock() + timedelta(days=10))
+    with app.app_context():
+        parent = db.session.get(Round, round_.id)
+        subs = {}
+        for key in ("pref_officer", "other_pref_officer"):
+            officer = db.session.get(User, users[key].id)
+            subs[key] = rounds.open_subround(
+                parent, officer, deadline=clock() + timedelta(days=5), background="", organization_ids=None, now=clock()
+            )
+        sub = subs["pref_officer"]
+        attachment = rounds.add_attachment(sub, "県本部資料.pdf", b"%PDF-1.4 test", None, clock(), 10**6)
+        milestone = rounds.add_milestone(sub, clock().date(), "県本部執行委員会", "決定", user=None, now=clock())
+        union = db.session.get(User, users["union_member"].id)
+        data = answering.AnswerInput(general_comment="八王子の意見")
+        answering.save_answer(sub, hachioji.id, union, data, 0, clock(), submit=False)
+        db.session.commit()
+        ids = {
+            "sub": {
+                "round_id": sub.id,
+                "item_id": sub.items[0].id,
+                "attachment_id": attachment.id,
+                "milestone_id": milestone.id,
+                "opinion_id": 999999,
+                "org_id": hachioji.id,
+            },
+            "parent": {"round_id": parent.id, "item_id": parent.items[0].id, "opinion_id": 999999, "org_id": tokyo.id},
+        }
+    return {"ids": ids, "users": users, "tokyo": tokyo, "osaka": osaka, "hachioji": hachioji, "sakai": sakai}
+
+
+@pytest.mark.parametrize("role", TIER_ROLES)
+def test_two_tier_routes_against_role(app, tiers, role):
+    """Every page of a round (its id in the path), on Tokyo's sub-round and on headquarters' round, for the
+    prefecture officers and the union members of two prefectures."""
+    client = app.test_client()
+    if role != "anonymous":
+        login = client.post("/login", data={"login": tiers["users"][role].login, "password": "password123"})
+        assert login.status_code == 302
+    checked = 0
+    for rule, method in _routes(app):
+        if "round_id" not in rule.arguments or not rule.endpoint.startswith(("rounds.", "answers.", "review.")):
+            continue
+        for where in ("sub", "parent"):
+            ids = tiers["ids"][where]
+            if not set(rule.arguments) <= set(ids):
+                continue
+            url = rule.build({k: ids[k] for k in rule.arguments})[1]
+            may = role != "anonymous" and tier_allowed(rule.endpoint, role, where == "sub")
+            if may and method != "GET":
+                continue  # allowed changes are exercised by tests/test_federation.py
+            response = client.open(url, method=method, data={})
+            code, label = response.status_code, f"{role} {method} {url} ({rule.endpoint}, {where})"
+            assert code < 500, label
+            if not may:
+                expected = {302} if role == "anonymous" else {403}
+                if rule.endpoint == "review.published" and role != "anonymous":
+                    expected = {403, 404}  # an answer table not published is unknown to a branch
+                assert code in expected, f"{label}: {code}, expected {expected}"
+            else:
+                assert code not in (401, 403, 404), f"{label}: {code}"
+            checked += 1
+    assert checked >= 40
+
+
+def test_a_prefecture_never_sees_another_prefectures_unions(app, tiers):
+    client = app.test_client()
+    client.post("/login", data={"login": tiers["users"]["other_pref_officer"].login, "password": "password123"})
+    sub = tiers["ids"]["sub"]["round_id"]
+    hachioji = tiers["hachioji"].id
+    for url in (f"/rounds/{sub}", f"/rounds/{sub}/board", f"/rounds/{sub}/targets", f"/answers/{sub}/org/{hachioji}"):
+        assert client.get(url).status_code == 403, url
+    parent = tiers["ids"]["parent"]["round_id"]
+    own_sub = client.get(f"/answers/{parent}/subround", follow_redirects=True)  # redirects to its own sub-round
+    assert own_sub.status_code == 200
+    own_id = int(own_sub.request.path.rsplit("/", 1)[1])
+    for url in (f"/rounds/{own_id}/board", f"/rounds/{own_id}/targets", f"/answers/{parent}/roll-up"):
+        page = client.get(url).get_data(as_text=True)
+        assert "堺市職労" in page or url.endswith("roll-up"), url
+        assert "八王子市職労" not in page and "東京都本部" not in page, url

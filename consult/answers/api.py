@@ -6,6 +6,7 @@ branch only its own; saving follows the same version, deadline and late-draft ru
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError, validates_schema
@@ -216,6 +217,8 @@ class AnswerPath(api.Resource):
             db.session.get(Organization, organization_id),
             lambda org: self.round.may_see_answer_of(current_user, org.id),
         )
+        if request.method != "GET":  # a prefecture reads its unions' answers to its sub-round, never writes them
+            api.require(self.round.may_answer(current_user, self.org.id))
 
     def answer(self) -> Answer | None:
         """The stored answer with its opinions and events, as fresh as the database has it."""

@@ -94,8 +94,8 @@ def show(round_id: int, org_id: int):
 def edit(round_id: int, org_id: int):
     """Write the answer: save a draft as often as wanted, submit; stale, late or bad input keeps the text."""
     round_, org = _scope(round_id, org_id)
-    if round_.status == "draft":
-        abort(403)
+    if round_.status == "draft" or not round_.may_answer(current_user, org.id):
+        abort(403)  # a prefecture reads its unions' answers to its sub-round, and never writes them
     now = request_now()
     item_ids = [item.id for item in round_.items]
 
@@ -148,8 +148,8 @@ def edit(round_id: int, org_id: int):
 def withdraw(round_id: int, org_id: int):
     """Take a submitted answer back to draft to revise it before the deadline."""
     round_, org = _scope(round_id, org_id)
-    if round_.status == "draft":
-        abort(403)
+    if round_.status == "draft" or not round_.may_answer(current_user, org.id):
+        abort(403)  # a prefecture reads its unions' answers to its sub-round, and never writes them
     answer = answering.find_answer(round_.id, org.id)
     if answer is None:
         return _render_show(round_, org, message=_("まだ回答がありません。"))
@@ -166,8 +166,8 @@ def withdraw(round_id: int, org_id: int):
 def no_opinion(round_id: int, org_id: int):
     """An explicit 「意見なし」 answer, so headquarters does not chase the organisation."""
     round_, org = _scope(round_id, org_id)
-    if round_.status == "draft":
-        abort(403)
+    if round_.status == "draft" or not round_.may_answer(current_user, org.id):
+        abort(403)  # a prefecture reads its unions' answers to its sub-round, and never writes them
     try:
         answering.submit_no_opinion(round_, org.id, current_user, _posted_version(), request_now())
     except DomainError as exc:
