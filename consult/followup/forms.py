@@ -66,3 +66,10 @@ class CarryForm(CleanTextForm):
         _l("引き継ぎ先"),
         choices=options([("campaign", _l("新しい要請行動")), ("round", _l("新しい組織討議の素案"))]),
     )
+
+
+class IndicatorForm(CleanTextForm):
+    name = StringField(_l("指標の名前"), validators=[MaxChars(200)])
+    unit = StringField(_l("単位"), validators=[MaxChars(20)])
+    higher_is_better = BooleanField(_l("大きいほどよい"), default=True)
+    values = TextAreaField(_l("年度ごとの目標と実績（1行に「年度 目標 実績」）"), validators=[MaxChars(5_000)])

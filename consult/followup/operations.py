@@ -431,3 +431,63 @@ def consult_on_answer(answer: ItemAnswer, *, user, now: datetime) -> Round:
     )
     record_object("answer_consulted", answer, round_.title, user=user, now=now)
     return round_
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def parse_values(text: str) -> list[tuple[int, float | None, float | None]]:
+    """Lines 「年度 目標 実績」 (2022 98.2 98.3; 実績 may be left out or written -), as typed in the form."""
+    from consult.core.text import normalise_number
+
+    found = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        words = normalise_number(line).replace(",", " ").replace("%", " ").split()
+        if not words:
+            continue
+        try:
+            year = int(words[0])
+            target = float(words[1]) if len(words) > 1 and words[1] != "-" else None
+            actual = float(words[2]) if len(words) > 2 and words[2] != "-" else None
+        except ValueError as exc:
+            raise InputErrors(
+                {"values": _("%(number)s行目：「年度 目標 実績」の数字で書いてください。", number=number)}
+            ) from exc
+        if not 1900 <= year <= 2200:
+            raise InputErrors({"values": _("%(number)s行目：年度は西暦で書いてください。", number=number)})
+        found.append((year, target, actual))
+    return found
+
+
+def save_indicator(
+    campaign: Campaign,
+    name: str,
+    unit: str,
+    higher_is_better: bool,
+    values: list[tuple[int, float | None, float | None]],
+    *,
+    user,
+    now: datetime,
+    indicator=None,
+):
+    """A numeric indicator of the campaign with its target and actual per fiscal year (replacing the years)."""
+    from consult.followup.models import INDICATOR_NAME_LENGTH, UNIT_LENGTH, Indicator, IndicatorValue
+
+    c = _Checker()
+    name = c.text("name", name, _("指標の名前"), INDICATOR_NAME_LENGTH, required=True, single_line=True)
+    unit = c.text("unit", unit, _("単位"), UNIT_LENGTH, single_line=True)
+    years = [fy for fy, _t, _a in values]
+    if len(set(years)) != len(years):
+        c.errors["values"] = _("同じ年度が2回書かれています。")
+    c.raise_if_any()
+    if indicator is None:
+        indicator = Indicator(campaign_id=campaign.id, name=name, unit=unit, higher_is_better=higher_is_better)
+        db.session.add(indicator)
+    indicator.name, indicator.unit, indicator.higher_is_better = name, unit, higher_is_better
+    indicator.values.clear()
+    db.session.flush()
+    for fy, target, actual in sorted(values):
+        indicator.values.append(IndicatorValue(fiscal_year=fy, target=target, actual=actual))
+    _flush()
+    record_object("indicator_saved", indicator, user=user, now=now)
+    return indicator

@@ -265,3 +265,77 @@ def history(item: RequestItem) -> list[Year]:
         years.append(Year(entry, campaign, campaign.date_year, diff, answers, plan_of(campaign)))
         previous = entry
     return years
+
+
+# ---------------------------------------------------------------- indicators and the report
+
+
+def indicators_of(campaign: Campaign):
+    from consult.followup.models import Indicator
+
+    return list(
+        db.session.scalars(
+            select(Indicator)
+            .where(Indicator.campaign_id == campaign.id)
+            .options(selectinload(Indicator.values))
+            .order_by(Indicator.id)
+        )
+    )
+
+
+def indicator_rows(indicator) -> list[tuple[int, float | None, float | None, str]]:
+    from consult.followup.chart import grade_against_target
+
+    return [
+        (v.fiscal_year, v.target, v.actual, grade_against_target(v.target, v.actual, indicator.higher_is_better))
+        for v in indicator.values
+    ]
+
+
+def indicator_chart(indicator) -> str:
+    from consult.followup.chart import Point, line_chart
+
+    points = [Point(v.fiscal_year, v.target, v.actual) for v in indicator.values]
+    return line_chart(
+        f"{indicator.name}（{indicator.unit}）" if indicator.unit else indicator.name, indicator.unit, points
+    )
+
+
+def report_data(campaign: Campaign, now: datetime):
+    """The 進行管理報告書's contents: each request with its answers and grades by addressee, for every year of
+    its history up to this campaign."""
+    from consult.followup import report
+
+    board = grid(campaign, now)
+    items = []
+    for row in board.rows:
+        if row.item.children:
+            continue
+        years = []
+        for year in history(row.item):
+            lines = [
+                report.AnswerLine(
+                    addressee.organisation,
+                    answer.current.stage if answer and answer.current else "",
+                    answer.current.text if answer and answer.current else "未回答",
+                    year.plan.grade_label(answer.grade) if answer and answer.grade else "",
+                    answer.current.reason if answer and answer.current else "",
+                    answer.current.remedy if answer and answer.current else "",
+                )
+                for addressee, answer in year.answers
+            ]
+            years.append(report.YearLines(year.year, year.item.text, lines))
+            if year.item.id == row.item.id:
+                break  # the report is this year's: later years are not written yet
+        items.append(report.ItemEntry(row.label, row.item.text, years))
+    indicators = [report.IndicatorLines(i.name, i.unit, indicator_rows(i)) for i in indicators_of(campaign)]
+    counts = {board.plan.grade_label(g): n for g, n in board.counts.items()}
+    return report.ReportData(
+        board.campaign.title,
+        compose.date_text(board.campaign),
+        counts,
+        board.unanswered,
+        board.overdue,
+        items,
+        indicators,
+    )

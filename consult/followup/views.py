@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.core import clock
@@ -18,8 +19,8 @@ from consult.core.forms import options
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.followup import operations as followup
-from consult.followup import queries
-from consult.followup.forms import AnswerForm, CarryForm, ScaleForm, VisitFileForm, VisitForm
+from consult.followup import queries, report
+from consult.followup.forms import AnswerForm, CarryForm, IndicatorForm, ScaleForm, VisitFileForm, VisitForm
 from consult.followup.models import Visit, VisitAttachment
 from consult.letters import compose
 from consult.letters.models import Addressee, Campaign, RequestItem
@@ -75,7 +76,7 @@ def dashboard(campaign_id: int):
     return _render_dashboard(campaign)
 
 
-def _render_dashboard(campaign, scale_form=None, carry_form=None, status=200):
+def _render_dashboard(campaign, scale_form=None, carry_form=None, status=200, indicator_form=None):
     now = request_now()
     board = queries.grid(campaign, now)
     plan = board.plan
@@ -92,6 +93,10 @@ def _render_dashboard(campaign, scale_form=None, carry_form=None, status=200):
         scale_form=scale_form,
         carry_form=carry_form or _carry_form(plan),
         date_text=compose.date_text(campaign),
+        indicators=[
+            (i, queries.indicator_rows(i), Markup(queries.indicator_chart(i))) for i in queries.indicators_of(campaign)
+        ],
+        indicator_form=indicator_form or IndicatorForm(formdata=None),
     ), status
 
 
@@ -381,3 +386,48 @@ def outcome(campaign_id: int):
         abort(404)
     board = queries.grid(campaign, request_now())
     return render_template("followup/outcome.html", campaign=board.campaign, board=board, plan=plan)
+
+
+# ---------------------------------------------------------------- indicators and the report
+
+
+@bp.route("/campaigns/<int:campaign_id>/indicators", methods=["POST"])
+def add_indicator(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = IndicatorForm()
+    if form.validate_on_submit():
+        try:
+            values = followup.parse_values(form.values.data or "")
+            followup.save_indicator(
+                campaign,
+                form.name.data or "",
+                form.unit.data or "",
+                bool(form.higher_is_better.data),
+                values,
+                user=current_user,
+                now=request_now(),
+            )
+        except DomainError as exc:
+            _show(form, exc, "name")
+        else:
+            flash(_("到達指標を保存しました。"), "success")
+            return redirect(url_for("followup.dashboard", campaign_id=campaign.id) + "#indicators")
+    return _render_dashboard(campaign, indicator_form=form, status=422)
+
+
+@bp.route("/campaigns/<int:campaign_id>/report.xlsx", defaults={"kind": "xlsx"}, endpoint="report_xlsx")
+@bp.route("/campaigns/<int:campaign_id>/report.docx", defaults={"kind": "docx"}, endpoint="report_docx")
+def download_report(campaign_id: int, kind: str):
+    campaign = _campaign(campaign_id)
+    data = queries.report_data(campaign, request_now())
+    if kind == "xlsx":
+        body = report.xlsx(data)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = report.docx(data)
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    response = send_file(
+        io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=f"進行管理報告書_{campaign.title}.{kind}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

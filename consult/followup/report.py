@@ -1,0 +1,155 @@
+"""The 進行管理報告書 of a campaign as XLSX and DOCX: each request item with its answers and grades by addressee
+and by year, then the indicators with their targets, actuals and grades. Pure functions of plain data
+(``ReportData``, built by followup.queries.report_data), read back by tests/test_followup_report.py."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from consult.core.text import clean, safe_cell
+from consult.followup.chart import era_year
+
+FONT = "MS Mincho"
+HEADERS = ("番号", "要請項目", "年", "要請先", "回答の段階", "回答", "評価", "理由", "改善策")
+
+
+@dataclass
+class AnswerLine:
+    addressee: str
+    stage: str
+    text: str
+    grade: str
+    reason: str = ""
+    remedy: str = ""
+
+
+@dataclass
+class YearLines:
+    year: int
+    wording: str
+    answers: list[AnswerLine]
+
+
+@dataclass
+class ItemEntry:
+    label: str
+    text: str
+    years: list[YearLines]
+
+
+@dataclass
+class IndicatorLines:
+    name: str
+    unit: str
+    rows: list[tuple[int, float | None, float | None, str]]  # fiscal year, target, actual, grade
+
+
+@dataclass
+class ReportData:
+    title: str
+    date_text: str
+    counts: dict[str, int]
+    unanswered: int
+    overdue: int
+    items: list[ItemEntry]
+    indicators: list[IndicatorLines] = field(default_factory=list)
+
+
+def rows(data: ReportData):
+    """One row per item, year and addressee (an item nobody answered yet: one row with its wording)."""
+    for item in data.items:
+        for year in item.years:
+            if not year.answers:
+                yield (item.label, year.wording, year.year, "", "", "", "", "", "")
+            for a in year.answers:
+                yield (item.label, year.wording, year.year, a.addressee, a.stage, a.text, a.grade, a.reason, a.remedy)
+
+
+def xlsx(data: ReportData) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "進行管理報告書"
+    sheet.append([safe_cell(f"進行管理報告書　{data.title}")])
+    sheet["A1"].font = Font(bold=True, size=14)
+    summary = "　".join(f"{grade} {n}" for grade, n in data.counts.items())
+    sheet.append([safe_cell(f"{data.date_text}　{summary}　未回答 {data.unanswered}　期限超過 {data.overdue}")])
+    sheet.append([safe_cell(h) for h in HEADERS])
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for row in rows(data):
+        sheet.append([safe_cell(v) if isinstance(v, str) else v for v in row])
+    for letter, width in zip("ABCDEFGHI", (8, 50, 8, 20, 12, 60, 12, 30, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=4):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if data.indicators:
+        indicators = workbook.create_sheet("到達指標")
+        indicators.append(["指標", "年度", "目標", "実績", "達成状況"])
+        for ind in data.indicators:
+            for fy, target, actual, grade in ind.rows:
+                indicators.append([safe_cell(f"{ind.name}（{ind.unit}）"), era_year(fy), target, actual, grade])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def docx(data: ReportData, charts: list[bytes] | None = None) -> bytes:
+    """A4 landscape; charts: PNG pictures of the indicators (optional, the SVG is the page's)."""
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.size = Pt(10)
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(15))
+    document.add_heading(clean(f"進行管理報告書　{data.title}"), level=1)
+    summary = "　".join(f"{grade}：{n}" for grade, n in data.counts.items())
+    document.add_paragraph(clean(f"{data.date_text}　{summary}　未回答：{data.unanswered}　期限超過：{data.overdue}"))
+    for item in data.items:
+        document.add_heading(clean(f"{item.label} {item.text}"), level=2)
+        table = document.add_table(rows=1, cols=6)
+        table.style = "Table Grid"
+        for cell, text in zip(
+            table.rows[0].cells, ("年", "要請先", "段階", "回答", "評価", "理由・改善策"), strict=True
+        ):
+            cell.paragraphs[0].add_run(text).bold = True
+        for year in item.years:
+            if not year.answers:
+                cells = table.add_row().cells
+                cells[0].text, cells[3].text = str(year.year), clean(year.wording)
+            for a in year.answers:
+                cells = table.add_row().cells
+                notes = "\n".join(filter(None, (a.reason and f"理由：{a.reason}", a.remedy and f"改善策：{a.remedy}")))
+                for cell, value in zip(
+                    cells, (str(year.year), a.addressee, a.stage, a.text, a.grade, notes), strict=True
+                ):
+                    cell.text = clean(value)
+    if data.indicators:
+        document.add_heading("到達指標", level=2)
+        for n, ind in enumerate(data.indicators):
+            table = document.add_table(rows=1, cols=4)
+            table.style = "Table Grid"
+            for cell, text in zip(
+                table.rows[0].cells, (f"{ind.name}（{ind.unit}）", "目標", "実績", "達成状況"), strict=True
+            ):
+                cell.paragraphs[0].add_run(clean(text)).bold = True
+            for fy, target, actual, grade in ind.rows:
+                cells = table.add_row().cells
+                for cell, value in zip(cells, (era_year(fy), target, actual, grade), strict=True):
+                    cell.text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+            if charts and n < len(charts) and charts[n]:
+                document.add_picture(io.BytesIO(charts[n]), width=Mm(140))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
