@@ -23,6 +23,10 @@ CAMPAIGNS = "campaigns"  # headquarters' request campaigns: a branch gets 403 on
 
 ROUTES = {
     "api_auth.Me": {"GET": ANY},
+    "api_notify.Notices": {"GET": ANY},
+    "api_notify.ReadNotices": {"POST": ANY},
+    "api_notify.Preferences": {"GET": ANY, "PUT": ANY},
+    "api_notify.Remind": {"POST": HQ},
     "api_auth.MyTokens": {"GET": ANY, "POST": ANY},
     "api_auth.MyToken": {"DELETE": ANY},
     "api_auth.Users": {"GET": ADMIN, "POST": ADMIN},

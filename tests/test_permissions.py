@@ -18,6 +18,7 @@ PUBLIC = {
     "api-docs.openapi_json",  # the API's OpenAPI document and its browsable reference
     "api-reference.docs",
     "api-reference.docs_file",
+    "notify.unsubscribe",  # the link in every e-mail: its signed token is the permission
 }
 ANY_USER = {
     "main.index",
@@ -27,12 +28,17 @@ ANY_USER = {
     "auth.account",
     "auth.create_api_token",
     "auth.revoke_api_token",
+    "notify.inbox",
+    "notify.mark_read",
+    "notify.preferences",
 }
 ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
+ADMIN |= {"notify.failures"}
 ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
 HQ_PREFIXES = ("rounds.", "review.", "letters.")
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
+HQ |= {"notify.reminders", "notify.save_schedule", "notify.remind", "notify.follow"}  # a round's reminders
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
 
