@@ -112,3 +112,40 @@ def test_api_notices_preferences_and_remind(app, world, client, make_token):
     changed = member.put("/me/notice-preferences", json={"reminder": False}).get_json()
     assert changed["reminder"] is False and changed["round_opened"] is True
     assert member.put("/me/notice-preferences", json={"reminder": "often"}).status_code == 422
+
+
+def test_import_orgs_sets_a_contact_address_and_refuses_a_bad_one(app, runner, hq, tmp_path):
+    good = tmp_path / "orgs.csv"
+    good.write_text("code,name,kind,parent_code,contact_email\npref13,東京都本部,prefecture,hq,office@example.org\n")
+    result = runner.invoke(args=["import-orgs", str(good)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select_org("pref13")).one().contact_email == "office@example.org"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,kind,parent_code,contact_email\npref13,東京都本部,prefecture,hq,not-an-address\n")
+    result = runner.invoke(args=["import-orgs", str(bad)])
+    assert (
+        result.exit_code == 1 and "2行目: 連絡先メールアドレス「not-an-address」が正しくありません。" in result.output
+    )
+    with app.app_context():
+        assert db.session.scalars(select_org("pref13")).one().contact_email == "office@example.org"
+
+
+def select_org(code):
+    from sqlalchemy import select
+
+    from consult.orgs.models import Organization
+
+    return select(Organization).where(Organization.code == code)
+
+
+def test_consult_notify_command_sends_and_exits(app, runner, world, smtp):
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    with app.app_context():
+        rounds.open_round(db.session.get(Round, world["round"].id), app.config["CLOCK"](), user=None)
+        db.session.commit()
+    result = runner.invoke(args=["notify"])
+    assert result.exit_code == 0 and "送信 2件" in result.output
+    assert sorted(smtp.handler.recipients()) == ["member@example.org", "other@example.org"]
