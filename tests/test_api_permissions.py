@@ -24,6 +24,10 @@ OPENER = "opener"  # issue 10: a prefecture (an inner node) the round is put to 
 
 ROUTES = {
     "api_auth.Me": {"GET": ANY},
+    "api_notify.Notices": {"GET": ANY},
+    "api_notify.ReadNotices": {"POST": ANY},
+    "api_notify.Preferences": {"GET": ANY, "PUT": ANY},
+    "api_notify.Remind": {"POST": HQ},
     "api_auth.MyTokens": {"GET": ANY, "POST": ANY},
     "api_auth.MyToken": {"DELETE": ANY},
     "api_auth.Users": {"GET": ADMIN, "POST": ADMIN},

@@ -18,6 +18,7 @@ PUBLIC = {
     "api-docs.openapi_json",  # the API's OpenAPI document and its browsable reference
     "api-reference.docs",
     "api-reference.docs_file",
+    "notify.unsubscribe",  # the link in every e-mail: its signed token is the permission
 }
 ANY_USER = {
     "main.index",
@@ -27,8 +28,12 @@ ANY_USER = {
     "auth.account",
     "auth.create_api_token",
     "auth.revoke_api_token",
+    "notify.inbox",
+    "notify.mark_read",
+    "notify.preferences",
 }
 ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
+ADMIN |= {"notify.failures"}
 ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
 OUTCOME = {"followup.outcome"}  # a campaign's grades: HQ, and every branch once published (the world publishes)
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
@@ -36,6 +41,7 @@ HQ_PREFIXES = ("rounds.", "review.", "letters.", "followup.")
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 # issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
 PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
+HQ |= {"notify.reminders", "notify.save_schedule", "notify.remind", "notify.follow"}  # a round's reminders
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
 

@@ -38,6 +38,7 @@ def load_demo(now: datetime) -> DemoResult:
     result = DemoResult()
     orgs = _load_orgs(result)
     users = _load_users(orgs, result, now)
+    _demo_addresses()
     staff = users["staff"]
     if _find_round(data.CONCEPTS_TITLE) is None:
         _load_concepts_round(orgs, staff, now)
@@ -46,10 +47,18 @@ def load_demo(now: datetime) -> DemoResult:
         _load_dx_round(orgs, users, staff, result, now)
         result.created["rounds"] += 1
     _load_campaign(now)
+    _demo_addresses()
     for login, _name, _role, code, password in data.DEMO_USERS:
         who = f"{users[login].role_label}（{orgs[code].name}）"
         result.logins.append((login, password, who))
     return result
+
+
+def _demo_addresses() -> None:
+    """Every demo user without an address gets one at example.org (reserved: mail there reaches nobody)."""
+    for user in db.session.scalars(select(User).where(User.email.is_(None) | (User.email == ""))):
+        user.email = f"{user.login.replace('@', '.')}@example.org"
+    db.session.flush()
 
 
 def _load_campaign(now: datetime) -> None:

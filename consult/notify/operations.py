@@ -37,6 +37,8 @@ from consult.orgs.models import Organization
 from consult.rounds.models import Round
 
 MAIL_PREFIX = "【意見集約】"
+# A step that falls this soon after the round-open notice is not sent: that notice has just said the same.
+QUIET_AFTER_OPENING = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,15 @@ def set_following(round_: Round, user, follow: bool) -> None:
     elif not follow and row is not None:
         db.session.delete(row)
     db.session.flush()
+
+
+def org_names(organization_ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(set(organization_ids))
+    names: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        rows = db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(chunk)))
+        names.update(rows.all())
+    return names
 
 
 def _chunks(ids: list[int], size: int = 900):
@@ -199,13 +210,7 @@ def _signature(closing: str = "") -> str:
 def round_opened(round_: Round, now: datetime, kind: str = "round_opened") -> int:
     """Every target's members (and contact address) are asked to answer, each with its own deadline."""
     targets = round_.target_ids()
-    names = (
-        dict(
-            db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(targets))).tuples()
-        )
-        if len(targets) <= 900
-        else dict(db.session.execute(select(Organization.id, Organization.name)).tuples())
-    )
+    names = org_names(targets)
     deadlines = {org_id: round_.deadline_for(org_id) for org_id in targets} if round_.extensions else {}
     deadline_text = format_jst(round_.deadline, lang="ja")
     what = "討議" if kind == "round_opened" else "県本部の討議"
@@ -346,7 +351,7 @@ def _send_reminders(round_: Round, org_steps: dict[int, str], now: datetime) -> 
     already = set(
         db.session.execute(
             select(ReminderSent.organization_id, ReminderSent.step).where(ReminderSent.round_id == round_.id)
-        ).tuples()
+        ).all()
     )
     todo = {org_id: step for org_id, step in org_steps.items() if (org_id, step) not in already}
     if not todo:
@@ -356,7 +361,7 @@ def _send_reminders(round_: Round, org_steps: dict[int, str], now: datetime) -> 
         [{"round_id": round_.id, "organization_id": o, "step": s, "at": now} for o, s in todo.items()],
     )
     names = dict(
-        db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(list(todo)))).tuples()
+        db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(list(todo)))).all()
     )
     recipients = members_of(todo)
     texts = {org_id: reminder_text(round_, org_id, names) for org_id in todo}
@@ -374,40 +379,63 @@ def _send_reminders(round_: Round, org_steps: dict[int, str], now: datetime) -> 
 
 def due_reminders(round_: Round, now: datetime) -> dict[int, str]:
     """{organisation: step} of the reminders due now: the latest step passed before the organisation's own
-    deadline (so an extension moves it), for targets that have not submitted, while the deadline is ahead."""
+    deadline (so an extension moves it), for targets that have not submitted, while the deadline is ahead; a
+    step within a day of the round-open notice is left out (that notice said it)."""
     steps = steps_of(schedule_of(round_))
     if not steps or round_.status != "open" or not round_.has_opened(now):
         return {}
+    opened = db.session.scalars(
+        select(Notice.created_at)
+        .where(Notice.round_id == round_.id, Notice.kind.in_(("round_opened", "subround_opened")))
+        .order_by(Notice.created_at)
+        .limit(1)
+    ).first()
+    quiet_until = opened + QUIET_AFTER_OPENING if opened is not None else None
+    done = set(
+        db.session.execute(
+            select(ReminderSent.organization_id, ReminderSent.step).where(ReminderSent.round_id == round_.id)
+        ).all()
+    )
     due = {}
     for org_id in not_submitted(round_):
         deadline = round_.deadline_for(org_id)
         if now > deadline:
             continue
-        passed = [s for s in steps if deadline - timedelta(minutes=s) <= now]
-        if passed:
+        passed = [
+            s
+            for s in steps
+            if deadline - timedelta(minutes=s) <= now
+            and (quiet_until is None or deadline - timedelta(minutes=s) >= quiet_until)
+        ]
+        if passed and (org_id, str(min(passed))) not in done:
             due[org_id] = str(min(passed))  # the closest step; earlier ones it stands for are not sent late
     return due
 
 
 def send_due_reminders(now: datetime) -> int:
-    """Queue every reminder due now, in every open round; returns how many organisations were reminded."""
+    """Queue every reminder due now, in every open round; returns how many organisations were reminded.
+
+    A step passed marks the larger ones done too (an organisation never gets the 7-day one after the 1-day
+    one); an organisation reminded within the last day (the button) has its step marked done, not sent."""
     count = 0
-    for round_ in db.session.scalars(select(Round).where(Round.status == "open").order_by(Round.id)):
+    for round_ in db.session.scalars(select(Round).where(Round.status == "open").order_by(Round.id)).all():
         due = due_reminders(round_, now)
-        if due:
-            # A step passed marks the larger ones too, so an organisation never gets the 7-day one after the 1-day.
-            steps = steps_of(schedule_of(round_))
-            marked = {}
-            for org_id, step in due.items():
-                for s in steps:
-                    if s >= int(step):
-                        marked.setdefault(org_id, []).append(str(s))
-            sent = _send_reminders(round_, due, now)
-            for org_id, step_list in marked.items():
-                for s in step_list:
-                    if s != due[org_id]:
-                        _mark_step(round_.id, org_id, s, now)
-            count += len({r.organization_id for r in sent})
+        if not due:
+            continue
+        recent = set(
+            db.session.scalars(
+                select(ReminderSent.organization_id).where(
+                    ReminderSent.round_id == round_.id, ReminderSent.at > now - QUIET_AFTER_OPENING
+                )
+            )
+        )
+        steps = steps_of(schedule_of(round_))
+        sent = _send_reminders(round_, {o: s for o, s in due.items() if o not in recent}, now)
+        for org_id, step in due.items():
+            for each in steps:
+                if each >= int(step):
+                    _mark_step(round_.id, org_id, str(each), now)  # the one just sent is there already
+        count += len({r.organization_id for r in sent})
     return count
 
 
@@ -430,9 +458,7 @@ def remind_preview(round_: Round) -> tuple[list[int], list[Recipient], tuple[str
     recipients = members_of(orgs)
     if not orgs:
         return orgs, recipients, None
-    names = dict(
-        db.session.execute(select(Organization.id, Organization.name).where(Organization.id == orgs[0])).tuples()
-    )
+    names = dict(db.session.execute(select(Organization.id, Organization.name).where(Organization.id == orgs[0])).all())
     return orgs, recipients, reminder_text(round_, orgs[0], names)
 
 
@@ -476,7 +502,7 @@ def preferences_of(user) -> dict[str, bool]:
     chosen = dict(
         db.session.execute(
             select(NoticePreference.kind, NoticePreference.email).where(NoticePreference.user_id == user.id)
-        ).tuples()
+        ).all()
     )
     return {kind: chosen.get(kind, True) for kind in KINDS}
 

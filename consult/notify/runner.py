@@ -44,6 +44,8 @@ def runner_name() -> str:
 def queue_reminders() -> int:
     """Queue the reminders due now, committed; a concurrent runner that did them first wins (unique key)."""
     now = app_now()
+    db.session.rollback()
+    db.session.connection(execution_options={"begin_immediate": True})  # SQLite: the write lock first
     try:
         count = ops.send_due_reminders(now)
         ops.cancel_stale_reminders(now)
@@ -133,7 +135,7 @@ def _mark(name: str, outcomes: list[tuple[int, str, str | None, int]]) -> None:
 def send_batch(name: str, items: list[Outgoing], report: Report) -> None:
     config = settings(current_app.config)
     attempts = dict(
-        db.session.execute(select(Notice.id, Notice.attempts).where(Notice.id.in_([i.id for i in items]))).tuples()
+        db.session.execute(select(Notice.id, Notice.attempts).where(Notice.id.in_([i.id for i in items]))).all()
     )
     db.session.rollback()
     connection = Connection(config)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from consult.core.errors import RowErrors
 from consult.core.text import has_forbidden
 from consult.extensions import db
-from consult.orgs.models import CODE_LENGTH, KIND_LABELS, NAME_LENGTH, Organization
+from consult.orgs.models import CODE_LENGTH, CONTACT_EMAIL_LENGTH, KIND_LABELS, NAME_LENGTH, Organization
 
 ORG_COLUMNS = ("code", "name", "kind", "parent_code")
 
@@ -84,6 +84,13 @@ def import_orgs(rows: list[tuple[int, dict[str, str]]]) -> ImportSummary:
             errors.append(_("%(line)s行目: 組織 %(code)s を自分自身の親にはできません。", line=line, code=code))
         elif parent and parent not in existing and parent not in file_codes:
             errors.append(_("%(line)s行目: 親組織コード %(parent)s が見つかりません。", line=line, parent=parent))
+        contact = row.get("contact_email", "")
+        if contact:
+            _check_text(errors, line, _("連絡先メールアドレス"), contact, CONTACT_EMAIL_LENGTH, required=False)
+            if "@" not in contact or " " in contact:
+                errors.append(
+                    _("%(line)s行目: 連絡先メールアドレス「%(value)s」が正しくありません。", line=line, value=contact)
+                )
         if kind == "hq" and parent:
             errors.append(_("%(line)s行目: 本部（hq）には親組織を指定できません。", line=line))
         if kind and kind != "hq" and kind in KIND_LABELS and not parent:
@@ -147,9 +154,13 @@ def _write_orgs(rows, existing: dict[str, Organization]) -> ImportSummary:
     for _line, row in rows:
         org = by_code[row["code"]]
         parent = by_code[row["parent_code"]] if row["parent_code"] else None
-        before = (org.name, org.kind, org.parent)
+        before = (org.name, org.kind, org.parent, org.contact_email)
         org.name, org.kind, org.parent = row["name"], row["kind"], parent
+        if "contact_email" in row:  # the optional column: an office's shared address, told of its notices
+            org.contact_email = row["contact_email"] or None
         if row["code"] not in summary.created:
-            (summary.updated if before != (org.name, org.kind, org.parent) else summary.unchanged).append(org.code)
+            (
+                summary.updated if before != (org.name, org.kind, org.parent, org.contact_email) else summary.unchanged
+            ).append(org.code)
     db.session.flush()
     return summary
