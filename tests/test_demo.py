@@ -168,9 +168,8 @@ def test_demo_keeps_existing_organisations_and_fills_in_the_rest(app, runner, ma
 
 
 def test_demo_links_the_request_letters_to_the_closed_round(app, demo):
-    from consult.letters.models import Campaign, Letter, RequestItemOpinion
-
     from consult.demo.letters import TITLE
+    from consult.letters.models import Campaign, Letter, RequestItemOpinion
 
     with app.app_context():
         campaign = db.session.scalars(select(Campaign).where(Campaign.title == TITLE)).one()  # 2026's: follow-up
