@@ -349,3 +349,30 @@ def test_consulting_members_on_an_answer_opens_a_round_draft(app, campaign_world
         db.session.commit()
         assert round_.status == "draft" and "回答をどう受け止めるか" in round_.title
         assert round_.items[0].body == "令和8年度予算で一部措置する。"
+
+
+def test_the_demo_shows_the_cycle(app, clock):
+    from consult.demo import load_demo
+    from consult.demo.followup import NEXT_TITLE
+    from consult.demo.letters import TITLE
+    from consult.followup import queries
+    from consult.followup.models import Visit
+    from consult.letters.models import Campaign
+
+    with app.app_context():
+        load_demo(clock())
+        db.session.commit()
+        load_demo(clock())  # a second load adds nothing
+        db.session.commit()
+        [dx] = db.session.scalars(select(Campaign).where(Campaign.title == TITLE)).all()
+        [next_year] = db.session.scalars(select(Campaign).where(Campaign.title == NEXT_TITLE)).all()
+        assert {v.status for v in db.session.scalars(select(Visit).where(Visit.campaign_id == dx.id))} == {
+            "planned",
+            "done",
+            "answered",
+        }
+        board = queries.grid(dx, clock())
+        assert board.counts["前進"] >= 2 and board.counts["後退"] == 1 and board.unanswered > 0
+        carried = [i for letter in next_year.letters for i in letter.items if i.parent_id is not None]
+        assert carried and all(queries.predecessors([i.id]) for i in carried)
+        assert next_year.date_year == 2026 and len(queries.history(carried[0])) == 2

@@ -263,6 +263,14 @@ def world(app, make_org, make_user, make_round, hq, clock):
         addressee = letters.add_addressee(
             campaign, letter, letters.AddresseeInput(organisation="総務省"), user=None, now=clock()
         )
+        from consult.followup import operations as following
+
+        visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
+        visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
+        following.save_answer(
+            request_item, addressee, following.AnswerInput("回答", grade="前進"), 0, user=None, now=clock()
+        )
+        following.publish(campaign, True, user=None, now=clock())
         db.session.commit()
         ids = {
             "round_id": round_.id,
@@ -275,6 +283,8 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "letter_id": letter.id,
             "addressee_id": addressee.id,
             "org_id": tokyo.id,
+            "visit_id": visit.id,
+            "file_id": visit_file.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "staff": staff}
@@ -291,7 +301,7 @@ def test_every_page_renders_in_every_language(app, world, role, lang):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "auth.logout") or is_api_resource(rule.endpoint):
             continue  # the API answers JSON (its details are Japanese): tests/test_api_conventions.py
-        ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
+        ids = world["letter_ids"] if rule.endpoint.startswith(("letters.", "followup.")) else world["ids"]
         url = rule.build({k: v for k, v in ids.items() if k in rule.arguments})[1]
         response = client.get(url)
         assert response.status_code < 500, f"{role} {lang} {url}: {response.status_code}"

@@ -66,6 +66,9 @@ def _load_campaign(now: datetime) -> None:
     from consult.demo.letters import load_demo_campaign
 
     load_demo_campaign(now)
+    from consult.demo.followup import load_demo_followup
+
+    load_demo_followup(now)
 
 
 def _load_orgs(result: DemoResult) -> dict[str, Organization]:

@@ -120,6 +120,10 @@ def docx(data: ReportData, charts: list[bytes] | None = None) -> bytes:
         document.add_heading(clean(f"{item.label} {item.text}"), level=2)
         table = document.add_table(rows=1, cols=6)
         table.style = "Table Grid"
+        table.autofit = False
+        widths = [Mm(w) for w in (14, 34, 22, 120, 24, 53)]  # 267 mm: the landscape page inside its margins
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
         for cell, text in zip(
             table.rows[0].cells, ("年", "要請先", "段階", "回答", "評価", "理由・改善策"), strict=True
         ):
@@ -128,13 +132,15 @@ def docx(data: ReportData, charts: list[bytes] | None = None) -> bytes:
             if not year.answers:
                 cells = table.add_row().cells
                 cells[0].text, cells[3].text = str(year.year), clean(year.wording)
+                for cell, width in zip(cells, widths, strict=True):
+                    cell.width = width
             for a in year.answers:
                 cells = table.add_row().cells
                 notes = "\n".join(filter(None, (a.reason and f"理由：{a.reason}", a.remedy and f"改善策：{a.remedy}")))
-                for cell, value in zip(
-                    cells, (str(year.year), a.addressee, a.stage, a.text, a.grade, notes), strict=True
+                for cell, value, width in zip(
+                    cells, (str(year.year), a.addressee, a.stage, a.text, a.grade, notes), widths, strict=True
                 ):
-                    cell.text = clean(value)
+                    cell.text, cell.width = clean(value), width
     if data.indicators:
         document.add_heading("到達指標", level=2)
         for n, ind in enumerate(data.indicators):
