@@ -201,7 +201,7 @@ def queue(
 
 
 def _signature(closing: str = "") -> str:
-    return (closing + "\n\n" if closing else "") + "―――\n意見集約システム（このメールは送信専用です）"
+    return "\n\n" + (closing + "\n\n" if closing else "") + "―――\n意見集約システム（このメールは送信専用です）"
 
 
 # ---------------------------------------------------------------- the events
