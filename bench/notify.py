@@ -51,6 +51,7 @@ def main() -> int:
     parser.add_argument("--orgs", type=int, default=3000)
     parser.add_argument("--members", type=int, default=2)
     parser.add_argument("--send", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="print where the queueing spends its time")
     args = parser.parse_args()
 
     from aiosmtpd.controller import Controller
@@ -133,9 +134,18 @@ def main() -> int:
 
         with app.app_context():
             started = time.perf_counter()
+            if args.profile:
+                import cProfile
+                import pstats
+
+                profile = cProfile.Profile()
+                profile.enable()
             rounds.open_round(db.session.get(Round, round_id), now, user=None)
             db.session.commit()
             queued_seconds = time.perf_counter() - started
+            if args.profile:
+                profile.disable()
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
             queued = db.session.scalar(select(func.count()).select_from(Notice))
             db.session.remove()
         print(
