@@ -341,3 +341,39 @@ def test_api_subround_answers_and_sources(app, fed, api_as, clock):
         == 404
     )
     assert staff.post(f"/api/v1/rounds/{rid}/subrounds", json={"deadline": due}).status_code == 403
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_demo_shows_the_two_tier_discussion(app, runner):
+    from consult.answers.models import Answer, OpinionSource
+    from consult.demo.data import CONCEPTS_TITLE
+    from consult.orgs.models import Organization
+    from consult.rounds.models import Round
+
+    for _ in range(2):  # loading it again adds nothing
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        parent = db.session.scalars(db.select(Round).where(Round.title == CONCEPTS_TITLE)).one()
+        subs = db.session.scalars(db.select(Round).where(Round.parent_id == parent.id)).all()
+        runners = {db.session.get(Organization, sub.organization_id).code for sub in subs}
+        assert runners == {"pref13", "pref01"}
+        submitted = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Answer)
+            .where(Answer.round_id.in_([s.id for s in subs]), Answer.status == "submitted")
+        )
+        assert submitted == 3  # some of the unions have answered (one is still a draft, one has not started)
+        hokkaido = db.session.scalars(db.select(Organization).where(Organization.code == "pref01")).one()
+        answer = db.session.scalars(
+            db.select(Answer).where(Answer.round_id == parent.id, Answer.organization_id == hokkaido.id)
+        ).one()
+        assert answer.status == "submitted" and answer.decided_by == "県本部執行委員会"
+        sources = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(OpinionSource)
+            .where(OpinionSource.opinion_id.in_([op.id for op in answer.opinions]))
+        )
+        assert sources == 3  # item 1 merges two unions' opinions, item 2 adopts one
