@@ -199,7 +199,8 @@ def _dx_answer(rng: random.Random, items: dict) -> answers.AnswerInput:
 def load_federation(now: datetime) -> int:
     """Issue 10: in the open three concepts round, 東京都本部 and 北海道本部 run their own discussion with their
     local unions; some unions have answered; Hokkaido has built its answer from theirs and submitted it to
-    headquarters (Tokyo's demo login still has its own answer to write). Skipped for a prefecture that already has its sub-round (or when the round is missing)."""
+    headquarters (Tokyo's demo login still has its own answer to write). Skipped for a prefecture that already
+    has its sub-round (or when the round is missing)."""
     from consult.answers import roll_up
 
     round_ = _find_round(data.CONCEPTS_TITLE)
