@@ -106,6 +106,7 @@ def seed(clock) -> dict:
         "addressee_id": addressee.id,
         "token_id": token.id,
         "filename": "style.css",
+        "request_item_id": request_item.id,  # issue 10: the trace page
     }
     return {
         "ids": ids,
