@@ -113,6 +113,7 @@ def seed(clock) -> dict:
         "filename": "style.css",
         "visit_id": visit.id,
         "file_id": visit_file.id,
+        "request_item_id": request_item.id,  # issue 10: the trace page
     }
     return {
         "ids": ids,

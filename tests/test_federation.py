@@ -341,3 +341,128 @@ def test_api_subround_answers_and_sources(app, fed, api_as, clock):
         == 404
     )
     assert staff.post(f"/api/v1/rounds/{rid}/subrounds", json={"deadline": due}).status_code == 403
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_demo_shows_the_two_tier_discussion(app, runner):
+    from consult.answers.models import Answer, OpinionSource
+    from consult.demo.data import CONCEPTS_TITLE
+    from consult.orgs.models import Organization
+    from consult.rounds.models import Round
+
+    for _ in range(2):  # loading it again adds nothing
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        parent = db.session.scalars(db.select(Round).where(Round.title == CONCEPTS_TITLE)).one()
+        subs = db.session.scalars(db.select(Round).where(Round.parent_id == parent.id)).all()
+        runners = {db.session.get(Organization, sub.organization_id).code for sub in subs}
+        assert runners == {"pref13", "pref01"}
+        submitted = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Answer)
+            .where(Answer.round_id.in_([s.id for s in subs]), Answer.status == "submitted")
+        )
+        assert submitted == 3  # some of the unions have answered (one is still a draft, one has not started)
+        hokkaido = db.session.scalars(db.select(Organization).where(Organization.code == "pref01")).one()
+        answer = db.session.scalars(
+            db.select(Answer).where(Answer.round_id == parent.id, Answer.organization_id == hokkaido.id)
+        ).one()
+        assert answer.status == "submitted" and answer.decided_by == "県本部執行委員会"
+        sources = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(OpinionSource)
+            .where(OpinionSource.opinion_id.in_([op.id for op in answer.opinions]))
+        )
+        assert sources == 3  # item 1 merges two unions' opinions, item 2 adopts one
+
+
+# ---------------------------------------------------------------- HQ side: matrix, tiers, trace
+
+
+def test_matrix_counts_sorts_filters_and_exports():
+    import io
+
+    from openpyxl import load_workbook
+
+    from consult.review import matrix as grid
+
+    rows = [grid.Row(1, "1", "第1章"), grid.Row(2, "2", "第2章")]
+    cols = [grid.Column(10, "東京都本部", "prefecture"), grid.Column(11, "=大阪府本部", "prefecture")]
+    m = grid.Matrix(rows, cols, {(1, 10): "amend", (2, 10): "agree", (1, 11): "amend"}, {(1, 10): 2})
+    assert m.row_counts(rows[0])["amend"] == 2 and m.column_counts(cols[0])["agree"] == 1
+    assert [c.id for c in grid.shaped(m, sort="answered").columns] == [10, 11]
+    assert [c.id for c in grid.shaped(m, stance="agree").columns] == [10]
+    assert [c.id for c in grid.shaped(m, q="大阪").columns] == [11]
+    book = load_workbook(io.BytesIO(grid.to_xlsx(m, "討議")))
+    sheet = book["意見一覧表"]
+    assert [c.value for c in sheet[2]][:3] == ["項目", "東京都本部", "'=大阪府本部"]  # no formula from a name
+    assert [c.value for c in sheet[3]][:3] == ["1 第1章", "修正", "修正"]
+    assert [c.value for c in book["出典"][2]][:2] == ["1 第1章", 2]
+
+
+def test_hq_reads_tiers_matrix_and_traces_a_request_item_down_to_a_union(app, fed, login_as, clock):
+    from consult.answers import roll_up
+    from consult.auth.models import User
+    from consult.letters import operations as letters
+    from consult.rounds.models import Round
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, _item2 = fed["items"]
+    a = _union_answer(app, clock, sub_id, fed["unions"]["hachioji"], {item1: ("amend", "財源を明記する")})
+    rid = fed["round"].id
+    with app.app_context():
+        parent = db.session.get(Round, rid)
+        officer = db.session.get(User, fed["users"]["tokyo"].id)
+        item = next(i for i in parent.items if i.id == item1)
+        answer = roll_up.build_opinion(parent, fed["tokyo"].id, item, [a[item1]], officer, None, clock())
+        from consult.answers import operations as answering
+
+        answering.save_answer(
+            parent, fed["tokyo"].id, officer, answering.answer_input_of(answer), None, clock(), submit=True
+        )
+        prefecture_opinion = answer.item_opinions()[item1].id
+        campaign = letters.create_campaign(
+            letters.CampaignInput(
+                title="要請",
+                date_year=2025,
+                date_month=3,
+                date_day=None,
+                sender_org="本部",
+                sender_title="委員長",
+                sender_name="氏名",
+                round_id=rid,
+            ),
+            clock(),
+            user=None,
+        )
+        letter = letters.add_letter(
+            campaign, letters.LetterInput(title="要請書", greeting="敬意"), user=None, now=clock()
+        )
+        request_item = letters.add_request_item(letter, "財源を確保すること。", user=None, now=clock())
+        letters.link_opinions(request_item, [prefecture_opinion], user=None, now=clock())
+        db.session.commit()
+        request_item_id = request_item.id
+    hq = login_as(fed["users"]["staff"])
+    tiers = hq.get(f"/rounds/{rid}/tiers").get_data(as_text=True)
+    assert "県本部の意見 1件" in tiers and "その下の単組の意見 1件" in tiers  # counts told apart
+    matrix = hq.get(f"/rounds/{rid}/matrix").get_data(as_text=True)
+    assert "東京都本部" in matrix and "単組1件" in matrix
+    xlsx = hq.get(f"/rounds/{rid}/matrix.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    # down: request item → Tokyo's opinion → Hachioji's opinion, its text hidden until HQ turns the setting on
+    trace = hq.get(f"/rounds/request-items/{request_item_id}/trace").get_data(as_text=True)
+    assert "東京都本部" in trace and "単組の意見（1件）" in trace and "八王子市職労" not in trace
+    assert hq.post(f"/rounds/{rid}/tiers/sub-opinions", data={"show": "1"}).status_code == 302
+    trace = hq.get(f"/rounds/request-items/{request_item_id}/trace").get_data(as_text=True)
+    assert "八王子市職労" in trace and "財源を明記する" in trace and "単組意見" in trace
+    # back up: the union opinion → Tokyo's opinion → the request item
+    up = hq.get(f"/rounds/opinions/{a[item1]}/trace").get_data(as_text=True)
+    assert "八王子市職労" in up and "東京都本部" in up and "財源を確保すること。" in up
+    # the prefecture reads the matrix of its own sub-round, not headquarters'
+    officer = login_as(fed["users"]["tokyo"])
+    assert officer.get(f"/rounds/{sub_id}/matrix").status_code == 200
+    assert officer.get(f"/rounds/{rid}/matrix").status_code == 403
+    assert officer.get(f"/rounds/request-items/{request_item_id}/trace").status_code == 403

@@ -285,6 +285,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "org_id": tokyo.id,
             "visit_id": visit.id,
             "file_id": visit_file.id,
+            "request_item_id": request_item.id,  # issue 10: the trace page
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "staff": staff}

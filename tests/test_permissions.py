@@ -37,7 +37,7 @@ ADMIN |= {"notify.failures"}
 ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
 OUTCOME = {"followup.outcome"}  # a campaign's grades: HQ, and every branch once published (the world publishes)
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
-HQ_PREFIXES = ("rounds.", "review.", "letters.", "followup.")
+HQ_PREFIXES = ("rounds.", "review.", "letters.", "federation.", "followup.")  # federation: issue 10's tiers, matrix, trace
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 # issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
 PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
@@ -102,7 +102,11 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
         for key, org in (("member", tokyo), ("other_member", osaka)):
             data = answers.AnswerInput(general_comment=f"{org.name}の意見")
-            answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
+            if key == "member":  # issue 10: one opinion, for the trace pages
+                data.opinions = {loaded.items[0].id: answers.OpinionInput("amend", "", "修正案", "理由")}
+            saved = answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
+            if key == "member":
+                opinion_id = saved.opinions[0].id
         loaded.answers_published_at = clock()
         campaign = letters.create_campaign(
             letters.CampaignInput(
@@ -145,6 +149,8 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "token_id": 999999,
             "visit_id": visit.id,
             "file_id": visit_file.id,
+            "request_item_id": request_item.id,  # issue 10: the trace pages
+            "real_opinion_id": opinion_id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}
@@ -177,6 +183,8 @@ def test_every_route_against_role(app, world, role):
         for org_key in ("tokyo", "osaka") if "org_id" in rule.arguments else (None,):
             ids = world["letter_ids"] if rule.endpoint.startswith(("letters.", "followup.")) else world["ids"]
             values = {k: v for k, v in ids.items() if k in rule.arguments}
+            if rule.endpoint == "federation.trace_opinion":
+                values["opinion_id"] = ids["real_opinion_id"]
             if org_key:
                 values["org_id"] = world[org_key].id
             url = rule.build(values)[1]
@@ -243,6 +251,8 @@ def test_member_cannot_read_another_branch_answer_text(app, world):
 TIER_ROLES = ("anonymous", "pref_officer", "other_pref_officer", "union_member", "other_union_member", "staff", "admin")
 # The screens a prefecture's policy officer uses on its own sub-round (the same as headquarters' on its rounds).
 RUNNER_PAGES = {
+    "federation.matrix",
+    "federation.matrix_xlsx",
     "rounds.detail",
     "rounds.edit",
     "rounds.open_",
@@ -338,7 +348,9 @@ def test_two_tier_routes_against_role(app, tiers, role):
         assert login.status_code == 302
     checked = 0
     for rule, method in _routes(app):
-        if "round_id" not in rule.arguments or not rule.endpoint.startswith(("rounds.", "answers.", "review.")):
+        if "round_id" not in rule.arguments or not rule.endpoint.startswith(
+            ("rounds.", "answers.", "review.", "federation.")
+        ):
             continue
         for where in ("sub", "parent"):
             ids = tiers["ids"][where]

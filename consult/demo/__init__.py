@@ -48,6 +48,7 @@ def load_demo(now: datetime) -> DemoResult:
         result.created["rounds"] += 1
     _load_campaign(now)
     _demo_addresses()
+    load_federation(now)  # issue 10: the two-tier discussion
     for login, _name, _role, code, password in data.DEMO_USERS:
         who = f"{users[login].role_label}（{orgs[code].name}）"
         result.logins.append((login, password, who))
@@ -114,7 +115,7 @@ def _ensure_user(
 
 
 def _find_round(title: str) -> Round | None:
-    return db.session.scalars(select(Round).where(Round.title == title)).first()
+    return db.session.scalars(select(Round).where(Round.title == title, Round.parent_id.is_(None))).first()
 
 
 def _prefecture_ids(orgs: dict[str, Organization]) -> set[int]:
@@ -205,3 +206,67 @@ def _dx_answer(rng: random.Random, items: dict) -> answers.AnswerInput:
     return answers.AnswerInput(
         opinions=opinions, proposals=proposals, general_comment=rng.choice(data.DX_GENERAL_COMMENTS)
     )
+
+
+def load_federation(now: datetime) -> int:
+    """Issue 10: in the open three concepts round, 東京都本部 and 北海道本部 run their own discussion with their
+    local unions; some unions have answered; Hokkaido has built its answer from theirs and submitted it to
+    headquarters (Tokyo's demo login still has its own answer to write). Skipped for a prefecture that already
+    has its sub-round (or when the round is missing)."""
+    from consult.answers import roll_up
+
+    round_ = _find_round(data.CONCEPTS_TITLE)
+    if round_ is None or round_.status != "open":
+        return 0
+    orgs = {org.code: org for org in db.session.scalars(select(Organization))}
+    locked_hash = generate_password_hash(secrets.token_urlsafe(24))
+    opened = 0
+    for number, note, unions in data.FEDERATION_SUBROUNDS:
+        prefecture = orgs[data.prefecture_code(number)]
+        if roll_up.subround_for(round_, prefecture.id) is not None or not round_.is_accepting(prefecture.id, now):
+            continue
+        officer = _demo_member(prefecture, "seisaku", f"{data.PREFECTURES[number - 1]}本部 政策担当", locked_hash)
+        started = now - timedelta(days=2)
+        sub = rounds.open_subround(
+            round_,
+            officer,
+            deadline=round_.deadline_for(prefecture.id) - timedelta(days=4),
+            background=note,
+            organization_ids={orgs[code].id for code in unions},
+            now=started,
+        )
+        opened += 1
+        items = {item.number: item for item in sub.items}
+        for code, (submitted, opinions) in unions.items():
+            union = orgs[code]
+            member = _demo_member(union, "shokuba", f"{union.name} 書記長", locked_hash)
+            typed = answers.AnswerInput(
+                opinions={
+                    items[n].id: answers.OpinionInput(stance, "", proposed, reason)
+                    for n, stance, proposed, reason in opinions
+                }
+            )
+            answers.save_answer(sub, union.id, member, typed, None, started + timedelta(hours=20), submit=submitted)
+        if number == 1:  # Hokkaido weighs its unions' opinions and submits its answer (Tokyo is still at it)
+            at = now - timedelta(hours=3)
+            by_item: dict[int, list[int]] = {}
+            for row in roll_up.union_opinions(sub):
+                by_item.setdefault(row.item_id, []).append(row.id)
+            parents = {item.id: item for item in round_.items}
+            for item_id, source_ids in by_item.items():
+                roll_up.build_opinion(round_, prefecture.id, parents[item_id], source_ids, officer, None, at)
+            answer = answers.find_answer(round_.id, prefecture.id)
+            roll_up.record_decision(answer, data.FEDERATION_DECISION, to_jst(at).date(), user=officer, now=at)
+            answers.save_answer(round_, prefecture.id, officer, answers.answer_input_of(answer), None, at, submit=True)
+    return opened
+
+
+def _demo_member(org: Organization, suffix: str, name: str, locked_hash: str) -> User:
+    """A member of the organisation whose password nobody knows (the demo logins stay the four printed)."""
+    login = f"{org.code}-{suffix}"
+    user = db.session.scalar(select(User).where(User.login == login))
+    if user is None:
+        user = User(login=login, name=name, role="member", organization=org, password_hash=locked_hash)
+        db.session.add(user)
+        db.session.flush()
+    return user

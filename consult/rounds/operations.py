@@ -19,6 +19,7 @@ from consult.extensions import db
 from consult.orgs.models import Organization
 from consult.rounds import signals
 from consult.rounds.models import (
+    TITLE_LENGTH,
     Attachment,
     DeadlineExtension,
     ItemRevision,
@@ -443,7 +444,7 @@ def open_subround(
     if not parent.items:
         raise TransitionError(_("項目が一つもありません。"))
     sub = Round(
-        title=parent.title,
+        title=_subround_title(parent.title, user.organization.name),
         background=background,
         status="open",
         opens_at=now,
@@ -475,6 +476,12 @@ def open_subround(
     record_object("subround_opened", sub, f"{len(chosen)}組織", user=user, now=now)
     subround_opened.send(sub, user=user, now=now)
     return sub
+
+
+def _subround_title(title: str, organization_name: str) -> str:
+    """「…素案に対する組織討議（自治労東京都本部の県内討議）」, within the title's length."""
+    suffix = f"（{organization_name}の県内討議）"
+    return title[: TITLE_LENGTH - len(suffix)] + suffix
 
 
 def subround_of(parent: Round, organization_id: int) -> Round | None:

@@ -1,0 +1,103 @@
+"""Items × organisations with the stance in each cell (issue 10): pure functions, tested without HTTP.
+
+The cells come from review.federation (one query); here they are counted, sorted, filtered and written as XLSX.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from consult.answers.models import STANCES
+from consult.core.text import safe_cell
+
+
+@dataclass(frozen=True)
+class Column:
+    id: int
+    name: str
+    kind: str  # prefecture, local, council: "local" beside prefectures is a union headquarters asked directly
+    via_prefecture: bool = False  # a union that also answered its prefecture's sub-round (answering both ways)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    number: str
+    heading: str
+
+
+@dataclass
+class Matrix:
+    rows: list[Row]
+    columns: list[Column]
+    cells: dict[tuple[int, int], str]  # (item id, organisation id) -> stance
+    sources: dict[tuple[int, int], int] = field(default_factory=dict)  # number of union opinions beneath a cell
+
+    def row_counts(self, row: Row) -> dict[str, int]:
+        counts = dict.fromkeys(STANCES, 0)
+        for column in self.columns:
+            stance = self.cells.get((row.id, column.id))
+            if stance:
+                counts[stance] += 1
+        return counts
+
+    def column_counts(self, column: Column) -> dict[str, int]:
+        counts = dict.fromkeys(STANCES, 0)
+        for row in self.rows:
+            stance = self.cells.get((row.id, column.id))
+            if stance:
+                counts[stance] += 1
+        return counts
+
+    def answered(self, column: Column) -> int:
+        return sum(self.column_counts(column).values())
+
+
+SORTS = ("position", "name", "answered")
+
+
+def shaped(matrix: Matrix, stance: str = "", q: str = "", sort: str = "position") -> Matrix:
+    """Filtered and sorted: `stance` keeps the organisations with that stance somewhere, `q` the organisations
+    whose name holds it; columns in tree order, by name, or by how many items they answered (most first)."""
+    columns = matrix.columns
+    if q:
+        columns = [c for c in columns if q in c.name]
+    if stance in STANCES:
+        columns = [c for c in columns if any(matrix.cells.get((r.id, c.id)) == stance for r in matrix.rows)]
+    if sort == "name":
+        columns = sorted(columns, key=lambda c: c.name)
+    elif sort == "answered":
+        columns = sorted(columns, key=lambda c: -matrix.answered(c))
+    return Matrix(matrix.rows, list(columns), matrix.cells, matrix.sources)
+
+
+def to_xlsx(matrix: Matrix, title: str) -> bytes:
+    """One sheet: a row per item, a column per organisation, the stance in each cell, counts at the ends; a
+    second sheet with the number of union opinions each cell rests on (the sources column)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "意見一覧表"
+    sheet.append([safe_cell(title)])
+    sheet.append(["項目", *[safe_cell(c.name) for c in matrix.columns], *[str(label) for label in STANCES.values()]])
+    for row in matrix.rows:
+        counts = matrix.row_counts(row)
+        sheet.append(
+            [
+                safe_cell(f"{row.number} {row.heading}"),
+                *[str(STANCES.get(matrix.cells.get((row.id, c.id), ""), "")) for c in matrix.columns],
+                *counts.values(),
+            ]
+        )
+    sheet.append(["回答した項目数", *[matrix.answered(c) for c in matrix.columns]])
+    sources = book.create_sheet("出典")
+    sources.append(["項目", *[safe_cell(c.name) for c in matrix.columns]])
+    for row in matrix.rows:
+        sources.append(
+            [safe_cell(f"{row.number} {row.heading}"), *[matrix.sources.get((row.id, c.id), 0) for c in matrix.columns]]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
