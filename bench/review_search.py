@@ -7,7 +7,7 @@
    five weighed with 本部の考え方), then the full-text index filled as migration 0004_review would fill it
    (`consult.review.search.reindex`, timed), then ANALYZE.
 2. **Search**: `consult.review.search.search(Query, 50)` -- what the page runs: the capped count, one page of
-   50 opinions newest first with their snippets and highlights, and the matching items -- for queries from
+   20 opinions newest first with their snippets and highlights, and the matching items -- for queries from
    rare to common, in full width and half width, one and two characters, with and without filters. Each once
    to warm up, then --repeat times; the median and the slowest are printed in milliseconds.
 
@@ -78,12 +78,12 @@ def run(db_kind: str, args) -> dict:
                 rows = []
                 for label, params in queries(info):
                     query = search.Query.from_args({k: str(v) for k, v in params.items()})
-                    results = search.search(query, 50)
+                    results = search.search(query, search.PAGE_SIZE)
                     db.session.remove()
                     times = []
                     for _ in range(args.repeat):
                         t = time.perf_counter()
-                        results = search.search(query, 50)
+                        results = search.search(query, search.PAGE_SIZE)
                         times.append((time.perf_counter() - t) * 1000)
                         db.session.remove()
                     rows.append(

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
 from consult.answers.signals import opinion_rows_written
 from consult.core.convert import parse_id, parse_page
-from consult.core.search.fold import highlight, match_spans, terms
+from consult.core.search.fold import fold, highlight, match_spans, terms
 from consult.core.search.index import SearchIndex
 from consult.core.text import clean
 from consult.extensions import db
@@ -35,6 +35,7 @@ QUERY_LIMIT = 200
 COUNT_CAP = 1000  # "1,000件以上": counting every match of a common word costs more than it tells
 ITEM_LIMIT = 20
 SNIPPET_CHARS = 120
+PAGE_SIZE = 20  # hits a page: each hit's snippets are folded and mapped back to the original text
 NO_DISPOSITION = "none"
 PROPOSALS = "proposals"
 
@@ -217,16 +218,27 @@ FIELDS = {
 
 
 def snippet(text: str, wanted: list[str], width: int = SNIPPET_CHARS) -> tuple[list[tuple[str, bool]], list]:
-    """The highlighted part of `text` around its first match ([] when nothing in it matches)."""
+    """The highlighted part of `text` around its first match, and every match's span ([] when none matches)."""
+    folded = fold(text)
+    if not any(term in folded for term in wanted):  # cheap: most fields of a hit hold no term
+        return [], []
     spans = match_spans(text, wanted)
     if not spans:
         return [], []
     start = max(0, spans[0][0] - width // 3)
-    end = min(len(text), start + width)
-    part = text[start:end]
-    segments = highlight(part, wanted)
-    if start > 0:
-        segments.insert(0, ("…", False))
+    end = min(len(text), max(start + width, spans[0][1]))
+    segments: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
+    pos = start
+    for a, b in spans:
+        if b <= start or a >= end:
+            continue
+        a, b = max(a, start), min(b, end)
+        if a > pos:
+            segments.append((text[pos:a], False))
+        segments.append((text[a:b], True))
+        pos = b
+    if pos < end:
+        segments.append((text[pos:end], False))
     if end < len(text):
         segments.append(("…", False))
     return segments, spans

@@ -77,7 +77,7 @@ search.follow()  # the full-text index follows every flush of the app's session
 def search_page():
     """One search box over every round's opinions, proposals, items and 本部の考え方 (?round= narrows it)."""
     query = search.Query.from_args(request.args)
-    results = search.search(query, current_app.config["PAGE_SIZE"])
+    results = search.search(query, search.PAGE_SIZE)
     round_ = db.session.get(Round, query.round_id) if query.round_id else None
     rounds = db.session.scalars(select(Round).order_by(Round.id.desc())).all()
     items = round_.all_items if round_ is not None else []
