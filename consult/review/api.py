@@ -6,6 +6,7 @@ Everything is headquarters' work, except the published answer table (Round.may_r
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -395,3 +396,21 @@ class Search(api.Resource):
             for hit in hits
         ]
         return {"items": items, "next_cursor": s.encode_cursor(last) if last else None}
+
+
+class SimilarSchema(s.Schema):
+    opinion_id = s.Integer(required=True)
+    score = ma.fields.Float(required=True, metadata={"description": "似ている度合い（0〜1、文字n-gramのTF-IDFの余弦）"})
+
+
+@blp.route("/opinions/<id:opinion_id>/similar")
+class SimilarOpinions(api.Resource):
+    def load(self, opinion_id):
+        opinion = api.found(db.session.get(Opinion, opinion_id))
+        self.round = managed_round(opinion.answer.round_id)
+        self.opinion = _opinion_of(self.round, opinion_id)
+
+    @blp.response(200, SimilarSchema(many=True))
+    def get(self, opinion_id):
+        """The other submitted opinions of the same round most like this one, most similar first (at most 10)."""
+        return [{"opinion_id": i, "score": score} for i, score in search.similar_opinions(self.opinion)]

@@ -360,3 +360,32 @@ def api_page(query: Query, after: int, limit: int) -> tuple[list[OpinionHit], in
     more = len(rows) > limit
     rows = rows[:limit]
     return _hits(rows, query.terms), (rows[-1][0].id if more and rows else None)
+
+
+# ---------------------------------------------------------------- opinions like this one
+
+
+SIMILAR_LIMIT = 10
+SIMILAR_MIN_SCORE = 0.1
+
+
+def similarity_source(opinion: Opinion) -> str:
+    """What similarity reads of an opinion: its proposed change and its reason (a proposal's heading too)."""
+    return " ".join(t for t in (opinion.heading, opinion.proposed_text, opinion.reason) if t)
+
+
+def similar_opinions(opinion: Opinion, limit: int = SIMILAR_LIMIT) -> list[tuple[int, float]]:
+    """The other submitted opinions of the same round most like this one: [(opinion_id, score)], most similar
+    first. A round larger than similarity.MAX_GROUPED is compared item by item (the same item, or the proposals)."""
+    from consult.answers.queries import counted
+    from consult.core.search.similarity import MAX_GROUPED, Corpus
+
+    round_id = opinion.answer.round_id
+    stmt = select(Opinion.id, Opinion.heading, Opinion.proposed_text, Opinion.reason).join(Answer, counted(round_id))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    if total > MAX_GROUPED:
+        stmt = stmt.where(Opinion.item_id.is_(None) if opinion.item_id is None else Opinion.item_id == opinion.item_id)
+    docs = [(i, " ".join(t for t in (h, p, r) if t)) for i, h, p, r in db.session.execute(stmt)]
+    if opinion.id not in {i for i, _t in docs}:
+        return []
+    return Corpus.build(docs).similar(opinion.id, limit=limit, min_score=SIMILAR_MIN_SCORE)

@@ -105,6 +105,21 @@ SEARCH_FIELD_LABELS = {
 }
 
 
+@bp.route("/<int:round_id>/aggregate/opinions/<int:opinion_id>/similar")
+def similar(round_id: int, opinion_id: int):
+    """「この意見に似た意見」: the other opinions of the round most like this one."""
+    round_ = _round_or_404(round_id)
+    opinion = reviewing.opinion_of_round(round_.id, opinion_id)
+    if opinion is None:
+        abort(404)
+    found = search.similar_opinions(opinion)
+    scores = dict(found)
+    rows = queries.opinion_rows([i for i, _score in found])
+    return render_template(
+        "review/similar.html", round=round_, opinion=opinion, rows=rows, scores=scores, dispositions=DISPOSITIONS
+    )
+
+
 # ---------------------------------------------------------------- overview
 
 
