@@ -57,6 +57,7 @@ ROUTES = {
     "api_review.Published": {"GET": VIEWER},
     "api_review.Search": {"GET": HQ},
     "api_review.SimilarOpinions": {"GET": HQ},
+    "api_review.ProposedGroups": {"GET": HQ},
     "api_letters.Campaigns": {"GET": HQ, "POST": HQ},
     "api_letters.CampaignResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS},
     "api_letters.Letters": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},

@@ -67,3 +67,19 @@ def test_the_page_shows_them_and_each_opinion_links_to_it(app, world, staff, log
     # Another round's opinion under this round's address is not found.
     other = opinion_id(app, world["orgs"][4].id, 0, world["other"].id)
     assert client.get(f"/rounds/{dx.id}/aggregate/opinions/{other}/similar").status_code == 404
+
+
+def test_proposed_groups_share_words_and_stay_the_same(app, world, staff, api_as, login_as):
+    client = api_as(staff)
+    dx = world["dx"]
+    orgs = world["orgs"]
+    url = f"/api/v1/rounds/{dx.id}/items/{dx.items[0].id}/groups"
+    body = client.get(url).get_json()
+    paraphrases = sorted(opinion_id(app, orgs[i].id, 0, dx.id) for i in (0, 1))
+    assert [g["opinion_ids"] for g in body] == [paraphrases]
+    assert body[0]["key"] == paraphrases[0] and "全額負担" in body[0]["terms"]
+    assert body == client.get(url).get_json()  # nothing changed: the same groups
+    html = login_as(staff).get(f"/rounds/{dx.id}/aggregate/items/{dx.items[0].id}/groups").get_data(as_text=True)
+    assert "全額負担" in html and "グループ 1（2 件）" in html
+    other_item = world["other"].items[0].id
+    assert client.get(f"/api/v1/rounds/{dx.id}/items/{other_item}/groups").status_code == 404

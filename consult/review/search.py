@@ -389,3 +389,22 @@ def similar_opinions(opinion: Opinion, limit: int = SIMILAR_LIMIT) -> list[tuple
     if opinion.id not in {i for i, _t in docs}:
         return []
     return Corpus.build(docs).similar(opinion.id, limit=limit, min_score=SIMILAR_MIN_SCORE)
+
+
+# ---------------------------------------------------------------- proposed groups of similar opinions
+
+
+def proposed_groups(round_id: int, item_id: int | None):
+    """Groups of the submitted opinions of one item (None: the proposals) that say the same thing, largest first,
+    each with the words its opinions share (consult.core.search.similarity); the same opinions give the same
+    groups every time. Only proposed: nothing is stored."""
+    from consult.answers.queries import counted
+    from consult.core.search.similarity import Corpus
+
+    stmt = (
+        select(Opinion.id, Opinion.heading, Opinion.proposed_text, Opinion.reason)
+        .join(Answer, counted(round_id))
+        .where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
+    )
+    docs = [(i, " ".join(t for t in (h, p, r) if t)) for i, h, p, r in db.session.execute(stmt)]
+    return Corpus.build(docs).groups()
