@@ -61,6 +61,8 @@ ROUTES = {
     "api_review.Unpublish": {"POST": HQ},
     "api_review.Published": {"GET": VIEWER},
     "api_review.Search": {"GET": HQ},
+    "api_review.SimilarOpinions": {"GET": HQ},
+    "api_review.ProposedGroups": {"GET": HQ},
     "api_letters.Campaigns": {"GET": HQ, "POST": HQ},
     "api_letters.CampaignResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS},
     "api_letters.Letters": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from api_support import is_api_resource
+from sqlalchemy import select
 
 from consult.extensions import db
 
@@ -102,11 +103,21 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
         for key, org in (("member", tokyo), ("other_member", osaka)):
             data = answers.AnswerInput(general_comment=f"{org.name}の意見")
-            if key == "member":  # issue 10: one opinion, for the trace pages
-                data.opinions = {loaded.items[0].id: answers.OpinionInput("amend", "", "修正案", "理由")}
-            saved = answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
-            if key == "member":
-                opinion_id = saved.opinions[0].id
+            answers.save_answer(loaded, org.id, db.session.get(User, users[key].id), data, 0, clock())
+        # Tokyo submits one opinion, so that routes naming an opinion (…/opinions/<id>/similar) reach a real one.
+        typed = answers.AnswerInput(
+            opinions={loaded.items[0].id: answers.OpinionInput(stance="amend", proposed_text="財源を確保する")},
+            general_comment="東京の意見",
+        )
+        answers.save_answer(
+            loaded, tokyo.id, db.session.get(User, users["member"].id), typed, None, clock(), submit=True
+        )
+        from consult.answers.models import Answer, Opinion
+
+        tokyo_opinion = db.session.scalar(
+            select(Opinion.id).join(Answer).where(Answer.round_id == round_.id, Answer.organization_id == tokyo.id)
+        )
+        opinion_id = tokyo_opinion  # issue 10: the trace pages name a real opinion too
         loaded.answers_published_at = clock()
         campaign = letters.create_campaign(
             letters.CampaignInput(
@@ -142,7 +153,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "attachment_id": attachment.id,
             "milestone_id": milestone.id,
             "filename": "style.css",
-            "opinion_id": 999999,
+            "opinion_id": tokyo_opinion,
             "campaign_id": campaign.id,
             "letter_id": letter.id,
             "addressee_id": addressee.id,

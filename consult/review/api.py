@@ -6,6 +6,7 @@ Everything is headquarters' work, except the published answer table (Round.may_r
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,7 +20,7 @@ from consult.extensions import db
 from consult.review import operations as reviewing
 from consult.review import queries, search
 from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
-from consult.rounds.models import Round
+from consult.rounds.models import Round, RoundItem
 
 blp = api.blueprint(
     "review", "集約: 項目・区分ごとの件数、意見（絞り込み・カーソルでページ送り）、対応と本部の考え方、回答表"
@@ -403,3 +404,44 @@ class Search(api.Resource):
             for hit in hits
         ]
         return {"items": items, "next_cursor": s.encode_cursor(last) if last else None}
+
+
+class SimilarSchema(s.Schema):
+    opinion_id = s.Integer(required=True)
+    score = ma.fields.Float(required=True, metadata={"description": "似ている度合い（0〜1、文字n-gramのTF-IDFの余弦）"})
+
+
+@blp.route("/opinions/<id:opinion_id>/similar")
+class SimilarOpinions(api.Resource):
+    def load(self, opinion_id):
+        opinion = api.found(db.session.get(Opinion, opinion_id))
+        self.round = managed_round(opinion.answer.round_id)
+        self.opinion = _opinion_of(self.round, opinion_id)
+
+    @blp.response(200, SimilarSchema(many=True))
+    def get(self, opinion_id):
+        """The other submitted opinions of the same round most like this one, most similar first (at most 10)."""
+        return [{"opinion_id": i, "score": score} for i, score in search.similar_opinions(self.opinion)]
+
+
+class ProposedGroupSchema(s.Schema):
+    key = s.Integer(required=True, metadata={"description": "グループの番号（いちばん小さい意見の ID）"})
+    opinion_ids = s.List(s.Integer(), required=True)
+    terms = s.List(s.String(), required=True, metadata={"description": "グループの意見が共有する語"})
+    cohesion = ma.fields.Float(required=True, metadata={"description": "グループ内の平均の類似度（0〜1）"})
+
+
+@blp.route("/rounds/<id:round_id>/items/<id:item_id>/groups")
+class ProposedGroups(api.Resource):
+    def load(self, round_id, item_id):
+        self.round = managed_round(round_id)
+        item = db.session.get(RoundItem, item_id)
+        self.item = api.found(item, lambda i: i.round_id == self.round.id)
+
+    @blp.response(200, ProposedGroupSchema(many=True))
+    def get(self, round_id, item_id):
+        """Proposed groups of the item's submitted opinions that say the same thing, largest first (not stored)."""
+        return [
+            {"key": g.key, "opinion_ids": list(g.ids), "terms": list(g.terms), "cohesion": g.cohesion}
+            for g in search.proposed_groups(self.round.id, self.item.id)
+        ]

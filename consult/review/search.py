@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
 from consult.answers.signals import opinion_rows_written
 from consult.core.convert import parse_id, parse_page
-from consult.core.search.fold import highlight, match_spans, terms
+from consult.core.search.fold import fold, highlight, match_spans, terms
 from consult.core.search.index import SearchIndex
 from consult.core.text import clean
 from consult.extensions import db
@@ -35,6 +35,7 @@ QUERY_LIMIT = 200
 COUNT_CAP = 1000  # "1,000件以上": counting every match of a common word costs more than it tells
 ITEM_LIMIT = 20
 SNIPPET_CHARS = 120
+PAGE_SIZE = 20  # hits a page: each hit's snippets are folded and mapped back to the original text
 NO_DISPOSITION = "none"
 PROPOSALS = "proposals"
 
@@ -217,16 +218,27 @@ FIELDS = {
 
 
 def snippet(text: str, wanted: list[str], width: int = SNIPPET_CHARS) -> tuple[list[tuple[str, bool]], list]:
-    """The highlighted part of `text` around its first match ([] when nothing in it matches)."""
+    """The highlighted part of `text` around its first match, and every match's span ([] when none matches)."""
+    folded = fold(text)
+    if not any(term in folded for term in wanted):  # cheap: most fields of a hit hold no term
+        return [], []
     spans = match_spans(text, wanted)
     if not spans:
         return [], []
     start = max(0, spans[0][0] - width // 3)
-    end = min(len(text), start + width)
-    part = text[start:end]
-    segments = highlight(part, wanted)
-    if start > 0:
-        segments.insert(0, ("…", False))
+    end = min(len(text), max(start + width, spans[0][1]))
+    segments: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
+    pos = start
+    for a, b in spans:
+        if b <= start or a >= end:
+            continue
+        a, b = max(a, start), min(b, end)
+        if a > pos:
+            segments.append((text[pos:a], False))
+        segments.append((text[a:b], True))
+        pos = b
+    if pos < end:
+        segments.append((text[pos:end], False))
     if end < len(text):
         segments.append(("…", False))
     return segments, spans
@@ -348,3 +360,51 @@ def api_page(query: Query, after: int, limit: int) -> tuple[list[OpinionHit], in
     more = len(rows) > limit
     rows = rows[:limit]
     return _hits(rows, query.terms), (rows[-1][0].id if more and rows else None)
+
+
+# ---------------------------------------------------------------- opinions like this one
+
+
+SIMILAR_LIMIT = 10
+SIMILAR_MIN_SCORE = 0.1
+
+
+def similarity_source(opinion: Opinion) -> str:
+    """What similarity reads of an opinion: its proposed change and its reason (a proposal's heading too)."""
+    return " ".join(t for t in (opinion.heading, opinion.proposed_text, opinion.reason) if t)
+
+
+def similar_opinions(opinion: Opinion, limit: int = SIMILAR_LIMIT) -> list[tuple[int, float]]:
+    """The other submitted opinions of the same round most like this one: [(opinion_id, score)], most similar
+    first. A round larger than similarity.MAX_GROUPED is compared item by item (the same item, or the proposals)."""
+    from consult.answers.queries import counted
+    from consult.core.search.similarity import MAX_GROUPED, Corpus
+
+    round_id = opinion.answer.round_id
+    stmt = select(Opinion.id, Opinion.heading, Opinion.proposed_text, Opinion.reason).join(Answer, counted(round_id))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    if total > MAX_GROUPED:
+        stmt = stmt.where(Opinion.item_id.is_(None) if opinion.item_id is None else Opinion.item_id == opinion.item_id)
+    docs = [(i, " ".join(t for t in (h, p, r) if t)) for i, h, p, r in db.session.execute(stmt)]
+    if opinion.id not in {i for i, _t in docs}:
+        return []
+    return Corpus.build(docs).similar(opinion.id, limit=limit, min_score=SIMILAR_MIN_SCORE)
+
+
+# ---------------------------------------------------------------- proposed groups of similar opinions
+
+
+def proposed_groups(round_id: int, item_id: int | None):
+    """Groups of the submitted opinions of one item (None: the proposals) that say the same thing, largest first,
+    each with the words its opinions share (consult.core.search.similarity); the same opinions give the same
+    groups every time. Only proposed: nothing is stored."""
+    from consult.answers.queries import counted
+    from consult.core.search.similarity import Corpus
+
+    stmt = (
+        select(Opinion.id, Opinion.heading, Opinion.proposed_text, Opinion.reason)
+        .join(Answer, counted(round_id))
+        .where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
+    )
+    docs = [(i, " ".join(t for t in (h, p, r) if t)) for i, h, p, r in db.session.execute(stmt)]
+    return Corpus.build(docs).groups()

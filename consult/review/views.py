@@ -77,7 +77,7 @@ search.follow()  # the full-text index follows every flush of the app's session
 def search_page():
     """One search box over every round's opinions, proposals, items and 本部の考え方 (?round= narrows it)."""
     query = search.Query.from_args(request.args)
-    results = search.search(query, current_app.config["PAGE_SIZE"])
+    results = search.search(query, search.PAGE_SIZE)
     round_ = db.session.get(Round, query.round_id) if query.round_id else None
     rounds = db.session.scalars(select(Round).order_by(Round.id.desc())).all()
     items = round_.all_items if round_ is not None else []
@@ -103,6 +103,33 @@ SEARCH_FIELD_LABELS = {
     "reason": _l("理由"),
     "hq_view": _l("本部の考え方"),
 }
+
+
+@bp.route("/<int:round_id>/aggregate/opinions/<int:opinion_id>/similar")
+def similar(round_id: int, opinion_id: int):
+    """「この意見に似た意見」: the other opinions of the round most like this one."""
+    round_ = _round_or_404(round_id)
+    opinion = reviewing.opinion_of_round(round_.id, opinion_id)
+    if opinion is None:
+        abort(404)
+    found = search.similar_opinions(opinion)
+    scores = dict(found)
+    rows = queries.opinion_rows([i for i, _score in found])
+    return render_template(
+        "review/similar.html", round=round_, opinion=opinion, rows=rows, scores=scores, dispositions=DISPOSITIONS
+    )
+
+
+@bp.route("/<int:round_id>/aggregate/items/<int:item_id>/groups")
+def groups(round_id: int, item_id: int):
+    """Proposed groups of the item's opinions that say the same thing, with the words they share."""
+    round_ = _round_or_404(round_id)
+    item = _item_or_404(round_, item_id)
+    found = search.proposed_groups(round_.id, item.id)
+    rows = {row.opinion.id: row for row in queries.opinion_rows([i for g in found for i in g.ids])}
+    return render_template(
+        "review/groups.html", round=round_, item=item, groups=found, rows=rows, dispositions=DISPOSITIONS
+    )
 
 
 # ---------------------------------------------------------------- overview
