@@ -38,7 +38,7 @@ ADMIN |= {"notify.failures"}
 ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
 OUTCOME = {"followup.outcome"}  # a campaign's grades: HQ, and every branch once published (the world publishes)
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
-HQ_PREFIXES = ("rounds.", "review.", "letters.", "federation.", "followup.")  # federation: issue 10's tiers, matrix, trace
+HQ_PREFIXES = ("rounds.", "review.", "letters.", "federation.", "followup.")  # federation: issue 10
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 # issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
 PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
