@@ -371,6 +371,8 @@ def test_two_tier_routes_against_role(app, tiers, role):
             may = role != "anonymous" and tier_allowed(rule.endpoint, role, where == "sub")
             if may and method != "GET":
                 continue  # allowed changes are exercised by tests/test_federation.py
+            if may and ids.get("opinion_id") == 999999 and "opinion_id" in rule.arguments:
+                continue  # no such opinion: a page naming a real one is checked in test_every_route_against_role
             response = client.open(url, method=method, data={})
             code, label = response.status_code, f"{role} {method} {url} ({rule.endpoint}, {where})"
             assert code < 500, label
