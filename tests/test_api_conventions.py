@@ -296,10 +296,19 @@ def test_the_spec_is_valid_openapi_31_and_covers_every_api_route(app, client):
     body = put["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/AnswerPut"}
     fields = spec["components"]["schemas"]["AnswerPut"]["properties"]
-    assert set(fields) == {"version", "opinions", "proposals", "comment"}
+    # the contract's fields, plus a prefecture's decision (issue 10), optional
+    assert set(fields) == {"version", "opinions", "proposals", "comment", "decided_by", "decided_on"}
+    assert set(spec["components"]["schemas"]["AnswerPut"].get("required", [])) <= {"version", "opinions"}
     opinion = spec["components"]["schemas"]["OpinionIn"]["properties"]
     assert opinion["stance"]["enum"] == ["agree", "amend", "add", "delete", "oppose", "other"]
-    assert set(opinion) == {"item_id", "stance", "referred_text", "proposed_text", "reason"}
+    assert set(opinion) == {
+        "item_id",
+        "stance",
+        "referred_text",
+        "proposed_text",
+        "reason",
+        "sources",
+    }  # sources: issue 10
     problem = spec["components"]["responses"]["CONFLICT"]["content"]
     assert list(problem) == ["application/problem+json"]
 

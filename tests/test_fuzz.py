@@ -54,6 +54,8 @@ ROLE_FOR = {
     "hq": "staff",
     "viewers": "member",
     "answer": "member",
+    "prefecture": "member",  # a target prefecture's officer (issue 10)
+    "outcome": "member",
 }
 NOW = datetime(2025, 3, 10, 1, 0, tzinfo=UTC)
 

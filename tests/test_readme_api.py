@@ -101,5 +101,7 @@ def test_the_readme_curl_examples_work_as_written(demo_server, tmp_path):
     assert "word/document.xml" in letter.namelist()
     assert "要請書" in letter.read("word/document.xml").decode("utf-8")
     names = zipfile.ZipFile(work / "letters.zip").namelist()
-    assert len(names) == 8 and all(name.endswith(".docx") for name in names)
+    # the newest campaign: the 2026 one carried over from the DX campaign (issue 14), one letter per addressee
+    assert len(names) == 6 and all(name.endswith(".docx") for name in names)
+    assert [name[:3] for name in names] == [f"{n:02d}_" for n in range(1, 7)]
     assert "Excel マクロ" not in run.stdout  # the token's name goes to stderr; stdout holds only the token

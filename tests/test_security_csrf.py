@@ -80,6 +80,10 @@ def world(app, make_org, make_user, make_round, hq, clock):
         addressee = letters.add_addressee(
             campaign, letter, letters.AddresseeInput(organisation="総務省"), user=None, now=clock()
         )
+        from consult.followup import operations as following
+
+        visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
+        visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
         from consult.auth.operations import create_token
 
         token, _secret = create_token(db.session.get(User, admin.id), "スクリプト", now=clock())
@@ -96,6 +100,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "letter_id": letter.id,
             "addressee_id": addressee.id,
             "org_id": tokyo.id,
+            "visit_id": visit.id,
+            "file_id": visit_file.id,
+            "request_item_id": request_item.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "admin": admin, "tokyo": tokyo}
@@ -128,7 +135,7 @@ def login(client, login_id: str, password: str = PASSWORD):
 
 
 def url_for_rule(rule, world) -> str:
-    ids = world["letter_ids"] if rule.endpoint.startswith("letters.") else world["ids"]
+    ids = world["letter_ids"] if rule.endpoint.startswith(("letters.", "followup.")) else world["ids"]
     return rule.build({k: v for k, v in ids.items() if k in rule.arguments})[1]
 
 

@@ -58,7 +58,9 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea'
 def ids(server):
     """The demo's rounds, campaign and Tokyo's organisation, read from the server's database."""
     dx = server.one("SELECT id FROM round WHERE title = '自治体DXの推進に関する意見集約'")
-    concepts = server.one("SELECT id FROM round WHERE status = 'open' AND title LIKE '連合の社会保障構想%'")
+    concepts = server.one(
+        "SELECT id FROM round WHERE status = 'open' AND parent_id IS NULL AND title LIKE '連合の社会保障構想%'"
+    )
     campaign = server.query("SELECT id FROM campaign WHERE round_id = ? ORDER BY id", dx)[0][0]
     letter = server.query("SELECT id FROM letter WHERE campaign_id = ? ORDER BY position, id", campaign)[0][0]
     return {
