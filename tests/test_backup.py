@@ -20,6 +20,8 @@ WRITTEN = {"answer", "opinion", "answer_event", "audit_event"}
 
 def written(table: str) -> bool:
     return table in WRITTEN or table.startswith("search_")
+
+
 SAVES = 12
 
 
