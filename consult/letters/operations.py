@@ -772,10 +772,22 @@ def _imported_addressee_input(imported) -> tuple[AddresseeInput, str]:
     )
 
 
-def _date_parts(imported) -> tuple[int, int, int | None, str]:
+def _date_parts(imported, now: datetime, notes: list[str]) -> tuple[int, int, int | None, str]:
+    """The letter's date; a date that is only ● (or none) takes this month with the day left at ●, and says so."""
     d = imported.date
     if d is None or d.year is None or d.month is None or d.problem:
-        raise InputErrors({"file": _("日付が読み取れません（年と月が要ります）。要請書の日付を確かめてください。")})
+        from consult.core.clock import to_jst
+
+        today = to_jst(now)
+        notes.append(
+            _(
+                "日付「%(text)s」から年月が読み取れないため、%(year)s年%(month)s月●日としました。",
+                text=d.text if d else "",
+                year=today.year,
+                month=today.month,
+            )
+        )
+        return today.year, today.month, None, d.style if d else dates.WESTERN
     return d.year, d.month, d.day, d.style
 
 
@@ -792,7 +804,7 @@ def import_letter(
     except docx_import.DocxImportError as exc:
         raise InputErrors({"file": str(exc)}) from exc
     notes = [f"{u.index + 1}段落目「{u.text}」: {u.reason}" for u in imported.unplaced] + list(imported.warnings)
-    year, month, day, style = _date_parts(imported)
+    year, month, day, style = _date_parts(imported, now, notes)
     person, printed = _imported_addressee_input(imported)
     if variant_of is not None:
         campaign = variant_of.campaign
@@ -842,7 +854,8 @@ def import_letter(
         one_line=bool(imported.addressee.one_line),
         spread=bool(imported.addressee.spread),
     )
-    if found.date is not None:
+    readable = imported.date is not None and imported.date.month is not None and not imported.date.problem
+    if found.date is not None and readable:
         overrides.date_mode = "undecided" if day is None else "fixed"
         overrides.date_year, overrides.date_month, overrides.date_day, overrides.date_style = year, month, day, style
     if found.closing is not None:
