@@ -293,3 +293,74 @@ def test_copy_a_campaign_with_a_new_date_keeps_every_override(app, clock):
         one = ops.copy_addressee(other, date=(2025, 4, None), user=None, now=clock())
         assert compose.build_letter(one).date_text == "2025年4月●日"
         assert compose.build_letter(one).closing == "結び。"
+
+
+# ---------------------------------------------------------------- pages
+
+
+@pytest.fixture
+def hq_client(login_as, make_user):
+    return login_as(make_user("staff"))
+
+
+def test_overrides_page_saves_and_the_preview_and_editor_show_them(app, clock, hq_client):
+    with app.app_context():
+        campaign, letter, _shared, other = _setup(clock())
+        db.session.commit()
+        ids = _items(letter)
+        campaign_id, letter_id, other_id = campaign.id, letter.id, other.id
+    url = f"/campaigns/{campaign_id}/addressees/{other_id}/overrides"
+    page = hq_client.get(url)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "１．…について" in body and "①…こと。" in body  # a live example of each numbering style
+    assert "右上に印字されます" in body  # where the date applies
+    assert "組織名「全国市町村職員共済組合連合会」を宛名の1行目に印字します。" in body
+    form = {
+        "date_mode": "fixed",
+        "date_year": "２０２５",
+        "date_month": "3",
+        "date_day": "24",
+        "date_style": "western",
+        "print_organisation": "auto",
+        "one_line": "y",
+        "numbering": "dot-circle",
+        "background": "さて、組合員の負担が増しています。\n国の支援が必要です。",
+        "closing": "",
+    }
+    for text, item_id in ids.items():
+        form[f"keep-{item_id}"] = "y"
+        form[f"text-{item_id}"] = text
+        form[f"order-{item_id}"] = "1"
+    form[f"order-{ids['Aについて']}"] = "2"
+    form.pop(f"keep-{ids['a1こと。']}")
+    form[f"text-{ids['b1こと。']}"] = "b1を書き換えること。"
+    saved = hq_client.post(url, data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    preview = hq_client.get(f"/campaigns/{campaign_id}/addressees/{other_id}/preview").get_data(as_text=True)
+    assert "2025年3月24日" in preview
+    assert "理事長　山田太郎　殿" in preview
+    assert preview.index("Bについて") < preview.index("Aについて")
+    assert "b1を書き換えること。" in preview and "a1こと。" not in preview
+    assert '<span class="label">①</span><span class="text prewrap">a2こと。' in preview
+    editor = hq_client.get(f"/campaigns/{campaign_id}/letters/{letter_id}").get_data(as_text=True)
+    assert "要請先ごとの違い" in editor
+    assert "<del>職</del><ins>組合</ins>" in editor
+    assert "さて、職員の負担が増しています。" in editor  # the shared text, once
+
+
+def test_overrides_page_keeps_what_was_typed_on_a_bad_date(app, clock, hq_client):
+    with app.app_context():
+        campaign, _letter, _shared, other = _setup(clock())
+        db.session.commit()
+        campaign_id, other_id = campaign.id, other.id
+    url = f"/campaigns/{campaign_id}/addressees/{other_id}/overrides"
+    refused = hq_client.post(
+        url,
+        data={"date_mode": "fixed", "date_year": "2025", "date_month": "2", "date_day": "30", "date_style": "western",
+              "print_organisation": "auto", "background": "独自の段落。"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "2025年2月30日という日付はありません" in body
+    assert "独自の段落。" in body

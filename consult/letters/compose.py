@@ -315,3 +315,58 @@ def campaign_zip(campaign: Campaign, fileobj: BinaryIO) -> list[tuple[str, list[
             del data
             report.append((name, removed))
     return report
+
+
+def printed_lines(letter: document.PrintedLetter) -> list[str]:
+    """The letter's lines as printed, top to bottom (what the editor's diff compares)."""
+    entries = [f"{e.label}{e.text}" for e in document.outline(letter)]
+    record = [document.RECORD_MARK, *entries, document.END_MARK] if entries else []
+    return [
+        letter.date_text,
+        *letter.addressee.lines(),
+        *letter.sender_lines(),
+        letter.title,
+        *letter.body_paragraphs(),
+        *record,
+    ]
+
+
+def line_changes(shared: list[str], own: list[str]) -> list[dict]:
+    """Only the differences of an addressee's lines from the shared ones: each with the shared line's number (None
+    for a line of its own) and the character-level runs (diffing.char_diff) from the shared text to the own."""
+    from difflib import SequenceMatcher
+
+    changes: list[dict] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, shared, own, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for k in range(paired):
+            changes.append({"at": i1 + k, "runs": diffing.char_diff(shared[i1 + k], own[j1 + k])})
+        for i in range(i1 + paired, i2):
+            changes.append({"at": i, "runs": [("delete", shared[i])]})
+        for j in range(j1 + paired, j2):
+            changes.append({"at": None, "after": i2, "runs": [("insert", own[j])]})
+    return changes
+
+
+def letter_differences(letter: Letter, addressees: list[Addressee]) -> tuple[list[str], list[tuple[Addressee, list]]]:
+    """The shared letter's lines once, and each addressee's differences beside them (for the letter editor)."""
+    mine = [a for a in addressees if a.letter_id == letter.id]
+    if not mine:
+        return [], []
+    base = shared_letter(mine[0])
+    base.addressee = document.PrintedAddressee(title="（要請先）", honorific="")
+    shared = printed_lines(base)
+    result = []
+    for addressee in mine:
+        own = build_letter(addressee)
+        own_base = shared_letter(addressee)
+        # The addressee block differs for everyone: compared with the shared block of the same person.
+        lines = printed_lines(own)
+        block = len(own.addressee.lines())
+        head = diffing.char_diff("\n".join(own_base.addressee.lines()), "\n".join(own.addressee.lines()))
+        layout = [] if all(op == "equal" for op, _t in head) else head
+        rest = line_changes(shared[:1] + shared[2:], lines[:1] + lines[1 + block :])
+        result.append((addressee, {"layout": layout, "lines": rest}))
+    return shared[:1] + shared[2:], result
