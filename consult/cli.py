@@ -14,7 +14,7 @@ from consult.core.transaction import commits
 def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
     from consult.backup import backup, restore
-    from consult.letters.cli import letters_command
+    from consult.letters.cli import import_letter_command, letters_command
     from consult.notify.cli import notify_command
 
     for command in (
@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
         import_orgs,
         import_users,
         letters_command,
+        import_letter_command,
         backup,
         restore,
         notify_command,

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from consult.core.transaction import commits
+
 
 @click.command("letters")
 @click.option(
@@ -69,3 +71,57 @@ def _folder_name(campaign) -> str:
     from consult.core.text import file_name
 
     return f"{campaign.id:03d}_{file_name(campaign.title, 60, '_', joiner='_')}"
+
+
+@click.command("import-letter")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--campaign", "campaign_id", type=int, default=None, help="取り込む先の要請行動の番号（省略すると新しく作成）"
+)
+@click.option(
+    "--variant-of",
+    "variant_of",
+    type=int,
+    default=None,
+    help="この要請書（番号）の別の要請先として取り込み、違いだけを要請先ごとの変更として保存します",
+)
+@with_appcontext
+@commits
+def import_letter_command(file: Path, campaign_id: int | None, variant_of: int | None):
+    """Read a Word letter; print {"campaign_id", "letter_id", "addressee_id"} as one line of JSON. What could not be
+    placed is written to stderr, line by line, never dropped."""
+    import json
+
+    from consult.core.clock import app_now
+    from consult.core.errors import DomainError
+    from consult.extensions import db
+    from consult.letters.models import Campaign, Letter
+    from consult.letters.operations import import_letter
+
+    campaign = letter = None
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            click.echo(f"要請行動 {campaign_id} はありません。番号を確かめてください。", err=True)
+            raise SystemExit(1)
+    if variant_of is not None:
+        letter = db.session.get(Letter, variant_of)
+        if letter is None or (campaign is not None and letter.campaign_id != campaign.id):
+            click.echo(f"要請書 {variant_of} はありません（または指定の要請行動のものではありません）。", err=True)
+            raise SystemExit(1)
+    try:
+        result = import_letter(file.read_bytes(), campaign=campaign, variant_of=letter, user=None, now=app_now())
+    except DomainError as exc:
+        click.echo(f"{file.name}: {exc}", err=True)
+        raise SystemExit(1) from exc
+    for note in result.notes:
+        click.echo(f"注意: {note}", err=True)
+    click.echo(
+        json.dumps(
+            {
+                "campaign_id": result.campaign.id,
+                "letter_id": result.letter.id,
+                "addressee_id": result.addressee.id,
+            }
+        )
+    )

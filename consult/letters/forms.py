@@ -9,18 +9,20 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from consult.core.convert import parse_int
-from consult.core.forms import CleanTextForm, IdListField, IdSelectField, MaxChars, VersionedForm
+from consult.core.forms import CleanTextForm, IdListField, IdSelectField, MaxChars, VersionedForm, options
 from consult.core.text import normalise_number
 from consult.letters import dates, numbering
 from consult.letters.models import (
     ADDRESSEE_KINDS,
     ADDRESSEE_NAME_LENGTH,
     ADDRESSEE_TITLE_LENGTH,
+    DATE_MODES,
     DATE_STYLES,
     HONORIFICS,
     ITEM_TEXT_LIMIT,
     ORGANISATION_LENGTH,
     PARAGRAPHS_LIMIT,
+    PRINT_ORGANISATION,
     SENDER_NAME_LENGTH,
     SENDER_ORG_LENGTH,
     SENDER_TITLE_LENGTH,
@@ -214,3 +216,44 @@ class TemplateForm(CleanTextForm):
         _l("新しい雛形（Word 文書 .docx、5MB まで）"),
         validators=[FileSize(TEMPLATE_MAX_BYTES, message=_l("雛形のファイルは 5MB までにしてください。"))],
     )
+
+
+class OverridesForm(VersionedForm):
+    """What one addressee's letter changes of the shared letter (issue 13); the rows of items are read by the view."""
+
+    date_mode = RadioField(
+        _l("この要請先の日付"),
+        choices=list(DATE_MODES.items()),
+        default="shared",
+        validators=[DataRequired(_l("日付の扱いを選んでください。"))],
+    )
+    date_year = StringField(_l("年（西暦）"))
+    date_month = StringField(_l("月"))
+    date_day = StringField(_l("日"))
+    date_style = RadioField(_l("日付の書式"), choices=list(DATE_STYLES.items()), default="western")
+    print_organisation = RadioField(
+        _l("組織名の印字"), choices=list(PRINT_ORGANISATION.items()), default="auto", validators=[DataRequired()]
+    )
+    one_line = BooleanField(_l("肩書と氏名を1行に並べる（総務大臣　村上誠一郎　様）"))
+    spread = BooleanField(_l("肩書と氏名を均等割りにする（総 務 大 臣）"))
+    numbering = SelectField(
+        _l("番号の付け方"), choices=options([("", _l("要請書のとおり")), *numbering.CHOICES]), validators=[Optional()]
+    )
+    background = TextAreaField(
+        _l("この要請先の本文（背景）：1行が1段落"), validators=[MaxChars(PARAGRAPHS_LIMIT, _l("本文（背景）"))]
+    )
+    closing = TextAreaField(
+        _l("この要請先の結びの文（空欄なら要請書のとおり）"), validators=[MaxChars(PARAGRAPHS_LIMIT, _l("結びの文"))]
+    )
+
+    def validate_date_year(self, field):
+        if self.date_mode.data != "shared":
+            field.number = _number(field, _("年"), YEAR_MIN, YEAR_MAX)
+
+    def validate_date_month(self, field):
+        if self.date_mode.data != "shared":
+            field.number = _number(field, _("月"), 1, 12)
+
+    def validate_date_day(self, field):
+        if self.date_mode.data == "fixed":
+            field.number = _number(field, _("日"), 1, 31)

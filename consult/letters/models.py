@@ -14,6 +14,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,6 +38,19 @@ TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
 ADDRESSEE_KINDS = {"ministry": _l("省庁"), "party": _l("政党"), "other": _l("その他")}
 HONORIFICS = ("様", "殿")  # values, printed as they are
 DATE_STYLES = {"western": _l("西暦（2025年3月●日）"), "era": _l("和暦（令和7年3月●日）")}
+# Per-addressee overrides (issue 13): where this addressee's date comes from, and whether its organisation prints.
+DATE_MODES = {
+    "shared": _l("要請行動の日付を使う"),
+    "fixed": _l("この要請先だけの日付（日まで決める）"),
+    "undecided": _l("この要請先だけの日付（日は●のまま）"),
+}
+PRINT_ORGANISATION = {
+    "auto": _l("自動（肩書が組織名を含むときは印字しない）"),
+    "always": _l("いつも印字する"),
+    "never": _l("印字しない"),
+}
+PARAGRAPH_OPS = ("replace", "insert", "remove")
+NUMBERING_STYLES = ("dot-paren", "dot-circle", "paren-circle", "dot", "circle", "paren")  # numbering.STYLES
 
 
 class Campaign(db.Model):
@@ -158,6 +173,18 @@ class Addressee(db.Model):
     __table_args__ = (
         CheckConstraint("honorific IN ('様', '殿')", name="honorific"),
         CheckConstraint("kind IN ('ministry', 'party', 'other')", name="kind"),
+        CheckConstraint("date_mode IN ('shared', 'fixed', 'undecided')", name="date_mode"),
+        CheckConstraint(
+            "date_mode = 'shared' OR (date_year IS NOT NULL AND date_month BETWEEN 1 AND 12"
+            " AND date_style IN ('western', 'era'))",
+            name="own_date",
+        ),
+        CheckConstraint("date_mode <> 'fixed' OR date_day BETWEEN 1 AND 31", name="fixed_day"),
+        CheckConstraint("print_organisation IN ('auto', 'always', 'never')", name="print_organisation"),
+        CheckConstraint(
+            "numbering IS NULL OR numbering IN ('dot-paren', 'dot-circle', 'paren-circle', 'dot', 'circle', 'paren')",
+            name="numbering",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,10 +199,40 @@ class Addressee(db.Model):
     greeting: Mapped[str] = mapped_column(Text, default="")  # empty: the letter's greeting
     extra_paragraph: Mapped[str] = mapped_column(Text, default="")
     all_items: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Overrides of the shared letter for this addressee only (issue 13); None / 'shared' = as the letter says.
+    date_mode: Mapped[str] = mapped_column(String(10), default="shared", server_default="shared")
+    date_year: Mapped[int | None]
+    date_month: Mapped[int | None]
+    date_day: Mapped[int | None]  # None prints as ● (date_mode 'undecided')
+    date_style: Mapped[str | None] = mapped_column(String(10))
+    one_line: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # title and name on one line
+    spread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 均等割り
+    print_organisation: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
+    closing: Mapped[str | None] = mapped_column(Text)  # None: the letter's closing
+    numbering: Mapped[str | None] = mapped_column(String(20))  # None: the letter's numbering
+    fullwidth_digits: Mapped[bool | None] = mapped_column(Boolean)
+    own_outline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # addressee_request rows
 
     campaign: Mapped[Campaign] = relationship(back_populates="addressees")
     letter: Mapped[Letter] = relationship()
     selected = relationship("RequestItem", secondary="addressee_item", order_by="RequestItem.position")
+    paragraph_edits: Mapped[list[AddresseeParagraph]] = relationship(
+        order_by="AddresseeParagraph.id", cascade="all, delete-orphan"
+    )
+    outline_rows: Mapped[list[AddresseeRequest]] = relationship(
+        order_by="AddresseeRequest.position", cascade="all, delete-orphan"
+    )
+
+    def prints_organisation(self) -> bool:
+        """Whether the organisation line is printed: said explicitly by print_organisation, 'auto' decides by the
+        title (総務省 / 総務大臣 is printed 「総務大臣」 alone)."""
+        if self.print_organisation == "always":
+            return True
+        if self.print_organisation == "never":
+            return False
+        from consult.letters.compose import title_names_organisation
+
+        return not title_names_organisation(self.organisation, self.title)
 
     @property
     def kind_label(self) -> str:
@@ -193,6 +250,42 @@ class AddresseeItem(db.Model):
 
     addressee_id: Mapped[int] = mapped_column(ForeignKey("addressee.id", ondelete="CASCADE"), primary_key=True)
     request_item_id: Mapped[int] = mapped_column(ForeignKey("request_item.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AddresseeParagraph(db.Model):
+    """One edit of the shared background for one addressee: replace / remove the shared paragraph ``at``
+    (0-based), or insert a paragraph before it; ``was`` is the shared text the edit was made against."""
+
+    __tablename__ = "addressee_paragraph"
+    __table_args__ = (
+        CheckConstraint("op IN ('replace', 'insert', 'remove')", name="op"),
+        CheckConstraint("at >= 0", name="at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("addressee.id", ondelete="CASCADE"), index=True)
+    op: Mapped[str] = mapped_column(String(10))
+    at: Mapped[int]
+    text: Mapped[str] = mapped_column(Text, default="")
+    was: Mapped[str] = mapped_column(Text, default="")
+
+
+class AddresseeRequest(db.Model):
+    """One line of an addressee's own outline under 記 (when ``Addressee.own_outline``): in order, a section heading
+    or a request, taken from a shared item (``request_item_id``) and/or in its own wording (``text``)."""
+
+    __tablename__ = "addressee_request"
+    __table_args__ = (
+        CheckConstraint("request_item_id IS NOT NULL OR text IS NOT NULL", name="source"),
+        UniqueConstraint("addressee_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("addressee.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    request_item_id: Mapped[int | None] = mapped_column(ForeignKey("request_item.id", ondelete="CASCADE"), index=True)
+    is_heading: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str | None] = mapped_column(Text)  # None: the shared item's wording
 
 
 class LetterTemplate(db.Model):

@@ -31,15 +31,19 @@ from consult.letters.models import (
     ADDRESSEE_KINDS,
     ADDRESSEE_NAME_LENGTH,
     ADDRESSEE_TITLE_LENGTH,
+    DATE_MODES,
     DATE_STYLES,
     FILENAME_LENGTH,
     HONORIFICS,
     ORGANISATION_LENGTH,
+    PRINT_ORGANISATION,
     SENDER_NAME_LENGTH,
     SENDER_ORG_LENGTH,
     SENDER_TITLE_LENGTH,
     TITLE_LENGTH,
     Addressee,
+    AddresseeParagraph,
+    AddresseeRequest,
     Campaign,
     Letter,
     LetterTemplate,
@@ -592,3 +596,414 @@ def upload_template(filename: str, data: bytes, user, now: datetime) -> LetterTe
     db.session.flush()
     record_object("template_uploaded", template, user=user, now=now)
     return template
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-addressee overrides (issue 13): stored as columns of the addressee and rows of addressee_paragraph /
+# addressee_request; compose.build_letter applies them.
+
+
+@dataclass
+class OverridesInput:
+    """The parts of the letter an addressee has of its own, as typed; None / 'shared' = as the letter says."""
+
+    date_mode: str = "shared"
+    date_year: int | None = None
+    date_month: int | None = None
+    date_day: int | None = None
+    date_style: str = dates.WESTERN
+    one_line: bool = False
+    spread: bool = False
+    print_organisation: str = "auto"
+    closing: str | None = None
+    numbering: str | None = None
+    fullwidth_digits: bool | None = None
+    background: str | None = None  # the addressee's whole background (one paragraph a line); stored as edits
+    outline: list[tuple[int | None, bool, str | None]] | None = None  # (request item id, heading?, own text)
+
+
+def _check_overrides(letter: Letter, data: OverridesInput) -> _Checker:
+    c = _Checker()
+    message = _("日付は「要請行動の日付」か、この要請先だけの日付を選んでください。")
+    c.choice("date_mode", data.date_mode, DATE_MODES, message)
+    if data.date_mode in ("fixed", "undecided"):
+        c.choice("date_style", data.date_style, DATE_STYLES, _("日付の書式は西暦か和暦を選んでください。"))
+        day = data.date_day if data.date_mode == "fixed" else None
+        if data.date_mode == "fixed" and day is None:
+            c.errors["date_day"] = _("日を入力するか、「日は●のまま」を選んでください。")
+        elif data.date_year is None or data.date_month is None:
+            c.errors["date_year"] = _("この要請先だけの日付の年と月を入力してください。")
+        else:
+            year_month = CampaignInput("", data.date_year, data.date_month, day, data.date_style)
+            _check_date(c, year_month)
+    c.choice("print_organisation", data.print_organisation, PRINT_ORGANISATION, _("組織名の印字を選んでください。"))
+    if data.numbering is not None:
+        c.choice("numbering", data.numbering, numbering.LEVELS, _("番号の書式を一覧から選んでください。"))
+    if data.closing is not None:
+        data.closing = c.text("closing", data.closing, _("この要請先だけの結びの文"))
+    if data.background is not None:
+        data.background = c.text("background", data.background, _("この要請先だけの本文"))
+    own = {item.id for item in letter.items}
+    for n, (item_id, _heading, text) in enumerate(data.outline or []):
+        if item_id is not None and item_id not in own:
+            c.errors["outline"] = _("この要請書にない項目が選ばれています。画面を読み込み直してください。")
+        elif item_id is None and not (text or "").strip():
+            c.errors["outline"] = _("%(n)s行目：共通の項目を選ぶか、文言を入力してください。", n=n + 1)
+        elif text is not None and forbidden_in(text):
+            c.errors["outline"] = _(
+                "要請項目に文書に書き込めない文字（%(removed)s）が含まれています。その文字を削除してから保存してください。",
+                removed=describe_characters(forbidden_in(text)),
+            )
+    return c
+
+
+def set_addressee_overrides(
+    addressee: Addressee, data: OverridesInput, *, expected_version: int | None = None, user, now: datetime
+) -> Addressee:
+    """Store what this addressee's letter changes of the shared one; the preview and the DOCX apply it."""
+    from consult.letters import compose, diffing
+
+    check_version(addressee, expected_version)
+    letter = addressee.letter
+    c = _check_overrides(letter, data)
+    c.raise_if_any()
+    addressee.date_mode = data.date_mode
+    own_date = data.date_mode != "shared"
+    addressee.date_year = data.date_year if own_date else None
+    addressee.date_month = data.date_month if own_date else None
+    addressee.date_day = data.date_day if data.date_mode == "fixed" else None
+    addressee.date_style = data.date_style if own_date else None
+    addressee.one_line, addressee.spread = bool(data.one_line), bool(data.spread)
+    addressee.print_organisation = data.print_organisation
+    addressee.closing = None if data.closing is None or data.closing == (letter.closing or "") else data.closing
+    addressee.numbering = None if data.numbering == letter.numbering else data.numbering
+    wide = data.fullwidth_digits
+    addressee.fullwidth_digits = None if wide is None or wide == letter.fullwidth_digits else wide
+    shared = compose.paragraphs_of(letter.background)
+    if data.background is not None:
+        edits = diffing.paragraph_edits(shared, compose.paragraphs_of(data.background))
+        addressee.paragraph_edits = [AddresseeParagraph(op=e.op, at=e.at, text=e.text, was=e.was) for e in edits]
+    if data.outline is not None:
+        addressee.outline_rows = []
+        db.session.flush()
+        addressee.outline_rows = [
+            AddresseeRequest(position=n, request_item_id=item_id, is_heading=heading, text=text)
+            for n, (item_id, heading, text) in enumerate(data.outline, start=1)
+        ]
+        addressee.own_outline = bool(data.outline)
+    _flush_or_conflict(addressee)
+    record_object("addressee_edited", addressee, "要請先ごとの変更", user=user, now=now)
+    return addressee
+
+
+def overrides_input(addressee: Addressee) -> OverridesInput:
+    """The stored overrides as they are typed (the form's and the API's starting point)."""
+    from consult.letters import compose
+
+    printed = compose.build_letter(addressee)
+    return OverridesInput(
+        date_mode=addressee.date_mode,
+        date_year=addressee.date_year,
+        date_month=addressee.date_month,
+        date_day=addressee.date_day,
+        date_style=addressee.date_style or dates.WESTERN,
+        one_line=bool(addressee.one_line),
+        spread=bool(addressee.spread),
+        print_organisation=addressee.print_organisation,
+        closing=addressee.closing,
+        numbering=addressee.numbering,
+        fullwidth_digits=addressee.fullwidth_digits,
+        background="\n".join(printed.paragraphs),
+        outline=[(r.request_item_id, r.is_heading, r.text) for r in addressee.outline_rows]
+        if addressee.own_outline
+        else None,
+    )
+
+
+def outline_from_refs(letter: Letter, refs) -> list[tuple[int | None, bool, str | None]]:
+    """diffing's section references (positions in the shared letter) as outline rows (request item ids)."""
+    from consult.letters import compose
+
+    shared, where = compose.shared_sections(letter)
+    by_place = {place: item_id for item_id, place in where.items()}
+    flat = len(shared) == 1 and not shared[0].heading
+    rows: list[tuple[int | None, bool, str | None]] = []
+    for section in refs:
+        implicit = section.ref is not None and section.heading is None and flat
+        if not implicit:
+            top = by_place.get((section.ref, None)) if section.ref is not None else None
+            rows.append((top, True, section.heading if (section.heading is not None or top is None) else None))
+            if top is None and rows[-1][2] is None:
+                rows[-1] = (None, True, "")
+        for item in section.items:
+            item_id = by_place.get(tuple(item.ref)) if item.ref is not None else None
+            text = item.text if item_id is not None else (item.text or "")
+            rows.append((item_id, False, text))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Import from Word (issue 13)
+
+
+@dataclass
+class ImportResult:
+    campaign: Campaign
+    letter: Letter
+    addressee: Addressee
+    imported: object  # docx_import.ImportedLetter: what was read, with what could not be placed
+    notes: list[str]  # what was read but not stored (said to the user, never dropped silently)
+
+
+def _imported_addressee_input(imported) -> tuple[AddresseeInput, str]:
+    """The addressee as read: an organisation is required, so a title alone (総務大臣) stands in for it, and the
+    organisation line is then explicitly not printed."""
+    a = imported.addressee
+    organisation = a.organisation or a.title or a.name or _("（宛名なし）")
+    printed = "always" if a.organisation else "never"
+    return (
+        AddresseeInput(
+            organisation=organisation[:ORGANISATION_LENGTH],
+            title=a.title[:ADDRESSEE_TITLE_LENGTH],
+            name=a.name[:ADDRESSEE_NAME_LENGTH],
+            honorific=a.honorific if a.honorific in HONORIFICS else "様",
+        ),
+        printed,
+    )
+
+
+def _date_parts(imported, now: datetime, notes: list[str]) -> tuple[int, int, int | None, str]:
+    """The letter's date; a date that is only ● (or none) takes this month with the day left at ●, and says so."""
+    d = imported.date
+    if d is None or d.year is None or d.month is None or d.problem:
+        from consult.core.clock import to_jst
+
+        today = to_jst(now)
+        notes.append(
+            _(
+                "日付「%(text)s」から年月が読み取れないため、%(year)s年%(month)s月●日としました。",
+                text=d.text if d else "",
+                year=today.year,
+                month=today.month,
+            )
+        )
+        return today.year, today.month, None, d.style if d else dates.WESTERN
+    return d.year, d.month, d.day, d.style
+
+
+def import_letter(
+    data: bytes, *, campaign: Campaign | None = None, variant_of: Letter | None = None, user, now: datetime
+) -> ImportResult:
+    """Read a Word letter and store it: a new campaign (unless one is given), a new letter with its items, and
+    the addressee; ``variant_of`` adds the file as another addressee of that letter, storing only its differences
+    as that addressee's overrides."""
+    from consult.letters import compose, diffing, docx_import
+
+    try:
+        imported = docx_import.import_docx(data)
+    except docx_import.DocxImportError as exc:
+        raise InputErrors({"file": str(exc)}) from exc
+    notes = [f"{u.index + 1}段落目「{u.text}」: {u.reason}" for u in imported.unplaced] + list(imported.warnings)
+    year, month, day, style = _date_parts(imported, now, notes)
+    person, printed = _imported_addressee_input(imported)
+    if variant_of is not None:
+        campaign = variant_of.campaign
+        letter = variant_of
+    else:
+        if campaign is None:
+            s = imported.sender
+            campaign = create_campaign(
+                CampaignInput(
+                    title=(imported.title or _("取り込んだ要請書"))[:TITLE_LENGTH],
+                    date_year=year,
+                    date_month=month,
+                    date_day=day,
+                    date_style=style,
+                    sender_org=s.organisation or _("（差出人なし）"),
+                    sender_title=s.title,
+                    sender_name=s.name,
+                ),
+                now,
+                user=user,
+            )
+        letter = add_letter(
+            campaign,
+            LetterInput(
+                title=imported.title or _("取り込んだ要請書"),
+                greeting=imported.greeting,
+                background="\n".join(imported.paragraphs),
+                closing=imported.closing,
+                numbering=imported.numbering_style(),
+                fullwidth_digits=imported.fullwidth_digits,
+            ),
+            user=user,
+            now=now,
+        )
+        for section in imported.sections():
+            parent = add_request_item(letter, section.heading, user=user, now=now) if section.heading else None
+            for text in section.items:
+                add_request_item(letter, text, parent=parent, user=user, now=now)
+        db.session.expire(letter, ["items"])
+    addressee = add_addressee(campaign, letter, person, user=user, now=now)
+    addressee.print_organisation = printed
+    variant = imported.to_letter()
+    base = compose.shared_letter(addressee)
+    found = diffing.letter_diff(base, variant)
+    overrides = OverridesInput(
+        print_organisation=printed,
+        one_line=bool(imported.addressee.one_line),
+        spread=bool(imported.addressee.spread),
+    )
+    readable = imported.date is not None and imported.date.month is not None and not imported.date.problem
+    if found.date is not None and readable:
+        overrides.date_mode = "undecided" if day is None else "fixed"
+        overrides.date_year, overrides.date_month, overrides.date_day, overrides.date_style = year, month, day, style
+    if found.closing is not None:
+        overrides.closing = found.closing
+    if found.numbering is not None:
+        overrides.numbering = found.numbering
+    if found.fullwidth_digits is not None:
+        overrides.fullwidth_digits = found.fullwidth_digits
+    if found.paragraphs:
+        overrides.background = "\n".join(variant.paragraphs)
+    if found.sections is not None:
+        overrides.outline = outline_from_refs(letter, found.sections)
+    set_addressee_overrides(addressee, overrides, user=user, now=now)
+    if found.greeting is not None and found.greeting:
+        addressee.greeting = found.greeting
+    elif found.greeting is not None:
+        notes.append(_("この要請書にはあいさつ文がありません（共通のあいさつ文が入ります）。"))
+    for name, value in found.fields.items():
+        notes.append(
+            _("差出人・題名の違い（%(name)s:「%(value)s」）は要請先ごとには保存しません。", name=name, value=value)
+        )
+    db.session.flush()
+    return ImportResult(campaign, letter, addressee, imported, notes)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Copies (issue 13): a letter, an addressee, or a whole campaign with a new date
+
+
+def _copy_items(source: Letter, target: Letter) -> dict[int, int]:
+    ids: dict[int, int] = {}
+    for top in source.top_items():
+        new_top = RequestItem(letter=target, position=top.position, text=top.text)
+        db.session.add(new_top)
+        db.session.flush()
+        ids[top.id] = new_top.id
+        for child in top.children:
+            new_child = RequestItem(letter=target, parent=new_top, position=child.position, text=child.text)
+            db.session.add(new_child)
+            db.session.flush()
+            ids[child.id] = new_child.id
+    return ids
+
+
+def copy_letter(letter: Letter, campaign: Campaign | None = None, *, user, now: datetime) -> Letter:
+    """The letter with its items, at the end of the campaign's letters (its own campaign unless given)."""
+    target = campaign or letter.campaign
+    copy = add_letter(
+        target,
+        LetterInput(
+            letter.title, letter.greeting, letter.background, letter.closing, letter.numbering, letter.fullwidth_digits
+        ),
+        user=user,
+        now=now,
+    )
+    copy._copied_ids = _copy_items(letter, copy)
+    db.session.expire(copy, ["items"])
+    return copy
+
+
+_ADDRESSEE_COPIED = (
+    "organisation", "kind", "title", "name", "honorific", "greeting", "extra_paragraph", "all_items",
+    "date_mode", "date_year", "date_month", "date_day", "date_style", "one_line", "spread",
+    "print_organisation", "closing", "numbering", "fullwidth_digits", "own_outline",
+)  # fmt: skip
+
+
+def copy_addressee(
+    addressee: Addressee,
+    *,
+    campaign: Campaign | None = None,
+    letter: Letter | None = None,
+    item_ids: dict[int, int] | None = None,
+    date: tuple[int, int, int | None] | None = None,
+    user,
+    now: datetime,
+) -> Addressee:
+    """The addressee with every override (into another campaign and letter when copying a campaign); ``date``
+    (year, month, day or None for ●) gives the copy a date of its own, e.g. the next visit."""
+    campaign = campaign or addressee.campaign
+    letter = letter or addressee.letter
+    ids = item_ids or {i.id: i.id for i in addressee.letter.items}
+    position = max((each.position for each in campaign.addressees), default=0) + 1
+    copy = Addressee(campaign=campaign, letter=letter, position=position)
+    for name in _ADDRESSEE_COPIED:
+        setattr(copy, name, getattr(addressee, name))
+    db.session.add(copy)
+    copy.selected = [db.session.get(RequestItem, ids[i.id]) for i in addressee.selected if i.id in ids]
+    copy.paragraph_edits = [
+        AddresseeParagraph(op=e.op, at=e.at, text=e.text, was=e.was) for e in addressee.paragraph_edits
+    ]
+    copy.outline_rows = [
+        AddresseeRequest(
+            position=r.position,
+            request_item_id=ids.get(r.request_item_id) if r.request_item_id is not None else None,
+            is_heading=r.is_heading,
+            text=r.text,
+        )
+        for r in addressee.outline_rows
+        if r.request_item_id is None or r.request_item_id in ids
+    ]
+    if date is not None:
+        year, month, day = date
+        copy.date_mode = "fixed" if day is not None else "undecided"
+        copy.date_year, copy.date_month, copy.date_day = year, month, day
+        copy.date_style = addressee.date_style or campaign.date_style
+        c = _Checker()
+        _check_date(c, CampaignInput("", year, month, day, copy.date_style))
+        c.raise_if_any()
+    db.session.flush()
+    record_object("addressee_added", copy, "複製", user=user, now=now)
+    return copy
+
+
+def copy_campaign(
+    campaign: Campaign, date: tuple[int, int, int | None], title: str | None = None, *, user, now: datetime
+) -> Campaign:
+    """The whole campaign (letters, items, addressees with their overrides) with a new date: the next visit or
+    the next year. Addressees' own dates are kept relative to nothing: they take the new date's year and month."""
+    year, month, day = date
+    copy = create_campaign(
+        CampaignInput(
+            title or campaign.title,
+            year,
+            month,
+            day,
+            campaign.date_style,
+            campaign.sender_org,
+            campaign.sender_title,
+            campaign.sender_name,
+            campaign.round_id,
+        ),
+        now,
+        user=user,
+    )
+    letters_map: dict[int, Letter] = {}
+    ids: dict[int, int] = {}
+    for letter in campaign.letters:
+        new = copy_letter(letter, copy, user=user, now=now)
+        letters_map[letter.id] = new
+        ids.update(new._copied_ids)
+    for addressee in campaign.addressees:
+        new_addressee = copy_addressee(
+            addressee, campaign=copy, letter=letters_map[addressee.letter_id], item_ids=ids, user=user, now=now
+        )
+        if new_addressee.date_mode != "shared":
+            new_addressee.date_mode = "undecided"
+            new_addressee.date_year, new_addressee.date_month, new_addressee.date_day = year, month, None
+    db.session.flush()
+    db.session.expire(copy, ["letters", "addressees"])
+    return copy

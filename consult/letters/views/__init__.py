@@ -4,6 +4,7 @@ campaigns.py: the list, a new campaign, a campaign's page (its letters and addre
 editor.py:    one letter: its text and numbering, its request items (add, edit, move, remove).
 linking.py:   the opinions a request item rests on (link, unlink).
 addressees.py: who receives which letter, whole or in part.
+overrides.py: one addressee's own version of the letter (date, block, paragraphs, closing, numbering, items).
 documents.py: the preview, the DOCX of one addressee, the ZIP of a campaign, the Word template.
 """
 
@@ -14,4 +15,4 @@ from consult.core.access import require_hq
 bp = Blueprint("letters", __name__, url_prefix="/campaigns")
 require_hq(bp)
 
-from consult.letters.views import addressees, campaigns, documents, editor, linking  # noqa: E402,F401  (routes)
+from consult.letters.views import addressees, campaigns, documents, editor, linking, overrides  # noqa: E402,F401  (routes)

@@ -62,6 +62,7 @@ def _render_addressee(campaign, form, campaign_letters, addressee=None, selected
         selected=set(selected),
         labels=labels,
         removed=describe_characters(removed) if removed else "",
+        organisation_note=compose.organisation_note(addressee) if addressee is not None else "",
     ), status
 
 

@@ -63,8 +63,11 @@ def _render_letter(
     adds.setdefault("top", AddItemForm(formdata=None, prefix="add-top"))
     for top in letter.top_items():
         adds.setdefault(str(top.id), AddItemForm(formdata=None, prefix=f"add-{top.id}", data={"parent_id": top.id}))
+    shared_lines, differences = compose.letter_differences(letter, list(campaign.addressees))
     return render_template(
         "letters/letter.html",
+        shared_lines=shared_lines,
+        differences=differences,
         campaign=campaign,
         letter=letter,
         form=form or _letter_form(letter),
