@@ -2,7 +2,7 @@
 closing, numbering; edits of the background paragraphs; an own outline of the request items).
 
 Revision ID: 0004_variants
-Revises: 0003
+Revises: 0004_notify
 Create Date: 2026-12-01
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_variants"
-down_revision = "0003"
+down_revision = '0004_notify'
 branch_labels = None
 depends_on = None
 
