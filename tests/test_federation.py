@@ -128,6 +128,10 @@ def test_prefecture_opens_subround_on_its_page(app, fed, login_as, clock):
     targets = client.get(f"/rounds/{sub_id}/targets").get_data(as_text=True)
     assert "府中市職労" in targets and "大阪府本部" not in targets and "堺市職労" not in targets
     assert client.get(f"/rounds/{sub_id}/items").status_code == 403  # the items are headquarters'
+    # its list of rounds shows the sub-round as one it runs, linked to its screens, not as one to answer
+    listing = client.get("/answers/").get_data(as_text=True)
+    row = listing[listing.index(f'href="/rounds/{sub_id}"') :].split("</tr>")[0]
+    assert "運営（県内討議）" in row and "未着手" not in row and "締切経過" not in row
     assert client.get(f"/rounds/{rid}").status_code == 403  # headquarters' own round stays headquarters'
 
 
