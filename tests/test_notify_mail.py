@@ -388,3 +388,46 @@ def test_mail_port_from_the_environment_is_a_number(monkeypatch, database_url):
     found = settings(app.config)
     assert found["MAIL_PORT"] == 8025 and found["MAIL_SERVER"] == "127.0.0.1"
     assert found["MAIL_PASSWORD"] == "123456" and found["MAIL_USE_TLS"] is True
+
+
+def test_a_prefectures_sub_round_tells_its_unions(app, smtp, people, make_round, make_org, make_user, clock):
+    """Issue 10 meets issue 11: the sub-round a prefecture opens reaches the members of its unions, no one else."""
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    hachioji = make_org("八王子市職労", kind="local", parent=people["tokyo"])
+    union_member = make_user("member", hachioji)
+    round_ = _round(app, make_round, people, clock, deadline=clock() + timedelta(days=10))
+    _open(app, round_.id, clock)
+    _run(app)
+    before = len(smtp.handler.messages)
+    with app.app_context():
+        db.session.get(User, union_member.id).email = "hachioji@example.org"
+        officer = db.session.get(User, people["t1"].id)
+        rounds.open_subround(
+            db.session.get(Round, round_.id),
+            officer,
+            deadline=clock() + timedelta(days=5),
+            background="県本部の説明",
+            organization_ids=None,
+            now=clock(),
+        )
+        db.session.commit()
+    assert _run(app).sent == 1
+    assert smtp.handler.recipients()[before:] == ["hachioji@example.org"]
+    assert [kind for kind, *_ in _notices(app, kind="subround_opened")] == ["subround_opened"]
+
+
+def test_publishing_the_answer_table_tells_the_targets(app, smtp, people, make_round, clock):
+    from consult.review import operations as review
+    from consult.rounds.models import Round
+
+    round_ = _round(app, make_round, people, clock)
+    _open(app, round_.id, clock)
+    _run(app)
+    with app.app_context():
+        review.publish_answers(db.session.get(Round, round_.id), clock(), user=None)
+        db.session.commit()
+    assert _run(app).sent == 4  # the three members of Tokyo and Osaka, and Tokyo's office address
+    assert {kind for kind, *_ in _notices(app, kind="answers_published")} == {"answers_published"}
