@@ -14,7 +14,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.audit.operations import record_object
 from consult.core.errors import ConflictError, DomainError
 from consult.core.text import uploaded_file_name
-from consult.core.zipguard import check_zip
 from consult.extensions import db
 from consult.followup.models import (
     ANSWER_TEXT_LIMIT,
@@ -39,12 +38,8 @@ from consult.letters.models import Addressee, Campaign, RequestItem
 from consult.letters.operations import CONFLICT_MESSAGE, InputErrors, _Checker
 from consult.rounds import operations as rounds
 from consult.rounds.models import Round
-from consult.rounds.operations import sniff_document
-
-ALLOWED_TYPES = {
-    "application/pdf": ".pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-}
+from consult.rounds.operations import ALLOWED_ATTACHMENT_TYPES as ALLOWED_TYPES
+from consult.rounds.operations import checked_document
 
 
 def _flush(obj=None) -> None:
@@ -162,15 +157,7 @@ def update_visit(visit: Visit, expected_version: int | None, data: VisitInput, *
 
 def add_visit_file(visit: Visit, filename: str, data: bytes, *, user, now: datetime) -> VisitAttachment:
     """The addressee's written answer, PDF or DOCX, checked by its content (a DOCX through the zip guard)."""
-    if not data:
-        raise DomainError(_("ファイルが空です。"))
-    if len(data) > ATTACHMENT_MAX_BYTES:
-        raise DomainError(_("ファイルが大きすぎます。20MB以下のファイルにしてください。"))
-    if data.startswith(b"PK"):
-        check_zip(data)
-    content_type = sniff_document(data)
-    if content_type is None:
-        raise DomainError(_("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。"))
+    content_type = checked_document(data, ATTACHMENT_MAX_BYTES)
     attachment = VisitAttachment(
         visit=visit,
         filename=uploaded_file_name(filename, ALLOWED_TYPES[content_type], "answer"),

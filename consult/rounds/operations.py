@@ -235,6 +235,25 @@ def move_item(round_: Round, item: RoundItem, step: int, *, user, now: datetime)
 
 def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetime, max_bytes: int) -> Attachment:
     """Keep the draft file after checking its size and that its content is a PDF or DOCX."""
+    content_type = checked_document(data, max_bytes)
+    filename = uploaded_file_name(filename, ALLOWED_ATTACHMENT_TYPES[content_type], "draft")
+    attachment = Attachment(
+        round=round_,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        data=data,
+        uploaded_at=now,
+        uploaded_by_id=getattr(user, "id", None),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    record_object("attachment_added", attachment, user=user, now=now)
+    return attachment
+
+
+def checked_document(data: bytes, max_bytes: int) -> str:
+    """The content type of an uploaded PDF or DOCX, refused when empty, too large, a zip bomb or anything else."""
     if not data:
         raise DomainError(_("ファイルが空です。"))
     if len(data) > max_bytes:
@@ -250,20 +269,7 @@ def add_attachment(round_: Round, filename: str, data: bytes, user, now: datetim
     content_type = sniff_document(data)
     if content_type is None:
         raise DomainError(_("ファイルの中身が PDF・Word（DOCX）ではありません。PDF か DOCX を添付してください。"))
-    filename = uploaded_file_name(filename, ALLOWED_ATTACHMENT_TYPES[content_type], "draft")
-    attachment = Attachment(
-        round=round_,
-        filename=filename,
-        content_type=content_type,
-        size=len(data),
-        data=data,
-        uploaded_at=now,
-        uploaded_by_id=getattr(user, "id", None),
-    )
-    db.session.add(attachment)
-    db.session.flush()
-    record_object("attachment_added", attachment, user=user, now=now)
-    return attachment
+    return content_type
 
 
 def human_size(size: int) -> str:
