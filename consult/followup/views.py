@@ -23,15 +23,12 @@ from consult.followup import queries, report
 from consult.followup.forms import AnswerForm, CarryForm, IndicatorForm, ScaleForm, VisitFileForm, VisitForm
 from consult.followup.models import Visit, VisitAttachment
 from consult.letters import compose
-from consult.letters.models import Addressee, Campaign, RequestItem
+from consult.letters.models import Campaign, RequestItem
 from consult.letters.operations import STALE_MESSAGE
+from consult.letters.views.common import addressee_or_404, campaign_or_404
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 require_hq(bp, open_to=frozenset({"followup.outcome"}))
-
-
-def _campaign(campaign_id: int) -> Campaign:
-    return db.get_or_404(Campaign, campaign_id)
 
 
 def _visit(campaign: Campaign, visit_id: int) -> Visit:
@@ -46,13 +43,6 @@ def _item(campaign: Campaign, item_id: int) -> RequestItem:
     if item is None or item.letter.campaign_id != campaign.id:
         abort(404)
     return item
-
-
-def _addressee(campaign: Campaign, addressee_id: int) -> Addressee:
-    addressee = db.session.get(Addressee, addressee_id)
-    if addressee is None or addressee.campaign_id != campaign.id:
-        abort(404)
-    return addressee
 
 
 def _show(form, exc: DomainError, fallback: str) -> None:
@@ -72,7 +62,7 @@ def _carry_form(plan) -> CarryForm:
 
 @bp.route("/campaigns/<int:campaign_id>")
 def dashboard(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     return _render_dashboard(campaign)
 
 
@@ -102,7 +92,7 @@ def _render_dashboard(campaign, scale_form=None, carry_form=None, status=200, in
 
 @bp.route("/campaigns/<int:campaign_id>/settings", methods=["POST"])
 def settings(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     form = ScaleForm()
     if form.validate_on_submit():
         try:
@@ -127,7 +117,7 @@ def settings(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/publish", methods=["POST"])
 def publish(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     published = request.form.get("publish") == "1"
     followup.publish(campaign, published, user=current_user, now=request_now())
     flash(_("結果を県本部・単組に公開しました。") if published else _("結果の公開をやめました。"), "success")
@@ -171,7 +161,7 @@ def _visit_input(form: VisitForm) -> followup.VisitInput:
 
 @bp.route("/campaigns/<int:campaign_id>/visits/new", methods=["GET", "POST"])
 def new_visit(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     form = _visit_form(campaign, formdata=None if request.method == "GET" else True)
     if request.method == "GET" and request.args.get("addressee_id", "").isdigit():
         form.addressee_id.data = int(request.args["addressee_id"])
@@ -189,7 +179,7 @@ def new_visit(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/visits/<int:visit_id>", methods=["GET", "POST"])
 def visit(campaign_id: int, visit_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     visit = _visit(campaign, visit_id)
     form = _visit_form(campaign, visit, formdata=None if request.method == "GET" else True)
     if form.validate_on_submit():
@@ -216,7 +206,7 @@ def visit(campaign_id: int, visit_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/visits/<int:visit_id>/files", methods=["POST"])
 def add_file(campaign_id: int, visit_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     visit = _visit(campaign, visit_id)
     file_form = VisitFileForm()
     upload = request.files.get("file")
@@ -236,7 +226,7 @@ def add_file(campaign_id: int, visit_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/files/<int:file_id>")
 def download_file(campaign_id: int, file_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     attachment = db.session.get(VisitAttachment, file_id)
     if attachment is None or attachment.visit.campaign_id != campaign.id:
         abort(404)
@@ -277,9 +267,9 @@ def _answer_form(plan, answer, formdata) -> AnswerForm:
 
 @bp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/answers/<int:addressee_id>", methods=["GET", "POST"])
 def answer(campaign_id: int, item_id: int, addressee_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     item = _item(campaign, item_id)
-    addressee = _addressee(campaign, addressee_id)
+    addressee = addressee_or_404(campaign, addressee_id)
     if not followup.receives(addressee, item):
         abort(404)
     plan = followup.plan_for(campaign)
@@ -324,9 +314,9 @@ def answer(campaign_id: int, item_id: int, addressee_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/answers/<int:addressee_id>/consult", methods=["POST"])
 def consult_members(campaign_id: int, item_id: int, addressee_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     item = _item(campaign, item_id)
-    addressee = _addressee(campaign, addressee_id)
+    addressee = addressee_or_404(campaign, addressee_id)
     stored = followup.answer_for(item, addressee)
     if stored is None:
         abort(404)
@@ -346,7 +336,7 @@ def consult_members(campaign_id: int, item_id: int, addressee_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/carry-over", methods=["POST"])
 def carry_over(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     plan = followup.plan_for(campaign)
     form = CarryForm()
     form.grades.choices = options((g, plan.grade_label(g)) for g in plan.grades())
@@ -380,7 +370,7 @@ def history(item_id: int):
 @bp.route("/campaigns/<int:campaign_id>/outcome")
 def outcome(campaign_id: int):
     """The grades per addressee and item, for the branches once headquarters has published them."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     plan = followup.plan_for(campaign)
     if not plan.outcome_visible_to(current_user):
         abort(404)
@@ -393,7 +383,7 @@ def outcome(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/indicators", methods=["POST"])
 def add_indicator(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     form = IndicatorForm()
     if form.validate_on_submit():
         try:
@@ -418,7 +408,7 @@ def add_indicator(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/report.xlsx", defaults={"kind": "xlsx"}, endpoint="report_xlsx")
 @bp.route("/campaigns/<int:campaign_id>/report.docx", defaults={"kind": "docx"}, endpoint="report_docx")
 def download_report(campaign_id: int, kind: str):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     data = queries.report_data(campaign, request_now())
     if kind == "xlsx":
         body = report.xlsx(data)
