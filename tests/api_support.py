@@ -135,6 +135,10 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             user=staff,
             now=now,
         )
+        visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=staff, now=now)
+        indicator = following.save_indicator(
+            campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=staff, now=now
+        )
         following.publish(campaign, True, user=staff, now=now)  # the outcome: every branch may read it
         tokens = {role: accounts.create_token(user, "テスト", now=now) for role, user in users.items()}
         revoked_row, revoked = accounts.create_token(users["admin"], "取り消したトークン", now=now)
@@ -153,6 +157,8 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             "request_item_id": request_item.id,
             "addressee_id": addressee.id,
             "visit_id": visit.id,
+            "file_id": visit_file.id,
+            "indicator_id": indicator.id,
         }
         world = {
             "ids": ids,

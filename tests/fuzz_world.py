@@ -96,6 +96,7 @@ def seed(clock) -> dict:
 
     visit = following.add_visit(campaign, following.VisitInput(addressee.id, now, "総務省"), user=None, now=now)
     visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=now)
+    indicator = following.save_indicator(campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=now)
     following.publish(campaign, True, user=None, now=now)
     token, _secret = accounts.create_token(users["member"], "Excel マクロ", now=now)  # "any" routes run as the member
     db.session.commit()
@@ -112,6 +113,7 @@ def seed(clock) -> dict:
         "token_id": token.id,
         "filename": "style.css",
         "visit_id": visit.id,
+        "indicator_id": indicator.id,
         "file_id": visit_file.id,
         "request_item_id": request_item.id,  # issue 10: the trace page
     }

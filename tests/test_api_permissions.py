@@ -80,7 +80,12 @@ ROUTES = {
     "api_rounds.Subrounds": {"GET": VIEWER, "POST": OPENER},
     "api_rounds.SubOpinions": {"PUT": HQ},
     "api_followup.Visits": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},
-    "api_followup.VisitResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS},
+    "api_followup.VisitResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
+    "api_followup.VisitFileResource": {"DELETE": CAMPAIGNS},
+    "api_followup.ConsultOnAnswer": {"POST": CAMPAIGNS},
+    "api_followup.CarryIntoRound": {"POST": CAMPAIGNS},
+    "api_followup.Indicators": {"GET": HQ, "POST": HQ},  # a branch: 403, as on the list of campaigns
+    "api_followup.IndicatorResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
     "api_followup.ItemAnswerResource": {"GET": CAMPAIGNS, "PUT": CAMPAIGNS},
     "api_followup.Grading": {"GET": CAMPAIGNS, "PUT": CAMPAIGNS},
     "api_followup.CarryOver": {"POST": CAMPAIGNS},

@@ -146,6 +146,8 @@ def _real_ids(world) -> dict[str, list[int]]:
         "letter_id": [ids["letter_id"]],
         "addressee_id": [ids["addressee_id"]],
         "visit_id": [ids["visit_id"]],
+        "file_id": [ids["file_id"]],
+        "indicator_id": [ids["indicator_id"]],
     }
 
 

@@ -267,6 +267,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
         visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
         visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
+        indicator = following.save_indicator(
+            campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=clock()
+        )
         following.save_answer(
             request_item, addressee, following.AnswerInput("回答", grade="前進"), 0, user=None, now=clock()
         )
@@ -284,6 +287,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "addressee_id": addressee.id,
             "org_id": tokyo.id,
             "visit_id": visit.id,
+            "indicator_id": indicator.id,
             "file_id": visit_file.id,
             "request_item_id": request_item.id,  # issue 10: the trace page
         }

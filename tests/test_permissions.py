@@ -145,6 +145,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
         visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
         visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
+        indicator = following.save_indicator(
+            campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=clock()
+        )
         following.publish(campaign, True, user=None, now=clock())
         db.session.commit()
         ids = {
@@ -159,6 +162,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "addressee_id": addressee.id,
             "token_id": 999999,
             "visit_id": visit.id,
+            "indicator_id": indicator.id,
             "file_id": visit_file.id,
             "request_item_id": request_item.id,  # issue 10: the trace pages
             "real_opinion_id": opinion_id,

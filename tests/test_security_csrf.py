@@ -84,6 +84,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
         visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
         visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
+        indicator = following.save_indicator(
+            campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=clock()
+        )
         from consult.auth.operations import create_token
 
         token, _secret = create_token(db.session.get(User, admin.id), "スクリプト", now=clock())
@@ -101,6 +104,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "addressee_id": addressee.id,
             "org_id": tokyo.id,
             "visit_id": visit.id,
+            "indicator_id": indicator.id,
             "file_id": visit_file.id,
             "request_item_id": request_item.id,
         }

@@ -7,7 +7,9 @@ which it reads once headquarters has published it (FollowupPlan.outcome_visible_
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from flask_login import current_user
+from marshmallow import validate
 
 from consult.core import api
 from consult.core.api import schemas as s
@@ -15,9 +17,11 @@ from consult.core.clock import request_now
 from consult.extensions import db
 from consult.followup import operations as followup
 from consult.followup import queries
-from consult.followup.models import SCALES, VISIT_STATUSES, Visit
-from consult.letters.api import CampaignDetailSchema, _detail
+from consult.followup.models import INDICATOR_YEARS_LIMIT, SCALES, VISIT_STATUSES, Indicator, Visit, VisitAttachment
+from consult.letters.api import CampaignDetailSchema, campaign_detail
 from consult.letters.models import Addressee, Campaign, RequestItem
+from consult.orgs.models import Organization
+from consult.rounds.api import RoundDetailSchema, round_data
 
 blp = api.blueprint("followup", "回答と評価: 要請行動（訪問）、要請項目ごとの回答と評価、結果の公開、翌年への引き継ぎ")
 
@@ -111,6 +115,66 @@ class GradingInSchema(s.Schema):
 class CarryOverSchema(s.Schema):
     grades = s.List(s.String(max_length=100), required=True, max_items=100)
     title = s.String(required=True, max_length=TEXT_MAX)
+
+
+class IndicatorValueSchema(s.Schema):
+    fiscal_year = s.Integer(
+        required=True,
+        validate=validate.Range(min=1900, max=2200, error=_("年度は西暦で書いてください。")),
+        metadata={"description": "年度（西暦）"},
+    )
+    target = s.Number(allow_none=True, load_default=None, metadata={"description": "目標"})
+    actual = s.Number(allow_none=True, load_default=None, metadata={"description": "実績（未確定は null）"})
+
+
+class IndicatorValueOutSchema(IndicatorValueSchema):
+    grade = s.String(required=True, metadata={"description": "達成状況 S/A/B/C（目標か実績がなければ空）の自動判定"})
+
+
+class IndicatorSchema(s.Schema):
+    id = s.Integer(required=True)
+    campaign_id = s.Integer(allow_none=True, required=True)
+    organization_id = s.Integer(allow_none=True, required=True)
+    name = s.String(required=True)
+    unit = s.String(required=True)
+    higher_is_better = s.Boolean(required=True)
+    values = s.List(s.Nested(IndicatorValueOutSchema), required=True)
+    version = s.Integer(required=True)
+
+
+class IndicatorInSchema(s.Schema):
+    name = s.String(max_length=TEXT_MAX)
+    unit = s.String(max_length=TEXT_MAX)
+    higher_is_better = s.Boolean()
+    values = s.List(s.Nested(IndicatorValueSchema), max_items=INDICATOR_YEARS_LIMIT)
+
+
+class NewIndicatorSchema(IndicatorInSchema):
+    campaign_id = s.Id(metadata={"description": "要請行動の指標なら要請行動の id"})
+    organization_id = s.Id(metadata={"description": "組織の指標なら組織の id（campaign_id とどちらか一方）"})
+    name = s.String(required=True, max_length=TEXT_MAX)
+
+
+class IndicatorChangeSchema(IndicatorInSchema):
+    version = s.Integer(metadata={"description": "読み込んだときの版。違えば 409（If-Match でも可）"})
+
+
+class IndicatorFilters(s.Schema):
+    campaign_id = s.Id(strict=False)
+    organization_id = s.Id(strict=False)
+
+
+class CarryIntoRoundSchema(s.Schema):
+    grades = s.List(s.String(max_length=100), required=True, max_items=100)
+    title = s.String(max_length=TEXT_MAX, metadata={"description": "討議の名称（空: 要請行動の名称）"})
+
+
+class NoBody(s.Schema):
+    """No fields: a body, if sent, must be {}."""
+
+
+class VersionArgs(s.Schema):
+    version = s.Integer(strict=False, metadata={"description": "読み込んだときの版。違えば 409（If-Match でも可）"})
 
 
 class OutcomeCellSchema(s.Schema):
@@ -244,9 +308,30 @@ class VisitResource(api.Resource):
         )
         return _visit_data(self.visit), api.etag(self.visit.version)
 
+    @blp.arguments(VersionArgs, location="query")
+    @blp.response(204)
+    def delete(self, args, campaign_id, visit_id):
+        """Delete a visit with its files (?version= or If-Match: a visit changed since answers 409)."""
+        expected = api.expected_version(args.get("version"))
+        followup.delete_visit(self.visit, expected, user=current_user, now=request_now())
+        return api.no_content()
 
-@blp.route("/campaigns/<id:campaign_id>/request-items/<id:item_id>/answers/<id:addressee_id>")
-class ItemAnswerResource(api.Resource):
+
+@blp.route("/campaigns/<id:campaign_id>/visits/<id:visit_id>/files/<id:file_id>")
+class VisitFileResource(api.Resource):
+    def load(self, campaign_id, visit_id, file_id):
+        self.campaign = _campaign(campaign_id)
+        self.visit = api.found(db.session.get(Visit, visit_id), lambda v: v.campaign_id == self.campaign.id)
+        self.file = api.found(db.session.get(VisitAttachment, file_id), lambda f: f.visit_id == self.visit.id)
+
+    @blp.response(204)
+    def delete(self, campaign_id, visit_id, file_id):
+        """Delete one file of the visit (its name is in the visit's file_names)."""
+        followup.delete_visit_file(self.file, user=current_user, now=request_now())
+        return api.no_content()
+
+
+class _AnswerPath(api.Resource):
     def load(self, campaign_id, item_id, addressee_id):
         self.campaign = _campaign(campaign_id)
         self.item = api.found(db.session.get(RequestItem, item_id), lambda i: i.letter.campaign_id == self.campaign.id)
@@ -255,6 +340,9 @@ class ItemAnswerResource(api.Resource):
             lambda a: a.campaign_id == self.campaign.id and followup.receives(a, self.item),
         )
 
+
+@blp.route("/campaigns/<id:campaign_id>/request-items/<id:item_id>/answers/<id:addressee_id>")
+class ItemAnswerResource(_AnswerPath):
     @blp.response(200, ItemAnswerSchema)
     def get(self, campaign_id, item_id, addressee_id):
         """The addressee's answer to the request item, every exchange kept (version 0: none yet)."""
@@ -285,6 +373,18 @@ class ItemAnswerResource(api.Resource):
         )
         answer = _answer_data(self.item, self.addressee)
         return answer, api.etag(answer["version"])
+
+
+@blp.route("/campaigns/<id:campaign_id>/request-items/<id:item_id>/answers/<id:addressee_id>/consult")
+class ConsultOnAnswer(_AnswerPath):
+    @blp.arguments(NoBody)
+    @blp.response(201, RoundDetailSchema)
+    def post(self, _data, campaign_id, item_id, addressee_id):
+        """Open a round (準備中) to the branches on how to take this answer, the answer its draft
+        (「回答をどう受け止めるか」); 422 while the answer has no text."""
+        answer = api.found(followup.answer_for(self.item, self.addressee))
+        round_ = followup.consult_on_answer(answer, user=current_user, now=request_now())
+        return round_data(round_, detail=True)
 
 
 @blp.route("/campaigns/<id:campaign_id>/grading")
@@ -361,4 +461,131 @@ class CarryOver(api.Resource):
         """Carry the requests graded one of `grades` into a new campaign a year later, named `title`; each new
         request item's `predecessor_id` names the one it continues."""
         new = followup.carry_over(self.campaign, data["grades"], data["title"], user=current_user, now=request_now())
-        return _detail(new.id)
+        return campaign_detail(new.id)
+
+
+@blp.route("/campaigns/<id:campaign_id>/carry-into-round")
+class CarryIntoRound(api.Resource):
+    def load(self, campaign_id):
+        self.campaign = _campaign(campaign_id)
+
+    @blp.arguments(CarryIntoRoundSchema)
+    @blp.response(201, RoundDetailSchema)
+    def post(self, data, campaign_id):
+        """Carry the requests graded one of `grades` into a new round's draft (準備中); each round item is linked
+        to the request it continues."""
+        round_ = followup.carry_into_round(
+            self.campaign, data["grades"], data.get("title", ""), user=current_user, now=request_now()
+        )
+        return round_data(round_, detail=True)
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def _indicator_data(indicator: Indicator) -> dict:
+    return {
+        "id": indicator.id,
+        "campaign_id": indicator.campaign_id,
+        "organization_id": indicator.organization_id,
+        "name": indicator.name,
+        "unit": indicator.unit,
+        "higher_is_better": indicator.higher_is_better,
+        "values": [
+            {"fiscal_year": fy, "target": target, "actual": actual, "grade": grade}
+            for fy, target, actual, grade in queries.indicator_rows(indicator)
+        ],
+        "version": indicator.version,
+    }
+
+
+def _values(data: dict, indicator: Indicator | None = None) -> list[tuple[int, float | None, float | None]]:
+    if "values" not in data:
+        return [(v.fiscal_year, v.target, v.actual) for v in indicator.values] if indicator else []
+    return [(v["fiscal_year"], v.get("target"), v.get("actual")) for v in data["values"]]
+
+
+@blp.route("/indicators")
+class Indicators(api.Resource):
+    def load(self):
+        api.require(Campaign.visible_to(current_user))
+
+    @blp.arguments(IndicatorFilters, location="query")
+    @blp.response(200, IndicatorSchema(many=True))
+    def get(self, filters):
+        """Indicators (到達指標) of a campaign (?campaign_id=), of an organisation (?organization_id=), or of
+        every organisation; each year with its automatic grade (達成状況 S/A/B/C)."""
+        if "campaign_id" in filters:
+            found = queries.indicators_of(api.found(db.session.get(Campaign, filters["campaign_id"])))
+        else:
+            ids = [filters["organization_id"]] if "organization_id" in filters else None
+            found = queries.indicators_of_organizations(ids)
+        return [_indicator_data(i) for i in found]
+
+    @blp.arguments(NewIndicatorSchema)
+    @blp.response(201, IndicatorSchema)
+    def post(self, data):
+        """Add an indicator to a campaign or an organisation: `{campaign_id | organization_id, name, unit,
+        higher_is_better, values: [{fiscal_year, target, actual}]}`."""
+        if ("campaign_id" in data) == ("organization_id" in data):
+            api.invalid("campaign_id", str(_("campaign_id か organization_id のどちらか一方を指定してください。")))
+        if "campaign_id" in data:
+            owner = db.session.get(Campaign, data["campaign_id"])
+            if owner is None:
+                api.invalid("campaign_id", str(_("その要請行動はありません。")))
+        else:
+            owner = db.session.get(Organization, data["organization_id"])
+            if owner is None:
+                api.invalid("organization_id", str(_("その組織はありません。")))
+        indicator = followup.save_indicator(
+            owner,
+            data["name"],
+            data.get("unit", ""),
+            data.get("higher_is_better", True),
+            _values(data),
+            user=current_user,
+            now=request_now(),
+        )
+        return _indicator_data(indicator), api.etag(indicator.version)
+
+
+@blp.route("/indicators/<id:indicator_id>")
+class IndicatorResource(api.Resource):
+    def load(self, indicator_id):
+        self.indicator = api.found(
+            db.session.get(Indicator, indicator_id), lambda _i: Campaign.visible_to(current_user)
+        )
+
+    @blp.response(200, IndicatorSchema)
+    def get(self, indicator_id):
+        """One indicator with its years and their grades."""
+        return _indicator_data(self.indicator), api.etag(self.indicator.version)
+
+    @blp.arguments(IndicatorChangeSchema)
+    @blp.response(200, IndicatorSchema)
+    def patch(self, data, indicator_id):
+        """Change the name, unit or direction, or replace the years (`values`: the whole list); a stale version
+        answers 409."""
+        expected = api.expected_version(data.get("version"))
+        indicator = self.indicator
+        followup.save_indicator(
+            None,
+            data.get("name", indicator.name),
+            data.get("unit", indicator.unit),
+            data.get("higher_is_better", indicator.higher_is_better),
+            _values(data, indicator),
+            user=current_user,
+            now=request_now(),
+            indicator=indicator,
+            expected_version=expected,
+        )
+        return _indicator_data(indicator), api.etag(indicator.version)
+
+    @blp.arguments(VersionArgs, location="query")
+    @blp.response(204)
+    def delete(self, args, indicator_id):
+        """Remove the indicator and its years (?version= or If-Match: changed since answers 409)."""
+        followup.delete_indicator(
+            self.indicator, api.expected_version(args.get("version")), user=current_user, now=request_now()
+        )
+        return api.no_content()

@@ -68,8 +68,12 @@ class CarryForm(CleanTextForm):
     )
 
 
-class IndicatorForm(CleanTextForm):
+class IndicatorForm(VersionedForm):
     name = StringField(_l("指標の名前"), validators=[MaxChars(200)])
     unit = StringField(_l("単位"), validators=[MaxChars(20)])
     higher_is_better = BooleanField(_l("大きいほどよい"), default=True)
     values = TextAreaField(_l("年度ごとの目標と実績（1行に「年度 目標 実績」）"), validators=[MaxChars(5_000)])
+
+
+class OrgIndicatorForm(IndicatorForm):
+    organization_id = IdSelectField(_l("組織"), message=_l("組織を一覧から選んでください。"))

@@ -250,6 +250,7 @@ class CarryLink(db.Model):
 
 INDICATOR_NAME_LENGTH = 200
 UNIT_LENGTH = 20
+INDICATOR_YEARS_LIMIT = 50
 
 
 class Indicator(db.Model):
@@ -273,7 +274,8 @@ class Indicator(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def audit_subject(self) -> Subject:
-        return Subject("indicator", self.id, None, f"到達指標「{self.name}」", {"campaign_id": self.campaign_id})
+        owner = {"campaign_id": self.campaign_id} if self.campaign_id else {"organization_id": self.organization_id}
+        return Subject("indicator", self.id, None, f"到達指標「{self.name}」", owner)
 
 
 class IndicatorValue(db.Model):
@@ -301,6 +303,9 @@ register_actions(
         "carried_over": _l("要請項目の翌年への引き継ぎ"),
         "answer_consulted": _l("回答についての意見集約"),
         "indicator_saved": _l("到達指標の保存"),
+        "indicator_deleted": _l("到達指標の削除"),
+        "visit_deleted": _l("要請行動の削除"),
+        "visit_file_deleted": _l("回答文書の削除"),
     }
 )
 

@@ -3,12 +3,14 @@ Each checks before it writes, flushes, writes its audit line, and leaves the com
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.operations import record_object
@@ -18,16 +20,21 @@ from consult.extensions import db
 from consult.followup.models import (
     ANSWER_TEXT_LIMIT,
     ATTACHMENT_MAX_BYTES,
+    INDICATOR_NAME_LENGTH,
+    INDICATOR_YEARS_LIMIT,
     LABELS_LIMIT,
     NOTES_LIMIT,
     PEOPLE_LIMIT,
     PLACE_LENGTH,
     REASON_LIMIT,
     SCALES,
+    UNIT_LENGTH,
     VISIT_STATUSES,
     AnswerExchange,
     CarryLink,
     FollowupPlan,
+    Indicator,
+    IndicatorValue,
     ItemAnswer,
     Visit,
     VisitAttachment,
@@ -35,7 +42,8 @@ from consult.followup.models import (
 from consult.letters import compose
 from consult.letters import operations as letters
 from consult.letters.models import Addressee, Campaign, RequestItem
-from consult.letters.operations import CONFLICT_MESSAGE, InputErrors, _Checker
+from consult.letters.operations import CONFLICT_MESSAGE, Checker, InputErrors
+from consult.orgs.models import Organization
 from consult.rounds import operations as rounds
 from consult.rounds.models import Round
 from consult.rounds.operations import ALLOWED_ATTACHMENT_TYPES as ALLOWED_TYPES
@@ -77,7 +85,7 @@ def _stored_plan(campaign: Campaign) -> FollowupPlan:
 def set_scale(
     campaign: Campaign, scale: str, custom_labels: str, expected_version: int | None, *, user, now: datetime
 ) -> FollowupPlan:
-    c = _Checker()
+    c = Checker()
     c.choice("scale", scale, SCALES, _("評価の区分を一覧から選んでください。"))
     labels = c.text("custom_labels", custom_labels, _("独自の区分"), LABELS_LIMIT)
     if scale == "custom" and not [line for line in labels.splitlines() if line.strip()]:
@@ -118,7 +126,7 @@ class VisitInput:
 
 
 def _check_visit(campaign: Campaign, data: VisitInput) -> VisitInput:
-    c = _Checker()
+    c = Checker()
     addressee = db.session.get(Addressee, data.addressee_id) if isinstance(data.addressee_id, int) else None
     if addressee is None or addressee.campaign_id != campaign.id:
         c.errors["addressee_id"] = _("この要請行動の要請先を選んでください。")
@@ -173,6 +181,21 @@ def add_visit_file(visit: Visit, filename: str, data: bytes, *, user, now: datet
     return attachment
 
 
+def delete_visit(visit: Visit, expected_version: int | None, *, user, now: datetime) -> None:
+    """Remove a visit and its files (DELETE … WHERE version = the version read: a visit changed meanwhile stays)."""
+    _check_version(visit, expected_version)
+    record_object("visit_deleted", visit, visit.status_label, user=user, now=now)
+    db.session.delete(visit)
+    _flush()
+
+
+def delete_visit_file(attachment: VisitAttachment, *, user, now: datetime) -> None:
+    """Remove one file of a visit (a wrong upload)."""
+    record_object("visit_file_deleted", attachment, user=user, now=now)
+    db.session.delete(attachment)
+    db.session.flush()
+
+
 # ---------------------------------------------------------------- answers and grades
 
 
@@ -214,7 +237,7 @@ def save_answer(
     if not receives(addressee, item):
         raise DomainError(_("この要請先はこの項目を受け取っていません。"))
     plan = plan_for(addressee.campaign)
-    c = _Checker()
+    c = Checker()
     text = c.text("text", data.text, _("回答"), ANSWER_TEXT_LIMIT)
     grade = (data.grade or "").strip()
     if grade and grade not in plan.grades():
@@ -440,6 +463,8 @@ def parse_values(text: str) -> list[tuple[int, float | None, float | None]]:
             raise InputErrors(
                 {"values": _("%(number)s行目：「年度 目標 実績」の数字で書いてください。", number=number)}
             ) from exc
+        if any(v is not None and not (math.isfinite(v) and abs(v) < 1e12) for v in (target, actual)):
+            raise InputErrors({"values": _("%(number)s行目：目標と実績は普通の数字で書いてください。", number=number)})
         if not 1900 <= year <= 2200:
             raise InputErrors({"values": _("%(number)s行目：年度は西暦で書いてください。", number=number)})
         found.append((year, target, actual))
@@ -447,7 +472,7 @@ def parse_values(text: str) -> list[tuple[int, float | None, float | None]]:
 
 
 def save_indicator(
-    campaign: Campaign,
+    owner: Campaign | Organization,
     name: str,
     unit: str,
     higher_is_better: bool,
@@ -455,26 +480,44 @@ def save_indicator(
     *,
     user,
     now: datetime,
-    indicator=None,
-):
-    """A numeric indicator of the campaign with its target and actual per fiscal year (replacing the years)."""
-    from consult.followup.models import INDICATOR_NAME_LENGTH, UNIT_LENGTH, Indicator, IndicatorValue
-
-    c = _Checker()
+    indicator: Indicator | None = None,
+    expected_version: int | None = None,
+) -> Indicator:
+    """An indicator of a campaign or an organisation with its target and actual per fiscal year (replacing the
+    years); editing one checks the version the writer read, and the row's own UPDATE … WHERE version = … refuses
+    a write that lost a race (the years alone would not touch the row)."""
+    c = Checker()
     name = c.text("name", name, _("指標の名前"), INDICATOR_NAME_LENGTH, required=True, single_line=True)
     unit = c.text("unit", unit, _("単位"), UNIT_LENGTH, single_line=True)
     years = [fy for fy, _t, _a in values]
     if len(set(years)) != len(years):
         c.errors["values"] = _("同じ年度が2回書かれています。")
+    if len(values) > INDICATOR_YEARS_LIMIT:
+        c.errors["values"] = _("年度は%(limit)s年分までにしてください。", limit=INDICATOR_YEARS_LIMIT)
     c.raise_if_any()
     if indicator is None:
-        indicator = Indicator(campaign_id=campaign.id, name=name, unit=unit, higher_is_better=higher_is_better)
+        indicator = Indicator(name=name, unit=unit, higher_is_better=higher_is_better)
+        if isinstance(owner, Campaign):
+            indicator.campaign_id = owner.id
+        else:
+            indicator.organization_id = owner.id
         db.session.add(indicator)
+    else:
+        _check_version(indicator, expected_version)
+        flag_modified(indicator, "name")  # the row's UPDATE carries the version check, whatever changed
     indicator.name, indicator.unit, indicator.higher_is_better = name, unit, higher_is_better
     indicator.values.clear()
-    db.session.flush()
+    _flush()
     for fy, target, actual in sorted(values):
         indicator.values.append(IndicatorValue(fiscal_year=fy, target=target, actual=actual))
     _flush()
     record_object("indicator_saved", indicator, user=user, now=now)
     return indicator
+
+
+def delete_indicator(indicator: Indicator, expected_version: int | None, *, user, now: datetime) -> None:
+    """Remove an indicator with its years (DELETE … WHERE version = the version read)."""
+    _check_version(indicator, expected_version)
+    record_object("indicator_deleted", indicator, user=user, now=now)
+    db.session.delete(indicator)
+    _flush()

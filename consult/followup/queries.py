@@ -16,11 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from consult.core import clock
 from consult.extensions import db
-from consult.followup.models import AnswerExchange, CarryLink, FollowupPlan, ItemAnswer, Visit
+from consult.followup.models import AnswerExchange, CarryLink, FollowupPlan, Indicator, ItemAnswer, Visit
 from consult.letters import compose
 from consult.letters.diffing import char_diff
 from consult.letters.models import Addressee, Campaign, Letter, RequestItem
 from consult.letters.signals import item_predecessors
+from consult.orgs.models import Organization
 
 
 @dataclass
@@ -270,9 +271,7 @@ def history(item: RequestItem) -> list[Year]:
 # ---------------------------------------------------------------- indicators and the report
 
 
-def indicators_of(campaign: Campaign):
-    from consult.followup.models import Indicator
-
+def indicators_of(campaign: Campaign) -> list[Indicator]:
     return list(
         db.session.scalars(
             select(Indicator)
@@ -281,6 +280,23 @@ def indicators_of(campaign: Campaign):
             .order_by(Indicator.id)
         )
     )
+
+
+def indicators_of_organizations(organization_ids: list[int] | None = None) -> list[Indicator]:
+    """Organisations' indicators (all of them, or those of these organisations), by organisation."""
+    stmt = select(Indicator).where(Indicator.organization_id.is_not(None))
+    if organization_ids is not None:
+        stmt = stmt.where(Indicator.organization_id.in_(organization_ids))
+    return list(
+        db.session.scalars(
+            stmt.options(selectinload(Indicator.values)).order_by(Indicator.organization_id, Indicator.id)
+        )
+    )
+
+
+def indicator_organizations() -> list[Organization]:
+    """The organisations an indicator may belong to: headquarters first, then the prefectures and unions."""
+    return list(db.session.scalars(select(Organization).order_by(Organization.parent_id.is_not(None), Organization.id)))
 
 
 def indicator_rows(indicator) -> list[tuple[int, float | None, float | None, str]]:

@@ -15,17 +15,26 @@ from consult.core import clock
 from consult.core.access import require_hq
 from consult.core.clock import request_now
 from consult.core.errors import ConflictError, DomainError
-from consult.core.forms import options
+from consult.core.forms import VersionedForm, options
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.followup import operations as followup
 from consult.followup import queries, report
-from consult.followup.forms import AnswerForm, CarryForm, IndicatorForm, ScaleForm, VisitFileForm, VisitForm
-from consult.followup.models import Visit, VisitAttachment
+from consult.followup.forms import (
+    AnswerForm,
+    CarryForm,
+    IndicatorForm,
+    OrgIndicatorForm,
+    ScaleForm,
+    VisitFileForm,
+    VisitForm,
+)
+from consult.followup.models import Indicator, Visit, VisitAttachment
 from consult.letters import compose
 from consult.letters.models import Campaign, RequestItem
 from consult.letters.operations import STALE_MESSAGE
 from consult.letters.views.common import addressee_or_404, campaign_or_404
+from consult.orgs.models import Organization
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 require_hq(bp, open_to=frozenset({"followup.outcome"}))
@@ -224,12 +233,46 @@ def add_file(campaign_id: int, visit_id: int):
     return render_template("followup/visit.html", campaign=campaign, form=form, visit=visit, file_form=file_form), 422
 
 
-@bp.route("/campaigns/<int:campaign_id>/files/<int:file_id>")
-def download_file(campaign_id: int, file_id: int):
+@bp.route("/campaigns/<int:campaign_id>/visits/<int:visit_id>/delete", methods=["POST"])
+def delete_visit(campaign_id: int, visit_id: int):
     campaign = campaign_or_404(campaign_id)
+    visit = _visit(campaign, visit_id)
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        followup.delete_visit(visit, form.expected_version(), user=current_user, now=request_now())
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        flash(str(STALE_MESSAGE), "error")
+        return redirect(url_for("followup.visit", campaign_id=campaign.id, visit_id=visit_id))
+    flash(_("要請行動を削除しました。"), "success")
+    return redirect(url_for("followup.dashboard", campaign_id=campaign.id) + "#visits")
+
+
+def _attachment(campaign: Campaign, file_id: int) -> VisitAttachment:
     attachment = db.session.get(VisitAttachment, file_id)
     if attachment is None or attachment.visit.campaign_id != campaign.id:
         abort(404)
+    return attachment
+
+
+@bp.route("/campaigns/<int:campaign_id>/files/<int:file_id>/delete", methods=["POST"])
+def delete_file(campaign_id: int, file_id: int):
+    campaign = campaign_or_404(campaign_id)
+    attachment = _attachment(campaign, file_id)
+    visit_id = attachment.visit_id
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    followup.delete_visit_file(attachment, user=current_user, now=request_now())
+    flash(_("回答文書を削除しました。"), "success")
+    return redirect(url_for("followup.visit", campaign_id=campaign.id, visit_id=visit_id) + "#files")
+
+
+@bp.route("/campaigns/<int:campaign_id>/files/<int:file_id>")
+def download_file(campaign_id: int, file_id: int):
+    attachment = _attachment(campaign_or_404(campaign_id), file_id)
     response = send_file(
         io.BytesIO(attachment.data),
         mimetype=attachment.content_type,
@@ -381,28 +424,135 @@ def outcome(campaign_id: int):
 # ---------------------------------------------------------------- indicators and the report
 
 
+def _save_indicator(form: IndicatorForm, owner, indicator: Indicator | None = None) -> bool:
+    """Save the form's indicator for its owner; False with the messages next to the fields when refused."""
+    try:
+        values = followup.parse_values(form.values.data or "")
+        followup.save_indicator(
+            owner,
+            form.name.data or "",
+            form.unit.data or "",
+            bool(form.higher_is_better.data),
+            values,
+            user=current_user,
+            now=request_now(),
+            indicator=indicator,
+            expected_version=form.expected_version() if indicator is not None else None,
+        )
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        form.version.errors = [str(STALE_MESSAGE)]
+        return False
+    except DomainError as exc:
+        _show(form, exc, "name")
+        return False
+    return True
+
+
+def _owner_page(indicator: Indicator) -> str:
+    if indicator.campaign_id is not None:
+        return url_for("followup.dashboard", campaign_id=indicator.campaign_id) + "#indicators"
+    return url_for("followup.org_indicators", organization_id=indicator.organization_id) + "#indicators"
+
+
 @bp.route("/campaigns/<int:campaign_id>/indicators", methods=["POST"])
 def add_indicator(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     form = IndicatorForm()
-    if form.validate_on_submit():
-        try:
-            values = followup.parse_values(form.values.data or "")
-            followup.save_indicator(
-                campaign,
-                form.name.data or "",
-                form.unit.data or "",
-                bool(form.higher_is_better.data),
-                values,
-                user=current_user,
-                now=request_now(),
-            )
-        except DomainError as exc:
-            _show(form, exc, "name")
-        else:
-            flash(_("到達指標を保存しました。"), "success")
-            return redirect(url_for("followup.dashboard", campaign_id=campaign.id) + "#indicators")
+    if form.validate_on_submit() and _save_indicator(form, campaign):
+        flash(_("到達指標を保存しました。"), "success")
+        return redirect(url_for("followup.dashboard", campaign_id=campaign.id) + "#indicators")
     return _render_dashboard(campaign, indicator_form=form, status=422)
+
+
+@bp.route("/indicators", methods=["GET", "POST"])
+def org_indicators():
+    """Indicators of an organisation (headquarters' own or a branch's), with their charts; ?organization_id=."""
+    organizations = queries.indicator_organizations()
+    chosen = request.args.get("organization_id", "")
+    organization = db.session.get(Organization, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
+    form = OrgIndicatorForm(formdata=None) if request.method == "GET" else OrgIndicatorForm()
+    form.organization_id.choices = [(o.id, o.name) for o in organizations]
+    if request.method == "GET":
+        form.organization_id.data = organization.id if organization else None
+    status = 200
+    if request.method == "POST":
+        target = db.session.get(Organization, form.organization_id.data) if form.organization_id.data else None
+        if form.validate_on_submit() and target is not None and _save_indicator(form, target):
+            flash(_("到達指標を保存しました。"), "success")
+            return redirect(url_for("followup.org_indicators", organization_id=target.id) + "#indicators")
+        if target is None and not form.organization_id.errors:
+            form.organization_id.errors = [_("組織を一覧から選んでください。")]
+        status = 422
+    shown = queries.indicators_of_organizations([organization.id] if organization else None)
+    return render_template(
+        "followup/indicators.html",
+        organization=organization,
+        organizations=organizations,
+        org_names={o.id: o.name for o in organizations},
+        indicators=[(i, queries.indicator_rows(i), Markup(queries.indicator_chart(i))) for i in shown],
+        form=form,
+    ), status
+
+
+def _indicator_form(indicator: Indicator, formdata) -> IndicatorForm:
+    if formdata is None:
+        lines = "\n".join(
+            f"{v.fiscal_year} " + " ".join("-" if n is None else f"{n:g}" for n in (v.target, v.actual))
+            for v in indicator.values
+        )
+        form = IndicatorForm(
+            formdata=None,
+            data={
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "higher_is_better": indicator.higher_is_better,
+                "values": lines,
+                "version": str(indicator.version),
+            },
+        )
+    else:
+        form = IndicatorForm()
+    return form
+
+
+@bp.route("/indicators/<int:indicator_id>", methods=["GET", "POST"])
+def indicator(indicator_id: int):
+    """Edit an indicator's name, unit and years (targets and actuals)."""
+    found = db.get_or_404(Indicator, indicator_id)
+    form = _indicator_form(found, None if request.method == "GET" else True)
+    if request.method == "POST":
+        if form.validate_on_submit() and _save_indicator(form, None, found):
+            flash(_("到達指標を保存しました。"), "success")
+            return redirect(_owner_page(found))
+        found = db.get_or_404(Indicator, indicator_id)
+        form.version.data = str(found.version) if form.version.errors else form.version.data
+    status = 422 if form.errors else 200
+    return render_template(
+        "followup/indicator.html",
+        indicator=found,
+        rows=queries.indicator_rows(found),
+        chart=Markup(queries.indicator_chart(found)),
+        form=form,
+        back=_owner_page(found),
+    ), status
+
+
+@bp.route("/indicators/<int:indicator_id>/delete", methods=["POST"])
+def delete_indicator(indicator_id: int):
+    found = db.get_or_404(Indicator, indicator_id)
+    back = _owner_page(found)
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        followup.delete_indicator(found, form.expected_version(), user=current_user, now=request_now())
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        flash(str(STALE_MESSAGE), "error")
+        return redirect(url_for("followup.indicator", indicator_id=indicator_id))
+    flash(_("到達指標を削除しました。"), "success")
+    return redirect(back)
 
 
 @bp.route("/campaigns/<int:campaign_id>/report.xlsx", defaults={"kind": "xlsx"}, endpoint="report_xlsx")

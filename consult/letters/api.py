@@ -266,7 +266,7 @@ def _addressee_data(addressee: Addressee) -> dict:
     }
 
 
-def _detail(campaign_id: int):
+def campaign_detail(campaign_id: int):
     campaign = db.session.scalars(
         select(Campaign)
         .where(Campaign.id == campaign_id)
@@ -338,7 +338,7 @@ class Campaigns(api.Resource):
     def post(self, data):
         """Create a campaign (the sender is headquarters unless given); then add letters and addressees."""
         campaign = letters.create_campaign(_campaign_input(data), request_now(), user=current_user)
-        return _detail(campaign.id)
+        return campaign_detail(campaign.id)
 
 
 @blp.route("/campaigns/<id:campaign_id>")
@@ -349,7 +349,7 @@ class CampaignResource(api.Resource):
     @blp.response(200, CampaignDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def get(self, campaign_id):
         """One campaign with its letters (and their request items) and addressees."""
-        return _detail(self.campaign.id)
+        return campaign_detail(self.campaign.id)
 
     @blp.arguments(CampaignChangeSchema)
     @blp.response(200, CampaignDetailSchema)
@@ -359,7 +359,7 @@ class CampaignResource(api.Resource):
         letters.update_campaign(
             self.campaign, expected, _campaign_input(data, self.campaign), user=current_user, now=request_now()
         )
-        return _detail(self.campaign.id)
+        return campaign_detail(self.campaign.id)
 
 
 # ---------------------------------------------------------------- letters

@@ -79,7 +79,7 @@ class TemplateRejected(DomainError):
         self.messages = messages
 
 
-class _Checker:
+class Checker:
     """Collects one message per field, then raises them together."""
 
     def __init__(self):
@@ -162,7 +162,7 @@ class CampaignInput:
 
 
 def _check_campaign(data: CampaignInput) -> CampaignInput:
-    c = _Checker()
+    c = Checker()
     title = c.text("title", data.title, _("要請行動の名称"), TITLE_LENGTH, required=True, single_line=True)
     sender_org = c.text(
         "sender_org", data.sender_org, _("差出人の団体名"), SENDER_ORG_LENGTH, required=True, single_line=True
@@ -187,7 +187,7 @@ def _check_campaign(data: CampaignInput) -> CampaignInput:
     )
 
 
-def _check_date(c: _Checker, data: CampaignInput) -> None:
+def _check_date(c: Checker, data: CampaignInput) -> None:
     """Year in a sensible range, month 1–12, a day that exists in that month (or None for ●)."""
     if not isinstance(data.date_year, int) or not YEAR_RANGE[0] <= data.date_year <= YEAR_RANGE[1]:
         c.errors["date_year"] = _(
@@ -274,7 +274,7 @@ class LetterInput:
 
 
 def _check_letter(data: LetterInput) -> LetterInput:
-    c = _Checker()
+    c = Checker()
     result = LetterInput(
         title=c.text("title", data.title, _("要請書の題名"), TITLE_LENGTH, required=True, single_line=True),
         greeting=c.text("greeting", data.greeting, _("あいさつ文")),
@@ -341,7 +341,7 @@ def _delete_items(letter: Letter) -> None:
 
 
 def _check_item_text(text: str) -> str:
-    c = _Checker()
+    c = Checker()
     text = c.text("text", text, _("要請項目"), required=True)
     c.raise_if_any()
     return text
@@ -489,7 +489,7 @@ class AddresseeInput:
 
 
 def _check_addressee(data: AddresseeInput) -> AddresseeInput:
-    c = _Checker()
+    c = Checker()
     result = AddresseeInput(
         organisation=c.text(
             "organisation", data.organisation, _("要請先の団体名"), ORGANISATION_LENGTH, required=True, single_line=True
@@ -622,8 +622,8 @@ class OverridesInput:
     outline: list[tuple[int | None, bool, str | None]] | None = None  # (request item id, heading?, own text)
 
 
-def _check_overrides(letter: Letter, data: OverridesInput) -> _Checker:
-    c = _Checker()
+def _check_overrides(letter: Letter, data: OverridesInput) -> Checker:
+    c = Checker()
     message = _("日付は「要請行動の日付」か、この要請先だけの日付を選んでください。")
     c.choice("date_mode", data.date_mode, DATE_MODES, message)
     if data.date_mode in ("fixed", "undecided"):
@@ -962,7 +962,7 @@ def copy_addressee(
         copy.date_mode = "fixed" if day is not None else "undecided"
         copy.date_year, copy.date_month, copy.date_day = year, month, day
         copy.date_style = addressee.date_style or campaign.date_style
-        c = _Checker()
+        c = Checker()
         _check_date(c, CampaignInput("", year, month, day, copy.date_style))
         c.raise_if_any()
     db.session.flush()

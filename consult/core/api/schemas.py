@@ -65,6 +65,22 @@ class Integer(_Japanese, ma.fields.Integer):
         super().__init__(**kwargs)
 
 
+class Number(_Japanese, ma.fields.Float):
+    """A finite number (an indicator's target or actual): NaN and infinities are refused."""
+
+    default_error_messages = {
+        **_COMMON,
+        "invalid": _l("数値で入力してください。"),
+        "special": _l("数値で入力してください。"),
+        "too_large": _l("大きすぎます。"),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        kwargs.setdefault("validate", validate.Range(min=-1e12, max=1e12, error=_l("大きすぎます。")))
+        super().__init__(**kwargs)
+
+
 def at_least(minimum: int) -> validate.Range:
     """A lower bound with its message in Japanese (and `minimum` in the OpenAPI document)."""
     return validate.Range(min=minimum, max=MAX_ID, error=_l("{min} から {max} までの整数にしてください。"))
