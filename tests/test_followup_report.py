@@ -73,14 +73,30 @@ def test_the_report_reads_back_with_answers_grades_years_and_indicators(app, cam
         ] in [[v if v is not None else "" for v in row] for row in values]
         assert any(row[2] == 2026 and row[5] == "一部を措置する。" and row[6] == "一部前進" for row in values)
         workbook = load_workbook(io.BytesIO(report.xlsx(old_data)))
-        assert [r[2:] for r in workbook["到達指標"].iter_rows(min_row=2, values_only=True)] == [
-            (98.2, 98.3, "A"),
-            (98.3, 98.0, "B"),
-            (98.6, None, None),
+        sheet = workbook["到達指標"]
+        assert [r[:4] for r in sheet.iter_rows(min_row=1, max_row=5, values_only=True)] == [
+            ("現年分収納率（%）", None, None, None),
+            ("年度", "目標", "実績", "達成状況"),
+            ("R4", 98.2, 98.3, "A"),
+            ("R5", 98.3, 98.0, "B"),
+            ("R8", 98.6, None, None),
         ]
+        [chart] = sheet._charts  # a native line chart of the block: targets and actuals by year
+        assert chart.title is not None and len(chart.series) == 2
+        assert chart.series[0].val.numRef.f == "'到達指標'!$B$3:$B$5"
         document = Document(io.BytesIO(report.docx(old_data)))
         text = "\n".join(p.text for p in document.paragraphs)
         assert "進行管理報告書　自治体DXの推進に関する要請行動" in text
+        headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+        assert headings[1] == "1. 要請項目ごとの回答と評価"
+        assert "2. 到達指標" in headings and "2-1　現年分収納率（%）" in headings
+        assert [h.split("　")[0] for h in headings if h.startswith("1-")] == [
+            f"1-{n}" for n in range(1, len(old_data.items) + 1)
+        ]
+        [picture] = document.inline_shapes  # the chart, drawn from the page's SVG
+        blob = document.part.related_parts[picture._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+        assert blob[:8] == b"\x89PNG\r\n\x1a\n" and len(blob) > 5_000
+        assert "図 2-1　現年分収納率（%）：目標（破線）と実績（実線）" in text
         cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
         assert "補助対象とする。" in cells and "前進" in cells and "R4" in cells
     hq = app.test_client()

@@ -45,7 +45,7 @@ def line_chart(title: str, unit: str, points: list[Point], width: int = 560, hei
     values = [v for p in points for v in (p.target, p.actual) if v is not None]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
-        f' role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">',
+        f' font-family="IPAexGothic, sans-serif" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">',
         f"<title>{escape(title)}</title>",
         '<rect width="100%" height="100%" fill="#fff"/>',
         f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
@@ -105,3 +105,10 @@ def line_chart(title: str, unit: str, points: list[Point], width: int = 560, hei
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def png(svg: str, scale: float = 2.0) -> bytes:
+    """The same chart as PNG for the DOCX report (cairosvg draws the SVG; IPAexGothic writes its Japanese)."""
+    import cairosvg  # imported here: only the report needs cairo
+
+    return cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)

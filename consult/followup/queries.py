@@ -344,7 +344,9 @@ def report_data(campaign: Campaign, now: datetime):
             if year.item.id == row.item.id:
                 break  # the report is this year's: later years are not written yet
         items.append(report.ItemEntry(row.label, row.item.text, years))
-    indicators = [report.IndicatorLines(i.name, i.unit, indicator_rows(i)) for i in indicators_of(campaign)]
+    indicators = [
+        report.IndicatorLines(i.name, i.unit, indicator_rows(i), indicator_chart(i)) for i in indicators_of(campaign)
+    ]
     counts = {board.plan.grade_label(g): n for g, n in board.counts.items()}
     return report.ReportData(
         board.campaign.title,

@@ -12,10 +12,11 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Font
 
 from consult.core.text import clean, safe_cell
-from consult.followup.chart import era_year
+from consult.followup.chart import era_year, png
 
 FONT = "MS Mincho"
 HEADERS = ("番号", "要請項目", "年", "要請先", "回答の段階", "回答", "評価", "理由", "改善策")
@@ -50,6 +51,12 @@ class IndicatorLines:
     name: str
     unit: str
     rows: list[tuple[int, float | None, float | None, str]]  # fiscal year, target, actual, grade
+    svg: str = ""  # the dashboard's chart (chart.line_chart): the DOCX embeds it as PNG
+    owner: str = ""  # the organisation it belongs to, for an organisation's indicator
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}（{self.unit}）" if self.unit else self.name
 
 
 @dataclass
@@ -92,18 +99,74 @@ def xlsx(data: ReportData) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     if data.indicators:
-        indicators = workbook.create_sheet("到達指標")
-        indicators.append(["指標", "年度", "目標", "実績", "達成状況"])
-        for ind in data.indicators:
-            for fy, target, actual, grade in ind.rows:
-                indicators.append([safe_cell(f"{ind.name}（{ind.unit}）"), era_year(fy), target, actual, grade])
+        _indicator_sheet(workbook.create_sheet("到達指標"), data.indicators)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def docx(data: ReportData, charts: list[bytes] | None = None) -> bytes:
-    """A4 landscape; charts: PNG pictures of the indicators (optional, the SVG is the page's)."""
+def _indicator_sheet(sheet, indicators: list[IndicatorLines]) -> None:
+    """A block of rows per indicator (年度・目標・実績・達成状況) with a native line chart of targets and actuals
+    beside it."""
+    row = 1
+    for ind in indicators:
+        sheet.cell(row, 1, safe_cell(ind.title + (f"　{ind.owner}" if ind.owner else ""))).font = Font(bold=True)
+        for col, text in enumerate(("年度", "目標", "実績", "達成状況"), start=1):
+            sheet.cell(row + 1, col, text).font = Font(bold=True)
+        for n, (fy, target, actual, grade) in enumerate(ind.rows, start=row + 2):
+            for col, value in enumerate((era_year(fy), target, actual, grade), start=1):
+                sheet.cell(n, col, value)
+        last = row + 1 + len(ind.rows)
+        if ind.rows:
+            chart = LineChart()
+            chart.title = ind.title
+            chart.y_axis.title = ind.unit or None
+            chart.height, chart.width = 7, 14
+            chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=row + 1, max_row=last), titles_from_data=True)
+            chart.set_categories(Reference(sheet, min_col=1, min_row=row + 2, max_row=last))
+            chart.series[0].graphicalProperties.line.dashStyle = "dash"
+            sheet.add_chart(chart, f"F{row}")
+        row = max(last + 2, row + 16)  # the next block below this one's chart
+
+
+def _item_table(document, item: ItemEntry) -> None:
+    table = document.add_table(rows=1, cols=6)
+    table.style = "Table Grid"
+    table.autofit = False
+    widths = [Mm(w) for w in (14, 34, 22, 120, 24, 53)]  # 267 mm: the landscape page inside its margins
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for cell, text in zip(table.rows[0].cells, ("年", "要請先", "段階", "回答", "評価", "理由・改善策"), strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    for year in item.years:
+        if not year.answers:
+            cells = table.add_row().cells
+            cells[0].text, cells[3].text = str(year.year), clean(year.wording)
+            for cell, width in zip(cells, widths, strict=True):
+                cell.width = width
+        for a in year.answers:
+            cells = table.add_row().cells
+            notes = "\n".join(filter(None, (a.reason and f"理由：{a.reason}", a.remedy and f"改善策：{a.remedy}")))
+            for cell, value, width in zip(
+                cells, (str(year.year), a.addressee, a.stage, a.text, a.grade, notes), widths, strict=True
+            ):
+                cell.text, cell.width = clean(value), width
+
+
+def _indicator_table(document, ind: IndicatorLines) -> None:
+    table = document.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ("年度", "目標", "実績", "達成状況"), strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    for fy, target, actual, grade in ind.rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, (era_year(fy), target, actual, grade), strict=True):
+            cell.text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def docx(data: ReportData) -> bytes:
+    """A4 landscape, numbered like a 進行管理報告書: 1. the requests (1-1, 1-2 … each with its answers by year
+    and addressee), 2. the indicators (2-1 … each with its table and its chart as a picture)."""
     document = Document()
     style = document.styles["Normal"]
     style.font.size = Pt(10)
@@ -116,46 +179,18 @@ def docx(data: ReportData, charts: list[bytes] | None = None) -> bytes:
     document.add_heading(clean(f"進行管理報告書　{data.title}"), level=1)
     summary = "　".join(f"{grade}：{n}" for grade, n in data.counts.items())
     document.add_paragraph(clean(f"{data.date_text}　{summary}　未回答：{data.unanswered}　期限超過：{data.overdue}"))
-    for item in data.items:
-        document.add_heading(clean(f"{item.label} {item.text}"), level=2)
-        table = document.add_table(rows=1, cols=6)
-        table.style = "Table Grid"
-        table.autofit = False
-        widths = [Mm(w) for w in (14, 34, 22, 120, 24, 53)]  # 267 mm: the landscape page inside its margins
-        for column, width in zip(table.columns, widths, strict=True):
-            column.width = width
-        for cell, text in zip(
-            table.rows[0].cells, ("年", "要請先", "段階", "回答", "評価", "理由・改善策"), strict=True
-        ):
-            cell.paragraphs[0].add_run(text).bold = True
-        for year in item.years:
-            if not year.answers:
-                cells = table.add_row().cells
-                cells[0].text, cells[3].text = str(year.year), clean(year.wording)
-                for cell, width in zip(cells, widths, strict=True):
-                    cell.width = width
-            for a in year.answers:
-                cells = table.add_row().cells
-                notes = "\n".join(filter(None, (a.reason and f"理由：{a.reason}", a.remedy and f"改善策：{a.remedy}")))
-                for cell, value, width in zip(
-                    cells, (str(year.year), a.addressee, a.stage, a.text, a.grade, notes), widths, strict=True
-                ):
-                    cell.text, cell.width = clean(value), width
+    document.add_heading("1. 要請項目ごとの回答と評価", level=2)
+    for number, item in enumerate(data.items, start=1):
+        document.add_heading(clean(f"1-{number}　{item.label} {item.text}"), level=3)
+        _item_table(document, item)
     if data.indicators:
-        document.add_heading("到達指標", level=2)
-        for n, ind in enumerate(data.indicators):
-            table = document.add_table(rows=1, cols=4)
-            table.style = "Table Grid"
-            for cell, text in zip(
-                table.rows[0].cells, (f"{ind.name}（{ind.unit}）", "目標", "実績", "達成状況"), strict=True
-            ):
-                cell.paragraphs[0].add_run(clean(text)).bold = True
-            for fy, target, actual, grade in ind.rows:
-                cells = table.add_row().cells
-                for cell, value in zip(cells, (era_year(fy), target, actual, grade), strict=True):
-                    cell.text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-            if charts and n < len(charts) and charts[n]:
-                document.add_picture(io.BytesIO(charts[n]), width=Mm(140))
+        document.add_heading("2. 到達指標", level=2)
+        for number, ind in enumerate(data.indicators, start=1):
+            document.add_heading(clean(f"2-{number}　{ind.title}" + (f"（{ind.owner}）" if ind.owner else "")), level=3)
+            _indicator_table(document, ind)
+            if ind.svg and ind.rows:
+                document.add_picture(io.BytesIO(png(ind.svg)), width=Mm(150))
+                document.add_paragraph(f"図 2-{number}　{clean(ind.title)}：目標（破線）と実績（実線）")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
