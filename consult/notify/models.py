@@ -34,6 +34,8 @@ KINDS = {
     "answers_published": _l("回答表の公開"),
     "opinion_changed": _l("回答済みの意見の変更"),
     "subround_opened": _l("県本部の討議の受付開始"),
+    "visit_reminder": _l("要請行動の前日のお知らせ"),
+    "answer_overdue": _l("要請先の回答期限の超過"),
 }
 STATUS_LABELS = {
     "pending": _l("送信待ち"),
@@ -161,6 +163,20 @@ class ReminderSent(db.Model):
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(40))  # "10080" (minutes before) or "now-<time>" for the button
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowupNoticeSent(db.Model):
+    """A follow-up notice done: a visit's reminder (key: visit and its time) or an addressee's overdue answer
+    (key: addressee and the promised date). The unique key makes a second one impossible, whoever runs; a visit
+    moved to another time, or a new promised date, is a new key and is told again."""
+
+    __tablename__ = "notice_followup_sent"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

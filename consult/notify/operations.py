@@ -21,10 +21,14 @@ from consult.auth.models import User
 from consult.core.clock import format_jst
 from consult.core.errors import DomainError
 from consult.extensions import db
+from consult.followup.models import Visit
+from consult.followup.queries import overdue_answers, visits_due
+from consult.letters.models import Campaign
 from consult.notify.models import (
     KINDS,
     STEP_LIMIT,
     AddressOptOut,
+    FollowupNoticeSent,
     Notice,
     NoticePreference,
     ReminderSchedule,
@@ -483,6 +487,130 @@ def cancel_stale_reminders(now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+# ---------------------------------------------------------------- follow-up: visits and overdue answers
+
+# A planned visit is announced to the staff who go this long before it starts.
+VISIT_REMINDER_WITHIN = timedelta(days=1)
+
+
+def _plain(text: str) -> str:
+    return "".join(text.split())  # 「山田　太郎」 and 「山田太郎」 are the same person
+
+
+def staff_named(lines: Iterable[str]) -> list[Recipient]:
+    """Headquarters' active staff named in a visit's 「こちらの参加者」 (one a line: a name, login or address)."""
+    wanted = {_plain(line) for line in lines if _plain(line)}
+    if not wanted:
+        return []
+    users = db.session.execute(
+        select(User.id, User.email, User.organization_id, User.name, User.login)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(User.active.is_(True), User.role.in_(("admin", "staff")), Organization.kind == "hq")
+        .order_by(User.id)
+    )
+    return [
+        Recipient(uid, email or None, org_id, name)
+        for uid, email, org_id, name, login in users
+        if {_plain(name), login, (email or "").lower()} & {w.lower() if "@" in w else w for w in wanted}
+    ]
+
+
+def _not_done(kind: str, keys: dict[str, object]) -> dict[str, object]:
+    """The keys of this kind not yet recorded as told."""
+    if not keys:
+        return {}
+    done = set(
+        db.session.scalars(
+            select(FollowupNoticeSent.key).where(
+                FollowupNoticeSent.kind == kind, FollowupNoticeSent.key.in_(list(keys))
+            )
+        )
+    )
+    return {key: value for key, value in keys.items() if key not in done}
+
+
+def _mark_told(kind: str, key: str, now: datetime) -> None:
+    db.session.execute(insert(FollowupNoticeSent), [{"kind": kind, "key": key, "at": now}])
+
+
+def visit_reminders(now: datetime) -> int:
+    """Each planned visit starting within VISIT_REMINDER_WITHIN, told once to the staff named as going (a visit
+    moved to another time is told again); returns how many visits were announced."""
+    due = {f"{v.id}@{v.starts_at:%Y%m%d%H%M}": v for v in visits_due(now, VISIT_REMINDER_WITHIN)}
+    count = 0
+    for key, visit in _not_done("visit_reminder", due).items():
+        recipients = staff_named(visit.our_side.splitlines())
+        if not recipients:
+            continue  # nobody named yet: told once someone is
+        campaign = db.session.get(Campaign, visit.campaign_id)
+        who = " ".join(filter(None, (visit.addressee.organisation, visit.addressee.title)))
+        when = format_jst(visit.starts_at, lang="ja")
+        queue(
+            "visit_reminder",
+            recipients,
+            subject=f"{MAIL_PREFIX}【要請行動】{when} {who}（{campaign.title}）",
+            body=(
+                f"要請行動「{campaign.title}」で、次の訪問が予定されています。\n\n"
+                f"日時: {when}（日本時間）\n要請先: {who}\n場所: {visit.place or '（未定）'}\n"
+                f"参加者:\n{visit.our_side}\n\n"
+                "持ち物（要請書・資料）と先方の応対者を確かめてください。" + _signature()
+            ),
+            link=f"/followup/campaigns/{campaign.id}/visits/{visit.id}",
+            now=now,
+        )
+        _mark_told("visit_reminder", key, now)
+        count += 1
+    return count
+
+
+def _overdue_recipients(campaign_id: int, addressee_id: int) -> list[Recipient]:
+    """The staff who went to the addressee; when none is named, headquarters' admins."""
+    lines = [
+        line
+        for our_side in db.session.scalars(
+            select(Visit.our_side).where(Visit.campaign_id == campaign_id, Visit.addressee_id == addressee_id)
+        )
+        for line in our_side.splitlines()
+    ]
+    found = staff_named(lines)
+    if found:
+        return found
+    admins = db.session.execute(
+        select(User.id, User.email, User.organization_id, User.name)
+        .where(User.active.is_(True), User.role == "admin")
+        .order_by(User.id)
+    )
+    return [Recipient(uid, email or None, org_id, name) for uid, email, org_id, name in admins]
+
+
+def overdue_notices(now: datetime) -> int:
+    """Each addressee whose promised answer date has passed with requests unanswered, told once per promised
+    date; returns how many addressees were told about."""
+    overdue = {f"{o.addressee.id}@{o.expected_on:%Y%m%d}": o for o in overdue_answers(now)}
+    count = 0
+    for key, o in _not_done("answer_overdue", overdue).items():
+        recipients = _overdue_recipients(o.campaign.id, o.addressee.id)
+        if not recipients:
+            continue
+        who = " ".join(filter(None, (o.addressee.organisation, o.addressee.title)))
+        promised = f"{o.expected_on.year}年{o.expected_on.month}月{o.expected_on.day}日"
+        queue(
+            "answer_overdue",
+            recipients,
+            subject=f"{MAIL_PREFIX}【回答期限超過】{who}（{o.campaign.title}）",
+            body=(
+                f"要請行動「{o.campaign.title}」で、{who}が{promised}までに約束した回答が、"
+                f"まだ{o.unanswered_items}項目届いていません。\n\n"
+                "先方に問い合わせるか、届いた回答を登録してください。" + _signature()
+            ),
+            link=f"/followup/campaigns/{o.campaign.id}#grid",
+            now=now,
+        )
+        _mark_told("answer_overdue", key, now)
+        count += 1
+    return count
 
 
 # ---------------------------------------------------------------- inbox and preferences

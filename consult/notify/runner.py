@@ -42,12 +42,14 @@ def runner_name() -> str:
 
 
 def queue_reminders() -> int:
-    """Queue the reminders due now, committed; a concurrent runner that did them first wins (unique key)."""
+    """Queue the reminders due now (rounds' deadlines, visits tomorrow, answers overdue), committed; a concurrent
+    runner that did them first wins (unique keys)."""
     now = app_now()
     db.session.rollback()
     db.session.connection(execution_options={"begin_immediate": True})  # SQLite: the write lock first
     try:
         count = ops.send_due_reminders(now)
+        count += ops.visit_reminders(now) + ops.overdue_notices(now)  # the follow-up's, once each
         ops.cancel_stale_reminders(now)
         db.session.commit()
     except IntegrityError:
