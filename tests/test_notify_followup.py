@@ -64,7 +64,7 @@ def _visit(app, world, clock, **changes):
         return visit.id
 
 
-def test_a_visit_tomorrow_is_announced_once_to_the_staff_who_go(app, smtp, people, campaign_world, clock):
+def test_a_visit_tomorrow_is_announced_once_to_the_staff_who_go(app, smtp, people, campaign_world, clock):  # noqa: F811
     from consult.followup import operations as fu
     from consult.followup.models import Visit
     from consult.notify.models import Notice
@@ -104,7 +104,7 @@ def test_a_visit_tomorrow_is_announced_once_to_the_staff_who_go(app, smtp, peopl
     assert smtp.handler.recipients() == ["taro@example.org", "taro@example.org"]
 
 
-def test_an_overdue_answer_is_told_once_per_promised_date(app, smtp, people, campaign_world, clock):
+def test_an_overdue_answer_is_told_once_per_promised_date(app, smtp, people, campaign_world, clock):  # noqa: F811
     from consult.followup import operations as fu
     from consult.followup.models import Visit
 
@@ -149,7 +149,7 @@ def test_an_overdue_answer_is_told_once_per_promised_date(app, smtp, people, cam
     assert smtp.handler.recipients()[-1] == "admin@example.org"
 
 
-def test_two_runners_at_once_tell_a_visit_once(app, smtp, people, campaign_world, clock):
+def test_two_runners_at_once_tell_a_visit_once(app, smtp, people, campaign_world, clock):  # noqa: F811
     import threading
 
     from consult.notify import runner
