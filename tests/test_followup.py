@@ -376,3 +376,35 @@ def test_the_demo_shows_the_cycle(app, clock):
         carried = [i for letter in next_year.letters for i in letter.items if i.parent_id is not None]
         assert carried and all(queries.predecessors([i.id]) for i in carried)
         assert next_year.date_year == 2026 and len(queries.history(carried[0])) == 2
+
+
+def test_pages_delete_a_file_and_then_the_visit_unless_it_changed(app, client, login_as, campaign_world, clock):
+    from consult.audit.models import AuditEvent
+    from consult.followup import operations as fu
+    from consult.followup.models import Visit, VisitAttachment
+
+    with app.app_context():
+        campaign, _items, soumu, _digital, staff = _load(campaign_world)
+        visit = fu.add_visit(campaign, fu.VisitInput(soumu.id, clock()), user=staff, now=clock())
+        first = fu.add_visit_file(visit, "誤り.pdf", b"%PDF-1.4 wrong", user=staff, now=clock())
+        fu.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=staff, now=clock())
+        db.session.commit()
+        vid, fid, cid = visit.id, first.id, campaign.id
+    login_as(campaign_world["staff"])
+    page = client.get(f"/followup/campaigns/{cid}/visits/{vid}").get_data(as_text=True)
+    assert f"/followup/campaigns/{cid}/files/{fid}/delete" in page and f"/visits/{vid}/delete" in page
+    assert client.post(f"/followup/campaigns/{cid}/files/{fid}/delete").status_code == 302
+    assert client.post(f"/followup/campaigns/{cid}/files/{fid}/delete").status_code == 404
+    with app.app_context():
+        assert [f.filename for f in db.session.get(Visit, vid).attachments] == ["回答.pdf"]
+    stale = client.post(f"/followup/campaigns/{cid}/visits/{vid}/delete", data={"version": "0"})
+    assert stale.status_code == 302 and stale.headers["Location"].endswith(f"/visits/{vid}")
+    with app.app_context():
+        assert db.session.get(Visit, vid) is not None
+    gone = client.post(f"/followup/campaigns/{cid}/visits/{vid}/delete", data={"version": "1"})
+    assert gone.status_code == 302 and gone.headers["Location"].endswith("#visits")
+    with app.app_context():
+        assert db.session.get(Visit, vid) is None
+        assert db.session.scalars(db.select(VisitAttachment)).all() == []
+        actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions[-2:] == ["visit_file_deleted", "visit_deleted"]

@@ -73,3 +73,52 @@ def test_the_scale_is_the_campaigns_own(app, api_world):
     assert staff.put(url, json={"grade": "B", "reason": "遅れている", "remedy": "再要請"}).status_code == 200
     custom = staff.put(f"/campaigns/{cid}/grading", json={"scale": "custom", "custom_labels": "満額\n不満"})
     assert custom.get_json()["grades"] == ["満額", "不満"]
+
+
+def test_carry_into_a_round_consult_on_an_answer_and_delete_visits_and_files(app, api_world):
+    from consult.followup.models import CarryLink, Visit, VisitAttachment
+
+    ids = api_world["ids"]
+    cid, item, addressee = ids["campaign_id"], ids["request_item_id"], ids["addressee_id"]
+    staff = _client(app, api_world, "staff")
+    consult = f"/campaigns/{cid}/request-items/{item}/answers/{addressee}/consult"
+    assert staff.post(consult, json={}).status_code == 404  # no answer yet
+    url = f"/campaigns/{cid}/request-items/{item}/answers/{addressee}"
+    assert staff.put(url, json={"grade": "後退", "version": 0}).status_code == 200
+    assert staff.post(consult, json={}).status_code == 422  # graded, but no text to put to the members
+    staff.put(url, json={"text": "財源は地方で確保されたい。", "grade": "後退", "version": 1})
+    opened = staff.post(consult, json={})
+    assert opened.status_code == 201, opened.get_json()
+    round_ = opened.get_json()
+    assert round_["status"] == "draft" and "総務省" in round_["title"]
+    assert staff.get(f"/rounds/{round_['id']}/items").get_json()[0]["text"] == "財源は地方で確保されたい。"
+
+    carried = staff.post(f"/campaigns/{cid}/carry-into-round", json={"grades": ["後退"], "title": "2026年の要求"})
+    assert carried.status_code == 201, carried.get_json()
+    assert carried.get_json()["title"] == "2026年の要求" and carried.get_json()["status"] == "draft"
+    [round_item] = staff.get(f"/rounds/{carried.get_json()['id']}/items").get_json()
+    assert round_item["heading"] == "財源を確保すること。"
+    from sqlalchemy import select
+
+    from consult.extensions import db
+
+    with app.app_context():
+        link = db.session.scalars(select(CarryLink).where(CarryLink.round_item_id == round_item["id"])).one()
+        assert link.predecessor_id == item
+    nothing = staff.post(f"/campaigns/{cid}/carry-into-round", json={"grades": ["前進"], "title": "なし"})
+    assert nothing.status_code == 422
+
+    vid, fid = ids["visit_id"], ids["file_id"]
+    assert staff.get(f"/campaigns/{cid}/visits/{vid}").get_json()["file_names"] == ["回答.pdf"]
+    branch = _client(app, api_world, "prefecture")
+    assert branch.delete(f"/campaigns/{cid}/visits/{vid}/files/{fid}").status_code == 404
+    assert staff.delete(f"/campaigns/{cid}/visits/{vid}/files/{fid}").status_code == 204
+    assert staff.get(f"/campaigns/{cid}/visits/{vid}").get_json()["file_names"] == []
+    assert staff.delete(f"/campaigns/{cid}/visits/{vid}/files/{fid}").status_code == 404
+    version = staff.get(f"/campaigns/{cid}/visits/{vid}").get_json()["version"]
+    staff.patch(f"/campaigns/{cid}/visits/{vid}", json={"notes": "変更", "version": version})
+    assert staff.delete(f"/campaigns/{cid}/visits/{vid}?version={version}").status_code == 409  # changed since
+    assert staff.delete(f"/campaigns/{cid}/visits/{vid}", headers={"If-Match": f'"{version + 1}"'}).status_code == 204
+    assert staff.get(f"/campaigns/{cid}/visits/{vid}").status_code == 404
+    with app.app_context():
+        assert db.session.get(Visit, vid) is None and db.session.get(VisitAttachment, fid) is None
