@@ -13,6 +13,7 @@ from consult.demo.letters import TITLE
 from consult.extensions import db
 from consult.followup import operations as followup
 from consult.letters.models import Campaign
+from consult.orgs.models import Organization
 
 NEXT_TITLE = "2026年 自治体DX推進にかかる省庁要請"
 VISITS = (  # addressee, JST time, place, our side, their side, status
@@ -106,5 +107,16 @@ def load_demo_followup(now: datetime) -> None:
         user=None,
         now=now,
     )
+    headquarters = db.session.scalars(select(Organization).where(Organization.kind == "hq")).first()
+    if headquarters is not None:  # an organisation's own indicator, beside the campaign's
+        followup.save_indicator(
+            headquarters,
+            "組合員の組織率",
+            "%",
+            True,
+            [(2022, 70.0, 69.2), (2023, 70.5, 69.8), (2024, 71.0, 71.3), (2025, 71.5, None), (2026, 72.0, None)],
+            user=None,
+            now=now,
+        )
     followup.publish(campaign, True, user=None, now=now - timedelta(days=1))
     followup.carry_over(campaign, ["現状維持", "後退"], NEXT_TITLE, user=None, now=now)
