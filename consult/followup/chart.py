@@ -107,8 +107,10 @@ def line_chart(title: str, unit: str, points: list[Point], width: int = 560, hei
     return "".join(parts)
 
 
-def png(svg: str, scale: float = 2.0) -> bytes:
-    """The same chart as PNG for the DOCX report (cairosvg draws the SVG; IPAexGothic writes its Japanese)."""
-    import cairosvg  # imported here: only the report needs cairo
-
+def png(svg: str, scale: float = 2.0) -> bytes | None:
+    """The same chart as PNG for the DOCX report, or None where the system lacks the cairo library."""
+    try:
+        import cairosvg  # imported here: only the report needs cairo
+    except OSError:  # cairocffi finds no libcairo.so.2: the report still downloads, with its tables
+        return None
     return cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)

@@ -188,8 +188,9 @@ def docx(data: ReportData) -> bytes:
         for number, ind in enumerate(data.indicators, start=1):
             document.add_heading(clean(f"2-{number}　{ind.title}" + (f"（{ind.owner}）" if ind.owner else "")), level=3)
             _indicator_table(document, ind)
-            if ind.svg and ind.rows:
-                document.add_picture(io.BytesIO(png(ind.svg)), width=Mm(150))
+            picture = png(ind.svg) if ind.svg and ind.rows else None
+            if picture:
+                document.add_picture(io.BytesIO(picture), width=Mm(150))
                 document.add_paragraph(f"図 2-{number}　{clean(ind.title)}：目標（破線）と実績（実線）")
     out = io.BytesIO()
     document.save(out)
