@@ -272,6 +272,54 @@ def test_unions_answer_and_prefecture_merges_with_sources(app, fed, login_as, cl
         } == {a[item1], b[item1]}
 
 
+def _statements(app, client, url) -> tuple[int, str]:
+    """(SQL statements run for one GET, the page's text)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(seen), response.get_data(as_text=True)
+
+
+def test_roll_up_lists_one_items_opinions_in_pages_with_every_items_counts(app, fed, login_as, clock, monkeypatch):
+    from consult.answers import roll_up
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, item2 = fed["items"]
+    unions = fed["unions"]
+    _union_answer(
+        app, clock, sub_id, unions["hachioji"], {item1: ("amend", "一の八王子"), item2: ("agree", "二の八王子")}
+    )
+    client = login_as(fed["users"]["tokyo"])
+    rid = fed["round"].id
+    one_union, page = _statements(app, client, f"/answers/{rid}/roll-up")
+    assert "一の八王子" in page and "二の八王子" not in page  # the first item's opinions, the other's counts
+    assert page.count("単組の意見 1件") == 2 and f"?item={item2}#item-{item2}" in page
+    assert "二の八王子" in client.get(f"/answers/{rid}/roll-up?item={item2}").get_data(as_text=True)
+    _union_answer(app, clock, sub_id, unions["fuchu"], {item1: ("oppose", "一の府中"), item2: ("agree", "二の府中")})
+    _union_answer(app, clock, sub_id, unions["chofu"], {item1: ("amend", "一の調布")})
+    three_unions, page = _statements(app, client, f"/answers/{rid}/roll-up")
+    assert three_unions == one_union  # a constant number of queries, whatever the number of unions
+    assert "単組の意見 3件（修正 2・反対 1）" in page and "単組の意見 2件（賛成 2）" in page
+    monkeypatch.setattr(roll_up, "PAGE_SIZE", 2)  # pages of two: 八王子 and 府中 first, 調布 on the second
+    first = client.get(f"/answers/{rid}/roll-up?item={item1}").get_data(as_text=True)
+    second = client.get(f"/answers/{rid}/roll-up?item={item1}&page=2").get_data(as_text=True)
+    assert "一の八王子" in first and "一の府中" in first and "一の調布" not in first and "1 / 2 ページ" in first
+    assert "一の調布" in second and "一の八王子" not in second
+    assert "一の調布" in client.get(f"/answers/{rid}/roll-up?item={item1}&page=99").get_data(as_text=True)
+    assert "一の八王子" in client.get(f"/answers/{rid}/roll-up?item=abc&page=-1").get_data(as_text=True)
+
+
 def test_merge_is_pure():
     from consult.answers.roll_up import UnionOpinion, adopt, merge
 
@@ -400,6 +448,10 @@ def test_matrix_counts_sorts_filters_and_exports():
     assert [c.id for c in grid.shaped(m, sort="answered").columns] == [10, 11]
     assert [c.id for c in grid.shaped(m, stance="agree").columns] == [10]
     assert [c.id for c in grid.shaped(m, q="大阪").columns] == [11]
+    labels = {"amend": "修正", "agree": "賛成"}
+    assert m.table(labels, "（単組%(n)s件）")[0][1:] == ([("修正", "（単組2件）"), ("修正", "")], m.row_counts(rows[0]))
+    only_osaka = grid.shaped(m, q="大阪")  # counted over the shown columns only
+    assert only_osaka.row_counts(rows[0])["amend"] == 1 and only_osaka.row_counts(rows[1])["agree"] == 0
     book = load_workbook(io.BytesIO(grid.to_xlsx(m, "討議")))
     sheet = book["意見一覧表"]
     assert [c.value for c in sheet[2]][:3] == ["項目", "東京都本部", "'=大阪府本部"]  # no formula from a name

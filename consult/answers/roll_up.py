@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers import operations as answering
@@ -79,8 +79,14 @@ def subround_for(round_: Round, organization_id: int) -> Round | None:
     )
 
 
-def union_opinions(sub: Round, item_id: int | None = None, ids: set[int] | None = None) -> list[UnionOpinion]:
-    """The submitted opinions of the sub-round's unions (one query), keyed to headquarters' items."""
+PAGE_SIZE = 100  # union opinions on one item per page of the roll-up
+
+
+def union_opinions(
+    sub: Round, item_id: int | None = None, ids: set[int] | None = None, page: int | None = None
+) -> list[UnionOpinion]:
+    """The submitted opinions of the sub-round's unions (one query), keyed to headquarters' items; `page` (from 1)
+    reads PAGE_SIZE of them, so a page never holds a whole prefecture's opinions on every item."""
     stmt = (
         select(
             Opinion.id,
@@ -102,7 +108,26 @@ def union_opinions(sub: Round, item_id: int | None = None, ids: set[int] | None 
         stmt = stmt.where(RoundItem.parent_item_id == item_id)
     if ids is not None:
         stmt = stmt.where(Opinion.id.in_(ids))
+    if page is not None:
+        stmt = stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     return [UnionOpinion(*row) for row in db.session.execute(stmt)]
+
+
+def stance_counts(sub: Round) -> dict[int, dict[str, int]]:
+    """{headquarters' item id: {stance: number}} of the sub-round's submitted union opinions: one grouped query,
+    counted by the database (the roll-up shows every item's counts but one item's opinions)."""
+    stmt = (
+        select(RoundItem.parent_item_id, Opinion.stance, func.count())
+        .select_from(Opinion)
+        .join(Answer, Answer.id == Opinion.answer_id)
+        .join(RoundItem, RoundItem.id == Opinion.item_id)
+        .where(Answer.round_id == sub.id, Answer.status == "submitted", RoundItem.parent_item_id.is_not(None))
+        .group_by(RoundItem.parent_item_id, Opinion.stance)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for item_id, stance, count in db.session.execute(stmt):
+        counts.setdefault(item_id, {})[stance] = count
+    return counts
 
 
 def sources_of(opinion_ids: list[int]) -> dict[int, list[int]]:
