@@ -522,3 +522,51 @@ def test_hq_reads_tiers_matrix_and_traces_a_request_item_down_to_a_union(app, fe
     assert officer.get(f"/rounds/{sub_id}/matrix").status_code == 200
     assert officer.get(f"/rounds/{rid}/matrix").status_code == 403
     assert officer.get(f"/rounds/request-items/{request_item_id}/trace").status_code == 403
+
+
+def test_opinion_exports_carry_the_sources_column(app, fed, login_as, clock):
+    """The opinion table's 出典 column names the union opinions a prefecture opinion rests on: read back from the
+    XLSX and the CSV; ids only until headquarters turns on reading the union opinions beneath."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from consult.answers import roll_up
+    from consult.auth.models import User
+    from consult.rounds.models import Round
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, _item2 = fed["items"]
+    a = _union_answer(app, clock, sub_id, fed["unions"]["hachioji"], {item1: ("amend", "財源を明記する")})
+    b = _union_answer(app, clock, sub_id, fed["unions"]["fuchu"], {item1: ("amend", "人員を確保する")})
+    rid = fed["round"].id
+    with app.app_context():
+        parent = db.session.get(Round, rid)
+        officer = db.session.get(User, fed["users"]["tokyo"].id)
+        item = next(i for i in parent.items if i.id == item1)
+        answer = roll_up.build_opinion(parent, fed["tokyo"].id, item, [a[item1], b[item1]], officer, None, clock())
+        from consult.answers import operations as answering
+
+        answering.save_answer(
+            parent, fed["tokyo"].id, officer, answering.answer_input_of(answer), None, clock(), submit=True
+        )
+        db.session.commit()
+    hq = login_as(fed["users"]["staff"])
+
+    def read_back() -> tuple[list, list]:
+        book = load_workbook(io.BytesIO(hq.get(f"/rounds/{rid}/export/opinions.xlsx").data))
+        sheet = [[c.value for c in row] for row in book.active.iter_rows()]
+        text = hq.get(f"/rounds/{rid}/export/opinions.csv").get_data().decode("utf-8-sig")
+        return sheet, list(csv.reader(io.StringIO(text)))
+
+    sheet, table = read_back()
+    for rows in (sheet, table):
+        assert rows[0][-1] == "出典"
+        tokyo = next(r for r in rows if r[6] == "東京都本部")
+        assert tokyo[-1] == f"#{min(a[item1], b[item1])}\n#{max(a[item1], b[item1])}"
+    assert hq.post(f"/rounds/{rid}/tiers/sub-opinions", data={"show": "1"}).status_code == 302
+    sheet, table = read_back()
+    for rows in (sheet, table):
+        tokyo = next(r for r in rows if r[6] == "東京都本部")
+        assert tokyo[-1].split("\n") == [f"#{a[item1]} 八王子市職労", f"#{b[item1]} 府中市職労"]
