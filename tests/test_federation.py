@@ -570,3 +570,43 @@ def test_opinion_exports_carry_the_sources_column(app, fed, login_as, clock):
     for rows in (sheet, table):
         tokyo = next(r for r in rows if r[6] == "東京都本部")
         assert tokyo[-1].split("\n") == [f"#{a[item1]} 八王子市職労", f"#{b[item1]} 府中市職労"]
+
+
+def test_a_union_answering_hq_and_its_prefecture_is_shown_as_answering_both_ways(app, fed, login_as, clock):
+    """「両方から回答」 marks a union with a submitted answer both to HQ's round directly and to its prefecture's
+    sub-round: not one merely targeted twice, nor one that answered one way only."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from consult.answers import operations as answering
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    unions = fed["unions"]
+    rid = fed["round"].id
+    with app.app_context():  # HQ also targets three of Tokyo's unions directly
+        parent = db.session.get(Round, rid)
+        ids = {fed["tokyo"].id, fed["osaka"].id, unions["hachioji"].id, unions["fuchu"].id, unions["chofu"].id}
+        rounds.set_targets(parent, ids, user=None, now=clock())
+        db.session.commit()
+    sub_id = _open_sub(app, fed, clock)
+    item1, _item2 = fed["items"]
+    _union_answer(app, clock, sub_id, unions["hachioji"], {item1: ("amend", "県本部へ")})  # both ways
+    _union_answer(app, clock, sub_id, unions["fuchu"], {item1: ("amend", "県本部へだけ")})  # its prefecture only
+    with app.app_context():
+        parent = db.session.get(Round, rid)
+        for key in ("hachioji", "chofu"):  # 調布: HQ directly only
+            user = db.session.scalars(db.select(User).where(User.organization_id == unions[key].id)).first()
+            typed = answering.AnswerInput(opinions={item1: answering.OpinionInput("agree", "", "", "直接")})
+            answering.save_answer(parent, unions[key].id, user, typed, None, clock(), submit=True)
+        db.session.commit()
+    hq = login_as(fed["users"]["staff"])
+    page = hq.get(f"/rounds/{rid}/matrix").get_data(as_text=True)
+    headers = page[page.index("<thead>") : page.index("</thead>")].split('<th scope="col">')
+    marked = {h.split("<")[0].strip() for h in headers if "両方から回答" in h}
+    assert marked == {"八王子市職労"}
+    book = load_workbook(io.BytesIO(hq.get(f"/rounds/{rid}/matrix.xlsx").data))
+    names = [c.value for c in book["意見一覧表"][2]]
+    assert "八王子市職労（両方から回答）" in names and "調布市職労" in names and "府中市職労" in names

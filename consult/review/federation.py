@@ -39,7 +39,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def load_matrix(round_: Round) -> grid.Matrix:
     """Items × the round's targets, with the stance of each submitted opinion and the number of union opinions
-    each rests on (four queries, whatever the size)."""
+    each rests on, and which unions answered both ways (six queries, whatever the size)."""
     rows = [grid.Row(item.id, item.number, item.heading) for item in round_.items]
     orgs = db.session.execute(
         select(Organization.id, Organization.name, Organization.kind)
@@ -47,14 +47,19 @@ def load_matrix(round_: Round) -> grid.Matrix:
         .where(RoundTarget.round_id == round_.id)
         .order_by(Organization.position, Organization.id)
     ).all()
-    both = set(
+    both = set(  # unions with a submitted answer in a prefecture's sub-round: those answering HQ too answer both ways
         db.session.scalars(
-            select(RoundTarget.organization_id)
-            .join(Round, Round.id == RoundTarget.round_id)
-            .where(Round.parent_id == round_.id)
+            select(Answer.organization_id)
+            .join(Round, Round.id == Answer.round_id)
+            .where(Round.parent_id == round_.id, Answer.status == "submitted")
         )
     )
-    columns = [grid.Column(oid, name, kind, oid in both) for oid, name, kind in orgs]
+    direct = set(
+        db.session.scalars(
+            select(Answer.organization_id).where(Answer.round_id == round_.id, Answer.status == "submitted")
+        )
+    )
+    columns = [grid.Column(oid, name, kind, oid in both and oid in direct) for oid, name, kind in orgs]
     submitted = (Answer.round_id == round_.id, Answer.status == "submitted", Opinion.item_id.is_not(None))
     cells = {
         (item_id, org_id): stance

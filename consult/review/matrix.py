@@ -18,7 +18,7 @@ class Column:
     id: int
     name: str
     kind: str  # prefecture, local, council: "local" beside prefectures is a union headquarters asked directly
-    via_prefecture: bool = False  # a union that also answered its prefecture's sub-round (answering both ways)
+    via_prefecture: bool = False  # submitted to this round directly and to its prefecture's sub-round (両方から回答)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ def to_xlsx(matrix: Matrix, title: str) -> bytes:
     sheet = book.active
     sheet.title = "意見一覧表"
     sheet.append([safe_cell(title)])
-    sheet.append(["項目", *[safe_cell(c.name) for c in matrix.columns], *[str(label) for label in STANCES.values()]])
+    names = [safe_cell(c.name) + ("（両方から回答）" if c.via_prefecture else "") for c in matrix.columns]
+    sheet.append(["項目", *names, *[str(label) for label in STANCES.values()]])
     for row in matrix.rows:
         counts = matrix.row_counts(row)
         sheet.append(
