@@ -610,3 +610,53 @@ def test_a_union_answering_hq_and_its_prefecture_is_shown_as_answering_both_ways
     book = load_workbook(io.BytesIO(hq.get(f"/rounds/{rid}/matrix.xlsx").data))
     names = [c.value for c in book["意見一覧表"][2]]
     assert "八王子市職労（両方から回答）" in names and "調布市職労" in names and "府中市職労" in names
+
+
+def test_prefecture_publishes_its_answer_back_to_its_unions(app, fed, login_as, clock):
+    """Once submitted to HQ, the prefecture's answer is shown to its sub-round's unions on their page of the
+    sub-round (marking the opinions resting on the reader's own), until it withdraws the publication."""
+    from consult.rounds.models import Round
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, item2 = fed["items"]
+    unions = fed["unions"]
+    a = _union_answer(app, clock, sub_id, unions["hachioji"], {item1: ("amend", "財源を明記する")})
+    _union_answer(app, clock, sub_id, unions["fuchu"], {item2: ("agree", "賛成です")})
+    rid = fed["round"].id
+    officer = login_as(fed["users"]["tokyo"])
+    version = _page_version(officer, rid)
+    assert officer.post(f"/answers/{rid}/roll-up/items/{item1}", data={"source": [a[item1]], "version": version})
+    refused = officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "1"}, follow_redirects=True)
+    assert "本部に提出した県本部の回答です" in refused.get_data(as_text=True)  # a draft is not published back
+    with app.app_context():
+        assert db.session.get(Round, sub_id).published_back_at is None
+    edit = officer.get(f"/answers/{rid}/org/{fed['tokyo'].id}/edit").get_data(as_text=True)
+    import re
+
+    form_version = re.search(r'name="version"[^>]*value="(\d+)"', edit)[1]
+    submitted = officer.post(
+        f"/answers/{rid}/org/{fed['tokyo'].id}/edit",
+        data={
+            "version": form_version,
+            "action": "submit",
+            f"item-{item1}-stance": "amend",
+            f"item-{item1}-proposed_text": "【八王子市職労】財源を明記する",
+        },
+    )
+    assert submitted.status_code == 302, submitted.get_data(as_text=True)
+    hachioji = login_as(fed["users"]["hachioji"])
+    assert "東京都本部が公開した回答" not in hachioji.get(f"/answers/{sub_id}").get_data(as_text=True)
+    officer = login_as(fed["users"]["tokyo"])
+    assert officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "1"}).status_code == 302
+    hachioji = login_as(fed["users"]["hachioji"])
+    page = hachioji.get(f"/answers/{sub_id}").get_data(as_text=True)
+    assert "東京都本部が公開した回答" in page and "【八王子市職労】財源を明記する" in page
+    assert "貴組織の意見を出典にしています" in page
+    fuchu = login_as(fed["users"]["fuchu"])
+    page = fuchu.get(f"/answers/{sub_id}").get_data(as_text=True)
+    assert "東京都本部が公開した回答" in page and "貴組織の意見を出典にしています" not in page
+    assert fuchu.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "0"}).status_code == 403
+    officer = login_as(fed["users"]["tokyo"])
+    assert officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "0"}).status_code == 302
+    fuchu = login_as(fed["users"]["fuchu"])
+    assert "東京都本部が公開した回答" not in fuchu.get(f"/answers/{sub_id}").get_data(as_text=True)

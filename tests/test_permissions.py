@@ -41,7 +41,13 @@ ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion
 HQ_PREFIXES = ("rounds.", "review.", "letters.", "followup.")
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 # issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
-PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
+PREFECTURE = {
+    "answers.subround_new",
+    "answers.roll_up_page",
+    "answers.roll_up_item",
+    "answers.decision",
+    "answers.publish_back",
+}
 HQ |= {"notify.reminders", "notify.save_schedule", "notify.remind", "notify.follow"}  # a round's reminders
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 

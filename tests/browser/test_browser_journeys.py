@@ -438,8 +438,8 @@ def _cli_user(server, login_id: str, org_code: str, password: str) -> tuple[str,
 
 def test_prefecture_runs_its_discussion_merges_two_unions_and_hq_traces_a_request_down(hq_round, browser, server_clock):
     """HQ's round (journey 1) → 大阪府本部 opens its sub-round → 堺 answers, 豊中 after the sub-round's deadline
-    on an extension → the prefecture merges both and submits with its decision → HQ traces a request item down to
-    the union opinions and back up."""
+    on an extension → the prefecture merges both, submits with its decision and publishes it back to its unions →
+    HQ traces a request item down to the union opinions and back up."""
     server = server_clock
     round_id = hq_round["id"]
     first_item = hq_round["items"][0][0]
@@ -528,6 +528,16 @@ def test_prefecture_runs_its_discussion_merges_two_unions_and_hq_traces_a_reques
         )
         sources = server.query("SELECT source_id FROM opinion_source WHERE opinion_id = ?", opinion_id)
         assert len(sources) == 2
+        # ... and publishes it back to its unions, who read it on their page of the sub-round.
+        page.goto(server.url(f"/answers/{round_id}/roll-up"))
+        page.get_by_role("button", name="単組に公開する").click()
+        assert "県本部の回答を単組に公開しました" in flash_text(page)
+        page.context.clear_cookies()
+        login(page, server, unions["sakai"])
+        page.goto(server.url(f"/answers/{sub_id}"))
+        back = page.locator("section[aria-labelledby=published-back]").inner_text()
+        assert "自治労大阪府本部が公開した回答" in back and "県本部執行委員会" in back
+        assert TOYONAKA_TEXT in back and "貴組織の意見を出典にしています" in back
         page.context.clear_cookies()
 
         # HQ: a request letter on this round takes up Osaka's opinion; the trace runs down to both unions.

@@ -201,3 +201,18 @@ def decision(round_id: int):
                 flash(_("決定機関と決定日を記録しました。"), "success")
                 return redirect(url_for("answers.roll_up_page", round_id=round_.id))
     return _roll_up_page(round_, decision=form, status=422)
+
+
+@bp.route("/answers/<int:round_id>/roll-up/publish-back", methods=["POST"])
+@login_required
+def publish_back(round_id: int):
+    """Show the prefecture's submitted answer to its sub-round's unions (show=1), or stop showing it."""
+    round_ = _own_round(round_id)
+    shown = request.form.get("show") == "1"
+    try:
+        roll_up.publish_back(round_, current_user.organization_id, shown, user=current_user, now=request_now())
+    except DomainError as exc:
+        flash(refused(exc), "error")
+    else:
+        flash(_("県本部の回答を単組に公開しました。") if shown else _("単組への公開を取りやめました。"), "success")
+    return redirect(url_for("answers.roll_up_page", round_id=round_.id) + "#publish-back")
