@@ -2,7 +2,7 @@
 """Federation benchmark (issue 10): a prefecture's aggregation page and headquarters' overviews of the tiers.
 
     python bench/federation.py [--db sqlite|postgresql] [--prefectures 47] [--unions 3000] [--items 50]
-                               [--repeat 5] [--keep]
+                               [--repeat 5] [--keep] [--url DATABASE_URL]
 
 1. **Load** (timed, not the point). A fresh database, schema by migration. HQ's round of --items items put to
    --prefectures prefectures; each prefecture opens its sub-round through consult.rounds.operations.open_subround
@@ -15,6 +15,10 @@
    headquarters' /rounds/<round>/tiers and /rounds/<round>/matrix. Each is fetched once to warm up, then --repeat
    times: median wall time and SQL statements per request (constant whatever the size: run it with other
    sizes to compare).
+
+With --url the data is built once in that database and measured again on later runs (the world is found by
+its round's title; the schema is upgraded first, so a new index is measured on the same rows): compare before
+and after a change on identical data.
 
 A benchmark, not a test: it prints a table and writes bench/out/federation-<db>.json.
 """
@@ -41,6 +45,43 @@ TEXT = "地域の実情に応じた財源措置と人員の確保を明記し、
 def insert_many(conn, table, rows):
     for start in range(0, len(rows), ROWS):
         conn.execute(table.insert().values(rows[start : start + ROWS]))
+
+
+TITLE = "三つの構想（計測用）"
+
+
+def existing(app) -> dict | None:
+    """The world a previous run with --url left in the database, or None."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, inspect, select
+
+    from consult.answers.models import Answer, Opinion, OpinionSource
+    from consult.extensions import db
+    from consult.rounds.models import Round
+
+    with app.app_context():
+        if "round" not in inspect(db.engine).get_table_names():
+            return None
+        upgrade()
+        round_ = db.session.scalar(select(Round).where(Round.title == TITLE, Round.parent_id.is_(None)))
+        if round_ is None:
+            return None
+        sub = db.session.scalars(select(Round).where(Round.parent_id == round_.id).order_by(Round.id)).first()
+        union_ops = db.session.scalar(
+            select(func.count()).select_from(Opinion).join(Answer).where(Answer.round_id != round_.id)
+        )
+        pref_ops = db.session.scalar(
+            select(func.count()).select_from(Opinion).join(Answer).where(Answer.round_id == round_.id)
+        )
+        return {
+            "round_id": round_.id,
+            "sub_id": sub.id,
+            "officer": f"{sub.organization.code}-officer",
+            "unions_in_first": len(sub.targets),
+            "union_opinions": union_ops,
+            "prefecture_opinions": pref_ops,
+            "sources": db.session.scalar(select(func.count()).select_from(OpinionSource)),
+        }
 
 
 def load(app, n_pref: int, n_unions: int, n_items: int) -> dict:
@@ -92,7 +133,7 @@ def load(app, n_pref: int, n_unions: int, n_items: int) -> dict:
             for n in range(n_unions)
         ]
         insert_many(db.session.connection(), Organization.__table__, union_rows)
-        round_ = rounds.create_round("三つの構想（計測用）", "", at, at + timedelta(days=20), None, at)
+        round_ = rounds.create_round(TITLE, "", at, at + timedelta(days=20), None, at)
         rounds.add_items(
             round_, [rounds.ItemDraft(str(n), f"第{n}章", TEXT) for n in range(1, n_items + 1)], at, user=None
         )
@@ -215,6 +256,9 @@ def load(app, n_pref: int, n_unions: int, n_items: int) -> dict:
         ]
         insert_many(conn, OpinionSource.__table__, links)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # what autovacuum would do after a bulk load
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+                admin.exec_driver_sql("VACUUM ANALYZE")
         counts = {
             "union_opinions": len(opinions),
             "prefecture_opinions": len(pref_ops),
@@ -265,15 +309,17 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--url", help="a database to build the data in once and measure again on later runs")
     args = parser.parse_args()
     from consult import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
-        url, pg_name = create_database(args.db, Path(tmp), "bench_fed")
+        url, pg_name = (args.url, None) if args.url else create_database(args.db, Path(tmp), "bench_fed")
         try:
             app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "WTF_CSRF_ENABLED": False})
             t0 = time.perf_counter()
-            world = load(app, args.prefectures, args.unions, args.items)
+            world = existing(app) if args.url else None
+            world = world or load(app, args.prefectures, args.unions, args.items)
             load_s = round(time.perf_counter() - t0, 1)
             rid = world["round_id"]
             pages = [
@@ -286,12 +332,13 @@ def main() -> int:
         finally:
             if not args.keep:
                 drop_database(pg_name)
-    print(f"federation benchmark on {args.db}: {world} (load {load_s} s)")
+    kind = "postgresql" if url.startswith("postgresql") else "sqlite"
+    print(f"federation benchmark on {kind}: {world} (load {load_s} s)")
     for row in results:
         print(
             f"  {row['name']:<38} {row['median_ms']:>8} ms  {row['statements']:>3} statements  {row['bytes']:>9} bytes"
         )
-    write_result(f"federation-{args.db}", {"sizes": vars(args), "world": world, "load_s": load_s, "pages": results})
+    write_result(f"federation-{kind}", {"sizes": vars(args), "world": world, "load_s": load_s, "pages": results})
     return 0
 
 

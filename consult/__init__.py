@@ -199,9 +199,6 @@ def _register(app: App) -> None:
     app.register_blueprint(home_bp)
     for views in feature_modules("views"):
         app.register_blueprint(views.bp)
-    from consult.review.federation import bp as federation_bp  # issue 10: the tiers beside the review pages
-
-    app.register_blueprint(federation_bp)
     api.register(app)
     for resources in feature_modules("api"):
         extensions.api.register_blueprint(resources.blp)

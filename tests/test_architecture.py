@@ -106,6 +106,36 @@ def test_every_feature_has_one_blueprint_named_after_it(feature):
     assert importlib.import_module(f"consult.{feature}.views").bp.name == feature
 
 
+def blueprints_made_in(source: str) -> int:
+    """How many `Blueprint(...)` calls the source makes."""
+    return sum(
+        1
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) == "Blueprint" or getattr(node.func, "attr", None) == "Blueprint")
+    )
+
+
+def test_only_a_features_views_make_its_blueprint():
+    """A second blueprint inside a feature (e.g. one for a part of its pages) is refused: its routes go on the
+    feature's own one, which its views module makes (its API resources have theirs in its api module)."""
+    allowed = {f"consult.{feature}.{module}" for feature in FEATURES for module in ("views", "api")}
+    allowed |= {"consult.home", "consult.core.api"}
+    found = [
+        module_name(path)
+        for path in sources()
+        if blueprints_made_in(path.read_text(encoding="utf-8")) and module_name(path) not in allowed
+    ]
+    assert found == []
+    assert blueprints_made_in('bp = Blueprint("federation", __name__)') == 1  # the check sees one
+
+
+def test_the_app_registers_one_page_blueprint_per_feature(app):
+    """Beside the API's blueprints (under /api/v1), the app's page blueprints are home's (main) and the features'."""
+    pages = {name for name, blp in app.blueprints.items() if not (blp.url_prefix or "").startswith("/api/")}
+    assert pages == {"main", *FEATURES}
+
+
 @pytest.mark.parametrize(
     ("module", "source", "expected"),
     [

@@ -272,6 +272,54 @@ def test_unions_answer_and_prefecture_merges_with_sources(app, fed, login_as, cl
         } == {a[item1], b[item1]}
 
 
+def _statements(app, client, url) -> tuple[int, str]:
+    """(SQL statements run for one GET, the page's text)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(seen), response.get_data(as_text=True)
+
+
+def test_roll_up_lists_one_items_opinions_in_pages_with_every_items_counts(app, fed, login_as, clock, monkeypatch):
+    from consult.answers import roll_up
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, item2 = fed["items"]
+    unions = fed["unions"]
+    _union_answer(
+        app, clock, sub_id, unions["hachioji"], {item1: ("amend", "一の八王子"), item2: ("agree", "二の八王子")}
+    )
+    client = login_as(fed["users"]["tokyo"])
+    rid = fed["round"].id
+    one_union, page = _statements(app, client, f"/answers/{rid}/roll-up")
+    assert "一の八王子" in page and "二の八王子" not in page  # the first item's opinions, the other's counts
+    assert page.count("単組の意見 1件") == 2 and f"?item={item2}#item-{item2}" in page
+    assert "二の八王子" in client.get(f"/answers/{rid}/roll-up?item={item2}").get_data(as_text=True)
+    _union_answer(app, clock, sub_id, unions["fuchu"], {item1: ("oppose", "一の府中"), item2: ("agree", "二の府中")})
+    _union_answer(app, clock, sub_id, unions["chofu"], {item1: ("amend", "一の調布")})
+    three_unions, page = _statements(app, client, f"/answers/{rid}/roll-up")
+    assert three_unions == one_union  # a constant number of queries, whatever the number of unions
+    assert "単組の意見 3件（修正 2・反対 1）" in page and "単組の意見 2件（賛成 2）" in page
+    monkeypatch.setattr(roll_up, "PAGE_SIZE", 2)  # pages of two: 八王子 and 府中 first, 調布 on the second
+    first = client.get(f"/answers/{rid}/roll-up?item={item1}").get_data(as_text=True)
+    second = client.get(f"/answers/{rid}/roll-up?item={item1}&page=2").get_data(as_text=True)
+    assert "一の八王子" in first and "一の府中" in first and "一の調布" not in first and "1 / 2 ページ" in first
+    assert "一の調布" in second and "一の八王子" not in second
+    assert "一の調布" in client.get(f"/answers/{rid}/roll-up?item={item1}&page=99").get_data(as_text=True)
+    assert "一の八王子" in client.get(f"/answers/{rid}/roll-up?item=abc&page=-1").get_data(as_text=True)
+
+
 def test_merge_is_pure():
     from consult.answers.roll_up import UnionOpinion, adopt, merge
 
@@ -400,6 +448,10 @@ def test_matrix_counts_sorts_filters_and_exports():
     assert [c.id for c in grid.shaped(m, sort="answered").columns] == [10, 11]
     assert [c.id for c in grid.shaped(m, stance="agree").columns] == [10]
     assert [c.id for c in grid.shaped(m, q="大阪").columns] == [11]
+    labels = {"amend": "修正", "agree": "賛成"}
+    assert m.table(labels, "（単組%(n)s件）")[0][1:] == ([("修正", "（単組2件）"), ("修正", "")], m.row_counts(rows[0]))
+    only_osaka = grid.shaped(m, q="大阪")  # counted over the shown columns only
+    assert only_osaka.row_counts(rows[0])["amend"] == 1 and only_osaka.row_counts(rows[1])["agree"] == 0
     book = load_workbook(io.BytesIO(grid.to_xlsx(m, "討議")))
     sheet = book["意見一覧表"]
     assert [c.value for c in sheet[2]][:3] == ["項目", "東京都本部", "'=大阪府本部"]  # no formula from a name
@@ -470,3 +522,141 @@ def test_hq_reads_tiers_matrix_and_traces_a_request_item_down_to_a_union(app, fe
     assert officer.get(f"/rounds/{sub_id}/matrix").status_code == 200
     assert officer.get(f"/rounds/{rid}/matrix").status_code == 403
     assert officer.get(f"/rounds/request-items/{request_item_id}/trace").status_code == 403
+
+
+def test_opinion_exports_carry_the_sources_column(app, fed, login_as, clock):
+    """The opinion table's 出典 column names the union opinions a prefecture opinion rests on: read back from the
+    XLSX and the CSV; ids only until headquarters turns on reading the union opinions beneath."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from consult.answers import roll_up
+    from consult.auth.models import User
+    from consult.rounds.models import Round
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, _item2 = fed["items"]
+    a = _union_answer(app, clock, sub_id, fed["unions"]["hachioji"], {item1: ("amend", "財源を明記する")})
+    b = _union_answer(app, clock, sub_id, fed["unions"]["fuchu"], {item1: ("amend", "人員を確保する")})
+    rid = fed["round"].id
+    with app.app_context():
+        parent = db.session.get(Round, rid)
+        officer = db.session.get(User, fed["users"]["tokyo"].id)
+        item = next(i for i in parent.items if i.id == item1)
+        answer = roll_up.build_opinion(parent, fed["tokyo"].id, item, [a[item1], b[item1]], officer, None, clock())
+        from consult.answers import operations as answering
+
+        answering.save_answer(
+            parent, fed["tokyo"].id, officer, answering.answer_input_of(answer), None, clock(), submit=True
+        )
+        db.session.commit()
+    hq = login_as(fed["users"]["staff"])
+
+    def read_back() -> tuple[list, list]:
+        book = load_workbook(io.BytesIO(hq.get(f"/rounds/{rid}/export/opinions.xlsx").data))
+        sheet = [[c.value for c in row] for row in book.active.iter_rows()]
+        text = hq.get(f"/rounds/{rid}/export/opinions.csv").get_data().decode("utf-8-sig")
+        return sheet, list(csv.reader(io.StringIO(text)))
+
+    sheet, table = read_back()
+    for rows in (sheet, table):
+        assert rows[0][-1] == "出典"
+        tokyo = next(r for r in rows if r[6] == "東京都本部")
+        assert tokyo[-1] == f"#{min(a[item1], b[item1])}\n#{max(a[item1], b[item1])}"
+    assert hq.post(f"/rounds/{rid}/tiers/sub-opinions", data={"show": "1"}).status_code == 302
+    sheet, table = read_back()
+    for rows in (sheet, table):
+        tokyo = next(r for r in rows if r[6] == "東京都本部")
+        assert tokyo[-1].split("\n") == [f"#{a[item1]} 八王子市職労", f"#{b[item1]} 府中市職労"]
+
+
+def test_a_union_answering_hq_and_its_prefecture_is_shown_as_answering_both_ways(app, fed, login_as, clock):
+    """「両方から回答」 marks a union with a submitted answer both to HQ's round directly and to its prefecture's
+    sub-round: not one merely targeted twice, nor one that answered one way only."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from consult.answers import operations as answering
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round
+
+    unions = fed["unions"]
+    rid = fed["round"].id
+    with app.app_context():  # HQ also targets three of Tokyo's unions directly
+        parent = db.session.get(Round, rid)
+        ids = {fed["tokyo"].id, fed["osaka"].id, unions["hachioji"].id, unions["fuchu"].id, unions["chofu"].id}
+        rounds.set_targets(parent, ids, user=None, now=clock())
+        db.session.commit()
+    sub_id = _open_sub(app, fed, clock)
+    item1, _item2 = fed["items"]
+    _union_answer(app, clock, sub_id, unions["hachioji"], {item1: ("amend", "県本部へ")})  # both ways
+    _union_answer(app, clock, sub_id, unions["fuchu"], {item1: ("amend", "県本部へだけ")})  # its prefecture only
+    with app.app_context():
+        parent = db.session.get(Round, rid)
+        for key in ("hachioji", "chofu"):  # 調布: HQ directly only
+            user = db.session.scalars(db.select(User).where(User.organization_id == unions[key].id)).first()
+            typed = answering.AnswerInput(opinions={item1: answering.OpinionInput("agree", "", "", "直接")})
+            answering.save_answer(parent, unions[key].id, user, typed, None, clock(), submit=True)
+        db.session.commit()
+    hq = login_as(fed["users"]["staff"])
+    page = hq.get(f"/rounds/{rid}/matrix").get_data(as_text=True)
+    headers = page[page.index("<thead>") : page.index("</thead>")].split('<th scope="col">')
+    marked = {h.split("<")[0].strip() for h in headers if "両方から回答" in h}
+    assert marked == {"八王子市職労"}
+    book = load_workbook(io.BytesIO(hq.get(f"/rounds/{rid}/matrix.xlsx").data))
+    names = [c.value for c in book["意見一覧表"][2]]
+    assert "八王子市職労（両方から回答）" in names and "調布市職労" in names and "府中市職労" in names
+
+
+def test_prefecture_publishes_its_answer_back_to_its_unions(app, fed, login_as, clock):
+    """Once submitted to HQ, the prefecture's answer is shown to its sub-round's unions on their page of the
+    sub-round (marking the opinions resting on the reader's own), until it withdraws the publication."""
+    from consult.rounds.models import Round
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, item2 = fed["items"]
+    unions = fed["unions"]
+    a = _union_answer(app, clock, sub_id, unions["hachioji"], {item1: ("amend", "財源を明記する")})
+    _union_answer(app, clock, sub_id, unions["fuchu"], {item2: ("agree", "賛成です")})
+    rid = fed["round"].id
+    officer = login_as(fed["users"]["tokyo"])
+    version = _page_version(officer, rid)
+    assert officer.post(f"/answers/{rid}/roll-up/items/{item1}", data={"source": [a[item1]], "version": version})
+    refused = officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "1"}, follow_redirects=True)
+    assert "本部に提出した県本部の回答です" in refused.get_data(as_text=True)  # a draft is not published back
+    with app.app_context():
+        assert db.session.get(Round, sub_id).published_back_at is None
+    edit = officer.get(f"/answers/{rid}/org/{fed['tokyo'].id}/edit").get_data(as_text=True)
+    import re
+
+    form_version = re.search(r'name="version"[^>]*value="(\d+)"', edit)[1]
+    submitted = officer.post(
+        f"/answers/{rid}/org/{fed['tokyo'].id}/edit",
+        data={
+            "version": form_version,
+            "action": "submit",
+            f"item-{item1}-stance": "amend",
+            f"item-{item1}-proposed_text": "【八王子市職労】財源を明記する",
+        },
+    )
+    assert submitted.status_code == 302, submitted.get_data(as_text=True)
+    hachioji = login_as(fed["users"]["hachioji"])
+    assert "東京都本部が公開した回答" not in hachioji.get(f"/answers/{sub_id}").get_data(as_text=True)
+    officer = login_as(fed["users"]["tokyo"])
+    assert officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "1"}).status_code == 302
+    hachioji = login_as(fed["users"]["hachioji"])
+    page = hachioji.get(f"/answers/{sub_id}").get_data(as_text=True)
+    assert "東京都本部が公開した回答" in page and "【八王子市職労】財源を明記する" in page
+    assert "貴組織の意見を出典にしています" in page
+    fuchu = login_as(fed["users"]["fuchu"])
+    page = fuchu.get(f"/answers/{sub_id}").get_data(as_text=True)
+    assert "東京都本部が公開した回答" in page and "貴組織の意見を出典にしています" not in page
+    assert fuchu.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "0"}).status_code == 403
+    officer = login_as(fed["users"]["tokyo"])
+    assert officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "0"}).status_code == 302
+    fuchu = login_as(fed["users"]["fuchu"])
+    assert "東京都本部が公開した回答" not in fuchu.get(f"/answers/{sub_id}").get_data(as_text=True)

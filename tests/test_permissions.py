@@ -38,10 +38,16 @@ ADMIN |= {"notify.failures"}
 ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
 OUTCOME = {"followup.outcome"}  # a campaign's grades: HQ, and every branch once published (the world publishes)
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
-HQ_PREFIXES = ("rounds.", "review.", "letters.", "federation.", "followup.")  # federation: issue 10
+HQ_PREFIXES = ("rounds.", "review.", "letters.", "followup.")
 HQ = {"answers.board", "answers.board_download", "answers.extensions"}  # headquarters' pages of the answers feature
 # issue 10: a prefecture's part of a round put to it (opening its sub-round, building its answer from its unions')
-PREFECTURE = {"answers.subround_new", "answers.roll_up_page", "answers.roll_up_item", "answers.decision"}
+PREFECTURE = {
+    "answers.subround_new",
+    "answers.roll_up_page",
+    "answers.roll_up_item",
+    "answers.decision",
+    "answers.publish_back",
+}
 HQ |= {"notify.reminders", "notify.save_schedule", "notify.remind", "notify.follow"}  # a round's reminders
 ROLES = ("anonymous", "member", "other_member", "outsider", "staff", "admin")
 
@@ -198,7 +204,7 @@ def test_every_route_against_role(app, world, role):
         for org_key in ("tokyo", "osaka") if "org_id" in rule.arguments else (None,):
             ids = world["letter_ids"] if rule.endpoint.startswith(("letters.", "followup.")) else world["ids"]
             values = {k: v for k, v in ids.items() if k in rule.arguments}
-            if rule.endpoint == "federation.trace_opinion":
+            if rule.endpoint == "review.trace_opinion":
                 values["opinion_id"] = ids["real_opinion_id"]
             if org_key:
                 values["org_id"] = world[org_key].id
@@ -266,8 +272,8 @@ def test_member_cannot_read_another_branch_answer_text(app, world):
 TIER_ROLES = ("anonymous", "pref_officer", "other_pref_officer", "union_member", "other_union_member", "staff", "admin")
 # The screens a prefecture's policy officer uses on its own sub-round (the same as headquarters' on its rounds).
 RUNNER_PAGES = {
-    "federation.matrix",
-    "federation.matrix_xlsx",
+    "review.matrix",
+    "review.matrix_xlsx",
     "rounds.detail",
     "rounds.edit",
     "rounds.open_",
@@ -363,9 +369,7 @@ def test_two_tier_routes_against_role(app, tiers, role):
         assert login.status_code == 302
     checked = 0
     for rule, method in _routes(app):
-        if "round_id" not in rule.arguments or not rule.endpoint.startswith(
-            ("rounds.", "answers.", "review.", "federation.")
-        ):
+        if "round_id" not in rule.arguments or not rule.endpoint.startswith(("rounds.", "answers.", "review.")):
             continue
         for where in ("sub", "parent"):
             ids = tiers["ids"][where]

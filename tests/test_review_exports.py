@@ -50,10 +50,10 @@ def test_opinion_rows_follow_the_upper_federation_format(app, data):
     with app.app_context():
         rows = list(opinion_rows(data["round"].id))
     assert rows == [
-        ("1", "項目1", "現行0", '=HYPERLINK("http://x")', "-理由\n二行目", "修正", "北海道本部"),
-        ("1", "項目1", "現行0", "撤回を求める", "負担が大きい", "反対", "青森県本部"),
-        ("2", "項目2", "現行1", "", "", "賛成", "北海道本部"),
-        ("新規", "新しい柱", "", "@提案", "提案理由", "追加", "北海道本部"),
+        ("1", "項目1", "現行0", '=HYPERLINK("http://x")', "-理由\n二行目", "修正", "北海道本部", ""),
+        ("1", "項目1", "現行0", "撤回を求める", "負担が大きい", "反対", "青森県本部", ""),
+        ("2", "項目2", "現行1", "", "", "賛成", "北海道本部", ""),
+        ("新規", "新しい柱", "", "@提案", "提案理由", "追加", "北海道本部", ""),
     ]
 
 
@@ -76,7 +76,7 @@ def test_csv_has_bom_and_neutralised_formulas(app, data, login_as, staff):
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0] == ["項目番号", "項目", "該当箇所（現行の文言）", "修正案・意見", "理由", "区分", "組織名"]
+    assert rows[0] == ["項目番号", "項目", "該当箇所（現行の文言）", "修正案・意見", "理由", "区分", "組織名", "出典"]
     assert rows[1][3] == '\'=HYPERLINK("http://x")' and rows[1][4] == "'-理由\n二行目"
     assert rows[4][3] == "'@提案"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
@@ -118,6 +118,7 @@ def test_docx_is_a_landscape_table_with_repeated_header(app, data, login_as, sta
         "理由",
         "区分",
         "組織名",
+        "出典",
     ]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     assert len(table.rows) == 5

@@ -252,6 +252,8 @@ register_actions(
         "answer_withdraw": _l("提出の取り下げ"),
         "answer_late": _l("締切後の下書き"),
         "answer_decision": _l("回答の決定機関の記録"),
+        "published_back": _l("県本部の回答を単組に公開"),
+        "published_back_withdrawn": _l("県本部の回答の単組への公開の取り消し"),
     }
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers import operations as answering
@@ -79,8 +79,14 @@ def subround_for(round_: Round, organization_id: int) -> Round | None:
     )
 
 
-def union_opinions(sub: Round, item_id: int | None = None, ids: set[int] | None = None) -> list[UnionOpinion]:
-    """The submitted opinions of the sub-round's unions (one query), keyed to headquarters' items."""
+PAGE_SIZE = 100  # union opinions on one item per page of the roll-up
+
+
+def union_opinions(
+    sub: Round, item_id: int | None = None, ids: set[int] | None = None, page: int | None = None
+) -> list[UnionOpinion]:
+    """The submitted opinions of the sub-round's unions (one query), keyed to headquarters' items; `page` (from 1)
+    reads PAGE_SIZE of them, so a page never holds a whole prefecture's opinions on every item."""
     stmt = (
         select(
             Opinion.id,
@@ -102,7 +108,26 @@ def union_opinions(sub: Round, item_id: int | None = None, ids: set[int] | None 
         stmt = stmt.where(RoundItem.parent_item_id == item_id)
     if ids is not None:
         stmt = stmt.where(Opinion.id.in_(ids))
+    if page is not None:
+        stmt = stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     return [UnionOpinion(*row) for row in db.session.execute(stmt)]
+
+
+def stance_counts(sub: Round) -> dict[int, dict[str, int]]:
+    """{headquarters' item id: {stance: number}} of the sub-round's submitted union opinions: one grouped query,
+    counted by the database (the roll-up shows every item's counts but one item's opinions)."""
+    stmt = (
+        select(RoundItem.parent_item_id, Opinion.stance, func.count())
+        .select_from(Opinion)
+        .join(Answer, Answer.id == Opinion.answer_id)
+        .join(RoundItem, RoundItem.id == Opinion.item_id)
+        .where(Answer.round_id == sub.id, Answer.status == "submitted", RoundItem.parent_item_id.is_not(None))
+        .group_by(RoundItem.parent_item_id, Opinion.stance)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for item_id, stance, count in db.session.execute(stmt):
+        counts.setdefault(item_id, {})[stance] = count
+    return counts
 
 
 def sources_of(opinion_ids: list[int]) -> dict[int, list[int]]:
@@ -230,3 +255,66 @@ def record_decision(answer: Answer, decided_by: str, decided_on: date | None, *,
         raise ConflictError(answering.CONFLICT_MESSAGE, current=None) from exc
     record_object("answer_decision", answer, f"{decided_by} {decided_on or ''}".strip(), user=user, now=now)
     return answer
+
+
+# ---------------------------------------------------------------- publishing back to the unions
+
+
+def publish_back(round_: Round, organization_id: int, shown: bool, *, user, now: datetime) -> Round:
+    """Show (or stop showing) the prefecture's submitted answer to headquarters to its sub-round's unions, on
+    their page of the sub-round. The sub-round's version column refuses a write that crossed another."""
+    sub = subround_for(round_, organization_id)
+    if sub is None:
+        raise DomainError(_("先に県内討議を開始してください。"))
+    answer = answering.find_answer(round_.id, organization_id)
+    if shown and (answer is None or answer.status != "submitted"):
+        raise TransitionError(_("単組に公開できるのは、本部に提出した県本部の回答です。"))
+    sub.published_back_at = now if shown else None
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(answering.CONFLICT_MESSAGE, current=None) from exc
+    record_object("published_back" if shown else "published_back_withdrawn", sub, user=user, now=now)
+    return sub
+
+
+@dataclass(frozen=True)
+class PublishedOpinion:
+    """One opinion of the prefecture's answer as its unions read it, and whether it rests on the reader's own."""
+
+    item_number: str
+    item_heading: str
+    stance: str
+    proposed_text: str
+    reason: str
+    from_mine: bool
+
+
+def published_back(sub: Round, organization_id: int) -> tuple[Answer | None, list[PublishedOpinion]]:
+    """What the prefecture published back to this union: its answer to headquarters, per item (four queries);
+    nothing before it publishes or once it withdraws it, or if it withdrew the answer from headquarters."""
+    if sub.published_back_at is None or sub.parent_id is None:
+        return None, []
+    answer = answering.find_answer(sub.parent_id, sub.organization_id)
+    if answer is None or answer.status != "submitted":
+        return None, []
+    mine = set(
+        db.session.scalars(
+            select(Opinion.id)
+            .join(Answer, Answer.id == Opinion.answer_id)
+            .where(Answer.round_id == sub.id, Answer.organization_id == organization_id)
+        )
+    )
+    rows = db.session.execute(
+        select(Opinion.id, RoundItem.number, RoundItem.heading, Opinion.stance, Opinion.proposed_text, Opinion.reason)
+        .join(RoundItem, RoundItem.id == Opinion.item_id)
+        .where(Opinion.answer_id == answer.id)
+        .order_by(RoundItem.position, Opinion.id)
+    ).all()
+    used = sources_of([row.id for row in rows])
+    return answer, [
+        PublishedOpinion(
+            row.number, row.heading, row.stance, row.proposed_text, row.reason, bool(mine & set(used[row.id]))
+        )
+        for row in rows
+    ]

@@ -26,12 +26,12 @@ from openpyxl.styles import Font
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion, OpinionRevision
+from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion, OpinionRevision, OpinionSource
 from consult.answers.queries import counted
 from consult.core.text import clean, safe_cell
 from consult.extensions import db
 from consult.orgs.models import Organization
-from consult.rounds.models import RoundItem
+from consult.rounds.models import Round, RoundItem
 
 BATCH = 1000
 CHUNK = 64 * 1024
@@ -39,10 +39,11 @@ DOCX_MAX_ROWS = 3000
 DOCX_FONT = "ＭＳ ゴシック"
 NEW_ITEM = "新規"
 
-OPINION_HEADERS = ("項目番号", "項目", "該当箇所（現行の文言）", "修正案・意見", "理由", "区分", "組織名")
+# 出典: the union opinions a prefecture's opinion rests on (issue 10), "#id 組織名" one a line.
+OPINION_HEADERS = ("項目番号", "項目", "該当箇所（現行の文言）", "修正案・意見", "理由", "区分", "組織名", "出典")
 ANSWER_HEADERS = ("組織名", "項目", "区分", "意見（修正案）", "理由", "対応", "本部の考え方")
 # Relative widths (mm on landscape A4, 267 mm between the margins).
-OPINION_WIDTHS = (16, 40, 50, 60, 55, 14, 32)
+OPINION_WIDTHS = (16, 40, 46, 50, 45, 14, 32, 24)
 ANSWER_WIDTHS = (30, 36, 14, 62, 45, 16, 64)
 
 TABLES = {
@@ -56,6 +57,7 @@ def _rows_query(round_id: int, item_id: int | None | str = "all"):
     answered = aliased(OpinionRevision)
     stmt = (
         select(
+            Opinion.id,
             Opinion.item_id,
             RoundItem.number,
             RoundItem.heading,
@@ -114,8 +116,33 @@ def _stream(round_id: int, item_id, session=None) -> Iterator:
         result.close()
 
 
+def sources_column(round_id: int, session=None) -> dict[int, str]:
+    """{opinion id: "#id 組織名" per line} of the round's opinions resting on union opinions (one query; a few per
+    prefecture opinion, so held in memory beside the streamed rows). The union's name only when headquarters
+    reads the union opinions beneath (Round.show_sub_opinions), else the ids alone."""
+    session = session or db.session
+    named = bool(session.scalar(select(Round.show_sub_opinions).where(Round.id == round_id)))
+    source = aliased(Opinion)
+    source_answer = aliased(Answer)
+    rows = session.execute(
+        select(OpinionSource.opinion_id, OpinionSource.source_id, Organization.name)
+        .join(Opinion, Opinion.id == OpinionSource.opinion_id)
+        .join(Answer, Answer.id == Opinion.answer_id)
+        .join(source, source.id == OpinionSource.source_id)
+        .join(source_answer, source_answer.id == source.answer_id)
+        .join(Organization, Organization.id == source_answer.organization_id)
+        .where(Answer.round_id == round_id)
+        .order_by(OpinionSource.opinion_id, Organization.position, OpinionSource.source_id)
+    )
+    lines: dict[int, list[str]] = {}
+    for opinion_id, source_id, name in rows:
+        lines.setdefault(opinion_id, []).append(f"#{source_id} {name}" if named else f"#{source_id}")
+    return {opinion_id: "\n".join(found) for opinion_id, found in lines.items()}
+
+
 def opinion_rows(round_id: int, item_id: int | None | str = "all", session=None) -> Iterator[tuple[str, ...]]:
     """The upper federation's table (連合フォーマット), one tuple per opinion; the header is OPINION_HEADERS."""
+    sources = sources_column(round_id, session)
     for r in _stream(round_id, item_id, session):
         new = r.item_id is None
         yield (
@@ -126,6 +153,7 @@ def opinion_rows(round_id: int, item_id: int | None | str = "all", session=None)
             r.reason,
             STANCES.get(r.stance, r.stance),
             r.organization,
+            sources.get(r.id, ""),
         )
 
 

@@ -1,8 +1,8 @@
 """The federation's tiers on headquarters' side (issue 10): the matrix of items × organisations, the prefectures'
 sub-rounds beneath a round, and the trace from a request item down to the union opinions and back up.
 
-Its own blueprint (`federation`), registered by create_app beside the review feature's: the review pages are
-being rebuilt by another issue, and these pages only read. The matrix is for whoever runs the round
+Its routes are on the review feature's one blueprint (`review`, imported from consult.review.views, which
+imports this module last). The matrix is for whoever runs the round
 (Round.can_manage: headquarters, or a prefecture on its own sub-round); the rest is headquarters'. Whether
 headquarters reads the union opinions' texts beneath the prefectures' answers is the round's own setting
 (Round.show_sub_opinions); their number is always shown, apart from the prefectures'.
@@ -13,26 +13,24 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from consult.answers import roll_up
 from consult.answers.models import STANCES, Answer, Opinion, OpinionSource
-from consult.core.access import manager_required, require_hq
+from consult.core.access import manager_required
 from consult.core.clock import request_now
 from consult.core.downloads import private_file
 from consult.extensions import db
 from consult.letters.models import Letter, RequestItem, RequestItemOpinion
 from consult.orgs.models import Organization
 from consult.review import matrix as grid
+from consult.review.views import bp
 from consult.rounds import operations as rounds
 from consult.rounds.models import Round, RoundItem, RoundTarget
 
-bp = Blueprint("federation", __name__, url_prefix="/rounds")
-_OPEN_TO_RUNNERS = {"federation.matrix", "federation.matrix_xlsx"}  # they check Round.can_manage themselves
-require_hq(bp, open_to=frozenset(_OPEN_TO_RUNNERS))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -41,7 +39,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def load_matrix(round_: Round) -> grid.Matrix:
     """Items × the round's targets, with the stance of each submitted opinion and the number of union opinions
-    each rests on (four queries, whatever the size)."""
+    each rests on, and which unions answered both ways (six queries, whatever the size)."""
     rows = [grid.Row(item.id, item.number, item.heading) for item in round_.items]
     orgs = db.session.execute(
         select(Organization.id, Organization.name, Organization.kind)
@@ -49,14 +47,19 @@ def load_matrix(round_: Round) -> grid.Matrix:
         .where(RoundTarget.round_id == round_.id)
         .order_by(Organization.position, Organization.id)
     ).all()
-    both = set(
+    both = set(  # unions with a submitted answer in a prefecture's sub-round: those answering HQ too answer both ways
         db.session.scalars(
-            select(RoundTarget.organization_id)
-            .join(Round, Round.id == RoundTarget.round_id)
-            .where(Round.parent_id == round_.id)
+            select(Answer.organization_id)
+            .join(Round, Round.id == Answer.round_id)
+            .where(Round.parent_id == round_.id, Answer.status == "submitted")
         )
     )
-    columns = [grid.Column(oid, name, kind, oid in both) for oid, name, kind in orgs]
+    direct = set(
+        db.session.scalars(
+            select(Answer.organization_id).where(Answer.round_id == round_.id, Answer.status == "submitted")
+        )
+    )
+    columns = [grid.Column(oid, name, kind, oid in both and oid in direct) for oid, name, kind in orgs]
     submitted = (Answer.round_id == round_.id, Answer.status == "submitted", Opinion.item_id.is_not(None))
     cells = {
         (item_id, org_id): stance
@@ -94,7 +97,8 @@ class Tier:
 
 
 def load_tiers(round_: Round) -> list[Tier]:
-    """Every target with organisations beneath it, with its sub-round's counts (five queries)."""
+    """Every target with organisations beneath it, with its sub-round's counts (six queries, each counted by the
+    database through the indexes on answer.round_id and opinion.answer_id)."""
     orgs = db.session.scalars(
         select(Organization)
         .join(RoundTarget, RoundTarget.organization_id == Organization.id)
@@ -112,14 +116,21 @@ def load_tiers(round_: Round) -> list[Tier]:
         )
         targets = {rid: count for rid, count in db.session.execute(stmt)}
     union_counts: dict[int, tuple[int, int]] = {}
-    if sub_ids:
-        for rid, answers_, opinions in db.session.execute(
-            select(Answer.round_id, func.count(func.distinct(Answer.id)), func.count(Opinion.id))
-            .outerjoin(Opinion, Opinion.answer_id == Answer.id)
-            .where(Answer.round_id.in_(sub_ids), Answer.status == "submitted")
-            .group_by(Answer.round_id)
-        ):
-            union_counts[rid] = (answers_, opinions)
+    if sub_ids:  # answers and opinions counted apart: no DISTINCT over the 150,000 joined rows
+        submitted = (Answer.round_id.in_(sub_ids), Answer.status == "submitted")
+        answers_ = dict(
+            db.session.execute(select(Answer.round_id, func.count()).where(*submitted).group_by(Answer.round_id)).all()
+        )
+        opinions = dict(
+            db.session.execute(
+                select(Answer.round_id, func.count())
+                .select_from(Opinion)
+                .join(Answer, Answer.id == Opinion.answer_id)
+                .where(*submitted)
+                .group_by(Answer.round_id)
+            ).all()
+        )
+        union_counts = {rid: (count, opinions.get(rid, 0)) for rid, count in answers_.items()}
     own = {
         org_id: (status, decided_by, count)
         for org_id, status, decided_by, count in db.session.execute(
@@ -158,7 +169,13 @@ def matrix(round_id: int):
     round_ = db.session.get(Round, round_id)
     shaped, args = _shaped(round_)
     return render_template(
-        "federation/matrix.html", round=round_, m=shaped, args=args, stances=STANCES, sorts=grid.SORTS
+        "review/matrix.html",
+        round=round_,
+        m=shaped,
+        args=args,
+        stances=STANCES,
+        sorts=grid.SORTS,
+        matrix_rows=shaped.table({key: str(label) for key, label in STANCES.items()}, _("（単組%(n)s件）")),
     )
 
 
@@ -178,10 +195,10 @@ def matrix_xlsx(round_id: int):
 def tiers(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     if round_.is_subround:  # the tiers are read from the round above
-        return redirect(url_for("federation.tiers", round_id=round_.parent_id))
+        return redirect(url_for("review.tiers", round_id=round_.parent_id))
     rows = load_tiers(round_)
     return render_template(
-        "federation/tiers.html",
+        "review/tiers.html",
         round=round_,
         tiers=rows,
         prefecture_opinions=sum(t.prefecture_opinions for t in rows if t.answer_status == "submitted"),
@@ -197,7 +214,7 @@ def sub_opinions(round_id: int):
     shown = request.form.get("show") == "1"
     rounds.set_show_sub_opinions(round_, shown, user=current_user, now=request_now())
     flash(_("単組の意見の表示を切り替えました。"), "success")
-    return redirect(url_for("federation.tiers", round_id=round_.id))
+    return redirect(url_for("review.tiers", round_id=round_.id))
 
 
 # ---------------------------------------------------------------- traceability
@@ -258,7 +275,7 @@ def trace_request_item(request_item_id: int):
         db.session.scalars(select(RequestItemOpinion.opinion_id).where(RequestItemOpinion.request_item_id == item.id))
     )
     return render_template(
-        "federation/trace.html", request_item=item, letter=letter, rows=_trace_rows(opinion_ids), opinion=None, up=[]
+        "review/trace.html", request_item=item, letter=letter, rows=_trace_rows(opinion_ids), opinion=None, up=[]
     )
 
 
@@ -268,7 +285,7 @@ def trace_opinion(opinion_id: int):
     opinion = db.get_or_404(Opinion, opinion_id)
     above = roll_up.used_in([opinion.id])[opinion.id]
     return render_template(
-        "federation/trace.html",
+        "review/trace.html",
         request_item=None,
         letter=None,
         rows=_trace_rows(above),

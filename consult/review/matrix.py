@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from consult.answers.models import STANCES
 from consult.core.text import safe_cell
@@ -17,7 +18,7 @@ class Column:
     id: int
     name: str
     kind: str  # prefecture, local, council: "local" beside prefectures is a union headquarters asked directly
-    via_prefecture: bool = False  # a union that also answered its prefecture's sub-round (answering both ways)
+    via_prefecture: bool = False  # submitted to this round directly and to its prefecture's sub-round (両方から回答)
 
 
 @dataclass(frozen=True)
@@ -34,24 +35,39 @@ class Matrix:
     cells: dict[tuple[int, int], str]  # (item id, organisation id) -> stance
     sources: dict[tuple[int, int], int] = field(default_factory=dict)  # number of union opinions beneath a cell
 
+    @cached_property
+    def _counts(self) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
+        """Per row and per column, the number of cells of each stance: counted once, in one pass over the cells
+        of the shown rows and columns (not once per row, column and page element)."""
+        rows = {row.id: dict.fromkeys(STANCES, 0) for row in self.rows}
+        columns = {column.id: dict.fromkeys(STANCES, 0) for column in self.columns}
+        for (row_id, column_id), stance in self.cells.items():
+            if row_id in rows and column_id in columns and stance in STANCES:
+                rows[row_id][stance] += 1
+                columns[column_id][stance] += 1
+        return rows, columns
+
     def row_counts(self, row: Row) -> dict[str, int]:
-        counts = dict.fromkeys(STANCES, 0)
-        for column in self.columns:
-            stance = self.cells.get((row.id, column.id))
-            if stance:
-                counts[stance] += 1
-        return counts
+        return self._counts[0][row.id]
 
     def column_counts(self, column: Column) -> dict[str, int]:
-        counts = dict.fromkeys(STANCES, 0)
-        for row in self.rows:
-            stance = self.cells.get((row.id, column.id))
-            if stance:
-                counts[stance] += 1
-        return counts
+        return self._counts[1][column.id]
 
     def answered(self, column: Column) -> int:
         return sum(self.column_counts(column).values())
+
+    def table(self, labels: dict[str, str], note: str) -> list[tuple[Row, list[tuple[str, str]], dict[str, int]]]:
+        """Per row: each cell's (stance label, `note` % n for the n union opinions beneath it, or "") and the
+        row's counts, built in Python once rather than translated and formatted per cell in the template."""
+        out = []
+        for row in self.rows:
+            texts = []
+            for column in self.columns:
+                stance = self.cells.get((row.id, column.id))
+                n = self.sources.get((row.id, column.id))
+                texts.append((labels[stance] if stance else "", note % {"n": n} if n else ""))
+            out.append((row, texts, self.row_counts(row)))
+        return out
 
 
 SORTS = ("position", "name", "answered")
@@ -81,7 +97,8 @@ def to_xlsx(matrix: Matrix, title: str) -> bytes:
     sheet = book.active
     sheet.title = "意見一覧表"
     sheet.append([safe_cell(title)])
-    sheet.append(["項目", *[safe_cell(c.name) for c in matrix.columns], *[str(label) for label in STANCES.values()]])
+    names = [safe_cell(c.name) + ("（両方から回答）" if c.via_prefecture else "") for c in matrix.columns]
+    sheet.append(["項目", *names, *[str(label) for label in STANCES.values()]])
     for row in matrix.rows:
         counts = matrix.row_counts(row)
         sheet.append(

@@ -42,7 +42,8 @@ from consult.rounds.models import Round, RoundItem
 
 bp = Blueprint("review", __name__, url_prefix="/rounds")
 
-_OPEN_TO_BRANCHES = {"review.published"}
+# review.matrix(_xlsx) (federation.py) check Round.can_manage themselves: a prefecture runs its own sub-round.
+_OPEN_TO_BRANCHES = {"review.published", "review.matrix", "review.matrix_xlsx"}
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -345,3 +346,5 @@ def _register_exports() -> None:
 
 
 _register_exports()
+
+from consult.review import federation  # noqa: E402,F401  (the tiers, matrix and trace routes register on bp)

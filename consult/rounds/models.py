@@ -93,6 +93,8 @@ class Round(db.Model):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
     # Whether headquarters also reads the union opinions beneath the prefectures' answers (with their names).
     show_sub_opinions: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # A sub-round: when the prefecture published its answer to headquarters back to the sub-round's unions.
+    published_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     items: Mapped[list[RoundItem]] = relationship(
         back_populates="round",

@@ -4,7 +4,10 @@ HQ weighs the opinions and writes request letters that are downloaded and read b
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from datetime import datetime, timedelta
 
@@ -400,3 +403,175 @@ def _docx_text(data: bytes) -> str:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
     return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- journey 4: the two tiers (issue 10)
+
+OSAKA_UNIONS = {"sakai": "堺市職員労働組合", "toyonaka": "豊中市職員労働組合"}
+SAKAI_TEXT = "正規職員による人員確保を明記する。"
+TOYONAKA_TEXT = "会計年度任用職員の処遇改善も併記する。"
+FED_REQUEST = "自治体の人員確保に必要な財源を地方財政計画に計上すること。"
+
+
+def _cli_user(server, login_id: str, org_code: str, password: str) -> tuple[str, str]:
+    """A member of the organisation, made with `consult create-user` on the server's own database."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{server.db_path}",
+            "CONSULT_INSTANCE_PATH": str(server.db_path.parent / "instance"),
+            "SECRET_KEY": "browser-tests",
+        }
+    )
+    made = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "consult", "create-user", login_id, "--name", f"{login_id} 担当"]
+        + ["--role", "member", "--org", org_code, "--password-file", "-"],
+        input=password + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    return login_id, password
+
+
+def test_prefecture_runs_its_discussion_merges_two_unions_and_hq_traces_a_request_down(hq_round, browser, server_clock):
+    """HQ's round (journey 1) → 大阪府本部 opens its sub-round → 堺 answers, 豊中 after the sub-round's deadline
+    on an extension → the prefecture merges both, submits with its decision and publishes it back to its unions →
+    HQ traces a request item down to the union opinions and back up."""
+    server = server_clock
+    round_id = hq_round["id"]
+    first_item = hq_round["items"][0][0]
+    officer = _cli_user(server, "osaka-seisaku-b", "pref27", "osaka-browser-pw")
+    unions = {key: _cli_user(server, f"{key}-b", f"local-{key}", f"{key}-browser-pw") for key in OSAKA_UNIONS}
+    page = new_context(browser, DESKTOP).new_page()
+    try:
+        # The prefecture opens its own discussion, due in a day (before its deadline to HQ), for its two unions.
+        login(page, server, officer)
+        page.goto(server.url(f"/answers/{round_id}"))
+        page.get_by_role("link", name="県内討議と県本部の回答づくり").click()
+        page.get_by_role("link", name="県内討議を開始する").click()
+        due = (datetime.now(JST) + timedelta(days=1)).replace(second=0, microsecond=0, tzinfo=None)
+        page.get_by_label("県内の締切（日本時間）").fill(due.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("県本部からの説明").fill("各単組の職場討議をふまえた意見をお寄せください。")
+        assert all(page.get_by_label(name).is_checked() for name in OSAKA_UNIONS.values())
+        page.get_by_role("button", name="県内討議を開始する").click()
+        assert "県内討議を開始しました" in flash_text(page)
+        sub_id = int(re.search(r"/rounds/(\d+)$", page.url).group(1))
+        assert server.one("SELECT parent_id FROM round WHERE id = ?", sub_id) == round_id
+        sub_item = server.one("SELECT id FROM round_item WHERE round_id = ? AND parent_item_id = ?", sub_id, first_item)
+        page.context.clear_cookies()
+
+        def union_answers(key: str, text: str) -> None:
+            login(page, server, unions[key])
+            org_id = server.one("SELECT organization_id FROM user_account WHERE login = ?", unions[key][0])
+            page.goto(server.url(f"/answers/{sub_id}/org/{org_id}/edit"))
+            page.locator(f"#item-{sub_item}-stance").select_option("amend")
+            page.locator(f"#item-{sub_item}-proposed_text").fill(text)
+            page.locator(f"#item-{sub_item}-reason").fill("職場の人員不足が深刻なため。")
+            page.get_by_role("button", name="提出する").click()
+            assert "回答を提出しました" in flash_text(page)
+            page.context.clear_cookies()
+
+        union_answers("sakai", SAKAI_TEXT)
+
+        # The sub-round's deadline passes (HQ's is still ahead); the prefecture extends 豊中's, who answers late.
+        server.move_clock(timedelta(days=1, hours=6).total_seconds())
+        login(page, server, officer)
+        page.goto(server.url(f"/rounds/{sub_id}/board"))
+        page.get_by_label("組織", exact=True).select_option(label=OSAKA_UNIONS["toyonaka"])
+        until = due + timedelta(days=1)
+        page.get_by_label("延長後の締切（日本時間）").fill(until.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("延長の理由").fill("単組大会の日程のため")
+        page.get_by_role("button", name="延長する").click()
+        assert "延長" in flash_text(page)
+        page.context.clear_cookies()
+        union_answers("toyonaka", TOYONAKA_TEXT)
+        toyonaka_id = server.one("SELECT organization_id FROM user_account WHERE login = 'toyonaka-b'")
+        submitted_at = server.one(
+            "SELECT submitted_at FROM answer WHERE round_id = ? AND organization_id = ?", sub_id, toyonaka_id
+        )
+        assert _parse_utc(submitted_at) > due - timedelta(hours=9)  # after the sub-round's own deadline
+
+        # The prefecture merges both unions' opinions on the first item, records its decision and submits.
+        login(page, server, officer)
+        page.goto(server.url(f"/answers/{round_id}/roll-up"))
+        item = page.locator(f"#item-{first_item}")
+        assert "単組の意見 2件" in item.inner_text()
+        for name in OSAKA_UNIONS.values():
+            item.get_by_label(f"{name}の意見を選ぶ").check()
+        item.get_by_role("button", name="選んだ意見を採用・統合する").click()
+        assert "県本部の意見を下書きに保存しました" in flash_text(page)
+        merged = page.locator(f"#item-{first_item} .card").first.inner_text()
+        assert f"【{OSAKA_UNIONS['sakai']}】{SAKAI_TEXT}" in merged and TOYONAKA_TEXT in merged
+        page.get_by_label("決定機関").fill("県本部執行委員会")
+        page.get_by_label("決定日").fill("2025-03-10")
+        page.get_by_role("button", name="記録する").click()
+        assert "決定機関と決定日を記録しました" in flash_text(page)
+        page.get_by_role("link", name="文言を直す・提出する").click()
+        page.get_by_role("button", name="提出する").click()
+        assert "回答を提出しました" in flash_text(page)
+        osaka = server.one("SELECT id FROM organization WHERE code = 'pref27'")
+        status, decided_by, decided_on = server.one(
+            "SELECT status, decided_by, decided_on FROM answer WHERE round_id = ? AND organization_id = ?",
+            round_id,
+            osaka,
+        )
+        assert (status, decided_by, str(decided_on)) == ("submitted", "県本部執行委員会", "2025-03-10")
+        opinion_id = server.one(
+            "SELECT o.id FROM opinion o JOIN answer a ON a.id = o.answer_id "
+            "WHERE a.round_id = ? AND a.organization_id = ? AND o.item_id = ?",
+            round_id,
+            osaka,
+            first_item,
+        )
+        sources = server.query("SELECT source_id FROM opinion_source WHERE opinion_id = ?", opinion_id)
+        assert len(sources) == 2
+        # ... and publishes it back to its unions, who read it on their page of the sub-round.
+        page.goto(server.url(f"/answers/{round_id}/roll-up"))
+        page.get_by_role("button", name="単組に公開する").click()
+        assert "県本部の回答を単組に公開しました" in flash_text(page)
+        page.context.clear_cookies()
+        login(page, server, unions["sakai"])
+        page.goto(server.url(f"/answers/{sub_id}"))
+        back = page.locator("section[aria-labelledby=published-back]").inner_text()
+        assert "自治労大阪府本部が公開した回答" in back and "県本部執行委員会" in back
+        assert TOYONAKA_TEXT in back and "貴組織の意見を出典にしています" in back
+        page.context.clear_cookies()
+
+        # HQ: a request letter on this round takes up Osaka's opinion; the trace runs down to both unions.
+        login(page, server, STAFF)
+        page.goto(server.url("/campaigns/new"))
+        page.get_by_label("要請行動の名前").fill("二層の討議からの要請（ブラウザ試験）")
+        page.get_by_label("年（西暦）").fill("2025")
+        page.get_by_label("月", exact=True).fill("3")
+        page.get_by_label("差出人の肩書").fill("中央執行委員長")
+        page.get_by_label("差出人の氏名").fill("石上千博")
+        page.get_by_label("元にした組織討議").select_option(label=ROUND_TITLE)
+        page.get_by_role("button", name="作成する").click()
+        assert "要請行動を作成しました" in flash_text(page)
+        page.get_by_label("新しい要請書の題名").fill("人員確保の要請書")
+        page.get_by_role("button", name="要請書を追加する").click()
+        page.locator("#add-top + form").get_by_label("文言").fill(FED_REQUEST)
+        page.locator("#add-top + form").get_by_role("button", name="追加する").click()
+        assert "項目を追加しました" in flash_text(page)
+        request_item = server.one("SELECT id FROM request_item WHERE text = ?", FED_REQUEST)
+
+        page.goto(server.url(f"/rounds/{round_id}/aggregate/items/{first_item}?link={opinion_id}#op-{opinion_id}"))
+        article = page.locator(f"#op-{opinion_id}")
+        article.get_by_label("要請項目").select_option(index=1)
+        article.get_by_role("button", name="保存").click()
+        assert server.query("SELECT 1 FROM request_item_opinion WHERE opinion_id = ?", opinion_id)
+
+        page.goto(server.url(f"/rounds/{round_id}/tiers"))
+        page.get_by_role("button", name="切り替える").click()  # HQ reads the union opinions beneath
+        assert "単組の意見の表示を切り替えました" in flash_text(page)
+        page.goto(server.url(f"/rounds/request-items/{request_item}/trace"))
+        trace = page.locator("main").inner_text()
+        assert "自治労大阪府本部" in trace and all(name in trace for name in OSAKA_UNIONS.values())
+        page.get_by_role("link", name=OSAKA_UNIONS["toyonaka"]).click()  # and back up from the union
+        up = page.locator("main").inner_text()
+        assert TOYONAKA_TEXT in up and "自治労大阪府本部" in up and FED_REQUEST[:20] in up
+    finally:
+        page.context.close()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.answers import operations as answering
+from consult.answers import roll_up
 from consult.answers.fields import AnswerFields
 from consult.answers.forms import STANCE_CHOICES, AnswerPage, answer_form, posted_proposal_count, read_posted
 from consult.answers.models import Answer, AnswerEvent
@@ -68,8 +69,15 @@ def round_page(round_id: int):
         target_rows = [(t.organization, answers.get(t.organization_id)) for t in targets]
     else:
         answer = answering.find_answer(round_.id, org_id)
+    # On a sub-round: what the prefecture published back to its unions (its answer to headquarters).
+    back_answer, back_opinions = (None, [])
+    if round_.is_subround and not current_user.is_hq:
+        back_answer, back_opinions = roll_up.published_back(round_, org_id)
     return render_template(
         "answers/round.html",
+        back_answer=back_answer,
+        back_opinions=back_opinions,
+        stances=dict(STANCE_CHOICES),
         round=round_,
         attachments=attachments,
         answer=answer,

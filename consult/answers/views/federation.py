@@ -19,7 +19,7 @@ from consult.answers.forms import DecisionForm, RollUpForm
 from consult.answers.models import STANCES
 from consult.answers.views import bp
 from consult.core.clock import request_now
-from consult.core.convert import parse_int
+from consult.core.convert import parse_int, parse_page
 from consult.core.errors import DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
@@ -88,20 +88,29 @@ def subround_new(round_id: int):
 # ---------------------------------------------------------------- building the answer
 
 
+def _shown_item(round_: Round, forms: dict | None) -> int | None:
+    """The item whose union opinions the page lists: the one a refused form was for, else ?item=, else the first."""
+    ids = [item.id for item in round_.items]
+    if forms:
+        return next(iter(forms))
+    wanted = parse_int(request.args.get("item"))
+    return wanted if wanted in ids else (ids[0] if ids else None)
+
+
 def _roll_up_page(round_: Round, forms: dict | None = None, decision: DecisionForm | None = None, status: int = 200):
+    """Every item's counts and the prefecture's own opinions, and one page of one item's union opinions (a
+    constant number of queries, whatever the number of unions)."""
     org_id = current_user.organization_id
     sub = roll_up.subround_for(round_, org_id)
     answer = answering.find_answer(round_.id, org_id)
     mine = answer.item_opinions() if answer else {}
     sources = roll_up.sources_of([op.id for op in mine.values()])
-    unions = roll_up.union_opinions(sub) if sub else []
-    by_item: dict[int, list] = {}
-    for row in unions:
-        by_item.setdefault(row.item_id, []).append(row)
-    counts = {
-        item.id: {key: sum(1 for row in by_item.get(item.id, []) if row.stance == key) for key in STANCES}
-        for item in round_.items
-    }
+    shown = _shown_item(round_, forms)
+    counts = roll_up.stance_counts(sub) if sub else {}
+    totals = {item_id: sum(by_stance.values()) for item_id, by_stance in counts.items()}
+    pages = max(1, -(-totals.get(shown, 0) // roll_up.PAGE_SIZE))
+    page = min(parse_page(request.args.get("page")), pages)
+    rows = roll_up.union_opinions(sub, shown, page=page) if sub and shown else []
     if decision is None:
         decision = DecisionForm(
             data={
@@ -117,9 +126,13 @@ def _roll_up_page(round_: Round, forms: dict | None = None, decision: DecisionFo
         answer=answer,
         mine=mine,
         sources=sources,
-        by_item=by_item,
+        shown=shown,
+        rows=rows,
+        page=page,
+        pages=pages,
         counts=counts,
-        stances=STANCES,
+        totals=totals,
+        stances={key: str(label) for key, label in STANCES.items()},  # translated once, not per item and row
         forms=forms or {},
         decision=decision,
         org_id=org_id,
@@ -160,7 +173,7 @@ def roll_up_item(round_id: int, item_id: int):
             flash(
                 _("「%(item)s」の県本部の意見を下書きに保存しました。", item=f"{item.number} {item.heading}"), "success"
             )
-            return redirect(url_for("answers.roll_up_page", round_id=round_.id) + f"#item-{item.id}")
+            return redirect(url_for("answers.roll_up_page", round_id=round_.id, item=item.id) + f"#item-{item.id}")
     return _roll_up_page(round_, forms={item.id: form}, status=422)
 
 
@@ -188,3 +201,18 @@ def decision(round_id: int):
                 flash(_("決定機関と決定日を記録しました。"), "success")
                 return redirect(url_for("answers.roll_up_page", round_id=round_.id))
     return _roll_up_page(round_, decision=form, status=422)
+
+
+@bp.route("/answers/<int:round_id>/roll-up/publish-back", methods=["POST"])
+@login_required
+def publish_back(round_id: int):
+    """Show the prefecture's submitted answer to its sub-round's unions (show=1), or stop showing it."""
+    round_ = _own_round(round_id)
+    shown = request.form.get("show") == "1"
+    try:
+        roll_up.publish_back(round_, current_user.organization_id, shown, user=current_user, now=request_now())
+    except DomainError as exc:
+        flash(refused(exc), "error")
+    else:
+        flash(_("県本部の回答を単組に公開しました。") if shown else _("単組への公開を取りやめました。"), "success")
+    return redirect(url_for("answers.roll_up_page", round_id=round_.id) + "#publish-back")
