@@ -11,17 +11,17 @@ from alembic import op
 
 import consult.core.types
 
-revision = '0005_federation'
-down_revision = '0004_variants'
+revision = "0005_federation"
+down_revision = "0005_indicators"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('round', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('published_back_at', consult.core.types.UTCDateTime(), nullable=True))
+    with op.batch_alter_table("round", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("published_back_at", consult.core.types.UTCDateTime(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('round', schema=None) as batch_op:
-        batch_op.drop_column('published_back_at')
+    with op.batch_alter_table("round", schema=None) as batch_op:
+        batch_op.drop_column("published_back_at")
