@@ -169,10 +169,11 @@ class Filters:
     q: str = ""  # free text over the opinion's texts and headquarters' view
     disposition: str = ""
     page: int = 1
+    assignee_id: int | None = None  # 「自分の担当」: the opinions assigned to this staff member
 
     @classmethod
-    def from_args(cls, args) -> Filters:
-        """Unknown values are dropped rather than refused: a filter never fails."""
+    def from_args(cls, args, user_id: int | None = None) -> Filters:
+        """Unknown values are dropped rather than refused: a filter never fails (mine=1 needs the user's id)."""
         stance = args.get("stance", "")
         disposition = args.get("disposition", "")
         page = args.get("page", "1")
@@ -182,6 +183,7 @@ class Filters:
             q=clean(args.get("q", "")).strip()[:FILTER_TEXT_LIMIT],
             disposition=disposition if disposition in DISPOSITIONS or disposition == NO_DISPOSITION else "",
             page=parse_page(page),
+            assignee_id=user_id if args.get("mine") == "1" else None,
         )
 
     def params(self, **override) -> dict:
@@ -192,13 +194,14 @@ class Filters:
             "q": self.q,
             "disposition": self.disposition,
             "page": self.page if self.page > 1 else "",
+            "mine": "1" if self.assignee_id else "",
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
     @property
     def active(self) -> bool:
-        return bool(self.stance or self.org or self.q or self.disposition)
+        return bool(self.stance or self.org or self.q or self.disposition or self.assignee_id)
 
 
 @dataclass
@@ -265,7 +268,19 @@ def filtered_opinions(round_id: int, item_id: int | None | str, filters: Filters
         stmt = stmt.where(Opinion.disposition.is_(None))
     elif filters.disposition:
         stmt = stmt.where(Opinion.disposition == filters.disposition)
+    if filters.assignee_id:
+        stmt = stmt.where(Opinion.assignee_id == filters.assignee_id)
     return stmt
+
+
+def filter_scope(round_id: int, item_id: int | None, filters: Filters, limit: int) -> tuple[int, str]:
+    """(how many opinions the filter holds, their 'id.version' pairs when at most `limit`, else ""): what
+    「この絞り込みの意見をすべて選ぶ」 sends, so a bulk answer refuses the rows changed since the page was read."""
+    ids = filtered_opinions(round_id, item_id, filters).with_only_columns(Opinion.id, Opinion.answer_version)
+    rows = db.session.execute(ids.order_by(Opinion.id).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return len(rows), ""
+    return len(rows), " ".join(f"{i}.{v}" for i, v in rows)
 
 
 def opinion_page(

@@ -35,7 +35,7 @@ from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.orgs.models import prefectures
-from consult.review import exports, queries, search
+from consult.review import answering_views, exports, queries, search
 from consult.review import operations as reviewing
 from consult.review.forms import disposition_form
 from consult.rounds.models import Round, RoundItem
@@ -144,17 +144,22 @@ def overview(round_id: int):
 # ---------------------------------------------------------------- opinions of one item
 
 
-def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters, posted=None, status: int = 200):
-    """The list page; `posted` = (opinion_id, form, stored opinion or None) re-shows a refused row as typed."""
+def _render_list(
+    round_: Round, item: RoundItem | None, filters: queries.Filters, posted=None, status: int = 200, bulk=None
+):
+    """The list page; `posted` = (opinion_id, form, stored opinion or None) re-shows a refused row as typed,
+    `bulk` a refused bulk step as typed."""
     choices = queries.request_choices(round_.id)
     counts = queries.stance_counts_for(round_.id, item.id if item else None)
     page = queries.opinion_page(round_.id, item.id if item else None, filters, current_app.config["PAGE_SIZE"], choices)
+    aids = answering_views.list_aids(round_, item, filters, bulk)
     forms = {}
     for row in page.rows:
         if posted is not None and posted[0] == row.opinion.id:
             forms[row.opinion.id] = posted[1]
         else:
             forms[row.opinion.id] = disposition_form(row.opinion, choices)
+        answering_views.fill_row_form(forms[row.opinion.id], aids)
     return render_template(
         "review/item.html",
         round=round_,
@@ -171,19 +176,20 @@ def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters
         conflict_id=posted[0] if posted else None,
         # The request-item select is long (every item of every letter): only the row being linked carries it.
         link_id=posted[0] if posted else request.args.get("link", type=int),
+        aids=aids,
     ), status
 
 
 @bp.route("/<int:round_id>/aggregate/items/<int:item_id>")
 def item(round_id: int, item_id: int):
     round_ = _round_or_404(round_id)
-    return _render_list(round_, _item_or_404(round_, item_id), queries.Filters.from_args(request.args))
+    return _render_list(round_, _item_or_404(round_, item_id), queries.Filters.from_args(request.args, current_user.id))
 
 
 @bp.route("/<int:round_id>/aggregate/proposals")
 def proposals(round_id: int):
     round_ = _round_or_404(round_id)
-    return _render_list(round_, None, queries.Filters.from_args(request.args))
+    return _render_list(round_, None, queries.Filters.from_args(request.args, current_user.id))
 
 
 def _list_url(round_: Round, item_id: int | None, filters: queries.Filters, opinion_id: int) -> str:
@@ -201,23 +207,26 @@ def save_opinion(round_id: int, opinion_id: int):
     opinion = reviewing.opinion_of_round(round_.id, opinion_id, lock=True)
     if opinion is None:
         abort(404)
-    filters = queries.Filters.from_args(request.form)
+    filters = queries.Filters.from_args(request.form, current_user.id)
     item = opinion.item
     choices = queries.request_choices(round_.id)
     form = disposition_form(opinion, choices, formdata=request.form)
+    answering_views.fill_row_form(form, answering_views.aids_for(round_))
     if not form.validate():
         return _render_list(round_, item, filters, posted=(opinion.id, form, None))
     now = request_now()
     try:
+        disposition, hq_view = answering_views.answer_of(round_, form)
         reviewing.set_disposition(
             opinion,
-            form.disposition.data or None,
-            form.hq_view.data or "",
+            disposition,
+            hq_view,
             current_user,
             now,
             expected=form.seen.data or "",
         )
         removed = reviewing.unlink_request_items(opinion, form.unlink.data, user=current_user, now=now)
+        answering_views.save_row_assignee(round_, opinion, form, now)
         linked = form.request_item_id() is not None and reviewing.link_request_item(
             opinion, form.request_item_id(), user=current_user, now=now
         )
@@ -345,3 +354,4 @@ def _register_exports() -> None:
 
 
 _register_exports()
+answering_views.register(bp, _render_list)  # bulk answers, 定型文, assignment, the published table's downloads
