@@ -146,6 +146,7 @@ def _real_ids(world) -> dict[str, list[int]]:
         "letter_id": [ids["letter_id"]],
         "addressee_id": [ids["addressee_id"]],
         "visit_id": [ids["visit_id"]],
+        "template_id": [ids["template_id"]],
     }
 
 

@@ -118,6 +118,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
             select(Opinion.id).join(Answer).where(Answer.round_id == round_.id, Answer.organization_id == tokyo.id)
         )
         opinion_id = tokyo_opinion  # issue 10: the trace pages name a real opinion too
+        from consult.review import answering as hq_answering
+
+        answer_template = hq_answering.create_template(loaded, "定型", None, "検討します。", user=None, now=clock())
         loaded.answers_published_at = clock()
         campaign = letters.create_campaign(
             letters.CampaignInput(
@@ -162,6 +165,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "file_id": visit_file.id,
             "request_item_id": request_item.id,  # issue 10: the trace pages
             "real_opinion_id": opinion_id,
+            "template_id": answer_template.id,  # issue 12: 定型文
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}

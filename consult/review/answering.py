@@ -78,7 +78,7 @@ def round_versions(round_id: int, opinion_ids: list[int]) -> dict[int, int]:
     found: dict[int, int] = {}
     for chunk in _chunks(opinion_ids):
         stmt = select(Opinion.id, Opinion.answer_version).join(Answer, counted(round_id)).where(Opinion.id.in_(chunk))
-        found.update(db.session.execute(stmt).tuples().all())
+        found.update((i, v) for i, v in db.session.execute(stmt))
     return found
 
 
