@@ -148,7 +148,7 @@ def bulk_answer(
             result.updated.extend(i for i in chunk if i in written)
             result.refused.update((i, REFUSED_CHANGED) for i in chunk if i not in written)
     _expire(result.updated)
-    INDEX.upsert_many(db.session, ANSWER, [(i, hq_view) for i in result.updated])
+    INDEX.upsert_many(db.session(), ANSWER, [(i, hq_view) for i in result.updated])
     if result.updated:
         record(
             user,
