@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from consult.answers.models import DISPOSITIONS, STANCES
 from consult.core.access import require_hq
-from consult.core.clock import request_now
+from consult.core.clock import format_jst, request_now, to_jst
 from consult.core.convert import parse_id, parse_page
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
@@ -323,6 +323,8 @@ def _export(round_id: int, kind: str, fmt: str):
     filename = f"{FILE_TITLES[kind]}_{round_.title}.{fmt}"
     engine = db.engine
     round_id, title = round_.id, round_.title
+    printed_on = format_jst(to_jst(request_now()).date(), lang="ja")
+    links = {choice.id: choice.label for choice in queries.request_choices(round_.id).values()}
 
     def chunks():
         """Runs while the server sends the body, after the request, with a session of its own.
@@ -331,7 +333,9 @@ def _export(round_id: int, kind: str, fmt: str):
         until the response is closed, which breaks a client that never reads the body).
         """
         with Session(engine) as session:
-            yield from exports.export_chunks(kind, fmt, round_id, title, item_id, session=session)
+            yield from exports.export_chunks(
+                kind, fmt, round_id, title, item_id, session=session, printed_on=printed_on, links=links
+            )
 
     response = Response(chunks(), mimetype=MIMETYPES[fmt])
     ascii_name = f"{kind}_{round_.id}.{fmt}"
