@@ -4,22 +4,28 @@ opinions, the staff member of one row, the round's 定型文, and the published 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
-from consult.core.clock import request_now
+from consult.core.clock import format_jst, request_now, to_jst
 from consult.core.convert import parse_id
 from consult.core.errors import ConflictError, DomainError
 from consult.core.forms import options
 from consult.core.transaction import refused
 from consult.extensions import db
-from consult.review import answering, queries
+from consult.review import answering, exports, queries
 from consult.review.answering_forms import BulkAnswerForm, bulk_form, template_choices, template_form
 from consult.review.forms import NOBODY
 from consult.rounds.models import Round, RoundItem
 
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 REFUSED_SHOWN = 20  # refused ids named in the message; the API lists all of them
 
 
@@ -175,6 +181,37 @@ def register(bp, render_list) -> None:
         if template is None:
             abort(404)
         return template
+
+    def published_download(round_id: int, fmt: str):
+        """The published answer table as a results notice, for a branch to file and print (its own marked)."""
+        round_ = db.get_or_404(Round, round_id)
+        if not round_.can_view(current_user):
+            abort(403)
+        if not round_.may_read_answer_table(current_user):
+            abort(404)  # not published yet: to a branch it does not exist
+        own_org = None if current_user.is_hq else current_user.organization_id
+        printed_on = format_jst(to_jst(request_now()).date(), lang="ja")
+        engine, title = db.engine, round_.title
+
+        def chunks():
+            """Runs while the body is sent, with a session of its own (as the other exports)."""
+            with Session(engine) as session:
+                yield from exports.record_chunks(fmt, round_id, title, own_org, session=session, printed_on=printed_on)
+
+        response = Response(chunks(), mimetype=MIMETYPES[fmt])
+        name = f"意見と本部の考え方_{round_.title}.{fmt}"
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"published_{round_.id}.{fmt}\"; filename*=UTF-8''{quote(name)}"
+        )
+        return response
+
+    for kind in ("docx", "xlsx"):  # review.published_docx, review.published_xlsx
+
+        def view(round_id: int, fmt=kind):
+            return published_download(round_id, fmt)
+
+        view.__doc__ = f"The published answer table as {kind.upper()}."
+        bp.add_url_rule(f"/<int:round_id>/published.{kind}", f"published_{kind}", view)
 
     @bp.route("/<int:round_id>/aggregate/templates", methods=["GET", "POST"])
     def answer_templates(round_id: int):

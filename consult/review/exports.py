@@ -37,6 +37,7 @@ from consult.core.text import clean, safe_cell
 from consult.extensions import db
 from consult.letters.models import RequestItemOpinion
 from consult.orgs.models import Organization
+from consult.review import queries
 from consult.rounds.models import RoundItem
 
 BATCH = 1000
@@ -488,6 +489,58 @@ def docx_chunks(title: str, headers, widths, rows: Iterable[tuple], heading: str
     view = out.getbuffer()
     for start in range(0, len(view), CHUNK):
         yield bytes(view[start : start + CHUNK])
+
+
+RECORD_HEADERS = ("項目", "番号", "組織", "意見の概要", "本部の考え方", "修正の有無")
+RECORD_WIDTHS = (40, 10, 30, 90, 90, 27)
+OTHER_ORG = "他の組織"
+OWN_MARK = "【自組織】"
+
+
+def record_rows(round_id: int, own_org_id: int | None, session=None) -> Iterator[tuple]:
+    """The published answer table as a results notice (意見の概要 / 本部の考え方 / 修正の有無), in item order,
+    numbered within each item, in the wording headquarters answered. A branch (own_org_id) reads its own
+    organisation marked and 「他の組織」 for the others, as on the page."""
+    stmt = queries.published_rows(round_id, own_org_id, False).order_by(
+        case((Opinion.item_id.is_(None), 1), else_=0),
+        RoundItem.position,
+        RoundItem.id,
+        Organization.position,
+        Organization.id,
+        Opinion.id,
+    )
+    result = (session or db.session).execute(stmt.execution_options(yield_per=BATCH))
+    current, number = object(), 0
+    try:
+        for opinion, item_number, item_heading, org_id, org_name in result:
+            if opinion.item_id != current:
+                current, number = opinion.item_id, 0
+            number += 1
+            shown = opinion.as_answered()
+            item = f"{item_number} {item_heading}" if opinion.item_id else f"{NEW_ITEM}：{shown.heading}"
+            if own_org_id is None:
+                organisation = org_name
+            else:
+                organisation = f"{OWN_MARK}{org_name}" if org_id == own_org_id else OTHER_ORG
+            summary = f"［{STANCES.get(shown.stance, shown.stance)}］{shown.proposed_text or shown.referred_text}"
+            if shown.reason:
+                summary += f"\n（理由）{shown.reason}"
+            modification = queries.MODIFICATION.get(opinion.disposition, "") if opinion.disposition else "—"
+            yield (item, number, organisation, summary, opinion.hq_view, modification)
+    finally:
+        result.close()
+
+
+def record_chunks(
+    fmt: str, round_id: int, round_title: str, own_org_id: int | None, session=None, printed_on: str = ""
+) -> Iterator[bytes]:
+    """The published table as DOCX (items as group rows with counts) or XLSX (one row per opinion)."""
+    title = f"「{round_title}」に関する意見と本部の考え方"
+    heading = f"{title}　{printed_on}".strip()
+    rows = record_rows(round_id, own_org_id, session)
+    if fmt == "xlsx":
+        return xlsx_chunks("意見と本部の考え方", RECORD_HEADERS, RECORD_WIDTHS, rows, heading=heading)
+    return docx_chunks(title, RECORD_HEADERS, RECORD_WIDTHS, rows, heading=heading, group=(0,))
 
 
 GROUPS = {"opinions": (0, 1), "answers": (1,)}  # the item's columns, printed once above its opinions in DOCX

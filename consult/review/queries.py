@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -467,3 +468,44 @@ def opinion_rows(opinion_ids: list[int]) -> list[OpinionRow]:
     )
     found = {op.id: OpinionRow(op, org_id, name) for op, org_id, name in db.session.execute(stmt)}
     return [found[i] for i in opinion_ids if i in found]
+
+
+# ---------------------------------------------------------------- the answer table as a document of record
+
+# 修正の有無 of a public-comment results notice, from headquarters' 対応.
+MODIFICATION = {
+    "adopted": _l("修正あり"),
+    "partly": _l("一部修正"),
+    "rejected": _l("修正なし"),
+    "reference": _l("修正なし（今後の参考とします）"),
+    "merged": _l("他の意見とあわせて回答"),
+}
+
+
+@dataclass
+class RecordGroup:
+    """One item of the published table: its label, how many opinions it holds in all, and this page's rows."""
+
+    item_id: int | None
+    label: str
+    count: int
+    rows: list[PublishedRow]
+
+
+def published_counts(round_id: int, own_org_id: int | None, only_own: bool) -> dict[int | None, int]:
+    """Opinions of the published table per item (None: the proposals), in one GROUP BY."""
+    rows = published_rows(round_id, own_org_id, only_own).subquery()
+    stmt = select(rows.c.item_id, func.count()).group_by(rows.c.item_id)
+    return {item_id: count for item_id, count in db.session.execute(stmt)}
+
+
+def record_groups(page: Page, counts: dict[int | None, int]) -> list[RecordGroup]:
+    """The page's rows grouped by item, in order (an item cut by the pager continues on the next page)."""
+    groups: list[RecordGroup] = []
+    for row in page.rows:
+        item_id = row.opinion.item_id
+        if not groups or groups[-1].item_id != item_id:
+            label = f"{row.item_number} {row.item_heading}" if item_id else _("新しい項目の提案")
+            groups.append(RecordGroup(item_id, label, counts.get(item_id, 0), []))
+        groups[-1].rows.append(row)
+    return groups

@@ -42,7 +42,7 @@ from consult.rounds.models import Round, RoundItem
 
 bp = Blueprint("review", __name__, url_prefix="/rounds")
 
-_OPEN_TO_BRANCHES = {"review.published"}
+_OPEN_TO_BRANCHES = {"review.published", "review.published_docx", "review.published_xlsx"}
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -283,8 +283,16 @@ def published(round_id: int):
     page_no = parse_page(request.args.get("page"))
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
+    groups = queries.record_groups(page, queries.published_counts(round_.id, own_org, only_own))
     return render_template(
-        "review/published.html", round=round_, page=page, own_org=own_org, only_own=only_own, dispositions=DISPOSITIONS
+        "review/published.html",
+        round=round_,
+        page=page,
+        groups=groups,
+        own_org=own_org,
+        only_own=only_own,
+        dispositions=DISPOSITIONS,
+        modification=queries.MODIFICATION,
     )
 
 
