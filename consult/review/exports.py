@@ -15,6 +15,7 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
+from copy import copy
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -283,9 +284,15 @@ def write_xlsx(
     sheet.freeze_panes = "A3"
     _print_setup(sheet)
 
+    looks = {}
+    for name in ("title", "header", "body"):  # the named style is looked up once, then its style array copied
+        sample = WriteOnlyCell(sheet)
+        sample.style = name
+        looks[name] = sample._style
+
     def styled(value, style: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=value if isinstance(value, int) else safe_cell(value))
-        cell.style = style
+        cell._style = copy(looks[style])
         return cell
 
     columns = [width * 0.6 for width in widths]
