@@ -97,6 +97,11 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
         opinion = answer.opinions[0]
         reviewing.set_disposition(opinion, "adopted", "本部の考え方", staff, now)
         reviewing.publish_answers(round_, now, user=staff)
+        from consult.review import answering as hq_answering
+
+        answer_template = hq_answering.create_template(
+            round_, "検討します", "reference", "今後検討します。", user=staff, now=now
+        )
         draft_round = rounds.create_round(
             "準備中の討議", "", now + timedelta(days=1), now + timedelta(days=9), staff, now
         )
@@ -159,6 +164,7 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             "visit_id": visit.id,
             "file_id": visit_file.id,
             "indicator_id": indicator.id,
+            "template_id": answer_template.id,
         }
         world = {
             "ids": ids,

@@ -68,6 +68,9 @@ def seed(clock) -> dict:
     osaka_answer = answering.save_answer(round_, osaka.id, users["other"], sent, 0, now, submit=True)
     opinion = osaka_answer.item_opinions()[items[0].id]
     reviewing.set_disposition(opinion, "rejected", "現行案を維持します", users["staff"], now)
+    from consult.review import answering as hq_answering
+
+    answer_template = hq_answering.create_template(round_, "維持", "rejected", "現行案を維持します", user=None, now=now)
 
     campaign = letters.create_campaign(
         letters.CampaignInput(
@@ -116,6 +119,7 @@ def seed(clock) -> dict:
         "indicator_id": indicator.id,
         "file_id": visit_file.id,
         "request_item_id": request_item.id,  # issue 10: the trace page
+        "template_id": answer_template.id,  # issue 12: 定型文
     }
     return {
         "ids": ids,

@@ -148,6 +148,7 @@ def _real_ids(world) -> dict[str, list[int]]:
         "visit_id": [ids["visit_id"]],
         "file_id": [ids["file_id"]],
         "indicator_id": [ids["indicator_id"]],
+        "template_id": [ids["template_id"]],
     }
 
 

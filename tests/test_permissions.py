@@ -35,7 +35,8 @@ ANY_USER = {
 }
 ADMIN = {"auth.users", "orgs.index", "auth.reset_user_password", "auth.set_user_active", "audit.index"}
 ADMIN |= {"notify.failures"}
-ROUND_VIEWERS = {"answers.round_page", "rounds.download", "review.published"}  # HQ and target members
+PUBLISHED = {"review.published", "review.published_docx", "review.published_xlsx"}  # issue 12: the downloads
+ROUND_VIEWERS = {"answers.round_page", "rounds.download", *PUBLISHED}  # HQ and target members
 OUTCOME = {"followup.outcome"}  # a campaign's grades: HQ, and every branch once published (the world publishes)
 ANSWER = {"answers.show", "answers.edit", "answers.history", "answers.no_opinion", "answers.withdraw"}
 HQ_PREFIXES = ("rounds.", "review.", "letters.", "followup.")
@@ -124,6 +125,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
             select(Opinion.id).join(Answer).where(Answer.round_id == round_.id, Answer.organization_id == tokyo.id)
         )
         opinion_id = tokyo_opinion  # issue 10: the trace pages name a real opinion too
+        from consult.review import answering as hq_answering
+
+        answer_template = hq_answering.create_template(loaded, "定型", None, "検討します。", user=None, now=clock())
         loaded.answers_published_at = clock()
         campaign = letters.create_campaign(
             letters.CampaignInput(
@@ -172,6 +176,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "file_id": visit_file.id,
             "request_item_id": request_item.id,  # issue 10: the trace pages
             "real_opinion_id": opinion_id,
+            "template_id": answer_template.id,  # issue 12: 定型文
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}
@@ -298,7 +303,7 @@ def tier_allowed(endpoint: str, role: str, on_subround: bool) -> bool:
     if not on_subround:
         return (
             hq
-            or (endpoint in ROUND_VIEWERS - {"review.published"} and role in ("pref_officer", "other_pref_officer"))
+            or (endpoint in ROUND_VIEWERS - PUBLISHED and role in ("pref_officer", "other_pref_officer"))
             or (endpoint in ANSWER and role == "pref_officer")
         )
     if endpoint in RUNNER_PAGES:
@@ -386,7 +391,7 @@ def test_two_tier_routes_against_role(app, tiers, role):
             assert code < 500, label
             if not may:
                 expected = {302} if role == "anonymous" else {403}
-                if rule.endpoint == "review.published" and role != "anonymous":
+                if rule.endpoint in PUBLISHED and role != "anonymous":
                     expected = {403, 404}  # an answer table not published is unknown to a branch
                 assert code in expected, f"{label}: {code}, expected {expected}"
             else:

@@ -92,14 +92,33 @@ def test_xlsx_reads_back_with_header_and_rows(app, data, login_as, staff):
     assert response.status_code == 200 and response.is_streamed
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     values = [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
-    assert values[0] == ("組織名", "項目", "区分", "意見（修正案）", "理由", "対応", "本部の考え方")
-    assert len(values) == 5
-    row = values[1]
+    assert values[0][0].startswith("回答表（本部の考え方）：政策討議　") and "年" in values[0][0]  # title row
+    assert values[1] == (
+        *("組織名", "項目", "区分", "意見（修正案）", "理由", "対応", "本部の考え方"),
+        *("組織コード", "意見ID", "提出日時", "結び付けた要請項目"),
+    )
+    assert len(values) == 6
+    row = values[2]
     assert row[0] == "北海道本部" and row[3] == '\'=HYPERLINK("http://x")'
+    assert isinstance(row[8], int) and row[9].startswith("20") and row[7]  # opinion id, submitted at, org code
     assert all(cell.data_type != "f" for line in sheet.iter_rows() for cell in line)  # no formula anywhere
-    assert ("青森県本部", "1 項目1", "反対", "撤回を求める", "負担が大きい", "不採用", "'+現行案を維持します") in values
+    rows7 = [v[:7] for v in values]
+    assert ("青森県本部", "1 項目1", "反対", "撤回を求める", "負担が大きい", "不採用", "'+現行案を維持します") in rows7
     opinions = load_workbook(io.BytesIO(client.get(f"/rounds/{data['round'].id}/export/opinions.xlsx").get_data()))
-    assert next(opinions.active.iter_rows(values_only=True))[0] == "項目番号"
+    assert list(opinions.active.iter_rows(values_only=True))[1][0] == "項目番号"
+
+
+def test_xlsx_prints_as_it_is(app, data, login_as, staff):
+    """Landscape A4, fit to one page wide, the header row repeated on every page, borders and wrapped text."""
+    client = login_as(staff)
+    sheet = load_workbook(io.BytesIO(client.get(f"/rounds/{data['round'].id}/export/answers.xlsx").get_data())).active
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize in ("9", 9)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth in (1, "1")
+    assert sheet.page_setup.fitToHeight in (0, "0")
+    assert sheet.print_title_rows == "$2:$2"
+    body = sheet.cell(row=3, column=4)
+    assert body.alignment.wrap_text and body.border.left.style == "thin"
+    assert sheet.cell(row=2, column=1).font.bold and sheet.cell(row=1, column=1).font.size == 14
 
 
 def test_docx_is_a_landscape_table_with_repeated_header(app, data, login_as, staff):
@@ -111,8 +130,6 @@ def test_docx_is_a_landscape_table_with_repeated_header(app, data, login_as, sta
     assert section.orientation == WD_ORIENT.LANDSCAPE and section.page_width > section.page_height
     table = document.tables[0]
     assert [c.text for c in table.rows[0].cells] == [
-        "項目番号",
-        "項目",
         "該当箇所（現行の文言）",
         "修正案・意見",
         "理由",
@@ -121,11 +138,19 @@ def test_docx_is_a_landscape_table_with_repeated_header(app, data, login_as, sta
         "出典",
     ]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
-    assert len(table.rows) == 5
-    assert table.rows[2].cells[6].text == "青森県本部"
-    assert table.rows[1].cells[4].text == "-理由\n二行目"  # the line break is kept inside the cell
+    # The items are rows of their own, with their counts, above their opinions: not repeated on every row.
+    texts = [[c.text for c in row.cells] for row in table.rows]
+    assert texts[1][0] == "1 項目1（2件）" and texts[4][0] == "2 項目2（1件）" and texts[6][0] == "新規 新しい柱（1件）"
+    assert len(table.rows) == 8
+    assert texts[3][4] == "青森県本部"
+    assert texts[2][2] == "-理由\n二行目"  # the line break is kept inside the cell
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
     fonts = document.styles["Normal"].element.rPr.rFonts
-    assert fonts.get(qn("w:eastAsia"))
+    assert {fonts.get(qn(f"w:{script}")) for script in ("ascii", "hAnsi", "eastAsia")} == {"ＭＳ 明朝"}
+    header = section.header.paragraphs[0].text
+    assert header.startswith("意見一覧：政策討議　") and "年" in header
+    footer = section.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "NUMPAGES" in footer
 
 
 def test_export_of_one_item(app, data, login_as, staff):
@@ -172,3 +197,50 @@ def test_safe_cell():
 
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("-1") == "'-1" and safe_cell("@a") == "'@a"
     assert safe_cell("普通の文") == "普通の文" and safe_cell(None) == "" and safe_cell("a\x00b") == "ab"
+
+
+def _pdf_pages(tmp_path, name: str, content: bytes) -> list:
+    """Convert with LibreOffice, then render the pages as PNG (kept under tmp_path): the paths of the pages."""
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("LibreOffice (soffice) or pdftoppm is not installed")
+    source = tmp_path / name
+    source.write_bytes(content)
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = source.with_suffix(".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 1000
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / source.stem)], check=True, timeout=120)
+    return sorted(tmp_path.glob(f"{source.stem}*.png"))
+
+
+@pytest.mark.parametrize("path", ["answers.xlsx", "answers.docx", "opinions.xlsx", "opinions.docx"])
+def test_exports_open_in_libreoffice_and_print(app, data, login_as, staff, tmp_path, path):
+    """Each export converts to a PDF with pages (look at the PNGs: CONSULT_EXPORT_PNG_DIR keeps a copy)."""
+    import os
+    import shutil
+
+    client = login_as(staff)
+    content = client.get(f"/rounds/{data['round'].id}/export/{path}").get_data()
+    pages = _pdf_pages(tmp_path, path.replace(".", "-") + "." + path.rsplit(".", 1)[1], content)
+    assert pages
+    keep = os.environ.get("CONSULT_EXPORT_PNG_DIR")
+    if keep:
+        for page in pages:
+            shutil.copy(page, keep)

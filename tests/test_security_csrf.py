@@ -88,7 +88,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
             campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=clock()
         )
         from consult.auth.operations import create_token
+        from consult.review import answering as hq_answering
 
+        answer_template = hq_answering.create_template(loaded, "定型", None, "検討します。", user=None, now=clock())
         token, _secret = create_token(db.session.get(User, admin.id), "スクリプト", now=clock())
         db.session.commit()
         ids = {
@@ -107,6 +109,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "indicator_id": indicator.id,
             "file_id": visit_file.id,
             "request_item_id": request_item.id,
+            "template_id": answer_template.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "admin": admin, "tokyo": tokyo}

@@ -141,6 +141,10 @@ class Opinion(db.Model):
     # (None: not answered); while they differ, the answered wording is kept in OpinionRevision.
     revision: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     answered_revision: Mapped[int | None] = mapped_column(Integer)
+    # Bumped by every write of 対応/本部の考え方 (one or bulk): a bulk answer refuses rows changed since read.
+    answer_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The headquarters staff member who answers this opinion (「自分の担当」); None: nobody yet.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
 
     answer: Mapped[Answer] = relationship(back_populates="opinions")
     item: Mapped[RoundItem | None] = relationship()

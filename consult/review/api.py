@@ -17,8 +17,9 @@ from consult.core import api
 from consult.core.api import schemas as s
 from consult.core.clock import request_now
 from consult.extensions import db
+from consult.review import answering, queries, search
 from consult.review import operations as reviewing
-from consult.review import queries, search
+from consult.review.models import TEMPLATE_NAME_LENGTH
 from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
 from consult.rounds.models import Round, RoundItem
 
@@ -77,6 +78,10 @@ class OpinionRowSchema(s.Schema):
         required=True,
         metadata={"description": "対応と本部の考え方の指紋。PUT …/disposition の If-Match か seen に渡す"},
     )
+    answer_version = s.Integer(
+        required=True, metadata={"description": "対応の版。POST …/answers/bulk の versions に渡す"}
+    )
+    assignee_id = s.Integer(allow_none=True, required=True, metadata={"description": "担当の本部職員"})
 
 
 class OpinionFilters(s.PageArgs):
@@ -86,6 +91,7 @@ class OpinionFilters(s.PageArgs):
     disposition = s.Choice([*DISPOSITIONS, queries.NO_DISPOSITION], metadata={"description": "none: 未設定"})
     org = s.String(max_length=queries.FILTER_TEXT_LIMIT, metadata={"description": "組織名の一部、または組織コード"})
     q = s.String(max_length=queries.FILTER_TEXT_LIMIT, metadata={"description": "意見と本部の考え方の本文を検索"})
+    mine = s.Boolean(metadata={"description": "true: 自分の担当の意見だけ"})
 
 
 class DispositionSchema(s.Schema):
@@ -147,6 +153,8 @@ def _opinion_row(opinion: Opinion, org_id: int, org_name: str, links: list[int])
         "hq_view": opinion.hq_view,
         "request_item_ids": links,
         "seen": reviewing.disposition_token(opinion.disposition, opinion.hq_view),
+        "answer_version": opinion.answer_version,
+        "assignee_id": opinion.assignee_id,
     }
 
 
@@ -203,6 +211,7 @@ class Opinions(api.Resource):
             org=args.get("org", "").strip(),
             q=args.get("q", "").strip(),
             disposition=args.get("disposition", ""),
+            assignee_id=current_user.id if args.get("mine") else None,
         )
         rows, next_cursor = _page(queries.filtered_opinions(self.round.id, item_id, filters), Opinion.id, args)
         links = queries.linked_request_items([opinion.id for opinion, _id, _name in rows])
@@ -445,3 +454,149 @@ class ProposedGroups(api.Resource):
             {"key": g.key, "opinion_ids": list(g.ids), "terms": list(g.terms), "cohesion": g.cohesion}
             for g in search.proposed_groups(self.round.id, self.item.id)
         ]
+
+
+# ---------------------------------------------------------------- bulk answers, assignment, 定型文 (issue 12)
+
+
+class BulkAnswerSchema(s.Schema):
+    opinion_ids = s.List(s.Id(), required=True, max_items=answering.BULK_LIMIT, metadata={"description": "意見の id"})
+    disposition = s.Choice(list(DISPOSITIONS), allow_none=True, required=True, metadata={"description": "null: 未設定"})
+    hq_view = s.String(load_default="", max_length=TEXT_LIMIT, metadata={"description": "本部の考え方"})
+    versions = s.List(
+        s.Integer(),
+        max_items=answering.BULK_LIMIT,
+        metadata={"description": "opinion_ids と同じ順に、読んだ answer_version。変わっていた意見は refused"},
+    )
+
+
+class RefusedSchema(s.Schema):
+    opinion_id = s.Integer(required=True)
+    reason = s.Choice([answering.REFUSED_CHANGED, answering.REFUSED_UNKNOWN], required=True)
+    message = s.String(required=True)
+
+
+class BulkResultSchema(s.Schema):
+    updated = s.List(s.Integer(), required=True, metadata={"description": "書き込んだ意見の id"})
+    refused = s.List(s.Nested(RefusedSchema), required=True, metadata={"description": "書き込まなかった意見"})
+
+
+class AssignSchema(s.Schema):
+    opinion_ids = s.List(s.Id(), required=True, max_items=answering.BULK_LIMIT)
+    assignee_id = s.Id(allow_none=True, required=True, metadata={"description": "本部職員の id。null: 担当なし"})
+
+
+def _bulk_result(result: answering.BulkResult) -> dict:
+    return {
+        "updated": result.updated,
+        "refused": [
+            {"opinion_id": i, "reason": result.refused[i], "message": message} for i, message in result.refused_labels()
+        ],
+    }
+
+
+@blp.route("/rounds/<id:round_id>/answers/bulk")
+class BulkAnswer(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.arguments(BulkAnswerSchema)
+    @blp.response(200, BulkResultSchema)
+    def post(self, data, round_id):
+        """One 対応 and 本部の考え方 for many opinions (up to 5,000); a changed or unknown one is refused."""
+        ids = data["opinion_ids"]
+        versions = data.get("versions")
+        if versions is not None and len(versions) != len(ids):
+            api.invalid("versions", _("versions は opinion_ids と同じ数だけ指定してください。"))
+        seen = dict(zip(ids, versions, strict=True)) if versions is not None else None
+        result = answering.bulk_answer(
+            self.round, ids, data["disposition"], data["hq_view"], user=current_user, now=request_now(), seen=seen
+        )
+        return _bulk_result(result)
+
+
+@blp.route("/rounds/<id:round_id>/assignments")
+class Assignments(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.arguments(AssignSchema)
+    @blp.response(200, BulkResultSchema)
+    def post(self, data, round_id):
+        """Assign opinions to one staff member (null: nobody); 「自分の担当」: GET …/opinions?mine=true."""
+        result = answering.assign_opinions(
+            self.round, data["opinion_ids"], data["assignee_id"], user=current_user, now=request_now()
+        )
+        return _bulk_result(result)
+
+
+class AnswerTemplateSchema(s.Schema):
+    id = s.Integer(dump_only=True)
+    round_id = s.Integer(dump_only=True)
+    name = s.String(required=True, max_length=TEMPLATE_NAME_LENGTH)
+    disposition = s.Choice(list(DISPOSITIONS), allow_none=True, load_default=None)
+    body = s.String(load_default="", max_length=TEXT_LIMIT, metadata={"description": "本部の考え方"})
+    version = s.Integer(metadata={"description": "PUT で渡すと、変わっていれば 409"})
+
+
+def _template_data(template) -> dict:
+    return {
+        "id": template.id,
+        "round_id": template.round_id,
+        "name": template.name,
+        "disposition": template.disposition,
+        "body": template.body,
+        "version": template.version,
+    }
+
+
+@blp.route("/rounds/<id:round_id>/answer-templates")
+class AnswerTemplates(api.Resource):
+    def load(self, round_id):
+        self.round = managed_round(round_id)
+
+    @blp.response(200, AnswerTemplateSchema(many=True))
+    def get(self, round_id):
+        """The round's 定型文, by name."""
+        return [_template_data(t) for t in answering.round_templates(self.round.id)]
+
+    @blp.arguments(AnswerTemplateSchema)
+    @blp.response(201, AnswerTemplateSchema)
+    def post(self, data, round_id):
+        """A new 定型文; its name is unique within the round (422 otherwise)."""
+        template = answering.create_template(
+            self.round, data["name"], data["disposition"], data["body"], user=current_user, now=request_now()
+        )
+        return _template_data(template)
+
+
+@blp.route("/rounds/<id:round_id>/answer-templates/<id:template_id>")
+class AnswerTemplateResource(api.Resource):
+    def load(self, round_id, template_id):
+        self.round = managed_round(round_id)
+        self.template = api.found(answering.template_of_round(self.round.id, template_id))
+
+    @blp.response(200, AnswerTemplateSchema)
+    def get(self, round_id, template_id):
+        """One 定型文."""
+        return _template_data(self.template)
+
+    @blp.arguments(AnswerTemplateSchema)
+    @blp.response(200, AnswerTemplateSchema)
+    def put(self, data, round_id, template_id):
+        """Change a 定型文; with a stale `version` it answers 409."""
+        answering.update_template(
+            self.template,
+            data["name"],
+            data["disposition"],
+            data["body"],
+            user=current_user,
+            now=request_now(),
+            expected_version=data.get("version"),
+        )
+        return _template_data(self.template)
+
+    @blp.response(204)
+    def delete(self, round_id, template_id):
+        """Remove a 定型文; answers written with it keep their text."""
+        answering.delete_template(self.template, user=current_user, now=request_now())

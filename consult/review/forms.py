@@ -27,6 +27,23 @@ def valid_request_item(form, field):
         raise ValidationError(_l("要請項目は一覧から選んでください。"))
 
 
+NOBODY = "none"  # the assignee choice that clears the assignment
+
+
+def valid_template(form, field):
+    """A 定型文 of this round (form.template_ids), or none."""
+    if (field.data or "") and field.data not in form.template_ids:
+        field.data = ""
+        raise ValidationError(_l("定型文は一覧から選んでください。"))
+
+
+def valid_assignee(form, field):
+    """A headquarters staff member (form.staff_ids), 「担当なし」, or no change."""
+    if (field.data or "") not in ("", NOBODY) and field.data not in form.staff_ids:
+        field.data = ""
+        raise ValidationError(_l("担当者は一覧から選んでください。"))
+
+
 class DispositionForm(CleanTextForm):
     """One opinion's weighing; `seen` fingerprints what the page showed, to refuse a stale save."""
 
@@ -35,8 +52,12 @@ class DispositionForm(CleanTextForm):
     request_item = SelectField(_l("要請項目に結び付ける"), validate_choice=False, validators=[valid_request_item])
     unlink = IdListField(_l("結び付けを外す"))
     seen = HiddenField()
+    template = SelectField(_l("定型文"), validate_choice=False, validators=[valid_template])
+    assignee = SelectField(_l("担当者"), validate_choice=False, validators=[valid_assignee])
 
     request_ids: set[str] = set()
+    template_ids: set[str] = set()
+    staff_ids: set[str] = set()
 
     def request_item_id(self) -> int | None:
         return parse_id(self.request_item.data)

@@ -58,6 +58,7 @@ def set_disposition(
     # Opinion has no columns for who and when; user and now are taken so an audit trail can be added here.
     opinion.disposition = disposition
     opinion.hq_view = hq_view
+    opinion.answer_version = (opinion.answer_version or 0) + 1  # a bulk answer read before this refuses it
     # Headquarters answers the wording it sees now (a branch's later change is flagged until it answers again).
     opinion.answered_revision = opinion.revision if opinion.is_answered else None
     record_object("disposition_set", opinion, DISPOSITIONS.get(disposition, "未記入"), user=user, now=now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -169,10 +170,11 @@ class Filters:
     q: str = ""  # free text over the opinion's texts and headquarters' view
     disposition: str = ""
     page: int = 1
+    assignee_id: int | None = None  # 「自分の担当」: the opinions assigned to this staff member
 
     @classmethod
-    def from_args(cls, args) -> Filters:
-        """Unknown values are dropped rather than refused: a filter never fails."""
+    def from_args(cls, args, user_id: int | None = None) -> Filters:
+        """Unknown values are dropped rather than refused: a filter never fails (mine=1 needs the user's id)."""
         stance = args.get("stance", "")
         disposition = args.get("disposition", "")
         page = args.get("page", "1")
@@ -182,6 +184,7 @@ class Filters:
             q=clean(args.get("q", "")).strip()[:FILTER_TEXT_LIMIT],
             disposition=disposition if disposition in DISPOSITIONS or disposition == NO_DISPOSITION else "",
             page=parse_page(page),
+            assignee_id=user_id if args.get("mine") == "1" else None,
         )
 
     def params(self, **override) -> dict:
@@ -192,13 +195,14 @@ class Filters:
             "q": self.q,
             "disposition": self.disposition,
             "page": self.page if self.page > 1 else "",
+            "mine": "1" if self.assignee_id else "",
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
     @property
     def active(self) -> bool:
-        return bool(self.stance or self.org or self.q or self.disposition)
+        return bool(self.stance or self.org or self.q or self.disposition or self.assignee_id)
 
 
 @dataclass
@@ -265,7 +269,19 @@ def filtered_opinions(round_id: int, item_id: int | None | str, filters: Filters
         stmt = stmt.where(Opinion.disposition.is_(None))
     elif filters.disposition:
         stmt = stmt.where(Opinion.disposition == filters.disposition)
+    if filters.assignee_id:
+        stmt = stmt.where(Opinion.assignee_id == filters.assignee_id)
     return stmt
+
+
+def filter_scope(round_id: int, item_id: int | None, filters: Filters, limit: int) -> tuple[int, str]:
+    """(how many opinions the filter holds, their 'id.version' pairs when at most `limit`, else ""): what
+    「この絞り込みの意見をすべて選ぶ」 sends, so a bulk answer refuses the rows changed since the page was read."""
+    ids = filtered_opinions(round_id, item_id, filters).with_only_columns(Opinion.id, Opinion.answer_version)
+    rows = db.session.execute(ids.order_by(Opinion.id).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return len(rows), ""
+    return len(rows), " ".join(f"{i}.{v}" for i, v in rows)
 
 
 def opinion_page(
@@ -452,3 +468,44 @@ def opinion_rows(opinion_ids: list[int]) -> list[OpinionRow]:
     )
     found = {op.id: OpinionRow(op, org_id, name) for op, org_id, name in db.session.execute(stmt)}
     return [found[i] for i in opinion_ids if i in found]
+
+
+# ---------------------------------------------------------------- the answer table as a document of record
+
+# 修正の有無 of a public-comment results notice, from headquarters' 対応.
+MODIFICATION = {
+    "adopted": _l("修正あり"),
+    "partly": _l("一部修正"),
+    "rejected": _l("修正なし"),
+    "reference": _l("修正なし（今後の参考とします）"),
+    "merged": _l("他の意見とあわせて回答"),
+}
+
+
+@dataclass
+class RecordGroup:
+    """One item of the published table: its label, how many opinions it holds in all, and this page's rows."""
+
+    item_id: int | None
+    label: str
+    count: int
+    rows: list[PublishedRow]
+
+
+def published_counts(round_id: int, own_org_id: int | None, only_own: bool) -> dict[int | None, int]:
+    """Opinions of the published table per item (None: the proposals), in one GROUP BY."""
+    rows = published_rows(round_id, own_org_id, only_own).subquery()
+    stmt = select(rows.c.item_id, func.count()).group_by(rows.c.item_id)
+    return {item_id: count for item_id, count in db.session.execute(stmt)}
+
+
+def record_groups(page: Page, counts: dict[int | None, int]) -> list[RecordGroup]:
+    """The page's rows grouped by item, in order (an item cut by the pager continues on the next page)."""
+    groups: list[RecordGroup] = []
+    for row in page.rows:
+        item_id = row.opinion.item_id
+        if not groups or groups[-1].item_id != item_id:
+            label = f"{row.item_number} {row.item_heading}" if item_id else _("新しい項目の提案")
+            groups.append(RecordGroup(item_id, label, counts.get(item_id, 0), []))
+        groups[-1].rows.append(row)
+    return groups

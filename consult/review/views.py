@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session
 
 from consult.answers.models import DISPOSITIONS, STANCES
 from consult.core.access import require_hq
-from consult.core.clock import request_now
+from consult.core.clock import format_jst, request_now, to_jst
 from consult.core.convert import parse_id, parse_page
 from consult.core.errors import ConflictError, DomainError
 from consult.core.transaction import refused
 from consult.extensions import db
 from consult.orgs.models import prefectures
-from consult.review import exports, queries, search
+from consult.review import answering_views, exports, queries, search
 from consult.review import operations as reviewing
 from consult.review.forms import disposition_form
 from consult.rounds.models import Round, RoundItem
@@ -43,7 +43,13 @@ from consult.rounds.models import Round, RoundItem
 bp = Blueprint("review", __name__, url_prefix="/rounds")
 
 # review.matrix(_xlsx) (federation.py) check Round.can_manage themselves: a prefecture runs its own sub-round.
-_OPEN_TO_BRANCHES = {"review.published", "review.matrix", "review.matrix_xlsx"}
+_OPEN_TO_BRANCHES = {
+    "review.published",
+    "review.published_docx",
+    "review.published_xlsx",
+    "review.matrix",
+    "review.matrix_xlsx",
+}
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -145,17 +151,22 @@ def overview(round_id: int):
 # ---------------------------------------------------------------- opinions of one item
 
 
-def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters, posted=None, status: int = 200):
-    """The list page; `posted` = (opinion_id, form, stored opinion or None) re-shows a refused row as typed."""
+def _render_list(
+    round_: Round, item: RoundItem | None, filters: queries.Filters, posted=None, status: int = 200, bulk=None
+):
+    """The list page; `posted` = (opinion_id, form, stored opinion or None) re-shows a refused row as typed,
+    `bulk` a refused bulk step as typed."""
     choices = queries.request_choices(round_.id)
     counts = queries.stance_counts_for(round_.id, item.id if item else None)
     page = queries.opinion_page(round_.id, item.id if item else None, filters, current_app.config["PAGE_SIZE"], choices)
+    aids = answering_views.list_aids(round_, item, filters, bulk)
     forms = {}
     for row in page.rows:
         if posted is not None and posted[0] == row.opinion.id:
             forms[row.opinion.id] = posted[1]
         else:
             forms[row.opinion.id] = disposition_form(row.opinion, choices)
+        answering_views.fill_row_form(forms[row.opinion.id], aids)
     return render_template(
         "review/item.html",
         round=round_,
@@ -172,19 +183,20 @@ def _render_list(round_: Round, item: RoundItem | None, filters: queries.Filters
         conflict_id=posted[0] if posted else None,
         # The request-item select is long (every item of every letter): only the row being linked carries it.
         link_id=posted[0] if posted else request.args.get("link", type=int),
+        aids=aids,
     ), status
 
 
 @bp.route("/<int:round_id>/aggregate/items/<int:item_id>")
 def item(round_id: int, item_id: int):
     round_ = _round_or_404(round_id)
-    return _render_list(round_, _item_or_404(round_, item_id), queries.Filters.from_args(request.args))
+    return _render_list(round_, _item_or_404(round_, item_id), queries.Filters.from_args(request.args, current_user.id))
 
 
 @bp.route("/<int:round_id>/aggregate/proposals")
 def proposals(round_id: int):
     round_ = _round_or_404(round_id)
-    return _render_list(round_, None, queries.Filters.from_args(request.args))
+    return _render_list(round_, None, queries.Filters.from_args(request.args, current_user.id))
 
 
 def _list_url(round_: Round, item_id: int | None, filters: queries.Filters, opinion_id: int) -> str:
@@ -202,23 +214,26 @@ def save_opinion(round_id: int, opinion_id: int):
     opinion = reviewing.opinion_of_round(round_.id, opinion_id, lock=True)
     if opinion is None:
         abort(404)
-    filters = queries.Filters.from_args(request.form)
+    filters = queries.Filters.from_args(request.form, current_user.id)
     item = opinion.item
     choices = queries.request_choices(round_.id)
     form = disposition_form(opinion, choices, formdata=request.form)
+    answering_views.fill_row_form(form, answering_views.aids_for(round_))
     if not form.validate():
         return _render_list(round_, item, filters, posted=(opinion.id, form, None))
     now = request_now()
     try:
+        disposition, hq_view = answering_views.answer_of(round_, form)
         reviewing.set_disposition(
             opinion,
-            form.disposition.data or None,
-            form.hq_view.data or "",
+            disposition,
+            hq_view,
             current_user,
             now,
             expected=form.seen.data or "",
         )
         removed = reviewing.unlink_request_items(opinion, form.unlink.data, user=current_user, now=now)
+        answering_views.save_row_assignee(round_, opinion, form, now)
         linked = form.request_item_id() is not None and reviewing.link_request_item(
             opinion, form.request_item_id(), user=current_user, now=now
         )
@@ -275,8 +290,16 @@ def published(round_id: int):
     page_no = parse_page(request.args.get("page"))
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
+    groups = queries.record_groups(page, queries.published_counts(round_.id, own_org, only_own))
     return render_template(
-        "review/published.html", round=round_, page=page, own_org=own_org, only_own=only_own, dispositions=DISPOSITIONS
+        "review/published.html",
+        round=round_,
+        page=page,
+        groups=groups,
+        own_org=own_org,
+        only_own=only_own,
+        dispositions=DISPOSITIONS,
+        modification=queries.MODIFICATION,
     )
 
 
@@ -315,6 +338,8 @@ def _export(round_id: int, kind: str, fmt: str):
     filename = f"{FILE_TITLES[kind]}_{round_.title}.{fmt}"
     engine = db.engine
     round_id, title = round_.id, round_.title
+    printed_on = format_jst(to_jst(request_now()).date(), lang="ja")
+    links = {choice.id: choice.label for choice in queries.request_choices(round_.id).values()}
 
     def chunks():
         """Runs while the server sends the body, after the request, with a session of its own.
@@ -323,7 +348,9 @@ def _export(round_id: int, kind: str, fmt: str):
         until the response is closed, which breaks a client that never reads the body).
         """
         with Session(engine) as session:
-            yield from exports.export_chunks(kind, fmt, round_id, title, item_id, session=session)
+            yield from exports.export_chunks(
+                kind, fmt, round_id, title, item_id, session=session, printed_on=printed_on, links=links
+            )
 
     response = Response(chunks(), mimetype=MIMETYPES[fmt])
     ascii_name = f"{kind}_{round_.id}.{fmt}"
@@ -348,3 +375,5 @@ def _register_exports() -> None:
 _register_exports()
 
 from consult.review import federation  # noqa: E402,F401  (the tiers, matrix and trace routes register on bp)
+
+answering_views.register(bp, _render_list)  # bulk answers, 定型文, assignment, the published table's downloads
