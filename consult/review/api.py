@@ -445,3 +445,6 @@ class ProposedGroups(api.Resource):
             {"key": g.key, "opinion_ids": list(g.ids), "terms": list(g.terms), "cohesion": g.cohesion}
             for g in search.proposed_groups(self.round.id, self.item.id)
         ]
+
+
+from consult.review import group_api  # noqa: E402, F401  (kept groups: their routes join this blueprint)

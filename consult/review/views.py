@@ -122,14 +122,11 @@ def similar(round_id: int, opinion_id: int):
 
 @bp.route("/<int:round_id>/aggregate/items/<int:item_id>/groups")
 def groups(round_id: int, item_id: int):
-    """Proposed groups of the item's opinions that say the same thing, with the words they share."""
+    """The item's kept groups (論点), then proposed groups of the rest that say the same thing."""
+    from consult.review.group_views import render_groups
+
     round_ = _round_or_404(round_id)
-    item = _item_or_404(round_, item_id)
-    found = search.proposed_groups(round_.id, item.id)
-    rows = {row.opinion.id: row for row in queries.opinion_rows([i for g in found for i in g.ids])}
-    return render_template(
-        "review/groups.html", round=round_, item=item, groups=found, rows=rows, dispositions=DISPOSITIONS
-    )
+    return render_groups(round_, _item_or_404(round_, item_id))
 
 
 # ---------------------------------------------------------------- overview
@@ -345,3 +342,6 @@ def _register_exports() -> None:
 
 
 _register_exports()
+
+
+from consult.review import group_views  # noqa: E402, F401  (kept groups: their routes on this blueprint)
