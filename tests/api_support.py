@@ -136,6 +136,9 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             now=now,
         )
         following.publish(campaign, True, user=staff, now=now)  # the outcome: every branch may read it
+        from consult.review import groups as grouping
+
+        group = grouping.confirm_group(opinion.item, [opinion.id], "財源の確保", user=staff, now=now)  # issue 12
         tokens = {role: accounts.create_token(user, "テスト", now=now) for role, user in users.items()}
         revoked_row, revoked = accounts.create_token(users["admin"], "取り消したトークン", now=now)
         accounts.revoke_token(revoked_row, user=users["admin"], now=now)
@@ -153,6 +156,7 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             "request_item_id": request_item.id,
             "addressee_id": addressee.id,
             "visit_id": visit.id,
+            "group_id": group.id,
         }
         world = {
             "ids": ids,

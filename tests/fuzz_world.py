@@ -98,6 +98,9 @@ def seed(clock) -> dict:
     visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=now)
     following.publish(campaign, True, user=None, now=now)
     token, _secret = accounts.create_token(users["member"], "Excel マクロ", now=now)  # "any" routes run as the member
+    from consult.review import groups as grouping
+
+    group = grouping.confirm_group(items[0], [opinion.id], "現行維持", user=None, now=now)  # issue 12: a 論点
     db.session.commit()
     ids = {
         "round_id": round_.id,
@@ -114,6 +117,7 @@ def seed(clock) -> dict:
         "visit_id": visit.id,
         "file_id": visit_file.id,
         "request_item_id": request_item.id,  # issue 10: the trace page
+        "group_id": group.id,
     }
     return {
         "ids": ids,

@@ -146,6 +146,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
         visit = following.add_visit(campaign, following.VisitInput(addressee.id, clock()), user=None, now=clock())
         visit_file = following.add_visit_file(visit, "回答.pdf", b"%PDF-1.4 answer", user=None, now=clock())
         following.publish(campaign, True, user=None, now=clock())
+        from consult.review import groups as grouping
+
+        group = grouping.confirm_group(loaded.items[0], [tokyo_opinion], "財源", user=None, now=clock())  # issue 12
         db.session.commit()
         ids = {
             "round_id": round_.id,
@@ -162,6 +165,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "file_id": visit_file.id,
             "request_item_id": request_item.id,  # issue 10: the trace pages
             "real_opinion_id": opinion_id,
+            "group_id": group.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}

@@ -121,7 +121,7 @@ def test_an_opinion_is_in_one_group_at_most_also_in_the_database(app, world, sta
         db.session.rollback()
 
 
-def test_merged_points_to_its_group_and_never_loses_it(app, world, staff, api_as):
+def test_merged_points_to_its_group_and_never_loses_it(app, world, staff, api_as, login_as):
     from consult.answers.models import Opinion
     from consult.review import groups
 
@@ -145,6 +145,14 @@ def test_merged_points_to_its_group_and_never_loses_it(app, world, staff, api_as
         assert group.id == gid
         assert groups.disposition_label(opinion.disposition, group) == "統合（移行経費）"
         assert groups.disposition_label("adopted", group) == "採用"
+    # The answer table says which group: on the page, in the API and in the export.
+    assert client.post(f"/api/v1/rounds/{dx}/publish").status_code == 200
+    published = client.get(f"/api/v1/rounds/{dx}/published").get_json()["items"]
+    assert {row["opinion_id"]: row["disposition_label"] for row in published}[ids[0]] == "統合（移行経費）"
+    page = login_as(staff).get(f"/rounds/{dx}/published").get_data(as_text=True)
+    assert "統合（移行経費）" in page
+    csv = login_as(staff).get(f"/rounds/{dx}/export/answers.csv").get_data()
+    assert "統合（移行経費）" in csv.decode("utf-8-sig")
 
 
 def test_the_page_confirms_names_and_keeps_typed_text_on_a_refusal(app, world, staff, login_as):

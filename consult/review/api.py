@@ -19,6 +19,7 @@ from consult.core.clock import request_now
 from consult.extensions import db
 from consult.review import operations as reviewing
 from consult.review import queries, search
+from consult.review.groups import disposition_labels
 from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
 from consult.rounds.models import Round, RoundItem
 
@@ -298,6 +299,7 @@ class Published(api.Resource):
         own = None if current_user.is_hq else current_user.organization_id
         stmt = queries.published_rows(self.round.id, own, bool(args.get("mine")))
         rows, next_cursor = _page(stmt, Opinion.id, args)
+        labels = disposition_labels(row[0] for row in rows)  # 「統合（論点名）」
         items = []
         for opinion, number, heading, org_id, org_name in rows:
             row = queries.PublishedRow(opinion, number or "", heading or opinion.heading, org_id, org_name)
@@ -315,7 +317,7 @@ class Published(api.Resource):
                     "proposed_text": opinion.proposed_text,
                     "reason": opinion.reason,
                     "disposition": opinion.disposition,
-                    "disposition_label": DISPOSITIONS.get(opinion.disposition),
+                    "disposition_label": labels[opinion.id] or None,
                     "hq_view": opinion.hq_view,
                 }
             )

@@ -26,11 +26,13 @@ from openpyxl.styles import Font
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion, OpinionRevision
+from consult.answers.models import STANCES, Answer, Opinion, OpinionRevision
 from consult.answers.queries import counted
 from consult.core.text import clean, safe_cell
 from consult.extensions import db
 from consult.orgs.models import Organization
+from consult.review.groups import merged_label
+from consult.review.models import OpinionGroup, OpinionGroupMember
 from consult.rounds.models import RoundItem
 
 BATCH = 1000
@@ -67,6 +69,8 @@ def _rows_query(round_id: int, item_id: int | None | str = "all"):
             Opinion.disposition,
             Opinion.hq_view,
             Organization.name.label("organization"),
+            OpinionGroup.id.label("group_id"),  # issue 12: 統合 names its group (論点)
+            OpinionGroup.name.label("group_name"),
             answered.id.label("answered_id"),
             answered.stance.label("answered_stance"),
             answered.heading.label("answered_heading"),
@@ -77,6 +81,8 @@ def _rows_query(round_id: int, item_id: int | None | str = "all"):
         .join(Answer, counted(round_id))
         .join(Organization, Organization.id == Answer.organization_id)
         .outerjoin(RoundItem, RoundItem.id == Opinion.item_id)
+        .outerjoin(OpinionGroupMember, OpinionGroupMember.opinion_id == Opinion.id)
+        .outerjoin(OpinionGroup, OpinionGroup.id == OpinionGroupMember.group_id)
         .outerjoin(  # the wording headquarters answered, when the branch has changed it since
             answered,
             (answered.opinion_id == Opinion.id)
@@ -147,7 +153,7 @@ def answer_rows(round_id: int, item_id: int | None | str = "all", session=None) 
             STANCES.get(stance, stance),
             opinion,
             r.answered_reason if kept else r.reason,
-            DISPOSITIONS.get(r.disposition, "") if r.disposition else "",
+            merged_label(r.disposition, (r.group_name or f"論点#{r.group_id}") if r.group_id else None),
             r.hq_view,
         )
 

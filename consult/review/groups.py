@@ -80,12 +80,24 @@ def groups_of(opinion_ids: Iterable[int]) -> dict[int, OpinionGroup]:
 
 def disposition_label(disposition: str | None, group: OpinionGroup | None) -> str:
     """The 対応 as the answer table prints it: 「統合（論点名）」 for an opinion merged into a group."""
+    return merged_label(disposition, group.label if group is not None else None)
+
+
+def merged_label(disposition: str | None, group_label: str | None) -> str:
+    """The 対応's label, with the group's name after 統合 when the opinion is in one."""
     if disposition is None:
         return ""
     label = str(DISPOSITIONS.get(disposition, disposition))
-    if disposition == MERGED and group is not None:
-        return _("%(label)s（%(group)s）", label=label, group=group.label)
+    if disposition == MERGED and group_label:
+        return f"{label}（{group_label}）"  # a document's wording; exports run outside any request
     return label
+
+
+def disposition_labels(opinions: Iterable[Opinion]) -> dict[int, str]:
+    """opinion id -> its 対応 as the answer table prints it, for a page of opinions (one query)."""
+    opinions = list(opinions)
+    kept = groups_of([op.id for op in opinions if op.disposition == MERGED])
+    return {op.id: disposition_label(op.disposition, kept.get(op.id)) for op in opinions}
 
 
 def check_merged(opinion: Opinion, disposition: str | None) -> None:

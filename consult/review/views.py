@@ -38,6 +38,7 @@ from consult.orgs.models import prefectures
 from consult.review import exports, queries, search
 from consult.review import operations as reviewing
 from consult.review.forms import disposition_form
+from consult.review.groups import disposition_labels
 from consult.rounds.models import Round, RoundItem
 
 bp = Blueprint("review", __name__, url_prefix="/rounds")
@@ -272,7 +273,13 @@ def published(round_id: int):
     only_own = own_org is not None and request.args.get("mine") == "1"
     page = queries.published_page(round_.id, own_org, only_own, page_no, current_app.config["PAGE_SIZE"])
     return render_template(
-        "review/published.html", round=round_, page=page, own_org=own_org, only_own=only_own, dispositions=DISPOSITIONS
+        "review/published.html",
+        round=round_,
+        page=page,
+        own_org=own_org,
+        only_own=only_own,
+        dispositions=DISPOSITIONS,
+        labels=disposition_labels(row.opinion for row in page.rows),  # 「統合（論点名）」
     )
 
 
