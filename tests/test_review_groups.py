@@ -263,3 +263,48 @@ def test_a_branch_may_not_touch_groups(app, world, make_user, api_as, login_as):
     )
     page = login_as(member).post(f"/rounds/{dx}/aggregate/items/{item}/groups", data={"opinion_ids": [str(ids[0])]})
     assert page.status_code == 403
+
+
+def test_racing_confirmations_keep_an_opinion_in_one_group(app, world, clock):
+    """Four staff members confirm groups that share one opinion at the same moment: one wins, the others are
+    refused, and the opinion is in exactly one group (lost-write count)."""
+    import threading
+
+    from consult.core.errors import ConflictError
+    from consult.review import groups
+    from consult.review.models import OpinionGroup, OpinionGroupMember
+    from consult.rounds.models import RoundItem
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writing requests with BEGIN IMMEDIATE; the key is checked above")
+    ids = world["ids"]
+    start = threading.Barrier(4)
+    outcome: list[str] = []
+
+    def confirm(other: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                item = db.session.get(RoundItem, world["item"])
+                groups.confirm_group(item, [ids[0], other], f"論点{other}", user=None, now=clock())
+                db.session.commit()
+                outcome.append("kept")
+            except ConflictError:
+                db.session.rollback()
+                outcome.append("refused")
+            except Exception as exc:  # noqa: BLE001  (shown in the assertion)
+                outcome.append(repr(exc)[:200])
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=confirm, args=(other,)) for other in ids[1:5]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcome) == ["kept", "refused", "refused", "refused"]
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(OpinionGroup)) == 1
+        members = db.session.scalars(select(OpinionGroupMember.opinion_id)).all()
+        assert members.count(ids[0]) == 1 and len(members) == 2
