@@ -145,6 +145,9 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=staff, now=now
         )
         following.publish(campaign, True, user=staff, now=now)  # the outcome: every branch may read it
+        from consult.review import groups as grouping
+
+        group = grouping.confirm_group(opinion.item, [opinion.id], "財源の確保", user=staff, now=now)  # issue 12
         tokens = {role: accounts.create_token(user, "テスト", now=now) for role, user in users.items()}
         revoked_row, revoked = accounts.create_token(users["admin"], "取り消したトークン", now=now)
         accounts.revoke_token(revoked_row, user=users["admin"], now=now)
@@ -165,6 +168,7 @@ def build_world(app, make_org, make_user, hq, clock) -> dict:
             "file_id": visit_file.id,
             "indicator_id": indicator.id,
             "template_id": answer_template.id,
+            "group_id": group.id,
         }
         world = {
             "ids": ids,

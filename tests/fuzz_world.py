@@ -102,6 +102,9 @@ def seed(clock) -> dict:
     indicator = following.save_indicator(campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=now)
     following.publish(campaign, True, user=None, now=now)
     token, _secret = accounts.create_token(users["member"], "Excel マクロ", now=now)  # "any" routes run as the member
+    from consult.review import groups as grouping
+
+    group = grouping.confirm_group(items[0], [opinion.id], "現行維持", user=None, now=now)  # issue 12: a 論点
     db.session.commit()
     ids = {
         "round_id": round_.id,
@@ -120,6 +123,7 @@ def seed(clock) -> dict:
         "file_id": visit_file.id,
         "request_item_id": request_item.id,  # issue 10: the trace page
         "template_id": answer_template.id,  # issue 12: 定型文
+        "group_id": group.id,
     }
     return {
         "ids": ids,

@@ -67,6 +67,12 @@ ROUTES = {
     "api_review.Assignments": {"POST": HQ},
     "api_review.AnswerTemplates": {"GET": HQ, "POST": HQ},
     "api_review.AnswerTemplateResource": {"GET": HQ, "PUT": HQ, "DELETE": HQ},
+    "api_review.KeptGroups": {"GET": HQ, "POST": HQ},  # issue 12: kept groups (論点)
+    "api_review.GroupResource": {"GET": HQ, "PATCH": HQ, "DELETE": HQ},
+    "api_review.MoveGroupOpinion": {"POST": HQ},
+    "api_review.SplitGroup": {"POST": HQ},
+    "api_review.GroupRequestItem": {"POST": HQ},
+    "api_review.OpinionRequestItem": {"POST": HQ},
     "api_letters.Campaigns": {"GET": HQ, "POST": HQ},
     "api_letters.CampaignResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS},
     "api_letters.Letters": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},

@@ -274,6 +274,10 @@ def world(app, make_org, make_user, make_round, hq, clock):
             request_item, addressee, following.AnswerInput("回答", grade="前進"), 0, user=None, now=clock()
         )
         following.publish(campaign, True, user=None, now=clock())
+        from consult.review.models import OpinionGroup
+
+        group = OpinionGroup(round_id=round_.id, item_id=item.id, name="論点", created_at=clock(), updated_at=clock())
+        db.session.add(group)  # issue 12: a kept group (論点), for its pages
         db.session.commit()
         ids = {
             "round_id": round_.id,
@@ -290,6 +294,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "indicator_id": indicator.id,
             "file_id": visit_file.id,
             "request_item_id": request_item.id,  # issue 10: the trace page
+            "group_id": group.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "staff": staff}

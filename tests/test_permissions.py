@@ -159,6 +159,9 @@ def world(app, make_org, make_user, make_round, hq, clock):
             campaign, "現年分収納率", "%", True, [(2024, 98.4, 98.1)], user=None, now=clock()
         )
         following.publish(campaign, True, user=None, now=clock())
+        from consult.review import groups as grouping
+
+        group = grouping.confirm_group(loaded.items[0], [tokyo_opinion], "財源", user=None, now=clock())  # issue 12
         db.session.commit()
         ids = {
             "round_id": round_.id,
@@ -177,6 +180,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "request_item_id": request_item.id,  # issue 10: the trace pages
             "real_opinion_id": opinion_id,
             "template_id": answer_template.id,  # issue 12: 定型文
+            "group_id": group.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "users": users, "tokyo": tokyo, "osaka": osaka}

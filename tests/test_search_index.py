@@ -150,6 +150,28 @@ def test_answers_equal_a_plain_scan(engine, index, loaded, query):
         assert wide.ref_ids(conn, query, "opinion", within=within) == _expected(loaded, query, within)
 
 
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_newest_first_walk_and_the_text_probe_equal_a_plain_scan(engine, index, loaded, query):
+    """SQLite's walk of the FTS5 index newest first, in small chunks, finds every match once, newest first; the
+    per-row probe the narrow searches use (both databases) agrees too."""
+    from sqlalchemy import literal_column
+
+    expected = _expected(loaded, query)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            chunks = list(index.newest_first(conn, query, ["opinion"], chunk=3, largest=7))
+            walked = [i for c in chunks for i in c]
+            assert walked == sorted(expected, reverse=True)  # indexed in id order: the newest are the largest
+            assert all(len(c) <= 7 for c in chunks)
+        if not terms(query):
+            return  # the callers search only with a term
+        ref = literal_column("cand.id")
+        probe = index.holds(conn.dialect.name, query, ["opinion"], ref)
+        candidates = " UNION ALL ".join(f"SELECT {i} AS id" for i in loaded)
+        held = conn.execute(select(ref).select_from(text(f"({candidates}) AS cand")).where(probe))
+        assert sorted(r[0] for r in held) == expected
+
+
 def test_candidates_may_be_the_callers_own_select(engine, index, loaded):
     """How the app narrows a search to a round or an item: a SELECT of ids from its own tables."""
     meta = MetaData()

@@ -92,6 +92,10 @@ def world(app, make_org, make_user, make_round, hq, clock):
 
         answer_template = hq_answering.create_template(loaded, "定型", None, "検討します。", user=None, now=clock())
         token, _secret = create_token(db.session.get(User, admin.id), "スクリプト", now=clock())
+        from consult.review.models import OpinionGroup
+
+        group = OpinionGroup(round_id=round_.id, item_id=loaded.items[0].id, created_at=clock(), updated_at=clock())
+        db.session.add(group)  # issue 12: a kept group (論点), for its routes
         db.session.commit()
         ids = {
             "token_id": token.id,
@@ -110,6 +114,7 @@ def world(app, make_org, make_user, make_round, hq, clock):
             "file_id": visit_file.id,
             "request_item_id": request_item.id,
             "template_id": answer_template.id,
+            "group_id": group.id,
         }
         letter_ids = dict(ids, item_id=request_item.id)
     return {"ids": ids, "letter_ids": letter_ids, "member": member, "admin": admin, "tokyo": tokyo}

@@ -19,6 +19,7 @@ from consult.core.clock import request_now
 from consult.extensions import db
 from consult.review import answering, queries, search
 from consult.review import operations as reviewing
+from consult.review.groups import disposition_labels
 from consult.review.models import TEMPLATE_NAME_LENGTH
 from consult.rounds.api import RoundDetailSchema, managed_round, round_data, visible_round
 from consult.rounds.models import Round, RoundItem
@@ -307,6 +308,7 @@ class Published(api.Resource):
         own = None if current_user.is_hq else current_user.organization_id
         stmt = queries.published_rows(self.round.id, own, bool(args.get("mine")))
         rows, next_cursor = _page(stmt, Opinion.id, args)
+        labels = disposition_labels(row[0] for row in rows)  # 「統合（論点名）」
         items = []
         for opinion, number, heading, org_id, org_name in rows:
             row = queries.PublishedRow(opinion, number or "", heading or opinion.heading, org_id, org_name)
@@ -324,7 +326,7 @@ class Published(api.Resource):
                     "proposed_text": opinion.proposed_text,
                     "reason": opinion.reason,
                     "disposition": opinion.disposition,
-                    "disposition_label": DISPOSITIONS.get(opinion.disposition),
+                    "disposition_label": labels[opinion.id] or None,
                     "hq_view": opinion.hq_view,
                 }
             )
@@ -600,3 +602,6 @@ class AnswerTemplateResource(api.Resource):
     def delete(self, round_id, template_id):
         """Remove a 定型文; answers written with it keep their text."""
         answering.delete_template(self.template, user=current_user, now=request_now())
+
+
+from consult.review import group_api  # noqa: E402, F401  (kept groups: their routes join this blueprint)

@@ -32,7 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion, OpinionRevision, OpinionSource
+from consult.answers.models import STANCES, Answer, Opinion, OpinionRevision, OpinionSource
 from consult.answers.queries import counted
 from consult.core.clock import format_jst
 from consult.core.text import clean, safe_cell
@@ -40,6 +40,8 @@ from consult.extensions import db
 from consult.letters.models import RequestItemOpinion
 from consult.orgs.models import Organization
 from consult.review import queries
+from consult.review.groups import merged_label
+from consult.review.models import OpinionGroup, OpinionGroupMember
 from consult.rounds.models import Round, RoundItem
 
 BATCH = 1000
@@ -84,6 +86,8 @@ def _rows_query(round_id: int, item_id: int | None | str = "all"):
             Organization.code.label("organization_code"),
             Opinion.id.label("opinion_id"),
             Answer.submitted_at,
+            OpinionGroup.id.label("group_id"),  # issue 12: 統合 names its group (論点)
+            OpinionGroup.name.label("group_name"),
             answered.id.label("answered_id"),
             answered.stance.label("answered_stance"),
             answered.heading.label("answered_heading"),
@@ -94,6 +98,8 @@ def _rows_query(round_id: int, item_id: int | None | str = "all"):
         .join(Answer, counted(round_id))
         .join(Organization, Organization.id == Answer.organization_id)
         .outerjoin(RoundItem, RoundItem.id == Opinion.item_id)
+        .outerjoin(OpinionGroupMember, OpinionGroupMember.opinion_id == Opinion.id)
+        .outerjoin(OpinionGroup, OpinionGroup.id == OpinionGroupMember.group_id)
         .outerjoin(  # the wording headquarters answered, when the branch has changed it since
             answered,
             (answered.opinion_id == Opinion.id)
@@ -220,7 +226,7 @@ def answer_rows(round_id: int, item_id: int | None | str = "all", session=None) 
 
 
 def answer_row(r) -> tuple[str, ...]:
-    """One line of the answer table; the header is ANSWER_HEADERS."""
+    """One line of the answer table; the header is ANSWER_HEADERS (統合 names its group, 論点)."""
     new = r.item_id is None
     kept = r.answered_id is not None
     heading = r.answered_heading if kept else r.proposal_heading
@@ -233,7 +239,7 @@ def answer_row(r) -> tuple[str, ...]:
         STANCES.get(stance, stance),
         opinion,
         r.answered_reason if kept else r.reason,
-        DISPOSITIONS.get(r.disposition, "") if r.disposition else "",
+        merged_label(r.disposition, (r.group_name or f"論点#{r.group_id}") if r.group_id else None),
         r.hq_view,
     )
 

@@ -17,7 +17,7 @@ from consult.core.errors import ConflictError, DomainError
 from consult.extensions import db
 from consult.letters import operations as letters
 from consult.letters.models import RequestItem
-from consult.review import signals
+from consult.review import groups, signals
 from consult.rounds.models import Round
 
 register_actions(
@@ -53,6 +53,7 @@ def set_disposition(
     disposition = disposition or None
     if disposition is not None and disposition not in DISPOSITIONS:
         raise DomainError(_("対応は一覧から選んでください。"))
+    groups.check_merged(opinion, disposition)
     if expected is not None and expected != disposition_token(opinion.disposition, opinion.hq_view):
         raise ConflictError(STALE_MESSAGE, current=opinion)
     # Opinion has no columns for who and when; user and now are taken so an audit trail can be added here.

@@ -27,6 +27,7 @@ from consult.core.search.index import SearchIndex
 from consult.core.text import clean
 from consult.extensions import db
 from consult.orgs.models import Organization
+from consult.review.groups import kept_ids
 from consult.rounds.models import Round, RoundItem
 
 INDEX = SearchIndex("search")
@@ -259,20 +260,9 @@ def _prefecture_condition(prefecture_id: int):
     return or_(Organization.id == prefecture_id, Organization.parent_id == prefecture_id)
 
 
-def opinion_statement(query: Query, dialect: str):
-    """The SELECT of (Opinion, Answer.round_id, Organization) of submitted opinions matching the query and filters;
-    None when the query has no term."""
-    wanted = query.terms
-    if not wanted:
-        return None
-    # Every term in the opinion's own texts, or every term in headquarters' view of it.
-    found = INDEX.matching_ids(dialect, query.q, [OPINION, ANSWER])
-    stmt = (
-        select(Opinion, Answer.round_id, Organization)
-        .join(Answer, Answer.id == Opinion.answer_id)
-        .join(Organization, Organization.id == Answer.organization_id)
-        .where(Opinion.id.in_(found), Answer.status == "submitted", Answer.no_opinion.is_(False))
-    )
+def _filtered(stmt, query: Query):
+    """`stmt` (of opinions joined with their answer and organisation) narrowed to submitted opinions and filters."""
+    stmt = stmt.where(Answer.status == "submitted", Answer.no_opinion.is_(False))
     if query.round_id:
         stmt = stmt.where(Answer.round_id == query.round_id)
     if query.item == PROPOSALS:
@@ -290,6 +280,52 @@ def opinion_statement(query: Query, dialect: str):
     elif query.disposition:
         stmt = stmt.where(Opinion.disposition == query.disposition)
     return stmt
+
+
+def _joined(*columns):
+    return (
+        select(*columns)
+        .join(Answer, Answer.id == Opinion.answer_id)
+        .join(Organization, Organization.id == Answer.organization_id)
+    )
+
+
+def opinion_statement(query: Query, dialect: str):
+    """The SELECT of (Opinion, Answer.round_id, Organization) of submitted opinions matching the query and filters;
+    None when the query has no term."""
+    if not query.terms:
+        return None
+    # Every term in the opinion's own texts, or every term in headquarters' view of it.
+    found = INDEX.matching_ids(dialect, query.q, [OPINION, ANSWER])
+    return _filtered(_joined(Opinion, Answer.round_id, Organization).where(Opinion.id.in_(found)), query)
+
+
+def _narrow(query: Query) -> bool:
+    """Filters that leave a few thousand opinions at most: read those opinions' texts rather than the index."""
+    return bool(query.item or query.org or query.prefecture_id)
+
+
+def newest_ids(query: Query, dialect: str, cap: int = COUNT_CAP) -> list[int]:
+    """The ids of the newest `cap` matching opinions, newest first; a fixed, small amount of work per page.
+
+    Narrow filters (an item, an organisation, a prefecture): the filtered opinions newest first, each checked on
+    its folded texts, stopping at `cap`. Otherwise the index is walked newest first (SQLite's FTS5 only:
+    `SearchIndex.newest_first`) and each chunk of candidates filtered, until `cap` are found."""
+    if not query.terms:
+        return []
+    kinds = [OPINION, ANSWER]
+    if _narrow(query):
+        stmt = _filtered(_joined(Opinion.id).where(INDEX.holds(dialect, query.q, kinds, Opinion.id)), query)
+        return list(db.session.scalars(stmt.order_by(Opinion.id.desc()).limit(cap)))
+    found: set[int] = set()
+    for chunk in INDEX.newest_first(db.session(), query.q, kinds):
+        if chunk:
+            ids = _filtered(_joined(Opinion.id).where(Opinion.id.in_(list(set(chunk) - found))), query)
+            found.update(db.session.scalars(ids))
+        if len(found) >= cap:
+            break
+    # The index's order is the order opinions were written, but for opinions written in one flush.
+    return sorted(found, reverse=True)[:cap]
 
 
 def _hits(rows, wanted: list[str]) -> list[OpinionHit]:
@@ -319,16 +355,43 @@ def _hits(rows, wanted: list[str]) -> list[OpinionHit]:
     return hits
 
 
+WINDOW = 4 * COUNT_CAP
+
+
+def _newest_in_window(query: Query, dialect: str) -> list[int] | None:
+    """PostgreSQL: the newest COUNT_CAP matches when they lie among the newest WINDOW opinions (a common word,
+    which its indexes would hand over by the ten thousand), read from those opinions' folded texts; None for a
+    rarer one, which the trigram and gram indexes serve well."""
+    edge = db.session.scalar(select(Opinion.id).order_by(Opinion.id.desc()).offset(WINDOW).limit(1))
+    kinds = [OPINION, ANSWER]
+    stmt = _filtered(_joined(Opinion.id).where(INDEX.holds(dialect, query.q, kinds, Opinion.id)), query)
+    if edge is not None:
+        stmt = stmt.where(Opinion.id > edge)
+    ids = list(db.session.scalars(stmt.order_by(Opinion.id.desc()).limit(COUNT_CAP)))
+    return ids if len(ids) >= COUNT_CAP or edge is None else None
+
+
 def search(query: Query, size: int) -> Results:
-    """One page of matching opinions (newest first) and the matching items; a fixed number of queries."""
+    """One page of matching opinions (newest first) and the matching items; a fixed number of queries.
+
+    The count stops at COUNT_CAP (「1,000件以上」): the pages reach that far, and the newest COUNT_CAP are what
+    one walk of the index finds."""
     dialect = db.session.get_bind().dialect.name
-    stmt = opinion_statement(query, dialect)
-    if stmt is None:
+    if not query.terms:
         return Results([], [], 0, 1, size)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP).subquery()))
-    pages = max(1, -(-total // size))
-    page = min(query.page, pages)
-    rows = db.session.execute(stmt.order_by(Opinion.id.desc()).offset((page - 1) * size).limit(size))
+    ids = newest_ids(query, dialect) if dialect == "sqlite" or _narrow(query) else _newest_in_window(query, dialect)
+    if ids is not None:
+        total = len(ids)
+        page = min(query.page, max(1, -(-total // size)))
+        shown = ids[(page - 1) * size : page * size]
+        stmt = _joined(Opinion, Answer.round_id, Organization).where(Opinion.id.in_(shown))
+        rows = db.session.execute(stmt.order_by(Opinion.id.desc())).all() if shown else []
+    else:
+        # PostgreSQL plans a capped count and a page of the newest from its trigram and gram indexes well.
+        stmt = opinion_statement(query, dialect)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).limit(COUNT_CAP).subquery()))
+        page = min(query.page, max(1, -(-total // size)))
+        rows = db.session.execute(stmt.order_by(Opinion.id.desc()).offset((page - 1) * size).limit(size)).all()
     return Results(_hits(rows, query.terms), search_items(query, dialect), total, page, size)
 
 
@@ -336,10 +399,14 @@ def search_items(query: Query, dialect: str) -> list[ItemHit]:
     """The draft items whose number, heading or text match (not when the search is narrowed to opinions' filters)."""
     if query.item or query.org or query.prefecture_id or query.stance or query.disposition:
         return []
-    found = INDEX.matching_ids(dialect, query.q, ITEM)
-    if found is None:
+    if not query.terms:
         return []
-    stmt = select(RoundItem, Round.title).join(Round, Round.id == RoundItem.round_id).where(RoundItem.id.in_(found))
+    # A round has tens of items: their folded texts are read (a common word's index entries are mostly opinions').
+    stmt = (
+        select(RoundItem, Round.title)
+        .join(Round, Round.id == RoundItem.round_id)
+        .where(INDEX.holds(dialect, query.q, [ITEM], RoundItem.id))
+    )
     if query.round_id:
         stmt = stmt.where(RoundItem.round_id == query.round_id)
     stmt = stmt.order_by(RoundItem.round_id.desc(), RoundItem.position, RoundItem.id).limit(ITEM_LIMIT)
@@ -397,7 +464,7 @@ def similar_opinions(opinion: Opinion, limit: int = SIMILAR_LIMIT) -> list[tuple
 def proposed_groups(round_id: int, item_id: int | None):
     """Groups of the submitted opinions of one item (None: the proposals) that say the same thing, largest first,
     each with the words its opinions share (consult.core.search.similarity); the same opinions give the same
-    groups every time. Only proposed: nothing is stored."""
+    groups every time. Only proposed: nothing is stored; opinions in a kept group (review.groups) are left out."""
     from consult.answers.queries import counted
     from consult.core.search.similarity import Corpus
 
@@ -406,5 +473,7 @@ def proposed_groups(round_id: int, item_id: int | None):
         .join(Answer, counted(round_id))
         .where(Opinion.item_id.is_(None) if item_id is None else Opinion.item_id == item_id)
     )
+    if item_id is not None:  # what headquarters already kept in a group is no longer proposed
+        stmt = stmt.where(Opinion.id.not_in(kept_ids(item_id)))
     docs = [(i, " ".join(t for t in (h, p, r) if t)) for i, h, p, r in db.session.execute(stmt)]
     return Corpus.build(docs).groups()

@@ -38,6 +38,7 @@ from consult.orgs.models import prefectures
 from consult.review import answering_views, exports, queries, search
 from consult.review import operations as reviewing
 from consult.review.forms import disposition_form
+from consult.review.groups import disposition_labels
 from consult.rounds.models import Round, RoundItem
 
 bp = Blueprint("review", __name__, url_prefix="/rounds")
@@ -129,14 +130,11 @@ def similar(round_id: int, opinion_id: int):
 
 @bp.route("/<int:round_id>/aggregate/items/<int:item_id>/groups")
 def groups(round_id: int, item_id: int):
-    """Proposed groups of the item's opinions that say the same thing, with the words they share."""
+    """The item's kept groups (論点), then proposed groups of the rest that say the same thing."""
+    from consult.review.group_views import render_groups
+
     round_ = _round_or_404(round_id)
-    item = _item_or_404(round_, item_id)
-    found = search.proposed_groups(round_.id, item.id)
-    rows = {row.opinion.id: row for row in queries.opinion_rows([i for g in found for i in g.ids])}
-    return render_template(
-        "review/groups.html", round=round_, item=item, groups=found, rows=rows, dispositions=DISPOSITIONS
-    )
+    return render_groups(round_, _item_or_404(round_, item_id))
 
 
 # ---------------------------------------------------------------- overview
@@ -300,6 +298,7 @@ def published(round_id: int):
         only_own=only_own,
         dispositions=DISPOSITIONS,
         modification=queries.MODIFICATION,
+        labels=disposition_labels(row.opinion for row in page.rows),  # 「統合（論点名）」
     )
 
 
@@ -377,3 +376,5 @@ _register_exports()
 from consult.review import federation  # noqa: E402,F401  (the tiers, matrix and trace routes register on bp)
 
 answering_views.register(bp, _render_list)  # bulk answers, 定型文, assignment, the published table's downloads
+
+from consult.review import group_views  # noqa: E402, F401  (kept groups: their routes on this blueprint)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -395,6 +395,55 @@ class SearchIndex:
         if cap is not None:
             stmt = stmt.limit(cap)
         return conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+
+    def newest_first(
+        self, conn: Connection | Session, query: str, kinds: Sequence[str], *, chunk: int = 256, largest: int = 8192
+    ) -> Iterator[list[int]]:
+        """SQLite: the ref_ids of the matching documents in chunks, the most recently indexed first.
+
+        A page of the newest matches then reads a few hundred entries of one FTS5 table in descending rowid order
+        (which FTS5 walks without collecting every match) instead of the whole list of a common word's matches;
+        the other terms are checked on each candidate's folded text. Chunks grow from `chunk` to `largest`."""
+        conn = _connection(conn)
+        wanted = terms(query)
+        if not wanted:
+            return
+        long_terms = [t for t in wanted if len(t) >= 3]
+        if long_terms:
+            fts, match = f"{self.name}_trigram", " AND ".join(map(_fts_phrase, long_terms))
+            rest = [t for t in wanted if len(t) < 3]
+        else:  # only 1-2 character terms: the gram table, whose tokens are those terms
+            fts, rest = f"{self.name}_gram", []
+            match = " AND ".join(_fts_phrase(t.translate(_GRAM_ASCII)) for t in wanted)
+        kinds_json = json.dumps(list(kinds))
+        checks = " AND instr(d.folded, ?) > 0" * len(rest)
+        sql = (
+            f"SELECT c.r, d.ref_id, (d.kind IN (SELECT value FROM json_each(?)){checks}) "
+            f"FROM (SELECT rowid AS r FROM {fts} WHERE {fts} MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?) AS c "
+            f"JOIN {self.document} AS d ON d.doc_id = c.r ORDER BY c.r DESC"
+        )
+        before = 2**63 - 1
+        while True:
+            rows = conn.exec_driver_sql(sql, (kinds_json, *rest, match, before, chunk)).all()
+            if rows:
+                yield [ref for _r, ref, ok in rows if ok]
+            if len(rows) < chunk:  # a document of the FTS table always has its row, so the walk is over
+                return
+            before = rows[-1][0]
+            chunk = min(chunk * 4, largest)
+
+    def holds(self, dialect: str, query: str, kinds: Sequence[str], ref_id) -> object:
+        """An EXISTS clause: a document of these kinds for `ref_id` (a correlated column) holds every term, read
+        from its folded text -- for candidates that other filters already narrowed to a few thousand."""
+        doc = self._doc
+        probe = func.strpos if dialect == "postgresql" else func.instr
+        return (
+            select(doc.c.doc_id)
+            .where(
+                doc.c.kind.in_(list(kinds)), doc.c.ref_id == ref_id, *(probe(doc.c.folded, t) > 0 for t in terms(query))
+            )
+            .exists()
+        )
 
     @cached_property
     def _doc(self):

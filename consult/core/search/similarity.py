@@ -51,6 +51,8 @@ from consult.core.search.fold import fold
 DEFAULT_THRESHOLD = 0.25
 # Grouping holds an n x n matrix: 3,000 opinions take 36 MB, 10,000 take 400 MB (and twice that for scipy).
 MAX_GROUPED = 10_000
+# Vectors of at most this many cells (float32: 120 MB) are multiplied dense (Corpus.similarities).
+DENSE_LIMIT = 30_000_000
 # Not a letter, a digit or a mark: punctuation, symbols and spaces, dropped before taking n-grams.
 _NOT_WORD = re.compile(r"[\W_]+")
 _CODE_BITS = 21  # a code point fits in 21 bits
@@ -123,8 +125,21 @@ class Corpus:
         return cls(ids=ids, texts=[t for _, t in pairs], matrix=matrix)
 
     def similarities(self) -> np.ndarray:
-        """The n x n cosine similarities (float32), 1 on the diagonal of every non-empty text."""
-        return (self.matrix @ self.matrix.T).toarray().astype(np.float32)
+        """The n x n cosine similarities (float32), 1 on the diagonal of every non-empty text.
+
+        The result is nearly dense (most pairs share some character), so a dense BLAS product of the vectors
+        beats a sparse one several times over (3,000 opinions: 0.6 s against 3.7 s on a loaded machine); the
+        vectors are made dense only while they stay small (n x shared features <= DENSE_LIMIT)."""
+        matrix = self.matrix
+        # A feature of one opinion only adds to that opinion's own similarity (the diagonal, set below).
+        shared = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]) >= 2)
+        if matrix.shape[0] * len(shared) > DENSE_LIMIT:
+            sims = (matrix @ matrix.T).toarray().astype(np.float32)
+        else:
+            dense = matrix[:, shared].toarray()
+            sims = dense @ dense.T  # float32 (sgemm): symmetric up to rounding; clustering reads one triangle
+        np.fill_diagonal(sims, np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        return sims
 
     def similar(self, opinion_id: int, limit: int = 10, min_score: float = 0.1) -> list[tuple[int, float]]:
         """The other opinions most like this one: (id, score), most similar first, ties by id."""
