@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.answers.models import Answer, Opinion
@@ -522,8 +523,23 @@ def add_addressee(campaign: Campaign, letter: Letter, data: AddresseeInput, *, u
     return addressee
 
 
-def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput, *, user, now: datetime) -> Addressee:
+def touch_addressee(addressee: Addressee) -> None:
+    """Make the next flush write the addressee's row, so its version goes up even when only its rows of paragraphs,
+    items or outline changed: a page loaded before this save is then refused, never silently overwriting it."""
+    flag_modified(addressee, "own_outline")
+
+
+def update_addressee(
+    addressee: Addressee,
+    letter: Letter,
+    data: AddresseeInput,
+    *,
+    expected_version: int | None = None,
+    user,
+    now: datetime,
+) -> Addressee:
     """Change who the addressee is and their own text; another letter means its whole text again."""
+    check_version(addressee, expected_version)
     _check_letter_of(addressee.campaign, letter)
     data = _check_addressee(data)
     if letter.id != addressee.letter_id:
@@ -532,7 +548,8 @@ def update_addressee(addressee: Addressee, letter: Letter, data: AddresseeInput,
         addressee.selected = []
     for name, value in vars(data).items():
         setattr(addressee, name, value)
-    db.session.flush()
+    touch_addressee(addressee)
+    _flush_or_conflict(addressee)
     record_object("addressee_edited", addressee, user=user, now=now)
     return addressee
 
@@ -554,7 +571,7 @@ def set_addressee_items(addressee: Addressee, item_ids: Iterable[int] | None, *,
     addressee.all_items = False
     addressee.selected = sorted(items, key=lambda i: i.id)
     record_object("addressee_edited", addressee, f"項目を{len(items)}件に限定", user=user, now=now)
-    db.session.flush()
+    _flush_or_conflict(addressee)
     db.session.expire(addressee, ["selected"])
 
 
@@ -683,9 +700,10 @@ def set_addressee_overrides(
     if data.background is not None:
         edits = diffing.paragraph_edits(shared, compose.paragraphs_of(data.background))
         addressee.paragraph_edits = [AddresseeParagraph(op=e.op, at=e.at, text=e.text, was=e.was) for e in edits]
+    touch_addressee(addressee)
     if data.outline is not None:
         addressee.outline_rows = []
-        db.session.flush()
+        _flush_or_conflict(addressee)
         addressee.outline_rows = [
             AddresseeRequest(position=n, request_item_id=item_id, is_heading=heading, text=text)
             for n, (item_id, heading, text) in enumerate(data.outline, start=1)
