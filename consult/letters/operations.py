@@ -41,6 +41,7 @@ from consult.letters.models import (
     SENDER_NAME_LENGTH,
     SENDER_ORG_LENGTH,
     SENDER_TITLE_LENGTH,
+    TEMPLATE_MAX_BYTES,
     TITLE_LENGTH,
     Addressee,
     AddresseeParagraph,
@@ -764,6 +765,9 @@ def outline_from_refs(letter: Letter, refs) -> list[tuple[int | None, bool, str 
 # Import from Word (issue 13)
 
 
+IMPORT_MAX_BYTES = TEMPLATE_MAX_BYTES  # a letter is no bigger than a template
+
+
 @dataclass
 class ImportResult:
     campaign: Campaign
@@ -817,6 +821,10 @@ def import_letter(
     as that addressee's overrides."""
     from consult.letters import compose, diffing, docx_import
 
+    if len(data) > IMPORT_MAX_BYTES:
+        raise InputErrors({"file": _("取り込む Word 文書は 5MB までにしてください。")})
+    if variant_of is not None and campaign is not None and variant_of.campaign_id != campaign.id:
+        raise InputErrors({"variant_of": _("別の要請先として取り込む要請書は、指定の要請行動のものを選んでください。")})
     try:
         imported = docx_import.import_docx(data)
     except docx_import.DocxImportError as exc:
