@@ -383,6 +383,29 @@ def add_request_item(
     return item
 
 
+def add_imported_items(letter: Letter, sections, *, user, now: datetime) -> int:
+    """Every section and request of an imported letter at once: one flush and one line of the log, not one per
+    item (a 100-item letter is stored well under a second). The same checks as add_request_item."""
+    top_position = max((each.position for each in letter.top_items()), default=0)
+    added = []
+    for section in sections:
+        parent = None
+        if section.heading:
+            top_position += 1
+            parent = RequestItem(letter=letter, position=top_position, text=_check_item_text(section.heading))
+            added.append(parent)
+        for n, text in enumerate(section.items, start=1):
+            if parent is None:
+                top_position += 1
+            position = n if parent is not None else top_position
+            added.append(RequestItem(letter=letter, parent=parent, position=position, text=_check_item_text(text)))
+    db.session.add_all(added)
+    db.session.flush()
+    db.session.expire(letter, ["items"])
+    record_object("letter_edited", letter, f"取り込んだ要請項目{len(added)}件", user=user, now=now)
+    return len(added)
+
+
 def update_request_item(item: RequestItem, text: str, *, shown: str | None = None, user, now: datetime) -> RequestItem:
     """Change the wording of a section heading or a request; `shown` is the wording the page showed, and a change
     saved meanwhile by someone else is refused rather than overwritten."""
@@ -865,11 +888,7 @@ def import_letter(
             user=user,
             now=now,
         )
-        for section in imported.sections():
-            parent = add_request_item(letter, section.heading, user=user, now=now) if section.heading else None
-            for text in section.items:
-                add_request_item(letter, text, parent=parent, user=user, now=now)
-        db.session.expire(letter, ["items"])
+        add_imported_items(letter, imported.sections(), user=user, now=now)
     addressee = add_addressee(campaign, letter, person, user=user, now=now)
     addressee.print_organisation = printed
     variant = imported.to_letter()
