@@ -172,3 +172,15 @@ def test_a_branch_cannot_import_or_copy(app, clock, api_as, make_user, make_org)
     assert (
         branch.post(f"/campaigns/{ids['campaign']}/copy", json={"date_year": 2026, "date_month": 1}).status_code == 404
     )
+
+
+def test_a_stale_addressee_patch_is_refused(app, clock, api_as, staff):
+    ids = _world(app, clock)
+    api = api_as(staff)
+    url = f"/campaigns/{ids['campaign']}/addressees/{ids['addressee']}"
+    seen = api.get(url).get_json()["version"]
+    first = api.patch(url, json={"greeting": "一人目のあいさつ。", "version": seen})
+    assert first.status_code == 200 and first.get_json()["version"] > seen
+    stale = api.patch(url, json={"greeting": "古い版のあいさつ。", "version": seen})
+    assert stale.status_code == 409 and "他の人が" in stale.get_json()["detail"]
+    assert api.get(url).get_json()["greeting"] == "一人目のあいさつ。"

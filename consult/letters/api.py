@@ -91,6 +91,7 @@ class AddresseeSchema(s.Schema):
         s.Integer(), allow_none=True, required=True, metadata={"description": "渡す項目（null: すべての項目）"}
     )
     filename = s.String(required=True, metadata={"description": "DOCX のファイル名"})
+    version = s.Integer(required=True, metadata={"description": "要請先（とその変更）の版"})
 
 
 class CampaignSchema(s.Schema):
@@ -189,6 +190,10 @@ class AddresseeInSchema(s.Schema):
     item_ids = s.List(s.Id(), allow_none=True, max_items=10_000, metadata={"description": "null: すべての項目"})
 
 
+class AddresseeChangeSchema(AddresseeInSchema):
+    version = s.Integer(metadata={"description": "読み込んだときの版。違えば 409（If-Match でも可）"})
+
+
 class NewAddresseeSchema(AddresseeInSchema):
     letter_id = s.Id(required=True)
     organisation = s.String(required=True, max_length=TEXT_MAX)
@@ -266,6 +271,7 @@ def _addressee_data(addressee: Addressee) -> dict:
         "extra_paragraph": addressee.extra_paragraph,
         "item_ids": None if addressee.all_items else sorted(item.id for item in addressee.selected),
         "filename": compose.letter_filename(addressee),
+        "version": addressee.version,
     }
 
 
@@ -556,15 +562,19 @@ class AddresseeResource(api.Resource):
         """One addressee."""
         return _addressee_data(self.addressee)
 
-    @blp.arguments(AddresseeInSchema)
+    @blp.arguments(AddresseeChangeSchema)
     @blp.response(200, AddresseeSchema)
     def patch(self, data, campaign_id, addressee_id):
-        """Change who the addressee is, their own text, their letter or the items they get."""
+        """Change who the addressee is, their own text, their letter or the items they get; a stale version
+        answers 409."""
         addressee, now = self.addressee, request_now()
+        expected = api.expected_version(data.pop("version", None))
         letter = db.session.get(Letter, data.get("letter_id", addressee.letter_id))
         if letter is None or letter.campaign_id != self.campaign.id:
             api.invalid("letter_id", _("この要請行動の要請書から選んでください。"))
-        letters.update_addressee(addressee, letter, _addressee_input(data, addressee), user=current_user, now=now)
+        letters.update_addressee(
+            addressee, letter, _addressee_input(data, addressee), expected_version=expected, user=current_user, now=now
+        )
         if "item_ids" in data:
             letters.set_addressee_items(addressee, data["item_ids"], user=current_user, now=now)
         return _addressee_data(addressee)
