@@ -16,6 +16,14 @@
    /campaigns/<id>/letters.zip is fetched through the Flask test client logged in as HQ staff (time, SQL
    statements, bytes; tracemalloc peak in a second pass; ru_maxrss before/after).
 
+3. **Overrides (issue 13).** The campaign is copied (operations.copy_campaign) and every addressee of the copy
+   gets overrides (its own date, numbering, closing, a reworded paragraph, one line or spread names; on the big
+   letter an own outline with a section dropped and every fifth request reworded). The copy's ZIP is timed
+   against the plain campaign's ZIP (ratio); it must stay under 3 s.
+4. **Import (issue 13).** The 100-item letter as DOCX, stored through operations.import_letter (read, campaign,
+   letter, 110 items, addressee, overrides) --repeat times, each rolled back, against import_docx alone (read
+   only); it must stay under 1 s.
+
 A benchmark, not a test: it prints figures and writes bench/out/letters.json. No network: SQLite only.
 """
 
@@ -486,9 +494,134 @@ def bench_campaign(args, tmp: Path) -> dict:
         f"{http_result['statements']} SQL statements, {nbytes:,} bytes, tracemalloc peak {peak_http:.1f} MB, "
         f"RSS+ {rss_http.growth_mb} MB, ru_maxrss {rss0:.0f} → {rss1:.0f} MB"
     )
+    overrides_result = bench_overrides(app, campaign_id, args, tmp)
+    import_result = bench_import(app, args)
     with app.app_context():
         db.engine.dispose()
-    return {"campaign_zip": zip_result, "http_zip": http_result}
+    return {"campaign_zip": zip_result, "http_zip": http_result, "overrides_zip": overrides_result,
+            "import": import_result}  # fmt: skip
+
+
+def add_overrides(app, campaign_id: int) -> int:
+    """A copy of the campaign whose every addressee has overrides; returns the copy's id."""
+    from consult.extensions import db
+    from consult.letters import operations as ops
+    from consult.letters.models import Campaign
+
+    now = datetime(2025, 3, 2, 1, 0, tzinfo=UTC)
+    styles = [numbering.DOT_CIRCLE, numbering.PAREN_CIRCLE, numbering.DOT_PAREN]
+    with app.app_context():
+        copy = ops.copy_campaign(db.session.get(Campaign, campaign_id), (2025, 4, None), user=None, now=now)
+        for n, addressee in enumerate(copy.addressees, start=1):
+            letter = addressee.letter
+            shared = [p for p in letter.background.split("\n") if p]
+            outline = None
+            if len(letter.top_items()) > 1 and addressee.all_items:
+                outline = []
+                for s_n, top in enumerate(letter.top_items()):
+                    if s_n == n % len(letter.top_items()):
+                        continue  # one section dropped
+                    outline.append((top.id, True, None))
+                    outline.extend(
+                        (c.id, False, c.text.replace("こと。", "よう求める。") if i % 5 == 0 else None)
+                        for i, c in enumerate(top.children)
+                    )
+            ops.set_addressee_overrides(
+                addressee,
+                ops.OverridesInput(
+                    date_mode="fixed",
+                    date_year=2025,
+                    date_month=4,
+                    date_day=1 + n % 28,
+                    date_style="era" if n % 2 else "western",
+                    one_line=n % 3 == 0,
+                    spread=n % 4 == 0,
+                    closing=f"つきましては、要請先{n:02d}の立場から以下の通り要請します。",
+                    numbering=styles[n % 3] if numbering.is_two_level_style(letter.numbering) else numbering.CIRCLE,
+                    background="\n".join([shared[0].replace("自治体", "組合員"), *shared[1:]]),
+                    outline=outline,
+                ),
+                user=None,
+                now=now,
+            )
+        db.session.commit()
+        return copy.id
+
+
+def bench_overrides(app, campaign_id: int, args, tmp: Path) -> dict:
+    from consult.extensions import db
+    from consult.letters import compose
+    from consult.letters.models import Campaign
+
+    start = time.perf_counter()
+    copy_id = add_overrides(app, campaign_id)
+    print(f"[overrides] campaign copied and every addressee given overrides in {time.perf_counter() - start:.1f} s")
+
+    def make_zip():
+        with app.app_context():
+            with tempfile.TemporaryFile(dir=tmp) as f:
+                report = compose.campaign_zip(db.session.get(Campaign, copy_id), f)
+                size = f.tell()
+            db.session.remove()
+        return size, len(report)
+
+    def plain_zip():
+        with app.app_context():
+            with tempfile.TemporaryFile(dir=tmp) as f:
+                compose.campaign_zip(db.session.get(Campaign, campaign_id), f)
+            db.session.remove()
+
+    make_zip()
+    times, plain = [], []
+    for _ in range(args.zip_repeat):  # alternated with the plain ZIP, so a busy machine weighs on both alike
+        gc.collect()
+        t0 = time.perf_counter()
+        size, count = make_zip()
+        times.append((time.perf_counter() - t0) * 1000)
+        gc.collect()
+        t0 = time.perf_counter()
+        plain_zip()
+        plain.append((time.perf_counter() - t0) * 1000)
+    result = {**summary(times), "letters": count, "zip_bytes": size, "plain": summary(plain),
+              "ratio_to_plain": round(statistics.median(times) / statistics.median(plain), 2),
+              "under_3_s": min(times) < 3000}  # fmt: skip
+    print(
+        f"[overrides] ZIP of {count} letters, each with overrides: median {result['median_ms']:.0f} ms, "
+        f"min {min(times):.0f} ms, max {max(times):.0f} ms (limit 3000 ms: "
+        f"{'ok' if result['under_3_s'] else 'OVER'}); plain campaign alternated: median "
+        f"{result['plain']['median_ms']:.0f} ms; ratio {result['ratio_to_plain']}×"
+    )
+    return result
+
+
+def bench_import(app, args) -> dict:
+    from consult.extensions import db
+    from consult.letters import operations as ops
+    from consult.letters.docx_import import import_docx
+
+    data = render_letter(sample_letter(args.sections, args.items))
+    now = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+
+    def store():
+        with app.app_context():
+            result = ops.import_letter(data, user=None, now=now)
+            items = len(result.letter.items)
+            db.session.rollback()
+        return items
+
+    items = store()  # warm-up
+    stored = timed(store, args.repeat)
+    read = timed(lambda: import_docx(data), args.repeat)
+    result = {**summary(stored), "items": items, "read_only": summary(read),
+              "ratio_to_read_only": round(statistics.median(stored) / statistics.median(read), 2),
+              "under_1_s": statistics.median(stored) < 1000}  # fmt: skip
+    print(
+        f"[import] {items}-entry letter read and stored (operations.import_letter): median "
+        f"{result['median_ms']:.0f} ms, max {max(stored):.0f} ms (limit 1000 ms on the median: "
+        f"{'ok' if result['under_1_s'] else 'OVER'}); read only {result['read_only']['median_ms']:.0f} ms, "
+        f"{result['ratio_to_read_only']}×"
+    )
+    return result
 
 
 def main(argv=None) -> int:

@@ -86,6 +86,11 @@ ROUTES = {
     "api_letters.AddresseeResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
     "api_letters.AddresseeLetter": {"GET": CAMPAIGNS},
     "api_letters.CampaignZip": {"GET": CAMPAIGNS},
+    "api_letters.AddresseeOverrides": {"GET": CAMPAIGNS, "PUT": CAMPAIGNS},
+    "api_letters.CampaignCopy": {"POST": CAMPAIGNS},
+    "api_letters.LetterCopy": {"POST": CAMPAIGNS},
+    "api_letters.AddresseeCopy": {"POST": CAMPAIGNS},
+    "api_letters.LetterImport": {"POST": HQ},
     # issue 10: sub-consultations (the two-tier matrix is test_subround_api_routes_against_tier_roles below)
     "api_rounds.Subrounds": {"GET": VIEWER, "POST": OPENER},
     "api_rounds.SubOpinions": {"PUT": HQ},

@@ -13,6 +13,7 @@ import tempfile
 
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_smorest.fields import Upload
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,8 +29,10 @@ from consult.letters import compose, numbering
 from consult.letters import operations as letters
 from consult.letters.models import (
     ADDRESSEE_KINDS,
+    DATE_MODES,
     DATE_STYLES,
     HONORIFICS,
+    PRINT_ORGANISATION,
     Addressee,
     Campaign,
     Letter,
@@ -88,6 +91,7 @@ class AddresseeSchema(s.Schema):
         s.Integer(), allow_none=True, required=True, metadata={"description": "渡す項目（null: すべての項目）"}
     )
     filename = s.String(required=True, metadata={"description": "DOCX のファイル名"})
+    version = s.Integer(required=True, metadata={"description": "要請先（とその変更）の版"})
 
 
 class CampaignSchema(s.Schema):
@@ -186,6 +190,10 @@ class AddresseeInSchema(s.Schema):
     item_ids = s.List(s.Id(), allow_none=True, max_items=10_000, metadata={"description": "null: すべての項目"})
 
 
+class AddresseeChangeSchema(AddresseeInSchema):
+    version = s.Integer(metadata={"description": "読み込んだときの版。違えば 409（If-Match でも可）"})
+
+
 class NewAddresseeSchema(AddresseeInSchema):
     letter_id = s.Id(required=True)
     organisation = s.String(required=True, max_length=TEXT_MAX)
@@ -263,6 +271,7 @@ def _addressee_data(addressee: Addressee) -> dict:
         "extra_paragraph": addressee.extra_paragraph,
         "item_ids": None if addressee.all_items else sorted(item.id for item in addressee.selected),
         "filename": compose.letter_filename(addressee),
+        "version": addressee.version,
     }
 
 
@@ -553,15 +562,19 @@ class AddresseeResource(api.Resource):
         """One addressee."""
         return _addressee_data(self.addressee)
 
-    @blp.arguments(AddresseeInSchema)
+    @blp.arguments(AddresseeChangeSchema)
     @blp.response(200, AddresseeSchema)
     def patch(self, data, campaign_id, addressee_id):
-        """Change who the addressee is, their own text, their letter or the items they get."""
+        """Change who the addressee is, their own text, their letter or the items they get; a stale version
+        answers 409."""
         addressee, now = self.addressee, request_now()
+        expected = api.expected_version(data.pop("version", None))
         letter = db.session.get(Letter, data.get("letter_id", addressee.letter_id))
         if letter is None or letter.campaign_id != self.campaign.id:
             api.invalid("letter_id", _("この要請行動の要請書から選んでください。"))
-        letters.update_addressee(addressee, letter, _addressee_input(data, addressee), user=current_user, now=now)
+        letters.update_addressee(
+            addressee, letter, _addressee_input(data, addressee), expected_version=expected, user=current_user, now=now
+        )
         if "item_ids" in data:
             letters.set_addressee_items(addressee, data["item_ids"], user=current_user, now=now)
         return _addressee_data(addressee)
@@ -613,3 +626,250 @@ class CampaignZip(api.Resource):
             raise
         name = file_name(self.campaign.title, 80, "letters")
         return private_file(spool, "application/zip", f"{name}_要請書.zip")
+
+
+# ---------------------------------------------------------------- overrides, copies and import (issue 13)
+
+
+class OutlineRowSchema(s.Schema):
+    request_item_id = s.Id(allow_none=True, metadata={"description": "共通の項目の id（null: この要請先だけの行）"})
+    heading = s.Boolean(load_default=False, metadata={"description": "大項目（…について）の行か"})
+    text = s.String(allow_none=True, max_length=TEXT_MAX, metadata={"description": "null: 共通の項目の文言のまま"})
+
+
+class OverridesInSchema(s.Schema):
+    date_mode = s.Choice(
+        list(DATE_MODES), metadata={"description": "shared: 要請行動の日付 / fixed / undecided（日は●）"}
+    )
+    date_year = s.Integer(allow_none=True)
+    date_month = s.Integer(allow_none=True)
+    date_day = s.Integer(allow_none=True)
+    date_style = s.Choice(list(DATE_STYLES))
+    one_line = s.Boolean(metadata={"description": "肩書と氏名を1行に"})
+    spread = s.Boolean(metadata={"description": "肩書と氏名を均等割りに"})
+    print_organisation = s.Choice(list(PRINT_ORGANISATION))
+    closing = s.String(allow_none=True, max_length=TEXT_MAX, metadata={"description": "null: 要請書の結びの文"})
+    numbering = s.Choice(list(numbering.STYLES), allow_none=True, metadata={"description": "null: 要請書のとおり"})
+    fullwidth_digits = s.Boolean(allow_none=True, metadata={"description": "null: 要請書のとおり"})
+    background = s.String(max_length=TEXT_MAX, metadata={"description": "この要請先の本文（1行が1段落）"})
+    outline = s.List(
+        s.Nested(OutlineRowSchema),
+        allow_none=True,
+        max_items=10_000,
+        metadata={"description": "記の下の行の順（null: 要請書のとおり）"},
+    )
+
+
+class OverridesChangeSchema(OverridesInSchema):
+    version = s.Integer(metadata={"description": "読み込んだときの版。違えば 409（If-Match でも可）"})
+
+
+class OverridesSchema(s.Schema):
+    addressee_id = s.Integer(required=True)
+    version = s.Integer(required=True)
+    date_mode = s.Choice(list(DATE_MODES), required=True)
+    date_year = s.Integer(allow_none=True, required=True)
+    date_month = s.Integer(allow_none=True, required=True)
+    date_day = s.Integer(allow_none=True, required=True)
+    date_style = s.Choice(list(DATE_STYLES), required=True)
+    date_text = s.String(required=True, metadata={"description": "この要請先の要請書に印字される日付"})
+    one_line = s.Boolean(required=True)
+    spread = s.Boolean(required=True)
+    print_organisation = s.Choice(list(PRINT_ORGANISATION), required=True)
+    closing = s.String(allow_none=True, required=True)
+    numbering = s.Choice(list(numbering.STYLES), allow_none=True, required=True)
+    fullwidth_digits = s.Boolean(allow_none=True, required=True)
+    background = s.String(required=True)
+    outline = s.List(s.Nested(OutlineRowSchema), allow_none=True, required=True)
+
+
+class NewDateSchema(s.Schema):
+    date_year = s.Integer(required=True)
+    date_month = s.Integer(required=True)
+    date_day = s.Integer(allow_none=True, load_default=None, metadata={"description": "null: 日が未定（●）"})
+
+
+class CampaignCopySchema(NewDateSchema):
+    title = s.String(max_length=TEXT_MAX, metadata={"description": "省略: 元の名前のまま"})
+
+
+class AddresseeCopySchema(s.Schema):
+    date_year = s.Integer()
+    date_month = s.Integer()
+    date_day = s.Integer(allow_none=True, metadata={"description": "null: 日が未定（●）"})
+
+
+class LetterCopySchema(s.Schema):
+    campaign_id = s.Id(metadata={"description": "写す先の要請行動（省略: 同じ要請行動）"})
+
+
+class ImportArgs(s.Schema):
+    campaign_id = s.Id(strict=False, metadata={"description": "取り込む先の要請行動（省略: 新しく作成）"})
+    variant_of = s.Id(strict=False, metadata={"description": "この要請書の別の要請先として取り込み、違いだけを保存"})
+
+
+class ImportFileSchema(s.Schema):
+    file = Upload(required=True, metadata={"description": "要請書の Word 文書（.docx）"})
+
+
+class UnplacedSchema(s.Schema):
+    paragraph = s.Integer(required=True, metadata={"description": "何段落目か（1から）"})
+    text = s.String(required=True)
+    reason = s.String(required=True)
+
+
+class ImportedSchema(s.Schema):
+    campaign_id = s.Integer(required=True)
+    letter_id = s.Integer(required=True)
+    addressee_id = s.Integer(required=True)
+    unplaced = s.List(s.Nested(UnplacedSchema), required=True, metadata={"description": "置き場所のなかった段落"})
+    notes = s.List(s.String(), required=True, metadata={"description": "読み取ったが保存しなかったこと、疑問点"})
+
+
+def _overrides_data(addressee: Addressee) -> dict:
+    typed = letters.overrides_input(addressee)
+    outline = (
+        [{"request_item_id": i, "heading": h, "text": t} for i, h, t in typed.outline]
+        if typed.outline is not None
+        else None
+    )
+    return {
+        "addressee_id": addressee.id,
+        "version": addressee.version,
+        **{name: getattr(typed, name) for name in OverridesSchema().fields if hasattr(typed, name)},
+        "date_text": compose.build_letter(addressee).date_text,
+        "outline": outline,
+    }
+
+
+def _overrides_input(data: dict, addressee: Addressee) -> letters.OverridesInput:
+    """The body over what is stored: an omitted field stays as it is; outline null is the letter's own outline."""
+    stored = letters.overrides_input(addressee)
+    typed = {name: data.get(name, getattr(stored, name)) for name in vars(stored) if name != "outline"}
+    if "outline" in data:
+        rows = data["outline"]
+        typed["outline"] = (
+            [] if rows is None else [(r.get("request_item_id"), r["heading"], r.get("text")) for r in rows]
+        )
+    else:
+        typed["outline"] = None
+    return letters.OverridesInput(**typed)
+
+
+def _new_date(data: dict, default: tuple[int, int, int | None] | None = None) -> tuple[int, int, int | None] | None:
+    if "date_year" not in data and "date_month" not in data:
+        return default
+    if "date_year" not in data or "date_month" not in data:
+        api.invalid("date_year", _("新しい日付の年と月を両方入力してください。"))
+    return data["date_year"], data["date_month"], data.get("date_day")
+
+
+@blp.route("/campaigns/<id:campaign_id>/addressees/<id:addressee_id>/overrides")
+class AddresseeOverrides(api.Resource):
+    def load(self, campaign_id, addressee_id):
+        self.campaign = _campaign(campaign_id)
+        self.addressee = _addressee_of(self.campaign, addressee_id)
+
+    @blp.response(200, OverridesSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def get(self, campaign_id, addressee_id):
+        """What this addressee's letter changes of the shared letter (the overrides page's fields)."""
+        return _overrides_data(self.addressee), api.etag(self.addressee.version)
+
+    @blp.arguments(OverridesChangeSchema)
+    @blp.response(200, OverridesSchema)
+    def put(self, data, campaign_id, addressee_id):
+        """Store this addressee's overrides (omitted fields stay as stored); a stale version answers 409."""
+        expected = api.expected_version(data.pop("version", None))
+        letters.set_addressee_overrides(
+            self.addressee,
+            _overrides_input(data, self.addressee),
+            expected_version=expected,
+            user=current_user,
+            now=request_now(),
+        )
+        return _overrides_data(self.addressee), api.etag(self.addressee.version)
+
+
+@blp.route("/campaigns/<id:campaign_id>/copy")
+class CampaignCopy(api.Resource):
+    def load(self, campaign_id):
+        self.campaign = _campaign(campaign_id)
+
+    @blp.arguments(CampaignCopySchema)
+    @blp.response(201, CampaignDetailSchema)
+    def post(self, data, campaign_id):
+        """Copy the whole campaign (letters, items, addressees with their overrides) with a new date."""
+        copy = letters.copy_campaign(
+            self.campaign, _new_date(data), data.get("title"), user=current_user, now=request_now()
+        )
+        return _detail(copy.id)
+
+
+@blp.route("/campaigns/<id:campaign_id>/letters/<id:letter_id>/copy")
+class LetterCopy(api.Resource):
+    def load(self, campaign_id, letter_id):
+        self.campaign = _campaign(campaign_id)
+        self.letter = _letter_of(self.campaign, letter_id)
+
+    @blp.arguments(LetterCopySchema)
+    @blp.response(201, LetterSchema)
+    def post(self, data, campaign_id, letter_id):
+        """Copy the letter with its items, into this campaign or another one (which has the new date)."""
+        target = self.campaign
+        if data.get("campaign_id") is not None:
+            target = db.session.get(Campaign, data["campaign_id"])
+            if target is None:
+                api.invalid("campaign_id", _("写す先の要請行動が見つかりません。"))
+        copy = letters.copy_letter(self.letter, target, user=current_user, now=request_now())
+        return _letter_data(copy)
+
+
+@blp.route("/campaigns/<id:campaign_id>/addressees/<id:addressee_id>/copy")
+class AddresseeCopy(api.Resource):
+    def load(self, campaign_id, addressee_id):
+        self.campaign = _campaign(campaign_id)
+        self.addressee = _addressee_of(self.campaign, addressee_id)
+
+    @blp.arguments(AddresseeCopySchema)
+    @blp.response(201, AddresseeSchema)
+    def post(self, data, campaign_id, addressee_id):
+        """Copy the addressee with every override, e.g. for the next visit with its own date."""
+        copy = letters.copy_addressee(self.addressee, date=_new_date(data), user=current_user, now=request_now())
+        return _addressee_data(copy)
+
+
+@blp.route("/letters/import")
+class LetterImport(api.Resource):
+    def load(self):
+        api.require(Campaign.visible_to(current_user))
+
+    @blp.arguments(ImportArgs, location="query")
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.response(201, ImportedSchema)
+    def post(self, args, files, **_path):
+        """Import a Word letter (as `consult import-letter`): a new campaign unless campaign_id is given; with
+        variant_of, another addressee of that letter storing only its differences. Nothing read is dropped: what
+        had no place is in `unplaced`, what was not stored in `notes`."""
+        campaign = letter = None
+        if args.get("campaign_id") is not None:
+            campaign = db.session.get(Campaign, args["campaign_id"])
+            if campaign is None:
+                api.invalid("campaign_id", _("要請行動が見つかりません。番号を確かめてください。"))
+        if args.get("variant_of") is not None:
+            letter = db.session.get(Letter, args["variant_of"])
+            if letter is None:
+                api.invalid("variant_of", _("要請書が見つかりません。番号を確かめてください。"))
+        result = letters.import_letter(
+            files["file"].read(), campaign=campaign, variant_of=letter, user=current_user, now=request_now()
+        )
+        return _imported_data(result)
+
+
+def _imported_data(result) -> dict:
+    return {
+        "campaign_id": result.campaign.id,
+        "letter_id": result.letter.id,
+        "addressee_id": result.addressee.id,
+        "unplaced": [{"paragraph": u.index + 1, "text": u.text, "reason": u.reason} for u in result.imported.unplaced],
+        "notes": result.notes,
+    }

@@ -257,3 +257,64 @@ class OverridesForm(VersionedForm):
     def validate_date_day(self, field):
         if self.date_mode.data == "fixed":
             field.number = _number(field, _("日"), 1, 31)
+
+
+class ImportForm(CleanTextForm):
+    """A Word letter to read; shown as recognised before anything is saved."""
+
+    file = FileField(
+        _l("要請書の Word 文書（.docx、5MB まで）"),
+        validators=[FileSize(TEMPLATE_MAX_BYTES, message=_l("取り込む Word 文書は 5MB までにしてください。"))],
+    )
+    campaign_id = IdSelectField(_l("取り込む先の要請行動"), validators=[Optional()])
+    variant_of = IdSelectField(_l("別の要請先として加える要請書（違いだけを保存）"), validators=[Optional()])
+
+    def __init__(self, *args, campaigns=(), letters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign_id.choices = [(0, _l("（新しい要請行動を作る）"))] + [(c.id, c.title) for c in campaigns]
+        self.variant_of.choices = [(0, _l("（新しい要請書として取り込む）"))] + [
+            (letter.id, f"{letter.campaign.title}：{letter.title}") for letter in letters
+        ]
+
+
+class ImportConfirmForm(CleanTextForm):
+    """The preview's 「保存する」: the upload kept aside under a token, and the choices made on the first page."""
+
+    token = HiddenField()
+    campaign_id = HiddenField()
+    variant_of = HiddenField()
+
+
+class CopyForm(CleanTextForm):
+    """A copy of a campaign, a letter or an addressee, with the new date (and, for a campaign, a new name)."""
+
+    title = StringField(_l("新しい名前（空欄なら元のまま）"), validators=[MaxChars(TITLE_LENGTH, _l("名前"))])
+    date_year = StringField(_l("新しい日付の年（西暦）"))
+    date_month = StringField(_l("月"))
+    date_day = StringField(_l("日（未定なら空欄：●と印字）"))
+    campaign_id = IdSelectField(_l("写す先の要請行動"), validators=[Optional()])
+
+    def __init__(self, *args, campaigns=(), date_required=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.date_required = date_required
+        self.campaign_id.choices = [(c.id, c.title) for c in campaigns]
+
+    def validate_date_year(self, field) -> None:
+        field.number = _number(field, _("年"), YEAR_MIN, YEAR_MAX)
+        if field.number is None and (self.date_required or normalise_number(self.date_month.data or "")):
+            raise ValidationError(_("新しい日付の年を西暦で入力してください（例：2026）。"))
+
+    def validate_date_month(self, field) -> None:
+        field.number = _number(field, _("月"), 1, 12)
+        if field.number is None and (self.date_required or normalise_number(self.date_year.data or "")):
+            raise ValidationError(_("新しい日付の月を入力してください（1〜12）。"))
+
+    def validate_date_day(self, field) -> None:
+        field.number = _number(field, _("日"), 1, 31)
+
+    def new_date(self) -> tuple[int, int, int | None] | None:
+        """(year, month, day or None for ●) after validation; None when no date was typed (allowed for some)."""
+        year, month = getattr(self.date_year, "number", None), getattr(self.date_month, "number", None)
+        if year is None or month is None:
+            return None
+        return year, month, getattr(self.date_day, "number", None)

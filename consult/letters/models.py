@@ -212,6 +212,8 @@ class Addressee(db.Model):
     numbering: Mapped[str | None] = mapped_column(String(20))  # None: the letter's numbering
     fullwidth_digits: Mapped[bool | None] = mapped_column(Boolean)
     own_outline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # addressee_request rows
+    # Bumped by every save (operations.touch_addressee): two pages loaded at once cannot both save (issue 13).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     campaign: Mapped[Campaign] = relationship(back_populates="addressees")
     letter: Mapped[Letter] = relationship()
@@ -222,6 +224,8 @@ class Addressee(db.Model):
     outline_rows: Mapped[list[AddresseeRequest]] = relationship(
         order_by="AddresseeRequest.position", cascade="all, delete-orphan"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     def prints_organisation(self) -> bool:
         """Whether the organisation line is printed: said explicitly by print_organisation, 'auto' decides by the

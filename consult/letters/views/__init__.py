@@ -5,6 +5,8 @@ editor.py:    one letter: its text and numbering, its request items (add, edit, 
 linking.py:   the opinions a request item rests on (link, unlink).
 addressees.py: who receives which letter, whole or in part.
 overrides.py: one addressee's own version of the letter (date, block, paragraphs, closing, numbering, items).
+copying.py:   copies of a campaign, a letter or an addressee with a new date.
+importing.py: a Word letter uploaded, shown as recognised, then saved.
 documents.py: the preview, the DOCX of one addressee, the ZIP of a campaign, the Word template.
 """
 
@@ -15,4 +17,13 @@ from consult.core.access import require_hq
 bp = Blueprint("letters", __name__, url_prefix="/campaigns")
 require_hq(bp)
 
-from consult.letters.views import addressees, campaigns, documents, editor, linking, overrides  # noqa: E402,F401  (routes)
+from consult.letters.views import (  # noqa: E402,F401  (routes)
+    addressees,
+    campaigns,
+    copying,
+    documents,
+    editor,
+    importing,
+    linking,
+    overrides,
+)

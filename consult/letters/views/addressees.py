@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from consult.core.clock import request_now
-from consult.core.errors import DomainError
+from consult.core.errors import ConflictError, DomainError
 from consult.core.forms import move_step
 from consult.core.text import describe_characters
 from consult.letters import compose, queries
@@ -16,7 +17,7 @@ from consult.letters.document import clean_letter
 from consult.letters.forms import AddresseeForm, ConfirmForm
 from consult.letters.models import Letter
 from consult.letters.views import bp
-from consult.letters.views.common import addressee_or_404, campaign_or_404, show_errors, typed
+from consult.letters.views.common import addressee_or_404, campaign_or_404, conflict, show_errors, typed
 
 
 def _addressee_input(form: AddresseeForm) -> letters.AddresseeInput:
@@ -114,6 +115,7 @@ def edit_addressee(campaign_id: int, addressee_id: int):
                 "scope": "all" if addressee.all_items else "subset",
                 "greeting": addressee.greeting,
                 "extra_paragraph": addressee.extra_paragraph,
+                "version": str(addressee.version),
             },
         )
         return _render_addressee(campaign, form, campaign_letters, addressee, [i.id for i in addressee.selected])
@@ -125,9 +127,20 @@ def edit_addressee(campaign_id: int, addressee_id: int):
             letter_ = next(ltr for ltr in campaign_letters if ltr.id == form.letter_id.data)
             try:
                 letters.update_addressee(
-                    addressee, letter_, _addressee_input(form), user=current_user, now=request_now()
+                    addressee,
+                    letter_,
+                    _addressee_input(form),
+                    expected_version=form.expected_version(),
+                    user=current_user,
+                    now=request_now(),
                 )
                 letters.set_addressee_items(addressee, chosen, user=current_user, now=request_now())
+            except (ConflictError, StaleDataError) as exc:
+                conflict(form, exc)
+                addressee = addressee_or_404(campaign, addressee_id)
+                form.version.data = str(addressee.version)  # saving again, after a look, is allowed
+                campaign_letters = queries.letters_with_items(campaign)
+                return _render_addressee(campaign, form, campaign_letters, addressee, selected, status=409)
             except DomainError as exc:
                 show_errors(form, exc, "scope", {"items": "scope"})
                 addressee = addressee_or_404(campaign, addressee_id)

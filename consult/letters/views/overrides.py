@@ -111,7 +111,7 @@ def addressee_overrides(campaign_id: int, addressee_id: int):
                 "numbering": typed_in.numbering or "",
                 "background": typed_in.background,
                 "closing": typed_in.closing or "",
-                "version": "",
+                "version": str(addressee.version),
             },
         )
         return _render(campaign, addressee, form)
@@ -132,15 +132,20 @@ def addressee_overrides(campaign_id: int, addressee_id: int):
             outline=_outline_from_form(addressee),
         )
         try:
-            letters.set_addressee_overrides(addressee, data, user=current_user, now=request_now())
+            letters.set_addressee_overrides(
+                addressee, data, expected_version=form.expected_version(), user=current_user, now=request_now()
+            )
         except (ConflictError, StaleDataError) as exc:
             conflict(form, exc)
+            addressee = addressee_or_404(campaign, addressee_id)
+            form.version.data = str(addressee.version)  # saving again, after a look, is allowed
         except DomainError as exc:
             show_errors(form, exc, "date_mode", {"outline": "date_mode"})
         else:
             flash(_("要請先「%(name)s」だけの変更を保存しました。", name=addressee.organisation), "success")
             return redirect(url_for("letters.preview", campaign_id=campaign.id, addressee_id=addressee.id))
-    return _render(campaign, addressee, form, status=422 if request.method == "POST" else 200)
+    stale = bool(form.version.errors)
+    return _render(campaign, addressee, form, status=409 if stale else 422)
 
 
 def _render(campaign, addressee, form, status=200):
