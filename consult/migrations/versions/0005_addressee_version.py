@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_addressee_version"
-down_revision = "0004_variants"
+down_revision = "0005_groups"
 branch_labels = None
 depends_on = None
 
