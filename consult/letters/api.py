@@ -802,7 +802,7 @@ class CampaignCopy(api.Resource):
         copy = letters.copy_campaign(
             self.campaign, _new_date(data), data.get("title"), user=current_user, now=request_now()
         )
-        return _detail(copy.id)
+        return campaign_detail(copy.id)
 
 
 @blp.route("/campaigns/<id:campaign_id>/letters/<id:letter_id>/copy")
