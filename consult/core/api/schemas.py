@@ -139,7 +139,8 @@ class Choice(String):
 
     def __init__(self, choices, **kwargs):
         self.choices = list(choices)
-        kwargs.setdefault("metadata", {})["enum"] = self.choices
+        # null is one of the documented values where the field takes it (OpenAPI 3.1 checks a default against enum)
+        kwargs.setdefault("metadata", {})["enum"] = self.choices + ([None] if kwargs.get("allow_none") else [])
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
