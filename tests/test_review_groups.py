@@ -308,3 +308,37 @@ def test_racing_confirmations_keep_an_opinion_in_one_group(app, world, clock):
         assert db.session.scalar(select(db.func.count()).select_from(OpinionGroup)) == 1
         members = db.session.scalars(select(OpinionGroupMember.opinion_id)).all()
         assert members.count(ids[0]) == 1 and len(members) == 2
+
+
+def test_a_kept_group_is_answered_in_one_step_from_its_page(app, world, staff, login_as, api_as):
+    """The group link narrows the item's list to the group; 「すべて選ぶ」 then answers its opinions only."""
+    import re
+
+    from test_review_bulk import stored
+
+    dx, item, ids = world["dx"].id, world["item"], world["ids"]
+    kept = api_as(staff).post(f"/api/v1/rounds/{dx}/items/{item}/kept-groups", json={"opinion_ids": ids[:3]})
+    gid = kept.get_json()["id"]
+    client = login_as(staff)
+    groups_page = client.get(f"/rounds/{dx}/aggregate/items/{item}/groups").get_data(as_text=True)
+    link = f"/rounds/{dx}/aggregate/items/{item}?group={gid}#bulk"
+    assert link in groups_page.replace("&amp;", "&")
+    html = client.get(f"/rounds/{dx}/aggregate/items/{item}?group={gid}").get_data(as_text=True)
+    scope = re.search(r'name="bulk-scope" type="hidden" value="([^"]*)"', html).group(1)
+    assert sorted(int(pair.split(".")[0]) for pair in scope.split()) == sorted(ids[:3])
+    response = client.post(
+        f"/rounds/{dx}/aggregate/bulk",
+        data={
+            "item": str(item),
+            "group": str(gid),
+            "bulk-scope": scope,
+            "bulk-everything": "y",
+            "bulk-disposition": "merged",
+            "bulk-hq_view": "移行経費の国負担として一つにまとめて要請します。",
+            "action": "answer",
+        },
+    )
+    assert response.status_code == 302 and f"group={gid}" in response.headers["Location"]
+    after = stored(app, ids)
+    assert {after[i][:2] for i in ids[:3]} == {("merged", "移行経費の国負担として一つにまとめて要請します。")}
+    assert all(after[i][0] is None for i in ids[3:])  # the opinions outside the group are untouched

@@ -16,12 +16,13 @@ from sqlalchemy.orm import selectinload
 
 from consult.answers.models import DISPOSITIONS, STANCES, Answer, Opinion
 from consult.answers.queries import counted
-from consult.core.convert import parse_page
+from consult.core.convert import parse_id, parse_page
 from consult.core.text import clean
 from consult.extensions import db
 from consult.letters import numbering
 from consult.letters.models import Campaign, Letter, RequestItem, RequestItemOpinion
 from consult.orgs.models import Organization
+from consult.review.models import OpinionGroupMember
 from consult.review.search import ANSWER, INDEX, OPINION
 from consult.rounds.models import Round, RoundItem, RoundTarget
 
@@ -171,6 +172,7 @@ class Filters:
     disposition: str = ""
     page: int = 1
     assignee_id: int | None = None  # 「自分の担当」: the opinions assigned to this staff member
+    group_id: int | None = None  # one kept group (論点), so that 「すべて選ぶ」 answers the whole group in one step
 
     @classmethod
     def from_args(cls, args, user_id: int | None = None) -> Filters:
@@ -185,6 +187,7 @@ class Filters:
             disposition=disposition if disposition in DISPOSITIONS or disposition == NO_DISPOSITION else "",
             page=parse_page(page),
             assignee_id=user_id if args.get("mine") == "1" else None,
+            group_id=parse_id(args.get("group", "")),
         )
 
     def params(self, **override) -> dict:
@@ -196,13 +199,14 @@ class Filters:
             "disposition": self.disposition,
             "page": self.page if self.page > 1 else "",
             "mine": "1" if self.assignee_id else "",
+            "group": self.group_id or "",
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
     @property
     def active(self) -> bool:
-        return bool(self.stance or self.org or self.q or self.disposition or self.assignee_id)
+        return bool(self.stance or self.org or self.q or self.disposition or self.assignee_id or self.group_id)
 
 
 @dataclass
@@ -271,6 +275,9 @@ def filtered_opinions(round_id: int, item_id: int | None | str, filters: Filters
         stmt = stmt.where(Opinion.disposition == filters.disposition)
     if filters.assignee_id:
         stmt = stmt.where(Opinion.assignee_id == filters.assignee_id)
+    if filters.group_id:
+        members = select(OpinionGroupMember.opinion_id).where(OpinionGroupMember.group_id == filters.group_id)
+        stmt = stmt.where(Opinion.id.in_(members))
     return stmt
 
 
