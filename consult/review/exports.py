@@ -550,14 +550,7 @@ def record_rows(round_id: int, own_org_id: int | None, session=None) -> Iterator
     """The published answer table as a results notice (意見の概要 / 本部の考え方 / 修正の有無), in item order,
     numbered within each item, in the wording headquarters answered. A branch (own_org_id) reads its own
     organisation marked and 「他の組織」 for the others, as on the page."""
-    stmt = queries.published_rows(round_id, own_org_id, False).order_by(
-        case((Opinion.item_id.is_(None), 1), else_=0),
-        RoundItem.position,
-        RoundItem.id,
-        Organization.position,
-        Organization.id,
-        Opinion.id,
-    )
+    stmt = queries.in_table_order(queries.published_rows(round_id, own_org_id, False))
     result = (session or db.session).execute(stmt.execution_options(yield_per=BATCH))
     current, number = object(), 0
     try:

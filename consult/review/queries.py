@@ -442,13 +442,9 @@ def published_rows(round_id: int, own_org_id: int | None, only_own: bool):
     return stmt
 
 
-def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: int, size: int) -> Page:
-    """Opinions headquarters weighed (and a branch's own ones), in item order, two queries per page."""
-    stmt = published_rows(round_id, own_org_id, only_own)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    pages = max(1, -(-total // size))
-    page = min(max(page, 1), pages)
-    ordered = stmt.order_by(
+def in_table_order(stmt):
+    """The published table's order (items, then proposals; organisations within): the page and its downloads."""
+    return stmt.order_by(
         case((Opinion.item_id.is_(None), 1), else_=0),
         RoundItem.position,
         RoundItem.id,
@@ -456,6 +452,15 @@ def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: 
         Organization.id,
         Opinion.id,
     )
+
+
+def published_page(round_id: int, own_org_id: int | None, only_own: bool, page: int, size: int) -> Page:
+    """Opinions headquarters weighed (and a branch's own ones), in item order, two queries per page."""
+    stmt = published_rows(round_id, own_org_id, only_own)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    ordered = in_table_order(stmt)
     rows = [
         PublishedRow(op, number or "", heading or op.heading, org_id, org_name)
         for op, number, heading, org_id, org_name in db.session.execute(ordered.offset((page - 1) * size).limit(size))
