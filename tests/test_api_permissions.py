@@ -94,6 +94,7 @@ ROUTES = {
     # issue 10: sub-consultations (the two-tier matrix is test_subround_api_routes_against_tier_roles below)
     "api_rounds.Subrounds": {"GET": VIEWER, "POST": OPENER},
     "api_rounds.SubOpinions": {"PUT": HQ},
+    "api_answers.PublishBack": {"PUT": OPENER},
     "api_followup.Visits": {"GET": CAMPAIGNS, "POST": CAMPAIGNS},
     "api_followup.VisitResource": {"GET": CAMPAIGNS, "PATCH": CAMPAIGNS, "DELETE": CAMPAIGNS},
     "api_followup.VisitFileResource": {"DELETE": CAMPAIGNS},

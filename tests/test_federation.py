@@ -661,3 +661,42 @@ def test_prefecture_publishes_its_answer_back_to_its_unions(app, fed, login_as, 
     assert officer.post(f"/answers/{rid}/roll-up/publish-back", data={"show": "0"}).status_code == 302
     fuchu = login_as(fed["users"]["fuchu"])
     assert "東京都本部が公開した回答" not in fuchu.get(f"/answers/{sub_id}").get_data(as_text=True)
+
+
+def test_prefecture_publishes_back_through_the_api(app, fed, login_as, api_as, clock):
+    """PUT /api/v1/rounds/{round_id}/publish-back: the same operation as the page, for the prefecture only."""
+    sub_id = _open_sub(app, fed, clock)
+    item1 = fed["items"][0]
+    a = _union_answer(app, clock, sub_id, fed["unions"]["hachioji"], {item1: ("amend", "財源を明記する")})
+    rid = fed["round"].id
+    url = f"/api/v1/rounds/{rid}/publish-back"
+    officer = api_as(fed["users"]["tokyo"])
+    draft = officer.put(url, json={"published": True})  # nothing submitted to HQ yet: refused, nothing stored
+    assert draft.status_code in (409, 422) and "本部に提出した県本部の回答です" in draft.get_data(as_text=True)
+    page = login_as(fed["users"]["tokyo"])
+    assert page.post(
+        f"/answers/{rid}/roll-up/items/{item1}", data={"source": [a[item1]], "version": _page_version(page, rid)}
+    )
+    from consult.answers import operations as answering
+
+    with app.app_context():
+        from consult.auth.models import User
+        from consult.rounds.models import Round
+
+        parent = db.session.get(Round, rid)
+        answer = answering.find_answer(rid, fed["tokyo"].id)
+        user = db.session.get(User, fed["users"]["tokyo"].id)
+        answering.save_answer(
+            parent, fed["tokyo"].id, user, answering.answer_input_of(answer), None, clock(), submit=True
+        )
+        db.session.commit()
+    shown = officer.put(url, json={"published": True})
+    assert shown.status_code == 200, shown.get_data(as_text=True)
+    assert shown.get_json()["round_id"] == sub_id and shown.get_json()["published_back_at"] is not None
+    hachioji = login_as(fed["users"]["hachioji"])
+    assert "東京都本部が公開した回答" in hachioji.get(f"/answers/{sub_id}").get_data(as_text=True)
+    # Headquarters does not publish a prefecture's answer (403); a union the HQ round is not put to never sees it.
+    assert api_as(fed["users"]["staff"]).put(url, json={"published": False}).status_code == 403
+    assert api_as(fed["users"]["hachioji"]).put(url, json={"published": False}).status_code == 404
+    hidden = officer.put(url, json={"published": False})
+    assert hidden.status_code == 200 and hidden.get_json()["published_back_at"] is None

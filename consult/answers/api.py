@@ -437,3 +437,32 @@ class Board(api.Resource):
             }
             for row in rows
         ]
+
+
+# ---------------------------------------------------------------- publishing back to the unions (issue 10)
+
+
+class PublishBackSchema(s.Schema):
+    published = s.Boolean(required=True, metadata={"description": "true: 本部に提出した県本部の回答を単組に公開"})
+
+
+class PublishedBackSchema(s.Schema):
+    round_id = s.Integer(required=True, metadata={"description": "県内討議（サブラウンド）の id"})
+    published_back_at = s.Time(allow_none=True, required=True, metadata={"description": "null: 公開していない"})
+
+
+@blp.route("/rounds/<id:round_id>/publish-back")
+class PublishBack(api.Resource):
+    def load(self, round_id):
+        self.round = visible_round(round_id)
+        api.require(self.round.is_put_to_inner_node(current_user))
+
+    @blp.arguments(PublishBackSchema)
+    @blp.response(200, PublishedBackSchema)
+    def put(self, data, round_id):
+        """A prefecture shows its submitted answer to headquarters to its sub-round's unions, or stops showing it
+        (the same as its roll-up page); 409 when it has not submitted."""
+        sub = roll_up.publish_back(
+            self.round, current_user.organization_id, data["published"], user=current_user, now=request_now()
+        )
+        return {"round_id": sub.id, "published_back_at": sub.published_back_at}

@@ -583,11 +583,7 @@ class Subrounds(api.Resource):
     def load(self, round_id):
         self.round = visible_round(round_id)
         if request.method == "POST":  # an inner node the round is put to: not headquarters, not a local union
-            api.require(
-                not current_user.is_hq
-                and current_user.organization.kind != "local"
-                and self.round.is_target(current_user.organization_id)
-            )
+            api.require(self.round.is_put_to_inner_node(current_user))
 
     @blp.response(200, RoundSchema(many=True))
     def get(self, round_id):

@@ -237,6 +237,11 @@ class Round(db.Model):
         """HQ reads the answer table (本部の考え方) always; a target branch once HQ has published it."""
         return user.is_hq or (self.can_view(user) and self.answers_published_at is not None)
 
+    def is_put_to_inner_node(self, user) -> bool:
+        """The caller is an inner node of the tree (a prefecture) this round is put to: it may run its own
+        sub-round on it and publish its answer back to its unions (not headquarters, not a local union)."""
+        return not user.is_hq and user.organization.kind != "local" and self.is_target(user.organization_id)
+
     def can_manage(self, user) -> bool:
         """HQ staff and admins run rounds (the round pages' require_hq; the API's changes to a round); a
         prefecture's policy officer runs its own sub-rounds, with the same screens."""

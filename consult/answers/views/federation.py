@@ -33,9 +33,7 @@ def _own_round(round_id: int) -> Round:
     """A round put to the caller's organisation, an inner node of the tree (403 otherwise: a local union has no
     organisations beneath it, and headquarters has its own pages for every organisation)."""
     round_ = db.get_or_404(Round, round_id)
-    if current_user.is_hq or current_user.organization.kind == "local":
-        abort(403)
-    if not round_.can_view(current_user) or not round_.is_target(current_user.organization_id):
+    if not round_.can_view(current_user) or not round_.is_put_to_inner_node(current_user):
         abort(403)
     return round_
 
