@@ -700,3 +700,41 @@ def test_prefecture_publishes_back_through_the_api(app, fed, login_as, api_as, c
     assert api_as(fed["users"]["hachioji"]).put(url, json={"published": False}).status_code == 404
     hidden = officer.put(url, json={"published": False})
     assert hidden.status_code == 200 and hidden.get_json()["published_back_at"] is None
+
+
+def test_hq_item_changes_reach_the_open_subrounds(app, fed, clock):
+    """HQ edits, adds, moves and removes items after a prefecture opened its sub-round: the sub-round's copies
+    follow (its unions answer HQ's current text), and a copy a union answered is withdrawn, not deleted."""
+    from consult.auth.models import User
+    from consult.rounds import operations as rounds
+    from consult.rounds.models import Round, RoundItem
+
+    sub_id = _open_sub(app, fed, clock)
+    item1, item2 = fed["items"]
+    _union_answer(app, clock, sub_id, fed["unions"]["hachioji"], {item1: ("amend", "財源を明記する")})
+    with app.app_context():
+        staff = db.session.get(User, fed["users"]["staff"].id)
+        parent = db.session.get(Round, fed["round"].id)
+        first = db.session.get(RoundItem, item1)
+        assert rounds.update_item(first, rounds.ItemDraft("1", "新しい見出し", "新しい本文"), clock(), user=staff)
+        (added,) = rounds.add_items(parent, [rounds.ItemDraft("3", "追加の項目")], clock(), user=staff)
+        rounds.move_item(parent, added, -1, user=staff, now=clock())
+        db.session.commit()
+
+        def copies():
+            db.session.expire_all()
+            sub = db.session.get(Round, sub_id)
+            return [(c.parent_item_id, c.number, c.heading, c.body, c.revision) for c in sub.items]
+
+        assert copies() == [
+            (item1, "1", "新しい見出し", "新しい本文", 2),
+            (added.id, "3", "追加の項目", "", 1),
+            (item2, *[(i.number, i.heading, i.body) for i in parent.items if i.id == item2][0], 1),
+        ]
+        rounds.remove_item(db.session.get(RoundItem, item2), clock(), user=staff)  # nobody answered it: deleted
+        rounds.remove_item(db.session.get(RoundItem, item1), clock(), user=staff)  # a union answered the copy
+        db.session.commit()
+        assert [c[0] for c in copies()] == [added.id]
+        sub = db.session.get(Round, sub_id)
+        withdrawn = [c for c in sub.all_items if c.removed_at is not None]
+        assert [c.heading for c in withdrawn] == ["新しい見出し"]  # kept with the union's opinion

@@ -165,8 +165,53 @@ def _next_position(round_: Round) -> int:
     return (current or 0) + 1
 
 
+def _subrounds_of(round_: Round) -> list[Round]:
+    return list(db.session.scalars(select(Round).where(Round.parent_id == round_.id).order_by(Round.id)))
+
+
+def _copies_of(item: RoundItem) -> list[RoundItem]:
+    """The sub-rounds' copies of a headquarters item (RoundItem.parent_item_id)."""
+    return list(db.session.scalars(select(RoundItem).where(RoundItem.parent_item_id == item.id)))
+
+
+def _copy_item(sub: Round, item: RoundItem, position: int, now: datetime) -> RoundItem:
+    """A sub-round's copy of a headquarters item, pointing at its original, with its first revision."""
+    copy = RoundItem(
+        round=sub,
+        position=position,
+        number=item.number,
+        heading=item.heading,
+        body=item.body,
+        revision=1,
+        parent_item_id=item.id,
+    )
+    copy.revisions.append(
+        ItemRevision(revision=1, number=item.number, heading=item.heading, body=item.body, created_at=now)
+    )
+    db.session.add(copy)
+    return copy
+
+
+def _revise(item: RoundItem, draft: ItemDraft, now: datetime) -> None:
+    """New wording as a new revision; opinions keep pointing at the one they answered."""
+    item.number, item.heading, item.body = draft.number, draft.heading, draft.body
+    item.revision += 1
+    item.revisions.append(
+        ItemRevision(
+            revision=item.revision, number=draft.number, heading=draft.heading, body=draft.body, created_at=now
+        )
+    )
+
+
+def _follow_order(round_: Round) -> None:
+    """The sub-rounds' items in headquarters' order (a copy takes its original's position)."""
+    positions = {item.id: item.position for item in round_.items}
+    for copy in db.session.scalars(select(RoundItem).where(RoundItem.parent_item_id.in_(list(positions)))):
+        copy.position = positions[copy.parent_item_id]
+
+
 def add_items(round_: Round, drafts: list[ItemDraft], now: datetime, *, user) -> list[RoundItem]:
-    """Append items at the end, each with its first revision."""
+    """Append items at the end, each with its first revision; the sub-rounds already open get them too."""
     _check_items_editable(round_)
     position = _next_position(round_)
     added = []
@@ -185,22 +230,22 @@ def add_items(round_: Round, drafts: list[ItemDraft], now: datetime, *, user) ->
         db.session.add(item)
         added.append(item)
     db.session.flush()
+    for sub in _subrounds_of(round_):
+        for item in added:
+            _copy_item(sub, item, item.position, now)
+    db.session.flush()
     record_object("items_added", round_, f"{len(added)}件", user=user, now=now)
     return added
 
 
 def update_item(item: RoundItem, draft: ItemDraft, now: datetime, *, user) -> bool:
-    """New wording becomes a new revision; opinions keep pointing at the one they answered."""
+    """New wording becomes a new revision, in the sub-rounds' copies too: a union answers headquarters' current
+    text, and its opinions keep pointing at the revision they answered."""
     _check_items_editable(item.round)
     if (item.number, item.heading, item.body) == (draft.number, draft.heading, draft.body):
         return False
-    item.number, item.heading, item.body = draft.number, draft.heading, draft.body
-    item.revision += 1
-    item.revisions.append(
-        ItemRevision(
-            revision=item.revision, number=draft.number, heading=draft.heading, body=draft.body, created_at=now
-        )
-    )
+    for each in [item, *_copies_of(item)]:
+        _revise(each, draft, now)
     db.session.flush()
     record_object("item_edited", item, f"第{item.revision}版", user=user, now=now)
     return True
@@ -210,6 +255,12 @@ def remove_item(item: RoundItem, now: datetime, *, user) -> str:
     """Delete an unanswered item; an answered one is withdrawn from the draft but kept with its opinions."""
     _check_items_editable(item.round)
     record_object("item_removed", item, user=user, now=now)
+    for copy in _copies_of(item):  # a sub-round's copy goes the same way, answered copies being kept
+        _remove(copy, now)
+    return _remove(item, now)
+
+
+def _remove(item: RoundItem, now: datetime) -> str:
     if item_opinion_counts(item.round).get(item.id):
         item.removed_at = now
         db.session.flush()
@@ -229,6 +280,7 @@ def move_item(round_: Round, item: RoundItem, step: int, *, user, now: datetime)
         items[index], items[other] = items[other], items[index]
         for position, each in enumerate(items, start=1):
             each.position = position
+        _follow_order(round_)
     record_object("item_moved", item, "上へ" if step < 0 else "下へ", user=user, now=now)
     db.session.flush()
 
@@ -463,19 +515,7 @@ def open_subround(
     db.session.add(sub)
     db.session.flush()
     for position, item in enumerate(parent.items, start=1):
-        copy = RoundItem(
-            round=sub,
-            position=position,
-            number=item.number,
-            heading=item.heading,
-            body=item.body,
-            revision=1,
-            parent_item_id=item.id,
-        )
-        copy.revisions.append(
-            ItemRevision(revision=1, number=item.number, heading=item.heading, body=item.body, created_at=now)
-        )
-        db.session.add(copy)
+        _copy_item(sub, item, position, now)
     for target_id in sorted(chosen):
         sub.targets.append(RoundTarget(round_id=sub.id, organization_id=target_id))
     db.session.flush()
