@@ -611,6 +611,13 @@ def test_a_union_answering_hq_and_its_prefecture_is_shown_as_answering_both_ways
     book = load_workbook(io.BytesIO(hq.get(f"/rounds/{rid}/matrix.xlsx").data))
     names = [c.value for c in book["意見一覧表"][2]]
     assert "八王子市職労（両方から回答）" in names and "調布市職労" in names and "府中市職労" in names
+    # HQ's list of an item's opinions marks the same union, and only it.
+    import re
+
+    listing = hq.get(f"/rounds/{rid}/aggregate/items/{item1}").get_data(as_text=True)
+    heads = re.findall(r"<h3>(.*?)</h3>", listing, re.S)
+    assert [h.split("<")[0].strip() for h in heads if "両方から回答" in h] == ["八王子市職労"]
+    assert any(h.startswith("調布市職労") for h in heads)
 
 
 def test_prefecture_publishes_its_answer_back_to_its_unions(app, fed, login_as, clock):

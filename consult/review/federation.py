@@ -27,6 +27,7 @@ from consult.extensions import db
 from consult.letters.models import Letter, RequestItem, RequestItemOpinion
 from consult.orgs.models import Organization
 from consult.review import matrix as grid
+from consult.review import queries
 from consult.review.views import bp
 from consult.rounds import operations as rounds
 from consult.rounds.models import Round, RoundItem, RoundTarget
@@ -47,19 +48,8 @@ def load_matrix(round_: Round) -> grid.Matrix:
         .where(RoundTarget.round_id == round_.id)
         .order_by(Organization.position, Organization.id)
     ).all()
-    both = set(  # unions with a submitted answer in a prefecture's sub-round: those answering HQ too answer both ways
-        db.session.scalars(
-            select(Answer.organization_id)
-            .join(Round, Round.id == Answer.round_id)
-            .where(Round.parent_id == round_.id, Answer.status == "submitted")
-        )
-    )
-    direct = set(
-        db.session.scalars(
-            select(Answer.organization_id).where(Answer.round_id == round_.id, Answer.status == "submitted")
-        )
-    )
-    columns = [grid.Column(oid, name, kind, oid in both and oid in direct) for oid, name, kind in orgs]
+    both = queries.answering_both_ways(round_.id)
+    columns = [grid.Column(oid, name, kind, oid in both) for oid, name, kind in orgs]
     submitted = (Answer.round_id == round_.id, Answer.status == "submitted", Opinion.item_id.is_not(None))
     cells = {
         (item_id, org_id): stance

@@ -521,3 +521,21 @@ def record_groups(page: Page, counts: dict[int | None, int]) -> list[RecordGroup
             groups.append(RecordGroup(item_id, label, counts.get(item_id, 0), []))
         groups[-1].rows.append(row)
     return groups
+
+
+def answering_both_ways(round_id: int) -> set[int]:
+    """The organisations (unions) that submitted an answer both to this round directly and to their prefecture's
+    sub-round of it (「両方から回答」), in two queries."""
+    via_prefecture = set(
+        db.session.scalars(
+            select(Answer.organization_id)
+            .join(Round, Round.id == Answer.round_id)
+            .where(Round.parent_id == round_id, Answer.status == "submitted")
+        )
+    )
+    if not via_prefecture:
+        return set()
+    direct = db.session.scalars(
+        select(Answer.organization_id).where(Answer.round_id == round_id, Answer.status == "submitted")
+    )
+    return via_prefecture & set(direct)

@@ -182,6 +182,7 @@ def _render_list(
         # The request-item select is long (every item of every letter): only the row being linked carries it.
         link_id=posted[0] if posted else request.args.get("link", type=int),
         aids=aids,
+        both_ways=queries.answering_both_ways(round_.id),
     ), status
 
 
