@@ -342,3 +342,23 @@ def test_a_kept_group_is_answered_in_one_step_from_its_page(app, world, staff, l
     after = stored(app, ids)
     assert {after[i][:2] for i in ids[:3]} == {("merged", "移行経費の国負担として一つにまとめて要請します。")}
     assert all(after[i][0] is None for i in ids[3:])  # the opinions outside the group are untouched
+
+
+def test_a_bulk_merge_takes_only_opinions_in_a_group(app, world, staff, api_as):
+    """統合 in a bulk answer follows the rule of one answer: an opinion in no kept group is refused, not merged."""
+    from test_review_bulk import stored
+
+    dx, item, ids = world["dx"].id, world["item"], world["ids"]
+    client = api_as(staff)
+    assert (
+        client.post(f"/api/v1/rounds/{dx}/items/{item}/kept-groups", json={"opinion_ids": ids[:2]}).status_code == 201
+    )
+    response = client.post(
+        f"/api/v1/rounds/{dx}/answers/bulk", json={"opinion_ids": ids[:4], "disposition": "merged", "hq_view": "統合"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert sorted(body["updated"]) == sorted(ids[:2])
+    assert {r["opinion_id"]: r["reason"] for r in body["refused"]} == {ids[2]: "ungrouped", ids[3]: "ungrouped"}
+    after = stored(app, ids[:4])
+    assert [after[i][0] for i in ids[:4]] == ["merged", "merged", None, None]

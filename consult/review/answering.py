@@ -25,7 +25,8 @@ from consult.auth.models import User
 from consult.core.errors import ConflictError, DomainError
 from consult.core.text import is_forbidden
 from consult.extensions import db
-from consult.review.models import TEMPLATE_NAME_LENGTH, TEMPLATES_PER_ROUND, AnswerTemplate
+from consult.review.groups import MERGED
+from consult.review.models import TEMPLATE_NAME_LENGTH, TEMPLATES_PER_ROUND, AnswerTemplate, OpinionGroupMember
 from consult.review.search import ANSWER, INDEX
 from consult.rounds.models import Round
 
@@ -33,9 +34,11 @@ BULK_LIMIT = 5000  # opinions one bulk answer or assignment may name (a whole it
 CHUNK = 500  # ids per statement: far below every database's limit of bound parameters
 REFUSED_CHANGED = "changed"  # someone saved this opinion's answer after it was read
 REFUSED_UNKNOWN = "unknown"  # not a submitted opinion of this round
+REFUSED_UNGROUPED = "ungrouped"  # 統合 names a kept group (論点), and this opinion is in none
 REFUSED_REASONS = {
     REFUSED_CHANGED: _l("画面を開いた後に別の方が対応を変更しました"),
     REFUSED_UNKNOWN: _l("この討議の提出済みの意見ではありません"),
+    REFUSED_UNGROUPED: _l("論点にまとめられていないため「統合」にできません"),
 }
 
 register_actions(
@@ -90,6 +93,15 @@ def _expire(opinion_ids) -> None:
             db.session.expire(obj)
 
 
+def _grouped(opinion_ids: list[int]) -> set[int]:
+    """The named opinions that are in a kept group (論点), in chunked queries."""
+    found: set[int] = set()
+    for chunk in _chunks(opinion_ids):
+        stmt = select(OpinionGroupMember.opinion_id).where(OpinionGroupMember.opinion_id.in_(chunk))
+        found.update(db.session.scalars(stmt))
+    return found
+
+
 def check_answer(disposition: str | None, hq_view: str) -> None:
     """The rules of one 対応 and 本部の考え方, whoever writes them."""
     if disposition is not None and disposition not in DISPOSITIONS:
@@ -120,11 +132,15 @@ def bulk_answer(
     check_answer(disposition, hq_view)
     ids = _checked_ids(opinion_ids)
     current = round_versions(round_.id, ids)
+    grouped = _grouped(list(current)) if disposition == MERGED else set(current)
     result = BulkResult()
     expected: dict[int, list[int]] = defaultdict(list)
     for opinion_id in ids:
         if opinion_id not in current:
             result.refused[opinion_id] = REFUSED_UNKNOWN
+            continue
+        if opinion_id not in grouped:  # the same rule as one answer's (review.groups.check_merged)
+            result.refused[opinion_id] = REFUSED_UNGROUPED
             continue
         version = current[opinion_id] if seen is None or opinion_id not in seen else seen[opinion_id]
         expected[version].append(opinion_id)

@@ -474,7 +474,7 @@ class BulkAnswerSchema(s.Schema):
 
 class RefusedSchema(s.Schema):
     opinion_id = s.Integer(required=True)
-    reason = s.Choice([answering.REFUSED_CHANGED, answering.REFUSED_UNKNOWN], required=True)
+    reason = s.Choice(list(answering.REFUSED_REASONS), required=True)
     message = s.String(required=True)
 
 
