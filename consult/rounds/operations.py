@@ -170,8 +170,9 @@ def _subrounds_of(round_: Round) -> list[Round]:
 
 
 def _copies_of(item: RoundItem) -> list[RoundItem]:
-    """The sub-rounds' copies of a headquarters item (RoundItem.parent_item_id)."""
-    return list(db.session.scalars(select(RoundItem).where(RoundItem.parent_item_id == item.id)))
+    """The sub-rounds' copies of a headquarters item (RoundItem.parent_item_id) that are still in their drafts."""
+    stmt = select(RoundItem).where(RoundItem.parent_item_id == item.id, RoundItem.removed_at.is_(None))
+    return list(db.session.scalars(stmt))
 
 
 def _copy_item(sub: Round, item: RoundItem, position: int, now: datetime) -> RoundItem:
