@@ -287,6 +287,8 @@ def test_hq_weighs_opinions_and_writes_letters_for_two_addressees(desktop, serve
     assert "回答 29 / 47 組織" in page.locator("p.card").first.inner_text()
     screenshot(page, "hq-aggregation.png")
     page.locator("table.overview tbody th a").first.click()
+    page.wait_for_url("**/aggregate/items/**")
+    page.locator("article.opinion").nth(1).wait_for()  # the item's page has loaded (a busy machine is slow)
     assert page.locator("article.opinion").count() >= 2
 
     weighed = []
@@ -343,6 +345,7 @@ def test_hq_weighs_opinions_and_writes_letters_for_two_addressees(desktop, serve
     _add_addressee(page, server, campaign_id, "総務省", "総務大臣", "村上誠一郎", subset=None)
     _add_addressee(page, server, campaign_id, "厚生労働省", "厚生労働大臣", "福岡資麿", subset=[REQUESTS[1]])
     rows = page.locator("#addressees + .table-wrap tbody tr")
+    rows.nth(1).wait_for()  # the campaign page after the second addressee's redirect
     assert rows.count() == 2
     ministry, health = server.query(
         "SELECT id, organisation, all_items FROM addressee WHERE campaign_id = ? ORDER BY position", campaign_id
